@@ -1,0 +1,239 @@
+/* Item trees. Items and their values live in an arena of chunks owned by the
+ * tree: one free wipes and releases everything, and decoding a message costs
+ * a few mallocs instead of one per item. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmip/kmip_ttlv.h"
+#include "tree_internal.h"
+
+#define CHUNK_MIN 4096u
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+} chunk;
+
+struct kmip_tree {
+    chunk *chunks;
+    kmip_item *root;
+    size_t item_count;
+};
+
+static size_t chunk_header(void)
+{
+    return (sizeof(chunk) + 7u) & ~(size_t)7u;
+}
+
+kmip_tree *kmip_tree_new(void)
+{
+    return calloc(1, sizeof(kmip_tree));
+}
+
+void kmip_tree_free(kmip_tree *t)
+{
+    if (t == NULL)
+        return;
+    chunk *c = t->chunks;
+    while (c != NULL) {
+        chunk *next = c->next;
+        kmip_secure_free(c, chunk_header() + c->size);
+        c = next;
+    }
+    free(t);
+}
+
+void *kmip_tree_alloc(kmip_tree *t, size_t n)
+{
+    n = (n + 7u) & ~(size_t)7u;
+    if (n == 0)
+        n = 8;
+    chunk *c = t->chunks;
+    if (c == NULL || c->size - c->used < n) {
+        size_t size = n > CHUNK_MIN ? n : CHUNK_MIN;
+        if (size > SIZE_MAX - chunk_header())
+            return NULL;
+        c = calloc(1, chunk_header() + size);
+        if (c == NULL)
+            return NULL;
+        c->size = size;
+        c->next = t->chunks;
+        t->chunks = c;
+    }
+    void *p = (uint8_t *)c + chunk_header() + c->used;
+    c->used += n;
+    return p;
+}
+
+kmip_item *kmip_tree_root(const kmip_tree *t)
+{
+    return t ? t->root : NULL;
+}
+
+size_t kmip_tree_item_count(const kmip_tree *t)
+{
+    return t ? t->item_count : 0;
+}
+
+kmip_item *kmip_tree_add(kmip_tree *t, kmip_item *parent, uint32_t tag, kmip_type type)
+{
+    if (t == NULL || (parent == NULL && t->root != NULL))
+        return NULL;
+    if (parent != NULL && parent->type != KMIP_TYPE_STRUCTURE)
+        return NULL;
+    kmip_item *it = kmip_tree_alloc(t, sizeof *it);
+    if (it == NULL)
+        return NULL;
+    it->tag = tag;
+    it->type = (uint8_t)type;
+    if (parent == NULL) {
+        t->root = it;
+    } else {
+        if (parent->last_child)
+            parent->last_child->next = it;
+        else
+            parent->first_child = it;
+        parent->last_child = it;
+        parent->child_count++;
+    }
+    t->item_count++;
+    return it;
+}
+
+kmip_err kmip_item_set_bytes(kmip_tree *t, kmip_item *item, const void *data, size_t len)
+{
+    if (t == NULL || item == NULL || (len && data == NULL))
+        return KMIP_E_ARG;
+    if (item->type != KMIP_TYPE_TEXT_STRING && item->type != KMIP_TYPE_BYTE_STRING &&
+        item->type != KMIP_TYPE_BIG_INTEGER)
+        return KMIP_E_ARG;
+    uint8_t *copy = kmip_tree_alloc(t, len);
+    if (copy == NULL)
+        return KMIP_E_NOMEM;
+    if (len)
+        memcpy(copy, data, len);
+    item->v.bytes.data = copy;
+    item->v.bytes.len = len;
+    return KMIP_OK;
+}
+
+kmip_item *kmip_add_struct(kmip_tree *t, kmip_item *parent, uint32_t tag)
+{
+    return kmip_tree_add(t, parent, tag, KMIP_TYPE_STRUCTURE);
+}
+
+kmip_item *kmip_add_int(kmip_tree *t, kmip_item *parent, uint32_t tag, int32_t v)
+{
+    kmip_item *it = kmip_tree_add(t, parent, tag, KMIP_TYPE_INTEGER);
+    if (it)
+        it->v.i32 = v;
+    return it;
+}
+
+kmip_item *kmip_add_long(kmip_tree *t, kmip_item *parent, uint32_t tag, int64_t v)
+{
+    kmip_item *it = kmip_tree_add(t, parent, tag, KMIP_TYPE_LONG_INTEGER);
+    if (it)
+        it->v.i64 = v;
+    return it;
+}
+
+kmip_item *kmip_add_enum(kmip_tree *t, kmip_item *parent, uint32_t tag, uint32_t v)
+{
+    kmip_item *it = kmip_tree_add(t, parent, tag, KMIP_TYPE_ENUMERATION);
+    if (it)
+        it->v.u32 = v;
+    return it;
+}
+
+kmip_item *kmip_add_bool(kmip_tree *t, kmip_item *parent, uint32_t tag, bool v)
+{
+    kmip_item *it = kmip_tree_add(t, parent, tag, KMIP_TYPE_BOOLEAN);
+    if (it)
+        it->v.boolean = v;
+    return it;
+}
+
+kmip_item *kmip_add_datetime(kmip_tree *t, kmip_item *parent, uint32_t tag, int64_t seconds)
+{
+    kmip_item *it = kmip_tree_add(t, parent, tag, KMIP_TYPE_DATE_TIME);
+    if (it)
+        it->v.i64 = seconds;
+    return it;
+}
+
+static kmip_item *add_with_bytes(kmip_tree *t, kmip_item *parent, uint32_t tag, kmip_type type,
+                                 const void *data, size_t len)
+{
+    kmip_item *it = kmip_tree_add(t, parent, tag, type);
+    if (it == NULL || kmip_item_set_bytes(t, it, data, len) != KMIP_OK)
+        return NULL;
+    return it;
+}
+
+kmip_item *kmip_add_text(kmip_tree *t, kmip_item *parent, uint32_t tag, const char *s, size_t len)
+{
+    return add_with_bytes(t, parent, tag, KMIP_TYPE_TEXT_STRING, s, len);
+}
+
+kmip_item *kmip_add_bytes(kmip_tree *t, kmip_item *parent, uint32_t tag, const void *data,
+                          size_t len)
+{
+    return add_with_bytes(t, parent, tag, KMIP_TYPE_BYTE_STRING, data, len);
+}
+
+kmip_item *kmip_item_child(const kmip_item *parent, uint32_t tag)
+{
+    if (parent == NULL || parent->type != KMIP_TYPE_STRUCTURE)
+        return NULL;
+    for (kmip_item *c = parent->first_child; c != NULL; c = c->next)
+        if (c->tag == tag)
+            return c;
+    return NULL;
+}
+
+kmip_item *kmip_item_next_same(const kmip_item *item)
+{
+    for (kmip_item *c = item->next; c != NULL; c = c->next)
+        if (c->tag == item->tag)
+            return c;
+    return NULL;
+}
+
+static bool scalar_equal(const kmip_item *a, const kmip_item *b)
+{
+    switch (a->type) {
+    case KMIP_TYPE_INTEGER:
+        return a->v.i32 == b->v.i32;
+    case KMIP_TYPE_LONG_INTEGER:
+    case KMIP_TYPE_DATE_TIME:
+    case KMIP_TYPE_DATE_TIME_EXTENDED:
+        return a->v.i64 == b->v.i64;
+    case KMIP_TYPE_ENUMERATION:
+    case KMIP_TYPE_INTERVAL:
+        return a->v.u32 == b->v.u32;
+    case KMIP_TYPE_BOOLEAN:
+        return a->v.boolean == b->v.boolean;
+    default:
+        return a->v.bytes.len == b->v.bytes.len &&
+               kmip_ct_equal(a->v.bytes.data, b->v.bytes.data, a->v.bytes.len);
+    }
+}
+
+bool kmip_item_equal(const kmip_item *a, const kmip_item *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    if (a->tag != b->tag || a->type != b->type)
+        return false;
+    if (a->type != KMIP_TYPE_STRUCTURE)
+        return scalar_equal(a, b);
+    if (a->child_count != b->child_count)
+        return false;
+    const kmip_item *x = a->first_child, *y = b->first_child;
+    for (; x != NULL && y != NULL; x = x->next, y = y->next)
+        if (!kmip_item_equal(x, y))
+            return false;
+    return x == NULL && y == NULL;
+}

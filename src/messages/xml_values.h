@@ -1,0 +1,44 @@
+/* Internal: scalar value text forms shared by the XML writer and reader. */
+#ifndef KMIP_XML_VALUES_H
+#define KMIP_XML_VALUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmip/kmip_registry.h"
+#include "kmip/kmip_ttlv.h"
+
+/* Room for any date-time text we produce or accept. */
+#define XMLV_DATE_MAX 48
+
+/* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
+void xmlv_hex(const uint8_t *p, size_t n, char *out);
+/* Parses an even-length hex string; out has room for strlen(s)/2 bytes. */
+bool xmlv_unhex(const char *s, uint8_t *out, size_t *out_len);
+
+/* ISO 8601 UTC "1970-01-01T00:00:06+00:00"; with micro >= 0 a ".ffffff"
+ * fraction is added (Date-Time Extended). */
+void xmlv_format_time(int64_t seconds, long micro, char out[XMLV_DATE_MAX]);
+/* Accepts "YYYY-MM-DDTHH:MM:SS[.f{1,6}](Z|+HH:MM|-HH:MM)". */
+bool xmlv_parse_time(const char *s, int64_t *seconds, long *micro);
+
+/* Mask names of the set bits (in bit order), unnamed bits as one "0x..."
+ * token; "0" for an empty mask. */
+void xmlv_format_mask(const kmip_enum_def *m, uint32_t v, char *out, size_t cap);
+/* Space-separated mask names and/or numbers, ORed. */
+bool xmlv_parse_mask(const kmip_enum_def *m, const char *s, uint32_t *v);
+
+/* Items whose value is secret (key material and private key parts). */
+bool xmlv_is_secret(uint32_t tag);
+
+/* The tag whose enumeration/mask names apply to `item`: for a KMIP 1.x
+ * Attribute Value it is the tag named by the sibling Attribute Name
+ * (`attr_name`, may be NULL); otherwise the item's own tag. */
+uint32_t xmlv_value_tag(uint32_t item_tag, const char *attr_name);
+
+/* Parses a decimal or 0x-hex (bit pattern) integer of 32 or 64 bits. */
+bool xmlv_parse_int(const char *s, unsigned bits, int64_t *v);
+bool xmlv_parse_uint(const char *s, unsigned long long max, unsigned long long *v);
+
+#endif
