@@ -11,6 +11,7 @@
 #define KMIP_XML_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kmip_errors.h"
 #include "kmip_export.h"
@@ -32,6 +33,11 @@ extern "C" {
  * Errors: KMIP_E_ARG, KMIP_E_NOMEM. */
 KMIP_API KMIP_MUST_CHECK kmip_err kmip_xml_write(const kmip_item *item, unsigned flags,
                                                  char **out, size_t *out_len);
+
+/* Renders item as indented plain text (one item a line, XML names and value
+ * forms) to out, with the same redaction rule. Errors: KMIP_E_ARG,
+ * KMIP_E_NOMEM. */
+KMIP_API KMIP_MUST_CHECK kmip_err kmip_text_write(const kmip_item *item, unsigned flags, FILE *out);
 
 typedef struct kmip_xml_reader kmip_xml_reader;
 

@@ -257,3 +257,86 @@ uint32_t xmlv_value_tag(uint32_t item_tag, const char *attr_name)
         return named;
     return item_tag;
 }
+
+static char *format_enum(const kmip_item *it, uint32_t value_tag, char *buf, size_t cap)
+{
+    const char *name = NULL;
+    if (it->tag == KMIP_TAG_ATTRIBUTE_REFERENCE) {
+        name = kmip_tag_xml_name(it->v.u32); /* 2.x: the value is a tag */
+    } else {
+        const kmip_value_def *v = kmip_enum_value(kmip_enum_for_tag(value_tag), it->v.u32);
+        name = v ? v->xml_name : NULL;
+    }
+    if (name)
+        snprintf(buf, cap, "%s", name);
+    else
+        snprintf(buf, cap, "0x%08" PRIX32, it->v.u32);
+    return buf;
+}
+
+static void format_scalar(const kmip_item *it, uint32_t value_tag, char *buf, size_t cap)
+{
+    switch (it->type) {
+    case KMIP_TYPE_INTEGER: {
+        const kmip_enum_def *mask = kmip_mask_for_tag(value_tag);
+        if (mask)
+            xmlv_format_mask(mask, (uint32_t)it->v.i32, buf, cap);
+        else
+            snprintf(buf, cap, "%" PRId32, it->v.i32);
+        break;
+    }
+    case KMIP_TYPE_LONG_INTEGER:
+        snprintf(buf, cap, "%" PRId64, it->v.i64);
+        break;
+    case KMIP_TYPE_INTERVAL:
+        snprintf(buf, cap, "%" PRIu32, it->v.u32);
+        break;
+    case KMIP_TYPE_ENUMERATION:
+        format_enum(it, value_tag, buf, cap);
+        break;
+    case KMIP_TYPE_BOOLEAN:
+        snprintf(buf, cap, "%s", it->v.boolean ? "true" : "false");
+        break;
+    case KMIP_TYPE_DATE_TIME:
+        xmlv_format_time(it->v.i64, -1, buf);
+        break;
+    default: { /* Date-Time Extended */
+        int64_t sec = it->v.i64 / 1000000, us = it->v.i64 % 1000000;
+        if (us < 0) {
+            us += 1000000;
+            sec--;
+        }
+        xmlv_format_time(sec, (long)us, buf);
+        break;
+    }
+    }
+}
+
+char *xmlv_value_text(const kmip_item *it, uint32_t value_tag, unsigned flags, size_t *cap,
+                      bool *redacted)
+{
+    bool bytes = it->type == KMIP_TYPE_TEXT_STRING || it->type == KMIP_TYPE_BYTE_STRING ||
+                 it->type == KMIP_TYPE_BIG_INTEGER;
+    *redacted = bytes && xmlv_is_secret(it->tag) && !(flags & XMLV_SHOW_SECRETS);
+    size_t n = it->v.bytes.len;
+    if (!bytes || *redacted)
+        *cap = 600;
+    else if (n > (SIZE_MAX - 1) / 2)
+        return NULL;
+    else
+        *cap = it->type == KMIP_TYPE_TEXT_STRING ? n + 1 : 2 * n + 1;
+    char *out = malloc(*cap);
+    if (out == NULL)
+        return NULL;
+    if (*redacted) {
+        snprintf(out, *cap, "%zu bytes", n);
+    } else if (!bytes) {
+        format_scalar(it, value_tag, out, *cap);
+    } else if (it->type == KMIP_TYPE_TEXT_STRING) {
+        memcpy(out, it->v.bytes.data, n);
+        out[n] = '\0';
+    } else {
+        xmlv_hex(it->v.bytes.data, n, out);
+    }
+    return out;
+}

@@ -41,4 +41,14 @@ uint32_t xmlv_value_tag(uint32_t item_tag, const char *attr_name);
 bool xmlv_parse_int(const char *s, unsigned bits, int64_t *v);
 bool xmlv_parse_uint(const char *s, unsigned long long max, unsigned long long *v);
 
+/* Same bit as KMIP_XML_SHOW_SECRETS. */
+#define XMLV_SHOW_SECRETS 0x1u
+
+/* The text form of a scalar item's value in a fresh buffer of *cap bytes
+ * (release with kmip_secure_free). For a secret item without
+ * XMLV_SHOW_SECRETS the text is "N bytes" and *redacted is set. NULL when
+ * out of memory. */
+char *xmlv_value_text(const kmip_item *it, uint32_t value_tag, unsigned flags, size_t *cap,
+                      bool *redacted);
+
 #endif

@@ -40,106 +40,17 @@ static void start_element(writer *wr, const kmip_item *it)
         attr(wr, "type", kmip_type_name(it->type));
 }
 
-static void write_enum(writer *wr, const kmip_item *it, uint32_t value_tag)
-{
-    char buf[16];
-    const char *name = NULL;
-    if (it->tag == KMIP_TAG_ATTRIBUTE_REFERENCE) {
-        name = kmip_tag_xml_name(it->v.u32); /* 2.x: the value is a tag */
-    } else {
-        const kmip_value_def *v = kmip_enum_value(kmip_enum_for_tag(value_tag), it->v.u32);
-        name = v ? v->xml_name : NULL;
-    }
-    if (name == NULL) {
-        snprintf(buf, sizeof buf, "0x%08" PRIX32, it->v.u32);
-        name = buf;
-    }
-    attr(wr, "value", name);
-}
-
-static void write_bytes(writer *wr, const kmip_item *it)
-{
-    if (xmlv_is_secret(it->tag) && !(wr->flags & KMIP_XML_SHOW_SECRETS)) {
-        char buf[40];
-        snprintf(buf, sizeof buf, "%zu bytes", it->v.bytes.len);
-        attr(wr, "redacted", buf);
-        return;
-    }
-    if (it->v.bytes.len > (SIZE_MAX - 1) / 2) {
-        track(wr, -1);
-        return;
-    }
-    size_t cap = it->v.bytes.len * 2 + 1;
-    char *hex = malloc(cap);
-    if (hex == NULL) {
-        track(wr, -1);
-        return;
-    }
-    xmlv_hex(it->v.bytes.data, it->v.bytes.len, hex);
-    attr(wr, "value", hex);
-    kmip_secure_free(hex, cap);
-}
-
 static void write_value(writer *wr, const kmip_item *it, uint32_t value_tag)
 {
-    char buf[600];
-    switch (it->type) {
-    case KMIP_TYPE_INTEGER: {
-        const kmip_enum_def *mask = kmip_mask_for_tag(value_tag);
-        if (mask)
-            xmlv_format_mask(mask, (uint32_t)it->v.i32, buf, sizeof buf);
-        else
-            snprintf(buf, sizeof buf, "%" PRId32, it->v.i32);
-        break;
-    }
-    case KMIP_TYPE_LONG_INTEGER:
-        snprintf(buf, sizeof buf, "%" PRId64, it->v.i64);
-        break;
-    case KMIP_TYPE_INTERVAL:
-        snprintf(buf, sizeof buf, "%" PRIu32, it->v.u32);
-        break;
-    case KMIP_TYPE_ENUMERATION:
-        write_enum(wr, it, value_tag);
-        return;
-    case KMIP_TYPE_BOOLEAN:
-        snprintf(buf, sizeof buf, "%s", it->v.boolean ? "true" : "false");
-        break;
-    case KMIP_TYPE_DATE_TIME:
-        xmlv_format_time(it->v.i64, -1, buf);
-        break;
-    case KMIP_TYPE_DATE_TIME_EXTENDED: {
-        int64_t s = it->v.i64 / 1000000, us = it->v.i64 % 1000000;
-        if (us < 0) {
-            us += 1000000;
-            s--;
-        }
-        xmlv_format_time(s, (long)us, buf);
-        break;
-    }
-    case KMIP_TYPE_TEXT_STRING: {
-        if (xmlv_is_secret(it->tag) && !(wr->flags & KMIP_XML_SHOW_SECRETS)) {
-            snprintf(buf, sizeof buf, "%zu bytes", it->v.bytes.len);
-            attr(wr, "redacted", buf);
-            return;
-        }
-        /* the value is not NUL-terminated in the tree */
-        size_t n = it->v.bytes.len;
-        char *s = malloc(n + 1);
-        if (s == NULL) {
-            track(wr, -1);
-            return;
-        }
-        memcpy(s, it->v.bytes.data, n);
-        s[n] = '\0';
-        attr(wr, "value", s);
-        kmip_secure_free(s, n + 1);
+    size_t cap = 0;
+    bool redacted = false;
+    char *text = xmlv_value_text(it, value_tag, wr->flags, &cap, &redacted);
+    if (text == NULL) {
+        track(wr, -1);
         return;
     }
-    default: /* Byte String, Big Integer */
-        write_bytes(wr, it);
-        return;
-    }
-    attr(wr, "value", buf);
+    attr(wr, redacted ? "redacted" : "value", text);
+    kmip_secure_free(text, cap);
 }
 
 /* The text of a structure's Attribute Name child, for 1.x Attribute Value

@@ -1,0 +1,110 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kmip/kmip_ttlv.h"
+
+const char *cli_input_name(const char *path)
+{
+    return path == NULL || strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+/* Grows by allocate-copy-wipe: the input may be key material. */
+static bool grow(cli_input *in)
+{
+    size_t cap = in->cap ? in->cap * 2 : 65536;
+    uint8_t *fresh = malloc(cap + 1);
+    if (fresh == NULL)
+        return false;
+    if (in->len)
+        memcpy(fresh, in->data, in->len);
+    kmip_secure_free(in->data, in->cap + 1);
+    in->data = fresh;
+    in->cap = cap;
+    return true;
+}
+
+bool cli_read_input(const char *path, cli_input *in)
+{
+    memset(in, 0, sizeof *in);
+    const char *name = cli_input_name(path);
+    FILE *f = path == NULL || strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "keyring-kmip: %s: %s\n", name, strerror(errno));
+        return false;
+    }
+    bool ok = true;
+    for (;;) {
+        if (in->len == in->cap && (in->cap >= CLI_MAX_INPUT || !grow(in))) {
+            fprintf(stderr, "keyring-kmip: %s: %s\n", name,
+                    in->cap >= CLI_MAX_INPUT ? "input larger than 16 MiB" : "out of memory");
+            ok = false;
+            break;
+        }
+        size_t n = fread(in->data + in->len, 1, in->cap - in->len, f);
+        in->len += n;
+        if (n == 0) {
+            if (ferror(f)) {
+                fprintf(stderr, "keyring-kmip: %s: read error\n", name);
+                ok = false;
+            }
+            break;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (ok)
+        in->data[in->len] = '\0'; /* room was kept for it */
+    else
+        cli_input_free(in);
+    return ok;
+}
+
+void cli_input_free(cli_input *in)
+{
+    kmip_secure_free(in->data, in->cap + 1);
+    memset(in, 0, sizeof *in);
+}
+
+static int hex_digit(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool cli_unhex_inplace(const char *path, cli_input *in)
+{
+    size_t out = 0;
+    int high = -1;
+    for (size_t i = 0; i < in->len; i++) {
+        uint8_t c = in->data[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            continue;
+        int v = hex_digit(c);
+        if (v < 0) {
+            fprintf(stderr, "keyring-kmip: %s: character %zu: '%c' is not a hex digit\n",
+                    cli_input_name(path), i, c >= 0x20 && c < 0x7f ? c : '?');
+            return false;
+        }
+        if (high < 0) {
+            high = v;
+        } else {
+            in->data[out++] = (uint8_t)(high << 4 | v);
+            high = -1;
+        }
+    }
+    if (high >= 0) {
+        fprintf(stderr, "keyring-kmip: %s: odd number of hex digits\n", cli_input_name(path));
+        return false;
+    }
+    kmip_secure_zero(in->data + out, in->len - out);
+    in->len = out;
+    return true;
+}
