@@ -91,6 +91,9 @@ KMIP_API KMIP_MUST_CHECK kmip_tree *kmip_tree_new(void);
 KMIP_API void kmip_tree_free(kmip_tree *t);
 /* The top-level item, NULL while the tree is empty. */
 KMIP_API kmip_item *kmip_tree_root(const kmip_tree *t);
+/* n bytes from the tree's arena, 8-byte aligned and zeroed, wiped and freed
+ * with the tree; NULL when out of memory. */
+KMIP_API KMIP_MUST_CHECK void *kmip_tree_alloc(kmip_tree *t, size_t n);
 /* Number of items in the tree. */
 KMIP_API size_t kmip_tree_item_count(const kmip_tree *t);
 
@@ -165,6 +168,9 @@ KMIP_API void kmip_enc_datetime_ext(kmip_encoder *e, uint32_t tag, int64_t micro
 KMIP_API void kmip_enc_interval(kmip_encoder *e, uint32_t tag, uint32_t seconds);
 /* Encodes an item and, for a structure, all its descendants. */
 KMIP_API void kmip_enc_item(kmip_encoder *e, const kmip_item *item);
+/* The same with the top-level item's tag replaced by `tag` (a 1.x Attribute
+ * Value becomes a 2.x attribute and back). */
+KMIP_API void kmip_enc_item_tagged(kmip_encoder *e, uint32_t tag, const kmip_item *item);
 
 /* Ends encoding. On success *data and *len point at the encoded bytes, owned by
  * the encoder and valid until the next call on it. Returns the first error,

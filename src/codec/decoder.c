@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "kmip/kmip_ttlv.h"
-#include "tree_internal.h"
 #include "utf8.h"
 #include "wire.h"
 

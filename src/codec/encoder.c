@@ -245,11 +245,22 @@ void kmip_enc_item(kmip_encoder *e, const kmip_item *it)
         enc_fail(e, KMIP_E_ARG);
         return;
     }
-    if (it->type != KMIP_TYPE_STRUCTURE) {
-        enc_scalar(e, it);
+    kmip_enc_item_tagged(e, it->tag, it);
+}
+
+void kmip_enc_item_tagged(kmip_encoder *e, uint32_t tag, const kmip_item *it)
+{
+    if (it == NULL) {
+        enc_fail(e, KMIP_E_ARG);
         return;
     }
-    kmip_enc_begin(e, it->tag);
+    if (it->type != KMIP_TYPE_STRUCTURE) {
+        kmip_item copy = *it;
+        copy.tag = tag;
+        enc_scalar(e, &copy);
+        return;
+    }
+    kmip_enc_begin(e, tag);
     for (const kmip_item *c = it->first_child; c != NULL && e->err == KMIP_OK; c = c->next)
         kmip_enc_item(e, c);
     kmip_enc_end(e);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "kmip/kmip_ttlv.h"
-#include "tree_internal.h"
 
 #define CHUNK_MIN 4096u
 

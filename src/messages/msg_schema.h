@@ -1,0 +1,69 @@
+/* Internal: the typed message layer is driven by tables. Each KMIP
+ * structure the layer models is described by a struct_desc: its fields in
+ * specification order, each with a tag, a kind, where it lives in the C
+ * struct, and the protocol versions that define it. One generic decoder and
+ * one generic encoder (msg_codec.c) walk these tables, so an operation costs
+ * a table, not a pair of hand-written functions. */
+#ifndef KMIP_MSG_SCHEMA_H
+#define KMIP_MSG_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmip/kmip_message.h"
+
+typedef enum field_kind {
+    K_INT,       /* int32_t */
+    K_LONG,      /* int64_t */
+    K_ENUM,      /* uint32_t */
+    K_BOOL,      /* bool */
+    K_TEXT,      /* kmip_bytes, Text String */
+    K_BYTES,     /* kmip_bytes, Byte String */
+    K_DATETIME,  /* int64_t seconds */
+    K_UID,       /* kmip_uid: Text String or (2.x) Enumeration */
+    K_ITEM,      /* const kmip_item *, any type, carried as is */
+    K_STRUCT,    /* an inline struct described by `sub` */
+    K_ATTR1,     /* one 1.x Attribute structure, appended to a kmip_attr_list */
+    K_TEMPLATE,  /* a 1.x Template-Attribute: its Attributes go to a kmip_attr_list */
+    K_ATTRS2,    /* a 2.x Attributes structure: each child is an attribute */
+    K_ATTR_WRAP, /* a 2.x New/Current Attribute: one attribute inside */
+    K_PAYLOAD    /* a batch item's payload, typed by its Operation */
+} field_kind;
+
+#define F_REQ 0x1u /* always encoded; decoding notes its absence */
+#define F_REP 0x2u /* repeated: array at offset, size_t count at aux */
+#define F_MSG 0x4u /* mandatory for decoding the message at all */
+#define F_BYTAG 0x8u /* a slot shared by several tags: encoded by the field whose tag the item has */
+
+#define NO_AUX SIZE_MAX
+
+typedef struct struct_desc struct_desc;
+
+typedef struct field_desc {
+    uint32_t tag;
+    uint8_t kind;
+    uint8_t flags;
+    uint16_t min_ver; /* KMIP_VERSION; 0 = since 1.0 */
+    uint16_t max_ver; /* KMIP_VERSION; 0 = still defined */
+    size_t offset;
+    size_t aux; /* has_ flag (bool) of an optional field, count of a repeated one */
+    const struct_desc *sub;
+} field_desc;
+
+/* Every described C struct starts with a kmip_extras member. */
+struct struct_desc {
+    const char *name;
+    size_t size;
+    const field_desc *fields;
+    size_t nfields;
+};
+
+extern const struct_desc kmip_desc_request_header;
+extern const struct_desc kmip_desc_response_header;
+extern const struct_desc kmip_desc_request_item;
+extern const struct_desc kmip_desc_response_item;
+
+/* The payload description for an operation, NULL when untyped. */
+const struct_desc *kmip_payload_desc(uint32_t operation, bool response);
+
+#endif
