@@ -391,7 +391,8 @@ KMIP_API KMIP_MUST_CHECK kmip_message *kmip_message_new(bool is_response, unsign
 KMIP_API void kmip_message_free(kmip_message *m);
 /* Memory from the message's arena, zeroed, freed with the message. */
 KMIP_API KMIP_MUST_CHECK void *kmip_message_alloc(kmip_message *m, size_t size);
-/* The message's protocol version as KMIP_VERSION(major, minor). */
+/* The message's protocol version as KMIP_VERSION(major, minor), each part
+ * clamped to 0-255. */
 KMIP_API unsigned kmip_message_version(const kmip_message *m);
 
 /* Appends a batch item for `operation` with a zeroed typed payload of the

@@ -30,7 +30,8 @@ extern "C" {
 /* Renders item and its descendants as indented KMIP XML. *out is a
  * NUL-terminated malloc'ed string the caller releases with
  * kmip_secure_free(*out, *out_len) (it may hold key material).
- * Errors: KMIP_E_ARG, KMIP_E_NOMEM. */
+ * Errors: KMIP_E_ARG, KMIP_E_NOMEM, KMIP_E_UNSUPPORTED (a Text String with a
+ * control character XML 1.0 cannot carry; use kmip_text_write). */
 KMIP_API KMIP_MUST_CHECK kmip_err kmip_xml_write(const kmip_item *item, unsigned flags,
                                                  char **out, size_t *out_len);
 

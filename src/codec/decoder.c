@@ -128,6 +128,11 @@ static kmip_err read_scalar(kmip_decoder *d, kmip_item *it, const uint8_t *hdr,
     size_t bad;
     if (it->type == KMIP_TYPE_TEXT_STRING && !kmip_utf8_valid(val, len, &bad))
         return fail(d, KMIP_E_BAD_UTF8, val + bad, "Text String is not valid UTF-8");
+    /* U+0000 is valid UTF-8, but every C consumer would cut the string
+     * there ("name\0other" would compare equal to "name"): refuse it. */
+    const uint8_t *nul = it->type == KMIP_TYPE_TEXT_STRING ? memchr(val, 0, len) : NULL;
+    if (nul != NULL)
+        return fail(d, KMIP_E_BAD_UTF8, nul, "Text String contains a NUL character");
     uint8_t *copy = kmip_tree_alloc(d->tree, len);
     if (copy == NULL)
         return fail(d, KMIP_E_NOMEM, hdr, "out of memory");

@@ -79,9 +79,10 @@ unsigned kmip_message_version(const kmip_message *m)
 {
     const kmip_protocol_version *v = m->is_response ? &m->response_header.protocol_version
                                                     : &m->request_header.protocol_version;
-    if (v->major < 0 || v->major > 255 || v->minor < 0 || v->minor > 255)
-        return 0;
-    return KMIP_VERSION(v->major, v->minor);
+    /* clamped: a version beyond 255.255 is treated as the newest */
+    int32_t major = v->major < 0 ? 0 : v->major > 255 ? 255 : v->major;
+    int32_t minor = v->minor < 0 ? 0 : v->minor > 255 ? 255 : v->minor;
+    return KMIP_VERSION(major, minor);
 }
 
 bool kmip_message_fully_typed(const kmip_message *m)
@@ -174,6 +175,18 @@ static kmip_err decode_message(msg_dctx *c, const kmip_item *root)
                        : msg_decode_struct(c, &kmip_desc_request_header, &m->request_header, header);
     if (err != KMIP_OK)
         return err;
+    /* Now that the version is known, decode again to see which fields it
+     * defines (the header's own fields are version-dependent too). */
+    c->version = kmip_message_version(m);
+    if (m->is_response) {
+        memset(&m->response_header, 0, sizeof m->response_header);
+        err = msg_decode_struct(c, &kmip_desc_response_header, &m->response_header, header);
+    } else {
+        memset(&m->request_header, 0, sizeof m->request_header);
+        err = msg_decode_struct(c, &kmip_desc_request_header, &m->request_header, header);
+    }
+    if (err != KMIP_OK)
+        return err;
     size_t others = 0;
     for (const kmip_item *ch = header->next; ch; ch = ch->next)
         others += ch->tag != KMIP_TAG_BATCH_ITEM || ch->type != KMIP_TYPE_STRUCTURE;
@@ -200,7 +213,7 @@ kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out, kmip_msg_er
     }
     *out = NULL;
     const kmip_item *root = kmip_tree_root(tree);
-    msg_dctx c = {NULL, err};
+    msg_dctx c = {NULL, err, 0};
     if (root == NULL || root->type != KMIP_TYPE_STRUCTURE ||
         (root->tag != KMIP_TAG_REQUEST_MESSAGE && root->tag != KMIP_TAG_RESPONSE_MESSAGE)) {
         kmip_tree_free(tree);

@@ -308,8 +308,8 @@ kmip_err msg_decode_struct(msg_dctx *c, const struct_desc *d, void *base, const 
     for (const kmip_item *ch = item->first_child; ch; ch = ch->next) {
         size_t i;
         const field_desc *f = match(d, ch, &i);
-        if (f != NULL && i < last)
-            c->m->untyped = true; /* out of order: re-encoding would reorder */
+        if (f != NULL && (i < last || !msg_version_defines(c->version, f)))
+            c->m->untyped = true; /* re-encoding would reorder it, or drop it */
         if (f == NULL || (!(f->flags & F_REP) && !mark_present(f, base))) {
             if (f != NULL) /* a duplicate of a single field */
                 return msg_fail(c, KMIP_E_UNEXPECTED_TAG, "%s: %s appears twice", d->name,
@@ -348,10 +348,10 @@ kmip_err msg_decode_struct(msg_dctx *c, const struct_desc *d, void *base, const 
 
 /* ---- encoding ---- */
 
-static bool version_defines(const msg_ectx *c, const field_desc *f)
+bool msg_version_defines(unsigned version, const field_desc *f)
 {
-    return (f->min_ver == 0 || c->version >= f->min_ver) &&
-           (f->max_ver == 0 || c->version <= f->max_ver);
+    return version == 0 || ((f->min_ver == 0 || version >= f->min_ver) &&
+                            (f->max_ver == 0 || version <= f->max_ver));
 }
 
 static void encode_attr(msg_ectx *c, const kmip_attribute *a)
@@ -475,7 +475,7 @@ void msg_encode_struct(msg_ectx *c, const struct_desc *d, const void *base, uint
     kmip_enc_begin(c->e, tag);
     for (size_t i = 0; i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
-        if (!version_defines(c, f))
+        if (!msg_version_defines(c->version, f))
             continue;
         const void *v = cat(base, f->offset);
         if (f->flags & F_REP) {

@@ -8,7 +8,11 @@
 typedef struct msg_dctx {
     kmip_message *m;
     kmip_msg_error *err;
+    unsigned version; /* the message's protocol version, 0 while unknown */
 } msg_dctx;
+
+/* True when the protocol version defines the field (0 = any version). */
+bool msg_version_defines(unsigned version, const field_desc *f);
 
 /* Fills the C struct at base from a structure item. */
 kmip_err msg_decode_struct(msg_dctx *c, const struct_desc *d, void *base, const kmip_item *item);

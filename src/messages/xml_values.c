@@ -78,6 +78,15 @@ void xmlv_format_time(int64_t seconds, long micro, char out[XMLV_DATE_MAX])
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
     int h = (int)(rem / 3600), mi = (int)(rem / 60 % 60), s = (int)(rem % 60);
+    if (y < 0 || y > 9999) {
+        /* ISO 8601 needs four year digits: give the number itself, which
+         * the reader accepts too */
+        int64_t raw = seconds;
+        if (micro >= 0)
+            raw = seconds * 1000000 + micro; /* cannot overflow: it came from this */
+        snprintf(out, XMLV_DATE_MAX, "%" PRId64, raw);
+        return;
+    }
     if (micro >= 0)
         snprintf(out, XMLV_DATE_MAX, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06ld+00:00", y, m, d,
                  h, mi, s, micro);

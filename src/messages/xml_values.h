@@ -18,7 +18,8 @@ void xmlv_hex(const uint8_t *p, size_t n, char *out);
 bool xmlv_unhex(const char *s, uint8_t *out, size_t *out_len);
 
 /* ISO 8601 UTC "1970-01-01T00:00:06+00:00"; with micro >= 0 a ".ffffff"
- * fraction is added (Date-Time Extended). */
+ * fraction is added (Date-Time Extended). A year outside 0000-9999 is
+ * written as the plain number (seconds, or microseconds with micro >= 0). */
 void xmlv_format_time(int64_t seconds, long micro, char out[XMLV_DATE_MAX]);
 /* Accepts "YYYY-MM-DDTHH:MM:SS[.f{1,6}](Z|+HH:MM|-HH:MM)". */
 bool xmlv_parse_time(const char *s, int64_t *seconds, long *micro);

@@ -13,7 +13,8 @@
 typedef struct writer {
     xmlTextWriterPtr w;
     unsigned flags;
-    int rc; /* first negative libxml2 result */
+    int rc;              /* first negative libxml2 result */
+    bool unrepresentable; /* a Text String XML 1.0 cannot carry */
 } writer;
 
 static void track(writer *wr, int rc)
@@ -40,8 +41,26 @@ static void start_element(writer *wr, const kmip_item *it)
         attr(wr, "type", kmip_type_name(it->type));
 }
 
+/* XML 1.0 cannot carry control characters other than tab, LF and CR, nor
+ * U+FFFE and U+FFFF, not even as character references. */
+static bool xml_can_carry(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return false;
+        if (s[i] == 0xEF && n - i >= 3 && s[i + 1] == 0xBF && (s[i + 2] == 0xBE || s[i + 2] == 0xBF))
+            return false;
+    }
+    return true;
+}
+
 static void write_value(writer *wr, const kmip_item *it, uint32_t value_tag)
 {
+    if (it->type == KMIP_TYPE_TEXT_STRING && !xml_can_carry(it->v.bytes.data, it->v.bytes.len)) {
+        wr->unrepresentable = true;
+        track(wr, -1);
+        return;
+    }
     size_t cap = 0;
     bool redacted = false;
     char *text = xmlv_value_text(it, value_tag, wr->flags, &cap, &redacted);
@@ -93,7 +112,7 @@ kmip_err kmip_xml_write(const kmip_item *item, unsigned flags, char **out, size_
         xmlBufferFree(buf);
         return KMIP_E_NOMEM;
     }
-    writer wr = {w, flags, 0};
+    writer wr = {w, flags, 0, false};
     track(&wr, xmlTextWriterSetIndent(w, 1));
     track(&wr, xmlTextWriterSetIndentString(w, BAD_CAST "  "));
     write_item(&wr, item, NULL, 0);
@@ -101,7 +120,7 @@ kmip_err kmip_xml_write(const kmip_item *item, unsigned flags, char **out, size_
     xmlFreeTextWriter(w);
     kmip_err err = KMIP_OK;
     if (wr.rc < 0) {
-        err = KMIP_E_NOMEM;
+        err = wr.unrepresentable ? KMIP_E_UNSUPPORTED : KMIP_E_NOMEM;
     } else {
         size_t n = (size_t)xmlBufferLength(buf);
         *out = malloc(n + 1);

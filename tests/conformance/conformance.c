@@ -178,7 +178,23 @@ static int typed_round_trip(const uint8_t *bytes, size_t len, const char **why)
     return rc;
 }
 
-static bool check_message(const char *text, counts *c, const char **why)
+/* With CONFORMANCE_CORPUS_DIR set, every encoded message is also written
+ * there (the TTLV fuzzer's seed corpus). */
+static void save_seed(const char *name, const uint8_t *bytes, size_t len)
+{
+    const char *dir = getenv("CONFORMANCE_CORPUS_DIR");
+    if (dir == NULL)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(bytes, 1, len, f);
+        fclose(f);
+    }
+}
+
+static bool check_message(const char *text, const char *name, counts *c, const char **why)
 {
     bool ok = false;
     kmip_xml_reader *r = kmip_xml_reader_new();
@@ -197,6 +213,7 @@ static bool check_message(const char *text, counts *c, const char **why)
         *why = "encode failed";
         goto out;
     }
+    save_seed(name, bytes, len);
     if (kmip_decoder_decode(d, bytes, len, &b) != KMIP_OK) {
         *why = kmip_decoder_error_detail(d);
         goto out;
@@ -259,8 +276,11 @@ static void check_file(const char *path, counts *c)
         const char *why = "placeholder";
         bool ok = fill_placeholders(n->children);
         char *text = node_text(doc, n);
+        char name[512];
+        const char *base = strrchr(path, '/');
+        snprintf(name, sizeof name, "%s-%d", base ? base + 1 : path, index);
         if (ok)
-            ok = check_message(text, c, &why);
+            ok = check_message(text, name, c, &why);
         if (ok)
             c->passed++;
         else

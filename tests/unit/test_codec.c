@@ -168,6 +168,7 @@ static void test_hostile_values(void **state)
     expect_error("420020 06 00000008 0000000000000002", KMIP_E_BAD_BOOLEAN, 0);
     expect_error("420020 07 00000002 C0AF000000000000", KMIP_E_BAD_UTF8, 8);     /* overlong */
     expect_error("420020 07 00000003 EDA0800000000000", KMIP_E_BAD_UTF8, 8);     /* surrogate */
+    expect_error("420020 07 00000003 6100620000000000", KMIP_E_BAD_UTF8, 9);     /* NUL */
     expect_error("420020 02 00000008 0000000000000008", KMIP_E_BAD_LENGTH, 4);
     expect_error("420020 09 00000004 0000000000000000", KMIP_E_BAD_LENGTH, 4);
     expect_error("420020 04 00000004 0000000100000000", KMIP_E_BAD_LENGTH, 4);

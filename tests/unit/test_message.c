@@ -169,7 +169,16 @@ static void test_failed_item_without_operation(void **state)
     assert_int_equal(bi->result_reason, KMIP_RESULT_REASON_ITEM_NOT_FOUND);
     assert_int_equal(bi->result_message.len, 9);
     assert_null(bi->payload);
-    assert_true(kmip_message_fully_typed(m));
+    /* KMIP 1.0 does not define Server Correlation Value: kept on decoding,
+     * left out when encoding a 1.0 message, hence not "fully typed" */
+    assert_false(kmip_message_fully_typed(m));
+    uint8_t *bytes;
+    size_t len;
+    assert_int_equal(kmip_message_encode(m, &bytes, &len), KMIP_OK);
+    char *out = to_xml(bytes, len);
+    assert_null(strstr(out, "ServerCorrelationValue"));
+    free(out);
+    kmip_secure_free(bytes, len);
     kmip_message_free(m);
 }
 

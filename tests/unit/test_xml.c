@@ -161,6 +161,27 @@ static void test_bad_input(void **state)
     read_fails(deep, KMIP_E_LIMIT_DEPTH, 1, "deeper");
 }
 
+static void test_unrepresentable_text(void **state)
+{
+    (void)state;
+    kmip_tree *t = kmip_tree_new();
+    assert_non_null(kmip_add_text(t, NULL, KMIP_TAG_DESCRIPTION, "a\x01b", 3));
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(kmip_xml_write(kmip_tree_root(t), 0, &out, &len), KMIP_E_UNSUPPORTED);
+    assert_null(out);
+    kmip_tree_free(t);
+    /* tab, newline and carriage return survive a round trip */
+    t = kmip_tree_new();
+    assert_non_null(kmip_add_text(t, NULL, KMIP_TAG_DESCRIPTION, "a\tb\nc\rd  ", 9));
+    out = write_ok(t, 0);
+    kmip_tree *back = read_ok(out);
+    assert_true(kmip_item_equal(kmip_tree_root(t), kmip_tree_root(back)));
+    free(out);
+    kmip_tree_free(back);
+    kmip_tree_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_attribute_context),
         cmocka_unit_test(test_redaction),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_unrepresentable_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

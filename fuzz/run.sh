@@ -1,0 +1,27 @@
+#!/bin/sh
+# Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for a
+# bounded time on seed corpora made from the test data.
+# Usage: fuzz/run.sh [SECONDS_PER_TARGET]   (default 60)
+set -eu
+seconds=${1:-60}
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${FUZZ_BUILD_DIR:-$top/build-fuzz}
+CC=clang cmake -S "$top" -B "$build" -DKMIP_FUZZ=ON -DKMIP_WERROR=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build "$build" -j"$(nproc)" > /dev/null
+corpus=$build/corpus
+rm -rf "$corpus"
+python3 "$top/fuzz/make_corpus.py" "$build/tests/conformance" \
+    "$top/../shared/kmip/testcases" "$top/tests/data/pykmip" "$corpus"
+mkdir -p "$build/artifacts"
+for target in ttlv xml; do
+    echo "fuzz_$target: $seconds s"
+    "$build/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+        -timeout=10 -print_final_stats=1 -artifact_prefix="$build/artifacts/" \
+        "$corpus/$target" 2>&1 | grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done' || true
+    if ls "$build/artifacts/" | grep -q .; then
+        echo "fuzz_$target found a failure: $(ls "$build/artifacts/")"
+        exit 1
+    fi
+done
+echo "fuzzing found nothing"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Every test: the warnings-as-errors build with all CTest suites (unit,
+# conformance, CLI, PyKMIP integration), the same suites under
+# AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on), valgrind
+# memcheck over the unit tests, and each fuzz target for FUZZ_SECONDS
+# (default 60).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+bash "$top/scripts/deps.sh"
+
+echo "== build (-Werror) and test"
+cmake -S "$top" -B "$top/build" -DKMIP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build "$top/build" -j"$jobs"
+(cd "$top/build" && ctest --output-on-failure -j"$jobs")
+
+echo "== ASan + UBSan"
+cmake -S "$top" -B "$top/build-asan" -DKMIP_WERROR=ON -DKMIP_SANITIZE=ON \
+  -DCMAKE_BUILD_TYPE=Debug > /dev/null
+cmake --build "$top/build-asan" -j"$jobs" > /dev/null
+(cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
+
+echo "== valgrind memcheck (unit tests)"
+(cd "$top/build" && ctest --output-on-failure -L unit -T memcheck \
+  --overwrite MemoryCheckCommandOptions="--leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite" \
+  > "$top/build/memcheck.log" 2>&1) || { cat "$top/build/memcheck.log"; exit 1; }
+if grep -q "Defects:" "$top/build/memcheck.log"; then
+  cat "$top/build/memcheck.log"
+  exit 1
+fi
+tail -n 3 "$top/build/memcheck.log"
+
+echo "== fuzzing"
+FUZZ_BUILD_DIR="$top/build-fuzz" bash "$top/fuzz/run.sh" "${FUZZ_SECONDS:-60}"
+
+echo "== all tests passed"
