@@ -161,7 +161,7 @@ KMIP_API void kmip_enc_bool(kmip_encoder *e, uint32_t tag, bool v);
 KMIP_API void kmip_enc_text(kmip_encoder *e, uint32_t tag, const char *s, size_t len);
 KMIP_API void kmip_enc_bytes(kmip_encoder *e, uint32_t tag, const void *data, size_t len);
 /* Big-endian two's complement of any length; sign-extended to a multiple of
- * 8 bytes (an empty value encodes as eight zero bytes). */
+ * 8 bytes (an empty value stays empty, as the decoder accepts it). */
 KMIP_API void kmip_enc_bigint(kmip_encoder *e, uint32_t tag, const void *data, size_t len);
 KMIP_API void kmip_enc_datetime(kmip_encoder *e, uint32_t tag, int64_t seconds);
 KMIP_API void kmip_enc_datetime_ext(kmip_encoder *e, uint32_t tag, int64_t microseconds);

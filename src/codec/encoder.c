@@ -187,7 +187,7 @@ void kmip_enc_bigint(kmip_encoder *e, uint32_t tag, const void *data, size_t len
         enc_fail(e, KMIP_E_ARG);
         return;
     }
-    size_t ext = len == 0 ? 8 : wire_pad(len);
+    size_t ext = wire_pad(len);
     if (len > ENCODE_LIMIT - ext) {
         enc_fail(e, KMIP_E_LIMIT_SIZE);
         return;

@@ -178,6 +178,7 @@ static kmip_err decode_message(msg_dctx *c, const kmip_item *root)
     /* Now that the version is known, decode again to see which fields it
      * defines (the header's own fields are version-dependent too). */
     c->version = kmip_message_version(m);
+    c->version_known = true;
     if (m->is_response) {
         memset(&m->response_header, 0, sizeof m->response_header);
         err = msg_decode_struct(c, &kmip_desc_response_header, &m->response_header, header);
@@ -213,7 +214,7 @@ kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out, kmip_msg_er
     }
     *out = NULL;
     const kmip_item *root = kmip_tree_root(tree);
-    msg_dctx c = {NULL, err, 0};
+    msg_dctx c = {NULL, err, false, 0};
     if (root == NULL || root->type != KMIP_TYPE_STRUCTURE ||
         (root->tag != KMIP_TAG_REQUEST_MESSAGE && root->tag != KMIP_TAG_RESPONSE_MESSAGE)) {
         kmip_tree_free(tree);

@@ -308,7 +308,7 @@ kmip_err msg_decode_struct(msg_dctx *c, const struct_desc *d, void *base, const 
     for (const kmip_item *ch = item->first_child; ch; ch = ch->next) {
         size_t i;
         const field_desc *f = match(d, ch, &i);
-        if (f != NULL && (i < last || !msg_version_defines(c->version, f)))
+        if (f != NULL && (i < last || (c->version_known && !msg_version_defines(c->version, f))))
             c->m->untyped = true; /* re-encoding would reorder it, or drop it */
         if (f == NULL || (!(f->flags & F_REP) && !mark_present(f, base))) {
             if (f != NULL) /* a duplicate of a single field */
@@ -350,8 +350,7 @@ kmip_err msg_decode_struct(msg_dctx *c, const struct_desc *d, void *base, const 
 
 bool msg_version_defines(unsigned version, const field_desc *f)
 {
-    return version == 0 || ((f->min_ver == 0 || version >= f->min_ver) &&
-                            (f->max_ver == 0 || version <= f->max_ver));
+    return (f->min_ver == 0 || version >= f->min_ver) && (f->max_ver == 0 || version <= f->max_ver);
 }
 
 static void encode_attr(msg_ectx *c, const kmip_attribute *a)

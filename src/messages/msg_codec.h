@@ -8,10 +8,11 @@
 typedef struct msg_dctx {
     kmip_message *m;
     kmip_msg_error *err;
-    unsigned version; /* the message's protocol version, 0 while unknown */
+    bool version_known; /* false while the header is read the first time */
+    unsigned version;   /* the message's protocol version */
 } msg_dctx;
 
-/* True when the protocol version defines the field (0 = any version). */
+/* True when the protocol version defines the field. */
 bool msg_version_defines(unsigned version, const field_desc *f);
 
 /* Fills the C struct at base from a structure item. */

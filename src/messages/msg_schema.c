@@ -77,7 +77,8 @@ static const field_desc request_item_f[] = {
           0, NULL),
     OPTV(S, KMIP_TAG_EPHEMERAL, K_BOOL, ephemeral, V(2, 0), 0),
     OPT(S, KMIP_TAG_UNIQUE_BATCH_ITEM_ID, K_BYTES, unique_batch_item_id),
-    FIELD(S, KMIP_TAG_REQUEST_PAYLOAD, K_PAYLOAD, 0, payload, offsetof(S, raw_payload), 0, 0, NULL),
+    FIELD(S, KMIP_TAG_REQUEST_PAYLOAD, K_PAYLOAD, F_REQ, payload, offsetof(S, raw_payload), 0, 0,
+          NULL),
     ITEM(S, KMIP_TAG_MESSAGE_EXTENSION, message_extension),
 };
 static const field_desc response_item_f[] = {
