@@ -1,0 +1,279 @@
+/* KMIP client over mutually authenticated TLS (libkmip_client).
+ *
+ * A kmip_client owns one persistent TLS connection to one KMIP server. It
+ * connects on first use, negotiates the protocol version (Discover Versions,
+ * highest version both sides support; 1.0 when the server does not support
+ * Discover Versions; or a pinned version), and reconnects on the next call
+ * after the connection broke.
+ *
+ * Security defaults: TLS 1.2 or newer; the server certificate is verified
+ * against the configured CA file and against the host name or IP address
+ * (IP SANs for addresses); SNI is sent for names. A zero-initialised
+ * options object means "verify". Turning a check off takes an explicit
+ * setter and is logged as a warning on every connection.
+ *
+ * Errors: every fallible call returns a kmip_client_err and leaves the
+ * details in the client: kmip_client_error_message() says what happened
+ * and what to do; when the server answered with a failure,
+ * kmip_client_result() gives its Result Status, Result Reason and Result
+ * Message, kept apart from library errors. Nothing is global.
+ *
+ * Retries: Get, Get Attributes, Get Attribute List, Locate, Query and
+ * Discover Versions are safe to repeat and are retried once on a fresh
+ * connection when the connection fails before a response arrives. Create,
+ * Register, Activate, Revoke, Destroy and attribute changes are never
+ * retried: if the connection fails after the request was sent, the call
+ * returns KMIP_CLIENT_E_AMBIGUOUS ("sent, outcome unknown"); the caller
+ * reconciles, e.g. by Locate on the Name it gave the object.
+ *
+ * Threads: a kmip_client is used by one thread at a time. kmip_pool hands
+ * out clients to many threads.
+ *
+ * Memory: strings passed in are copied. Messages returned to the caller
+ * (kmip_message) are freed with kmip_message_free; key bytes returned are
+ * freed with kmip_secure_free. */
+#ifndef KMIP_CLIENT_H
+#define KMIP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmip_export.h"
+#include "kmip_message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum kmip_client_err {
+    KMIP_CLIENT_OK = 0,
+    KMIP_CLIENT_E_NOMEM,
+    KMIP_CLIENT_E_ARG,        /* invalid argument or option */
+    KMIP_CLIENT_E_CONFIG,     /* certificate, key or CA file unusable */
+    KMIP_CLIENT_E_CONNECT,    /* cannot reach the server (DNS, refused, unreachable) */
+    KMIP_CLIENT_E_TIMEOUT,    /* connect, read or write took longer than allowed */
+    KMIP_CLIENT_E_TLS,        /* TLS handshake refused by either side */
+    KMIP_CLIENT_E_TLS_VERIFY, /* the server's certificate failed verification */
+    KMIP_CLIENT_E_CLOSED,     /* the server closed the connection */
+    KMIP_CLIENT_E_IO,         /* read or write failed */
+    KMIP_CLIENT_E_PROTOCOL,   /* the server's response is malformed or does not match */
+    KMIP_CLIENT_E_SERVER,     /* the server answered with a failure result */
+    KMIP_CLIENT_E_AMBIGUOUS,  /* request sent, response lost: outcome unknown */
+    KMIP_CLIENT_E_NOT_FOUND,  /* the server holds no such object (Item Not Found) */
+    KMIP_CLIENT_E_UNSUPPORTED,
+    KMIP_CLIENT_E__COUNT
+} kmip_client_err;
+
+KMIP_API const char *kmip_client_strerror(kmip_client_err err);
+
+/* ---- options ---- */
+
+typedef struct kmip_client_options kmip_client_options;
+
+/* Log callback: level 0 error, 1 warning, 2 info. */
+typedef void (*kmip_log_fn)(void *ctx, int level, const char *message);
+
+KMIP_API KMIP_MUST_CHECK kmip_client_options *kmip_client_options_new(void);
+KMIP_API void kmip_client_options_free(kmip_client_options *o);
+/* Host name, IPv4 or IPv6 address, and port (default 5696). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_server(kmip_client_options *o,
+                                                                        const char *host,
+                                                                        unsigned port);
+/* PEM files: the CA that signs the server certificate, the client
+ * certificate (chain) and its private key (RSA or EC, any curve OpenSSL
+ * knows, P-521 included). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_ca(kmip_client_options *o,
+                                                                    const char *ca_file);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_cert(kmip_client_options *o,
+                                                                      const char *cert_file,
+                                                                      const char *key_file);
+/* Milliseconds; 0 keeps the default (connect 10000, read/write 30000). */
+KMIP_API void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned connect_ms,
+                                               unsigned io_ms);
+/* Largest response accepted (default 1 MiB). */
+KMIP_API void kmip_client_options_set_max_response(kmip_client_options *o, size_t bytes);
+/* Use exactly this version (KMIP_VERSION(1, 4)) instead of negotiating. */
+KMIP_API void kmip_client_options_pin_version(kmip_client_options *o, unsigned version);
+/* Explicitly turn verification off. Each is logged as a warning. */
+KMIP_API void kmip_client_options_insecure_skip_verify(kmip_client_options *o, bool skip);
+KMIP_API void kmip_client_options_insecure_skip_hostname(kmip_client_options *o, bool skip);
+KMIP_API void kmip_client_options_set_log(kmip_client_options *o, kmip_log_fn fn, void *ctx);
+
+/* ---- client ---- */
+
+typedef struct kmip_client kmip_client;
+
+/* Copies the options; does not connect yet. NULL when out of memory. */
+KMIP_API KMIP_MUST_CHECK kmip_client *kmip_client_new(const kmip_client_options *o);
+KMIP_API void kmip_client_free(kmip_client *c);
+
+/* Connects (and negotiates) now instead of at the first call. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_connect(kmip_client *c);
+/* Closes the connection; the next call reconnects. */
+KMIP_API void kmip_client_disconnect(kmip_client *c);
+
+/* The last error's description ("" after success); owned by c. */
+KMIP_API const char *kmip_client_error_message(const kmip_client *c);
+/* The server's result for the last failed batch item: false when the last
+ * error did not come from the server. message may be NULL. */
+KMIP_API bool kmip_client_result(const kmip_client *c, uint32_t *status, uint32_t *reason,
+                                 const char **message);
+
+/* The negotiated (or pinned) version, 0 before the first connection. */
+KMIP_API unsigned kmip_client_version(const kmip_client *c);
+/* What the server supports, from Discover Versions (count 0 if unknown). */
+KMIP_API size_t kmip_client_server_versions(const kmip_client *c, unsigned *out, size_t cap);
+
+typedef struct kmip_client_tls_info {
+    char protocol[16];     /* "TLSv1.2" */
+    char cipher[64];
+    char peer_subject[256];
+    char peer_not_after[32]; /* "2026-11-29 12:00:00 UTC" */
+} kmip_client_tls_info;
+/* Details of the current connection; KMIP_CLIENT_E_ARG when not connected. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_tls(const kmip_client *c,
+                                                         kmip_client_tls_info *info);
+
+typedef struct kmip_client_stats {
+    uint64_t requests;    /* request messages sent */
+    uint64_t connections; /* TLS connections opened */
+    uint64_t retries;     /* idempotent requests repeated after a broken connection */
+} kmip_client_stats;
+KMIP_API void kmip_client_get_stats(const kmip_client *c, kmip_client_stats *s);
+
+/* ---- requests and batches ---- */
+
+/* A new request at the client's version (connecting to learn it if needed).
+ * Add items with the kmip_req_* helpers or kmip_message_add_item, then
+ * kmip_client_call. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_request(kmip_client *c,
+                                                             kmip_message **request);
+
+/* Sends a request (any number of batch items) as one message and returns
+ * the response. Every response item must answer the request item with the
+ * same Unique Batch Item ID (or position) and operation. On success every
+ * item succeeded; with KMIP_CLIENT_E_SERVER (or _NOT_FOUND) *response still
+ * holds all per-item results and kmip_client_result() the first failure.
+ * The request's version is the client's. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request,
+                                                          kmip_message **response);
+
+/* Request builders: each appends one batch item with a Unique Batch Item
+ * ID. A NULL uid leaves the Unique Identifier out: the ID placeholder,
+ * the object created by the previous item. */
+typedef struct kmip_key_spec {
+    uint32_t object_type;          /* KMIP_OBJECT_TYPE_SYMMETRIC_KEY, _SECRET_DATA, _OPAQUE_OBJECT */
+    uint32_t algorithm;            /* symmetric keys: KMIP_CRYPTOGRAPHIC_ALGORITHM_AES, ... */
+    int32_t length_bits;           /* symmetric keys */
+    uint32_t secret_data_type;     /* secret data: KMIP_SECRET_DATA_TYPE_PASSWORD or _SEED */
+    int32_t usage_mask;            /* 0: Encrypt|Decrypt for keys, Derive Key|Export for secrets */
+    const char *name;              /* Name attribute, or NULL */
+    const char *object_group;      /* Object Group attribute, or NULL */
+    const char *app_namespace;     /* Application Specific Information, or NULL */
+    const char *app_data;
+} kmip_key_spec;
+
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_create(kmip_message *m,
+                                                             const kmip_key_spec *spec);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_register(kmip_message *m,
+                                                               const kmip_key_spec *spec,
+                                                               const uint8_t *material,
+                                                               size_t len);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_uid_op(kmip_message *m, uint32_t operation,
+                                                             const char *uid);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_revoke(kmip_message *m, const char *uid,
+                                                             uint32_t reason_code);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_get_attributes(kmip_message *m,
+                                                                     const char *uid,
+                                                                     const uint32_t *tags,
+                                                                     size_t count);
+
+/* ---- single operations ---- */
+
+/* uid_out receives the new object's identifier (NUL-terminated). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_create(kmip_client *c,
+                                                            const kmip_key_spec *spec,
+                                                            char *uid_out, size_t uid_cap);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register(kmip_client *c,
+                                                              const kmip_key_spec *spec,
+                                                              const uint8_t *material, size_t len,
+                                                              char *uid_out, size_t uid_cap);
+/* Register + Activate in one request message. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register_activate(
+    kmip_client *c, const kmip_key_spec *spec, const uint8_t *material, size_t len, char *uid_out,
+    size_t uid_cap);
+/* Key bytes of a Symmetric Key, Secret Data or Opaque Object (Raw or
+ * Opaque format); *key freed with kmip_secure_free(*key, *len). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid,
+                                                             uint8_t **key, size_t *len,
+                                                             uint32_t *object_type);
+/* The whole Get response (for other objects and formats). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get(kmip_client *c, const char *uid,
+                                                         kmip_message **response);
+/* tags NULL/count 0: all attributes. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get_attributes(kmip_client *c,
+                                                                    const char *uid,
+                                                                    const uint32_t *tags,
+                                                                    size_t count,
+                                                                    kmip_message **response);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get_attribute_list(kmip_client *c,
+                                                                        const char *uid,
+                                                                        kmip_message **response);
+/* Adds or modifies a Text String attribute: a custom one ("x-name") or
+ * Object Group, Contact Information, Description and the like. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_add_attribute(kmip_client *c,
+                                                                   const char *uid,
+                                                                   const char *name,
+                                                                   const char *value);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_modify_attribute(kmip_client *c,
+                                                                      const char *uid,
+                                                                      const char *name,
+                                                                      const char *value);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_activate(kmip_client *c, const char *uid);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_revoke(kmip_client *c, const char *uid,
+                                                            uint32_t reason_code);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_destroy(kmip_client *c, const char *uid);
+/* Revoke (Cessation of Operation) + Destroy in one request message. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_revoke_destroy(kmip_client *c,
+                                                                    const char *uid);
+
+/* Locate filter: any field left 0/NULL is not part of the filter. */
+typedef struct kmip_locate_filter {
+    const char *name;
+    const char *object_group;
+    uint32_t object_type;
+    uint32_t state;
+    const char *app_namespace;
+    const char *app_data;
+    int32_t page_size; /* Maximum Items per request; 0: 256 */
+} kmip_locate_filter;
+
+/* Calls fn for every identifier found, asking page after page (Offset
+ * Items) until a short page comes back; Located Items is not trusted.
+ * fn returns false to stop early. Needs KMIP 1.3+ for more than one page;
+ * on older versions one request without Maximum Items is sent. */
+typedef bool (*kmip_uid_fn)(void *ctx, const char *uid, size_t len);
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_locate(kmip_client *c,
+                                                            const kmip_locate_filter *filter,
+                                                            kmip_uid_fn fn, void *ctx);
+
+/* Query: operations and object types the server supports, its vendor id. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_query(kmip_client *c,
+                                                           kmip_message **response);
+
+/* ---- pool ---- */
+
+typedef struct kmip_pool kmip_pool;
+
+/* Up to `size` clients created from the options on demand. Thread-safe:
+ * acquire blocks until a client is free (at most timeout_ms, 0 = wait). */
+KMIP_API KMIP_MUST_CHECK kmip_pool *kmip_pool_new(const kmip_client_options *o, size_t size);
+KMIP_API void kmip_pool_free(kmip_pool *p);
+KMIP_API KMIP_MUST_CHECK kmip_client *kmip_pool_acquire(kmip_pool *p, unsigned timeout_ms);
+KMIP_API void kmip_pool_release(kmip_pool *p, kmip_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

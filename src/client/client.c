@@ -1,0 +1,421 @@
+/* The KMIP client: one persistent TLS connection, version negotiation,
+ * request/response exchange with matching, retry of safe operations, and
+ * error state kept in the handle. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+
+#define DEFAULT_CONNECT_MS 10000u
+#define DEFAULT_IO_MS 30000u
+
+/* Versions this client can speak, most preferred first. */
+static const unsigned our_versions[] = {
+    KMIP_VERSION(2, 1), KMIP_VERSION(2, 0), KMIP_VERSION(1, 4), KMIP_VERSION(1, 3),
+    KMIP_VERSION(1, 2), KMIP_VERSION(1, 1), KMIP_VERSION(1, 0),
+};
+
+kmip_client_err kc_fail(kmip_client *c, kmip_client_err code, const char *fmt, ...)
+{
+    c->err = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->message, sizeof c->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void kc_clear(kmip_client *c)
+{
+    c->err = KMIP_CLIENT_OK;
+    c->message[0] = '\0';
+    c->has_result = false;
+}
+
+void kc_log(const kmip_client *c, int level, const char *message)
+{
+    if (c->opt.log)
+        c->opt.log(c->opt.log_ctx, level, message);
+}
+
+bool kc_uid_text(const kmip_uid *u, char *buf, size_t cap)
+{
+    if (u->is_enum || u->text.len >= cap)
+        return false;
+    memcpy(buf, u->text.data, u->text.len);
+    buf[u->text.len] = '\0';
+    return true;
+}
+
+kmip_client *kmip_client_new(const kmip_client_options *o)
+{
+    if (o == NULL || o->host == NULL)
+        return NULL;
+    kmip_client *c = calloc(1, sizeof *c);
+    if (c == NULL || !kmip_options_copy(&c->opt, o)) {
+        free(c);
+        return NULL;
+    }
+    if (c->opt.connect_ms == 0)
+        c->opt.connect_ms = DEFAULT_CONNECT_MS;
+    if (c->opt.io_ms == 0)
+        c->opt.io_ms = DEFAULT_IO_MS;
+    if (c->opt.max_response == 0)
+        c->opt.max_response = KMIP_DEFAULT_MAX_MESSAGE;
+    return c;
+}
+
+void kmip_client_free(kmip_client *c)
+{
+    if (c == NULL)
+        return;
+    kt_close(c->conn);
+    kt_ctx_free(c->ctx);
+    kmip_options_clear(&c->opt);
+    kmip_secure_zero(c, sizeof *c);
+    free(c);
+}
+
+const char *kmip_client_error_message(const kmip_client *c)
+{
+    return c->message;
+}
+
+bool kmip_client_result(const kmip_client *c, uint32_t *status, uint32_t *reason,
+                        const char **message)
+{
+    if (!c->has_result)
+        return false;
+    if (status)
+        *status = c->result_status;
+    if (reason)
+        *reason = c->result_reason;
+    if (message)
+        *message = c->result_message;
+    return true;
+}
+
+unsigned kmip_client_version(const kmip_client *c)
+{
+    return c->version;
+}
+
+size_t kmip_client_server_versions(const kmip_client *c, unsigned *out, size_t cap)
+{
+    size_t n = c->server_version_count < cap ? c->server_version_count : cap;
+    memcpy(out, c->server_versions, n * sizeof *out);
+    return c->server_version_count;
+}
+
+kmip_client_err kmip_client_tls(const kmip_client *c, kmip_client_tls_info *info)
+{
+    if (c->conn == NULL)
+        return KMIP_CLIENT_E_ARG;
+    kt_info(c->conn, info);
+    return KMIP_CLIENT_OK;
+}
+
+void kmip_client_get_stats(const kmip_client *c, kmip_client_stats *s)
+{
+    *s = c->stats;
+}
+
+void kmip_client_disconnect(kmip_client *c)
+{
+    kt_close(c->conn);
+    c->conn = NULL;
+}
+
+static kt_config config_of(const kmip_client *c)
+{
+    kt_config k = {c->opt.host,         c->opt.port,       c->opt.ca_file,
+                   c->opt.cert_file,    c->opt.key_file,   c->opt.connect_ms,
+                   c->opt.io_ms,        c->opt.max_response, c->opt.skip_verify,
+                   c->opt.skip_hostname, c->opt.log,       c->opt.log_ctx};
+    return k;
+}
+
+static const char *operation_name(uint32_t op)
+{
+    const kmip_value_def *v = kmip_enum_value(kmip_enum_for_tag(KMIP_TAG_OPERATION), op);
+    return v ? v->name : "an unknown operation";
+}
+
+static const char *reason_name(uint32_t reason)
+{
+    const kmip_value_def *v = kmip_enum_value(kmip_enum_for_tag(KMIP_TAG_RESULT_REASON), reason);
+    return v ? v->name : "unknown reason";
+}
+
+/* Sends one encoded request on the open connection and decodes the reply.
+ * *sent tells whether the whole request left. */
+static kmip_client_err roundtrip(kmip_client *c, const uint8_t *req, size_t len,
+                                 kmip_message **resp, bool *sent)
+{
+    kt_error e = {KMIP_CLIENT_OK, ""};
+    *sent = false;
+    *resp = NULL;
+    if (kt_send(c->conn, req, len, c->opt.io_ms, &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message);
+    *sent = true;
+    c->stats.requests++;
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    if (kt_recv(c->conn, &bytes, &n, c->opt.io_ms, c->opt.max_response, &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message);
+    kmip_msg_error merr;
+    kmip_err de = kmip_message_decode(bytes, n, resp, &merr);
+    kmip_secure_free(bytes, n);
+    if (de != KMIP_OK)
+        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
+                       "malformed response from the KMIP server at %s: %s (%s)", c->opt.host,
+                       merr.detail, kmip_strerror(de));
+    if (!(*resp)->is_response) {
+        kmip_message_free(*resp);
+        *resp = NULL;
+        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "the KMIP server sent a request, not a response");
+    }
+    return KMIP_CLIENT_OK;
+}
+
+static bool supported(unsigned v)
+{
+    for (size_t i = 0; i < sizeof our_versions / sizeof our_versions[0]; i++)
+        if (our_versions[i] == v)
+            return true;
+    return false;
+}
+
+/* Discover Versions (1.1 header, our versions in preference order); the
+ * first version of the server's answer is the highest both support. A
+ * server that does not know the operation gets 1.0. */
+static kmip_client_err negotiate(kmip_client *c)
+{
+    if (c->opt.pinned_version) {
+        c->version = c->opt.pinned_version;
+        return KMIP_CLIENT_OK;
+    }
+    kmip_message *req = kmip_message_new(false, KMIP_VERSION(1, 1));
+    kmip_batch_item *bi = req ? kmip_message_add_item(req, KMIP_OPERATION_DISCOVER_VERSIONS) : NULL;
+    size_t nv = sizeof our_versions / sizeof our_versions[0];
+    kmip_discover_versions_request *dv = bi ? bi->payload : NULL;
+    if (dv)
+        dv->versions = kmip_message_alloc(req, nv * sizeof *dv->versions);
+    if (dv == NULL || dv->versions == NULL) {
+        kmip_message_free(req);
+        return kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nv; i++) {
+        dv->versions[i].major = (int32_t)(our_versions[i] >> 8);
+        dv->versions[i].minor = (int32_t)(our_versions[i] & 0xFF);
+    }
+    dv->version_count = nv;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    kmip_err ee = kmip_message_encode(req, &bytes, &len);
+    kmip_message_free(req);
+    if (ee != KMIP_OK)
+        return kc_fail(c, KMIP_CLIENT_E_NOMEM, "cannot encode Discover Versions: %s",
+                       kmip_strerror(ee));
+    kmip_message *resp = NULL;
+    bool sent;
+    kmip_client_err e = roundtrip(c, bytes, len, &resp, &sent);
+    kmip_secure_free(bytes, len);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    c->version = KMIP_VERSION(1, 0);
+    c->server_version_count = 0;
+    const kmip_batch_item *ri = resp->item_count ? &resp->items[0] : NULL;
+    if (ri && ri->result_status == KMIP_RESULT_STATUS_SUCCESS && ri->payload) {
+        const kmip_discover_versions_response *r = ri->payload;
+        bool chosen = false;
+        for (size_t i = 0; i < r->version_count; i++) {
+            unsigned v = KMIP_VERSION(r->versions[i].major & 0xFF, r->versions[i].minor & 0xFF);
+            if (c->server_version_count < KMIP_CLIENT_MAX_VERSIONS)
+                c->server_versions[c->server_version_count++] = v;
+            if (!chosen && supported(v)) { /* the server lists its best first */
+                c->version = v;
+                chosen = true;
+            }
+        }
+    } else {
+        kc_log(c, 2, "the KMIP server does not support Discover Versions; using KMIP 1.0");
+    }
+    kmip_message_free(resp);
+    return KMIP_CLIENT_OK;
+}
+
+static kmip_client_err ensure_connected(kmip_client *c)
+{
+    if (c->conn && kt_stale(c->conn)) {
+        kt_close(c->conn);
+        c->conn = NULL;
+    }
+    if (c->conn)
+        return KMIP_CLIENT_OK;
+    kt_config cfg = config_of(c);
+    kt_error e = {KMIP_CLIENT_OK, ""};
+    if (c->ctx == NULL && kt_ctx_new(&cfg, &c->ctx, &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message);
+    if (kt_connect(c->ctx, &cfg, &c->conn, &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message);
+    c->stats.connections++;
+    if (c->version != 0)
+        return KMIP_CLIENT_OK;
+    kmip_client_err ne = negotiate(c);
+    if (ne != KMIP_CLIENT_OK) {
+        kt_close(c->conn);
+        c->conn = NULL;
+    }
+    return ne;
+}
+
+kmip_client_err kmip_client_connect(kmip_client *c)
+{
+    kc_clear(c);
+    return ensure_connected(c);
+}
+
+kmip_client_err kmip_client_request(kmip_client *c, kmip_message **request)
+{
+    kc_clear(c);
+    *request = NULL;
+    if (c->version == 0) {
+        kmip_client_err e = ensure_connected(c);
+        if (e != KMIP_CLIENT_OK)
+            return e;
+    }
+    *request = kmip_message_new(false, c->version);
+    return *request ? KMIP_CLIENT_OK : kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
+}
+
+static bool idempotent(uint32_t op)
+{
+    return op == KMIP_OPERATION_GET || op == KMIP_OPERATION_GET_ATTRIBUTES ||
+           op == KMIP_OPERATION_GET_ATTRIBUTE_LIST || op == KMIP_OPERATION_LOCATE ||
+           op == KMIP_OPERATION_QUERY || op == KMIP_OPERATION_DISCOVER_VERSIONS;
+}
+
+static bool all_idempotent(const kmip_message *m)
+{
+    for (size_t i = 0; i < m->item_count; i++)
+        if (!idempotent(m->items[i].operation))
+            return false;
+    return true;
+}
+
+static void record_result(kmip_client *c, const kmip_batch_item *ri, uint32_t op)
+{
+    c->has_result = true;
+    c->result_status = ri->result_status;
+    c->result_reason = ri->has_result_reason ? ri->result_reason : 0;
+    size_t n = ri->has_result_message ? ri->result_message.len : 0;
+    if (n >= sizeof c->result_message)
+        n = sizeof c->result_message - 1;
+    if (n)
+        memcpy(c->result_message, ri->result_message.data, n);
+    c->result_message[n] = '\0';
+    kc_fail(c, c->result_reason == KMIP_RESULT_REASON_ITEM_NOT_FOUND ? KMIP_CLIENT_E_NOT_FOUND
+                                                                     : KMIP_CLIENT_E_SERVER,
+            "the KMIP server refused %s: %s%s%s%s", operation_name(op),
+            ri->has_result_reason ? reason_name(c->result_reason) : "no reason given",
+            n ? " (" : "", c->result_message, n ? ")" : "");
+}
+
+static bool same_id(const kmip_batch_item *a, const kmip_batch_item *b)
+{
+    return a->unique_batch_item_id.len == b->unique_batch_item_id.len &&
+           memcmp(a->unique_batch_item_id.data, b->unique_batch_item_id.data,
+                  a->unique_batch_item_id.len) == 0;
+}
+
+/* Every request item must be answered, in order, for its own operation. */
+static kmip_client_err check_response(kmip_client *c, const kmip_message *req,
+                                      const kmip_message *resp)
+{
+    if (resp->item_count != req->item_count) {
+        /* a whole-message failure comes back as a single item */
+        if (resp->item_count == 1 && resp->items[0].result_status != KMIP_RESULT_STATUS_SUCCESS) {
+            record_result(c, &resp->items[0], req->items[0].operation);
+            return c->err;
+        }
+        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
+                       "the KMIP server answered %zu batch items to a request of %zu",
+                       resp->item_count, req->item_count);
+    }
+    kmip_client_err first = KMIP_CLIENT_OK;
+    for (size_t i = 0; i < req->item_count; i++) {
+        const kmip_batch_item *rq = &req->items[i], *rs = &resp->items[i];
+        if (rq->has_unique_batch_item_id && rs->has_unique_batch_item_id && !same_id(rq, rs))
+            return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
+                           "response item %zu answers another batch item id", i + 1);
+        if (rs->has_operation && rs->operation != rq->operation)
+            return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
+                           "response item %zu is for %s, the request was %s", i + 1,
+                           operation_name(rs->operation), operation_name(rq->operation));
+        if (rs->result_status == KMIP_RESULT_STATUS_SUCCESS) {
+            if (rs->payload == NULL && rs->raw_payload == NULL &&
+                kmip_operation_is_typed(rq->operation))
+                return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
+                               "response item %zu (%s) succeeded without a payload", i + 1,
+                               operation_name(rq->operation));
+        } else if (first == KMIP_CLIENT_OK) {
+            record_result(c, rs, rq->operation);
+            first = c->err;
+        }
+    }
+    return first;
+}
+
+kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_message **response)
+{
+    kc_clear(c);
+    *response = NULL;
+    if (request == NULL || request->is_response || request->item_count == 0)
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "a request with at least one batch item is needed");
+    kmip_client_err e = c->version == 0 ? ensure_connected(c) : KMIP_CLIENT_OK;
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    request->request_header.protocol_version.major = (int32_t)(c->version >> 8);
+    request->request_header.protocol_version.minor = (int32_t)(c->version & 0xFF);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    kmip_err ee = kmip_message_encode(request, &bytes, &len);
+    if (ee != KMIP_OK)
+        return kc_fail(c, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
+                       "cannot encode the request: %s", kmip_strerror(ee));
+    bool safe = all_idempotent(request);
+    for (int attempt = 0;; attempt++) {
+        e = ensure_connected(c);
+        bool sent = false;
+        if (e == KMIP_CLIENT_OK)
+            e = roundtrip(c, bytes, len, response, &sent);
+        if (e == KMIP_CLIENT_OK)
+            break;
+        if (c->conn) { /* the stream's state is unknown after any failure */
+            kt_close(c->conn);
+            c->conn = NULL;
+        }
+        bool broken = e == KMIP_CLIENT_E_CLOSED || e == KMIP_CLIENT_E_IO;
+        if (attempt == 0 && broken && (!sent || safe)) {
+            c->stats.retries++;
+            kc_log(c, 2, "KMIP connection broken; retrying on a new connection");
+            continue;
+        }
+        if (sent && !safe && e != KMIP_CLIENT_E_PROTOCOL) {
+            char was[sizeof c->message];
+            memcpy(was, c->message, sizeof was);
+            kc_fail(c, KMIP_CLIENT_E_AMBIGUOUS,
+                    "%s was sent but no response came back (%s); it may or may not have "
+                    "taken effect: look the object up (Locate by its Name) before repeating it",
+                    operation_name(request->items[0].operation), was);
+        }
+        break;
+    }
+    kmip_secure_free(bytes, len);
+    if (e != KMIP_CLIENT_OK)
+        return c->err;
+    return check_response(c, request, *response);
+}

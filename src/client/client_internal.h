@@ -1,0 +1,58 @@
+/* Internal: the client's state. */
+#ifndef KMIP_CLIENT_INTERNAL_H
+#define KMIP_CLIENT_INTERNAL_H
+
+#include "kmip/kmip_client.h"
+#include "transport.h"
+
+struct kmip_client_options {
+    char *host;
+    unsigned port;
+    char *ca_file;
+    char *cert_file;
+    char *key_file;
+    unsigned connect_ms;
+    unsigned io_ms;
+    size_t max_response;
+    unsigned pinned_version;
+    bool skip_verify;
+    bool skip_hostname;
+    kmip_log_fn log;
+    void *log_ctx;
+};
+
+#define KMIP_CLIENT_MAX_VERSIONS 16
+
+struct kmip_client {
+    kmip_client_options opt;
+    kt_ctx *ctx;
+    kt_conn *conn;
+    unsigned version; /* 0 until negotiated */
+    unsigned server_versions[KMIP_CLIENT_MAX_VERSIONS];
+    size_t server_version_count;
+    kmip_client_stats stats;
+    /* last error */
+    kmip_client_err err;
+    char message[512];
+    bool has_result;
+    uint32_t result_status;
+    uint32_t result_reason;
+    char result_message[256];
+};
+
+/* Copies every string of src into dst (dst zeroed first). */
+bool kmip_options_copy(kmip_client_options *dst, const kmip_client_options *src);
+void kmip_options_clear(kmip_client_options *o);
+
+/* Records an error in the client and returns its code. */
+__attribute__((format(printf, 3, 4))) kmip_client_err kc_fail(kmip_client *c,
+                                                              kmip_client_err code,
+                                                              const char *fmt, ...);
+/* Clears the error state at the start of a call. */
+void kc_clear(kmip_client *c);
+void kc_log(const kmip_client *c, int level, const char *message);
+
+/* Text of a kmip_uid into buf (NUL-terminated); false if it does not fit. */
+bool kc_uid_text(const kmip_uid *u, char *buf, size_t cap);
+
+#endif

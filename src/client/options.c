@@ -1,0 +1,122 @@
+/* Client options: an opaque object configured through setters. Zeroed
+ * means secure: verification on, TLS 1.2 minimum, default timeouts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+
+kmip_client_options *kmip_client_options_new(void)
+{
+    kmip_client_options *o = calloc(1, sizeof *o);
+    if (o)
+        o->port = 5696;
+    return o;
+}
+
+void kmip_options_clear(kmip_client_options *o)
+{
+    free(o->host);
+    free(o->ca_file);
+    free(o->cert_file);
+    free(o->key_file);
+    memset(o, 0, sizeof *o);
+}
+
+void kmip_client_options_free(kmip_client_options *o)
+{
+    if (o == NULL)
+        return;
+    kmip_options_clear(o);
+    free(o);
+}
+
+static bool dup_into(char **dst, const char *src)
+{
+    char *copy = NULL;
+    if (src && (copy = strdup(src)) == NULL)
+        return false;
+    free(*dst);
+    *dst = copy;
+    return true;
+}
+
+bool kmip_options_copy(kmip_client_options *dst, const kmip_client_options *src)
+{
+    memset(dst, 0, sizeof *dst);
+    *dst = *src;
+    dst->host = dst->ca_file = dst->cert_file = dst->key_file = NULL;
+    if (!dup_into(&dst->host, src->host) || !dup_into(&dst->ca_file, src->ca_file) ||
+        !dup_into(&dst->cert_file, src->cert_file) || !dup_into(&dst->key_file, src->key_file)) {
+        kmip_options_clear(dst);
+        return false;
+    }
+    return true;
+}
+
+kmip_client_err kmip_client_options_set_server(kmip_client_options *o, const char *host,
+                                               unsigned port)
+{
+    if (o == NULL || host == NULL || host[0] == '\0' || strlen(host) > 253 || port > 65535)
+        return KMIP_CLIENT_E_ARG;
+    /* "[::1]" is accepted for an IPv6 address */
+    size_t n = strlen(host);
+    char plain[256];
+    if (host[0] == '[' && host[n - 1] == ']' && n > 2) {
+        memcpy(plain, host + 1, n - 2);
+        plain[n - 2] = '\0';
+        host = plain;
+    }
+    if (!dup_into(&o->host, host))
+        return KMIP_CLIENT_E_NOMEM;
+    o->port = port ? port : 5696;
+    return KMIP_CLIENT_OK;
+}
+
+kmip_client_err kmip_client_options_set_ca(kmip_client_options *o, const char *ca_file)
+{
+    if (o == NULL)
+        return KMIP_CLIENT_E_ARG;
+    return dup_into(&o->ca_file, ca_file) ? KMIP_CLIENT_OK : KMIP_CLIENT_E_NOMEM;
+}
+
+kmip_client_err kmip_client_options_set_cert(kmip_client_options *o, const char *cert_file,
+                                             const char *key_file)
+{
+    if (o == NULL || (cert_file == NULL) != (key_file == NULL))
+        return KMIP_CLIENT_E_ARG;
+    return dup_into(&o->cert_file, cert_file) && dup_into(&o->key_file, key_file)
+               ? KMIP_CLIENT_OK
+               : KMIP_CLIENT_E_NOMEM;
+}
+
+void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned connect_ms, unsigned io_ms)
+{
+    o->connect_ms = connect_ms;
+    o->io_ms = io_ms;
+}
+
+void kmip_client_options_set_max_response(kmip_client_options *o, size_t bytes)
+{
+    o->max_response = bytes;
+}
+
+void kmip_client_options_pin_version(kmip_client_options *o, unsigned version)
+{
+    o->pinned_version = version;
+}
+
+void kmip_client_options_insecure_skip_verify(kmip_client_options *o, bool skip)
+{
+    o->skip_verify = skip;
+}
+
+void kmip_client_options_insecure_skip_hostname(kmip_client_options *o, bool skip)
+{
+    o->skip_hostname = skip;
+}
+
+void kmip_client_options_set_log(kmip_client_options *o, kmip_log_fn fn, void *ctx)
+{
+    o->log = fn;
+    o->log_ctx = ctx;
+}

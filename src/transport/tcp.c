@@ -1,0 +1,104 @@
+#include "tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t kt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int kt_wait(int fd, bool want_write, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - kt_now_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {fd, (short)(want_write ? POLLOUT : POLLIN), 0};
+        int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (r > 0)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+bool kt_is_ip(const char *host)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* One address: 0 connected, else an errno value (ETIMEDOUT at the deadline). */
+static int connect_one(int fd, const struct addrinfo *ai, int64_t deadline)
+{
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        return 0;
+    if (errno != EINPROGRESS)
+        return errno;
+    int w = kt_wait(fd, true, deadline);
+    if (w == 0)
+        return ETIMEDOUT;
+    if (w < 0)
+        return errno;
+    int so = 0;
+    socklen_t len = sizeof so;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &len) != 0)
+        return errno;
+    return so;
+}
+
+int kt_tcp_connect(const char *host, unsigned port, int64_t deadline, kt_error *err)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    char port_s[8];
+    snprintf(port_s, sizeof port_s, "%u", port);
+    int g = getaddrinfo(host, port_s, &hints, &res);
+    if (g != 0) {
+        err->code = KMIP_CLIENT_E_CONNECT;
+        snprintf(err->message, sizeof err->message, "cannot resolve KMIP server host %s: %s",
+                 host, gai_strerror(g));
+        return -1;
+    }
+    int last = 0, fd = -1;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            last = errno;
+            continue;
+        }
+        last = connect_one(fd, ai, deadline);
+        if (last == 0)
+            break;
+        close(fd);
+        fd = -1;
+        if (last == ETIMEDOUT)
+            break;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        err->code = last == ETIMEDOUT ? KMIP_CLIENT_E_TIMEOUT : KMIP_CLIENT_E_CONNECT;
+        snprintf(err->message, sizeof err->message, "cannot connect to KMIP server %s:%u: %s",
+                 host, port, last == ETIMEDOUT ? "connect timed out" : strerror(last));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}

@@ -1,0 +1,21 @@
+/* Internal: TCP connect with a deadline, and waiting on a socket. */
+#ifndef KMIP_TRANSPORT_TCP_H
+#define KMIP_TRANSPORT_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "transport.h"
+
+/* Monotonic milliseconds. */
+int64_t kt_now_ms(void);
+/* A non-blocking, close-on-exec socket connected to host:port before the
+ * deadline, trying every address the name resolves to; -1 on failure. */
+int kt_tcp_connect(const char *host, unsigned port, int64_t deadline, kt_error *err);
+/* Waits until fd is readable (want_write false) or writable. Returns 1 when
+ * ready, 0 at the deadline, -1 on error. */
+int kt_wait(int fd, bool want_write, int64_t deadline);
+/* True when host is an IPv4 or IPv6 literal. */
+bool kt_is_ip(const char *host);
+
+#endif

@@ -1,0 +1,466 @@
+/* TLS for the KMIP client: TLS 1.2 minimum, server certificate verified
+ * against the CA and the host name or IP address by default, mutual
+ * authentication with the client certificate. Failures are explained in
+ * terms an operator can act on. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kmip/kmip_ttlv.h"
+#include "tcp.h"
+#include "transport.h"
+
+struct kt_ctx {
+    SSL_CTX *ssl_ctx;
+};
+
+struct kt_conn {
+    int fd;
+    SSL *ssl;
+    X509 *peer;      /* leaf certificate as presented, kept for messages */
+    bool skip_verify;
+    kmip_log_fn log;
+    void *log_ctx;
+    char host[256];
+};
+
+static int conn_index = -1;
+
+__attribute__((format(printf, 3, 4))) static kmip_client_err set_err(kt_error *err,
+                                                                     kmip_client_err code,
+                                                                     const char *fmt, ...)
+{
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* The newest OpenSSL error as text, and the queue cleared. */
+static const char *openssl_reason(char *buf, size_t cap)
+{
+    unsigned long e = ERR_peek_last_error();
+    if (e == 0)
+        snprintf(buf, cap, "no detail from OpenSSL");
+    else
+        ERR_error_string_n(e, buf, cap);
+    ERR_clear_error();
+    return buf;
+}
+
+kmip_client_err kt_ctx_new(const kt_config *cfg, kt_ctx **out, kt_error *err)
+{
+    *out = NULL;
+    ERR_clear_error();
+    kt_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL || (ctx->ssl_ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+        free(ctx);
+        return set_err(err, KMIP_CLIENT_E_NOMEM, "cannot create a TLS context");
+    }
+    char why[256];
+    SSL_CTX *s = ctx->ssl_ctx;
+    SSL_CTX_set_min_proto_version(s, TLS1_2_VERSION);
+    SSL_CTX_set_mode(s, SSL_MODE_AUTO_RETRY);
+    kmip_client_err e = KMIP_CLIENT_OK;
+    if (cfg->ca_file && SSL_CTX_load_verify_locations(s, cfg->ca_file, NULL) != 1)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the server CA file %s: %s",
+                    cfg->ca_file, openssl_reason(why, sizeof why));
+    else if (!cfg->ca_file && SSL_CTX_set_default_verify_paths(s) != 1)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the system CA store: %s",
+                    openssl_reason(why, sizeof why));
+    else if (cfg->cert_file && SSL_CTX_use_certificate_chain_file(s, cfg->cert_file) != 1)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the client certificate %s: %s",
+                    cfg->cert_file, openssl_reason(why, sizeof why));
+    else if (cfg->key_file && SSL_CTX_use_PrivateKey_file(s, cfg->key_file, SSL_FILETYPE_PEM) != 1)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the client key %s: %s", cfg->key_file,
+                    openssl_reason(why, sizeof why));
+    else if (cfg->cert_file && cfg->key_file && SSL_CTX_check_private_key(s) != 1)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "the client key %s does not match the certificate %s",
+                    cfg->key_file, cfg->cert_file);
+    if (e != KMIP_CLIENT_OK) {
+        kt_ctx_free(ctx);
+        return e;
+    }
+    *out = ctx;
+    return KMIP_CLIENT_OK;
+}
+
+void kt_ctx_free(kt_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    SSL_CTX_free(ctx->ssl_ctx);
+    free(ctx);
+}
+
+/* Keeps the leaf certificate for error messages; with verification
+ * explicitly turned off, accepts whatever the chain is (and says so). */
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    kt_conn *c = ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
+    if (c == NULL)
+        return ok;
+    X509 *cert = X509_STORE_CTX_get_current_cert(store);
+    if (X509_STORE_CTX_get_error_depth(store) == 0 && c->peer == NULL && cert != NULL &&
+        X509_up_ref(cert) == 1)
+        c->peer = cert;
+    if (!ok && c->skip_verify) {
+        if (c->log) {
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "server certificate not verified (verification turned off): %s",
+                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
+            c->log(c->log_ctx, 1, msg);
+        }
+        return 1;
+    }
+    return ok;
+}
+
+/* "localhost, 127.0.0.1" from the certificate's SANs (or its CN). */
+static void cert_names(X509 *cert, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (cert == NULL)
+        return;
+    GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    size_t used = 0;
+    for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        char one[INET6_ADDRSTRLEN + 1] = "";
+        if (g->type == GEN_DNS) {
+            snprintf(one, sizeof one, "%.*s", ASN1_STRING_length(g->d.dNSName),
+                     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+        } else if (g->type == GEN_IPADD) {
+            int len = ASN1_STRING_length(g->d.iPAddress);
+            inet_ntop(len == 16 ? AF_INET6 : AF_INET, ASN1_STRING_get0_data(g->d.iPAddress), one,
+                      sizeof one);
+        }
+        if (one[0] && used < cap) {
+            int n = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", one);
+            if (n > 0)
+                used += (size_t)n;
+        }
+    }
+    GENERAL_NAMES_free(names);
+    if (used == 0)
+        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, out, (int)cap);
+}
+
+static void cert_time(const ASN1_TIME *t, char *out, size_t cap)
+{
+    out[0] = '\0';
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        return;
+    if (ASN1_TIME_print(b, t) == 1) {
+        int n = BIO_read(b, out, (int)cap - 1);
+        out[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(b);
+}
+
+static kmip_client_err explain_verify(kt_conn *c, long result, kt_error *err)
+{
+    char names[256], when[64];
+    switch (result) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        cert_names(c->peer, names, sizeof names);
+        return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
+                       "server certificate does not match host %s: its names are %s (connect "
+                       "by one of those names, or fix the server certificate)",
+                       c->host, names[0] ? names : "(none)");
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        cert_time(c->peer ? X509_get0_notAfter(c->peer) : NULL, when, sizeof when);
+        return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
+                       "server certificate expired (not valid after %s): renew it on the server",
+                       when);
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
+                       "server certificate is not valid yet: check the clocks");
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+        return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
+                       "server certificate is not signed by the configured CA (%s): point the "
+                       "CA option at the CA that issued the server's certificate",
+                       X509_verify_cert_error_string(result));
+    default:
+        return set_err(err, KMIP_CLIENT_E_TLS_VERIFY, "server certificate rejected: %s",
+                       X509_verify_cert_error_string(result));
+    }
+}
+
+static kmip_client_err explain_handshake(kt_conn *c, int ssl_error, kt_error *err)
+{
+    long vr = SSL_get_verify_result(c->ssl);
+    if (vr != X509_V_OK && !c->skip_verify)
+        return explain_verify(c, vr, err);
+    unsigned long e = ERR_peek_last_error();
+    char why[256];
+    if (e == 0 && (ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_ZERO_RETURN))
+        return set_err(err, KMIP_CLIENT_E_TLS,
+                       "the KMIP server at %s closed the connection during the TLS handshake: "
+                       "it may require a client certificate, or not trust ours",
+                       c->host);
+    int reason = ERR_GET_REASON(e);
+    openssl_reason(why, sizeof why);
+    if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+        reason == SSL_R_WRONG_VERSION_NUMBER)
+        return set_err(err, KMIP_CLIENT_E_TLS,
+                       "the KMIP server at %s does not offer TLS 1.2 or newer (%s)", c->host, why);
+    if (reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE || reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA ||
+        reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE || reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED ||
+        reason == SSL_R_TLSV1_ALERT_ACCESS_DENIED ||
+        reason == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN)
+        return set_err(err, KMIP_CLIENT_E_TLS,
+                       "the KMIP server at %s refused the TLS handshake (%s): check that the "
+                       "client certificate and key are set and signed by a CA the server trusts",
+                       c->host, why);
+    return set_err(err, KMIP_CLIENT_E_TLS, "TLS handshake with %s failed: %s", c->host, why);
+}
+
+static kmip_client_err handshake(kt_conn *c, int64_t deadline, kt_error *err)
+{
+    for (;;) {
+        ERR_clear_error();
+        int r = SSL_connect(c->ssl);
+        if (r == 1)
+            return KMIP_CLIENT_OK;
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            int w = kt_wait(c->fd, e == SSL_ERROR_WANT_WRITE, deadline);
+            if (w == 0)
+                return set_err(err, KMIP_CLIENT_E_TIMEOUT,
+                               "TLS handshake with %s timed out", c->host);
+            if (w < 0)
+                return set_err(err, KMIP_CLIENT_E_IO, "TLS handshake with %s: %s", c->host,
+                               strerror(errno));
+            continue;
+        }
+        return explain_handshake(c, e, err);
+    }
+}
+
+static kmip_client_err setup_ssl(kt_ctx *ctx, const kt_config *cfg, kt_conn *c, kt_error *err)
+{
+    if (conn_index < 0)
+        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    c->ssl = SSL_new(ctx->ssl_ctx);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || conn_index < 0 ||
+        SSL_set_ex_data(c->ssl, conn_index, c) != 1)
+        return set_err(err, KMIP_CLIENT_E_NOMEM, "cannot set up TLS");
+    bool ip = kt_is_ip(cfg->host);
+    if (!ip && SSL_set_tlsext_host_name(c->ssl, cfg->host) != 1) /* SNI */
+        return set_err(err, KMIP_CLIENT_E_ARG, "host name %s cannot be sent as SNI", cfg->host);
+    if (!cfg->skip_hostname && !cfg->skip_verify) {
+        int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), cfg->host)
+                    : SSL_set1_host(c->ssl, cfg->host);
+        if (ok != 1)
+            return set_err(err, KMIP_CLIENT_E_ARG, "cannot verify against host %s", cfg->host);
+    } else if (cfg->log) {
+        cfg->log(cfg->log_ctx, 1,
+                 cfg->skip_verify ? "TLS server certificate verification is turned off"
+                                  : "TLS server host name verification is turned off");
+    }
+    SSL_set_verify(c->ssl, SSL_VERIFY_PEER, verify_cb);
+    return KMIP_CLIENT_OK;
+}
+
+kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_error *err)
+{
+    *out = NULL;
+    kt_conn *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
+    c->skip_verify = cfg->skip_verify;
+    c->log = cfg->log;
+    c->log_ctx = cfg->log_ctx;
+    snprintf(c->host, sizeof c->host, "%s", cfg->host);
+    int64_t deadline = kt_now_ms() + cfg->connect_ms;
+    c->fd = kt_tcp_connect(cfg->host, cfg->port, deadline, err);
+    kmip_client_err e = c->fd < 0 ? err->code : setup_ssl(ctx, cfg, c, err);
+    if (e == KMIP_CLIENT_OK)
+        e = handshake(c, deadline, err);
+    if (e != KMIP_CLIENT_OK) {
+        kt_close(c);
+        return e;
+    }
+    *out = c;
+    return KMIP_CLIENT_OK;
+}
+
+void kt_close(kt_conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->ssl) {
+        SSL_set_quiet_shutdown(c->ssl, 1);
+        SSL_free(c->ssl);
+    }
+    X509_free(c->peer);
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c);
+}
+
+/* SSL_write may raise SIGPIPE on a socket the peer closed; a library must
+ * not change the process's signal handling, so SIGPIPE is blocked in this
+ * thread for the write and a pending one is consumed. */
+static int write_nosigpipe(SSL *ssl, const uint8_t *p, int n)
+{
+    sigset_t block, old, pending;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int r = SSL_write(ssl, p, n);
+    int saved = errno;
+    if (!was_pending) {
+        sigpending(&pending);
+        if (sigismember(&pending, SIGPIPE)) {
+            struct timespec zero = {0, 0};
+            sigtimedwait(&block, NULL, &zero);
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return r;
+}
+
+/* Maps an SSL_read/SSL_write failure; 1 means "wait and retry". */
+static int io_status(kt_conn *c, int r, bool *want_write, kmip_client_err *code, kt_error *err,
+                     const char *what)
+{
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        *want_write = e == SSL_ERROR_WANT_WRITE;
+        return 1;
+    }
+    char why[256];
+    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
+                                       (errno == 0 || errno == EPIPE || errno == ECONNRESET)))
+        *code = set_err(err, KMIP_CLIENT_E_CLOSED, "the KMIP server at %s closed the connection "
+                        "while %s", c->host, what);
+    else
+        *code = set_err(err, KMIP_CLIENT_E_IO, "%s the KMIP server at %s failed: %s", what,
+                        c->host, e == SSL_ERROR_SYSCALL ? strerror(errno) : openssl_reason(why, sizeof why));
+    return 0;
+}
+
+kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err)
+{
+    int64_t deadline = kt_now_ms() + io_ms;
+    size_t done = 0;
+    while (done < len) {
+        size_t chunk = len - done > (1u << 30) ? (1u << 30) : len - done;
+        ERR_clear_error();
+        errno = 0;
+        int r = write_nosigpipe(c->ssl, data + done, (int)chunk);
+        if (r > 0) {
+            done += (size_t)r;
+            continue;
+        }
+        bool want_write = true;
+        kmip_client_err code = KMIP_CLIENT_OK;
+        if (!io_status(c, r, &want_write, &code, err, "writing to"))
+            return code;
+        int w = kt_wait(c->fd, want_write, deadline);
+        if (w == 0)
+            return set_err(err, KMIP_CLIENT_E_TIMEOUT, "writing to the KMIP server at %s timed "
+                           "out after %u ms", c->host, io_ms);
+        if (w < 0)
+            return set_err(err, KMIP_CLIENT_E_IO, "writing to %s: %s", c->host, strerror(errno));
+    }
+    return KMIP_CLIENT_OK;
+}
+
+static kmip_client_err framer_error(kt_conn *c, kmip_err e, size_t max, kt_error *err)
+{
+    if (e == KMIP_E_LIMIT_SIZE)
+        return set_err(err, KMIP_CLIENT_E_PROTOCOL, "the KMIP server at %s announced a response "
+                       "larger than the limit of %zu bytes", c->host, max);
+    return set_err(err, KMIP_CLIENT_E_PROTOCOL, "the KMIP server at %s sent something that is "
+                   "not a KMIP response message (%s)", c->host, kmip_strerror(e));
+}
+
+kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
+                        kt_error *err)
+{
+    kmip_framer *f = kmip_framer_new();
+    if (f == NULL)
+        return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
+    kmip_framer_set_max_message_size(f, max);
+    kmip_framer_set_expected_tag(f, 0x42007B); /* Response Message */
+    int64_t deadline = kt_now_ms() + io_ms;
+    uint8_t buf[16384];
+    kmip_client_err code = KMIP_CLIENT_OK;
+    while (code == KMIP_CLIENT_OK && !kmip_framer_ready(f)) {
+        size_t want = kmip_framer_needed(f);
+        ERR_clear_error();
+        errno = 0;
+        int r = SSL_read(c->ssl, buf, (int)(want < sizeof buf ? want : sizeof buf));
+        if (r > 0) {
+            size_t used;
+            kmip_err fe = kmip_framer_feed(f, buf, (size_t)r, &used);
+            if (fe != KMIP_OK)
+                code = framer_error(c, fe, max, err);
+            continue;
+        }
+        bool want_write = false;
+        if (!io_status(c, r, &want_write, &code, err, "reading from"))
+            break;
+        int w = kt_wait(c->fd, want_write, deadline);
+        if (w == 0)
+            code = set_err(err, KMIP_CLIENT_E_TIMEOUT, "no complete response from the KMIP "
+                           "server at %s within %u ms", c->host, io_ms);
+        else if (w < 0)
+            code = set_err(err, KMIP_CLIENT_E_IO, "reading from %s: %s", c->host, strerror(errno));
+    }
+    kmip_secure_zero(buf, sizeof buf);
+    if (code == KMIP_CLIENT_OK && kmip_framer_take(f, msg, len) != KMIP_OK)
+        code = set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
+    kmip_framer_free(f);
+    return code;
+}
+
+bool kt_stale(kt_conn *c)
+{
+    /* An idle KMIP connection has nothing to read: readable means closed
+     * (EOF), reset, or data we never asked for. */
+    if (SSL_pending(c->ssl) > 0)
+        return true;
+    struct pollfd p = {c->fd, POLLIN, 0};
+    return poll(&p, 1, 0) != 0;
+}
+
+void kt_info(const kt_conn *c, kmip_client_tls_info *info)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->protocol, sizeof info->protocol, "%s", SSL_get_version(c->ssl));
+    snprintf(info->cipher, sizeof info->cipher, "%s", SSL_get_cipher_name(c->ssl));
+    X509 *peer = SSL_get0_peer_certificate(c->ssl);
+    if (peer) {
+        X509_NAME_oneline(X509_get_subject_name(peer), info->peer_subject,
+                          (int)sizeof info->peer_subject);
+        cert_time(X509_get0_notAfter(peer), info->peer_not_after, sizeof info->peer_not_after);
+    }
+}

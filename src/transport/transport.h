@@ -1,0 +1,52 @@
+/* Internal: TCP + TLS transport for the KMIP client (OpenSSL 3). OpenSSL
+ * types stay inside src/transport; the client sees opaque handles. */
+#ifndef KMIP_TRANSPORT_H
+#define KMIP_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmip/kmip_client.h"
+
+typedef struct kt_config {
+    const char *host;
+    unsigned port;
+    const char *ca_file;
+    const char *cert_file;
+    const char *key_file;
+    unsigned connect_ms;
+    unsigned io_ms;
+    size_t max_response;
+    bool skip_verify;
+    bool skip_hostname;
+    kmip_log_fn log;
+    void *log_ctx;
+} kt_config;
+
+typedef struct kt_error {
+    kmip_client_err code;
+    char message[512];
+} kt_error;
+
+typedef struct kt_ctx kt_ctx;
+typedef struct kt_conn kt_conn;
+
+/* Loads the CA, certificate and key into a TLS context (TLS 1.2 minimum). */
+kmip_client_err kt_ctx_new(const kt_config *cfg, kt_ctx **out, kt_error *err);
+void kt_ctx_free(kt_ctx *ctx);
+
+/* TCP connect (connect timeout) and TLS handshake with verification. */
+kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_error *err);
+void kt_close(kt_conn *c);
+/* Writes all of data within io_ms. */
+kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err);
+/* Reads one whole TTLV message within io_ms (framer, size limit); the
+ * caller frees *msg with kmip_secure_free. */
+kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
+                        kt_error *err);
+/* True when the peer has closed or sent something unexpected while idle. */
+bool kt_stale(kt_conn *c);
+void kt_info(const kt_conn *c, kmip_client_tls_info *info);
+
+#endif
