@@ -16,6 +16,7 @@ typedef struct chunk {
 
 struct kmip_tree {
     chunk *chunks;
+    unsigned chunk_count;
     kmip_item *root;
     size_t item_count;
 };
@@ -50,7 +51,10 @@ void *kmip_tree_alloc(kmip_tree *t, size_t n)
         n = 8;
     chunk *c = t->chunks;
     if (c == NULL || c->size - c->used < n) {
-        size_t size = n > CHUNK_MIN ? n : CHUNK_MIN;
+        /* chunks double up to 64 KiB: small messages stay small, large ones
+         * take few allocations */
+        unsigned shift = t->chunk_count < 4 ? t->chunk_count : 4;
+        size_t size = n > (CHUNK_MIN << shift) ? n : (CHUNK_MIN << shift);
         if (size > SIZE_MAX - chunk_header())
             return NULL;
         c = calloc(1, chunk_header() + size);
@@ -59,6 +63,7 @@ void *kmip_tree_alloc(kmip_tree *t, size_t n)
         c->size = size;
         c->next = t->chunks;
         t->chunks = c;
+        t->chunk_count++;
     }
     void *p = (uint8_t *)c + chunk_header() + c->used;
     c->used += n;

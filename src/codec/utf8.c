@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include <string.h>
+
 /* Length of the sequence starting with byte b, 0 if b cannot start one. */
 static size_t seq_len(uint8_t b)
 {
@@ -36,6 +38,12 @@ bool kmip_utf8_valid(const uint8_t *s, size_t len, size_t *bad)
 {
     size_t i = 0;
     while (i < len) {
+        /* identifiers and names are ASCII: skip 8 such bytes at a time */
+        uint64_t word;
+        if (len - i >= 8 && (memcpy(&word, s + i, 8), (word & 0x8080808080808080u) == 0)) {
+            i += 8;
+            continue;
+        }
         size_t n = seq_len(s[i]);
         if (n == 0 || n > len - i || (n > 1 && !second_ok(s[i], s[i + 1]))) {
             *bad = i;
