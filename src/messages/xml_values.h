@@ -10,7 +10,7 @@
 #include "kmip/kmip_ttlv.h"
 
 /* Room for any date-time text we produce or accept. */
-#define XMLV_DATE_MAX 48
+#define XMLV_DATE_MAX 128
 
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void xmlv_hex(const uint8_t *p, size_t n, char *out);

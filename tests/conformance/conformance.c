@@ -186,7 +186,8 @@ static void save_seed(const char *name, const uint8_t *bytes, size_t len)
     if (dir == NULL)
         return;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
+    if (snprintf(path, sizeof path, "%s/%s.bin", dir, name) >= (int)sizeof path)
+        return;
     FILE *f = fopen(path, "wb");
     if (f) {
         fwrite(bytes, 1, len, f);
@@ -278,7 +279,8 @@ static void check_file(const char *path, counts *c)
         char *text = node_text(doc, n);
         char name[512];
         const char *base = strrchr(path, '/');
-        snprintf(name, sizeof name, "%s-%d", base ? base + 1 : path, index);
+        if (snprintf(name, sizeof name, "%s-%d", base ? base + 1 : path, index) >= (int)sizeof name)
+            ok = false;
         if (ok)
             ok = check_message(text, name, c, &why);
         if (ok)

@@ -1,49 +1,153 @@
-"""Test tooling: a real PyKMIP server on loopback with certificates made at
-test time. Used by the integration tests; not part of the product.
+#!/usr/bin/python3
+"""Test tooling (not product code): a real PyKMIP server on loopback with
+certificates generated at test time, plus bare TLS servers presenting bad
+certificates for negative tests.
 
-    with PyKmipServer(workdir) as srv:
-        srv.port, srv.ca, srv.client_cert, srv.client_key, srv.log_path
+Library use:
+    with PyKmipServer(workdir) as srv: srv.port, srv.ca, srv.client_cert, ...
+
+Command line (CTest fixtures):
+    pykmip_harness.py start DIR     # certificates, PyKMIP and the TLS decoys
+    pykmip_harness.py restart DIR   # PyKMIP again on the same port and database
+    pykmip_harness.py stop DIR
+DIR/env then holds KEY=VALUE lines: PORT, CA, CLIENT_CERT, CLIENT_KEY,
+OTHER_CA_PORT, WRONG_NAME_PORT, EXPIRED_PORT, TLS11_PORT, EC_CLIENT_CERT, ...
 """
+import datetime
+import ipaddress
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
 PYTHON = "/usr/bin/python3"  # Debian's python3, which has python3-pykmip
 
 
-def _openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _key(kind="rsa"):
+    if kind == "p521":
+        return ec.generate_private_key(ec.SECP521R1())
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o600)
+
+
+def _save(d, name, key, cert):
+    _write(os.path.join(d, name + ".key"), key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    _write(os.path.join(d, name + ".crt"), cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _ca(d, name, cn):
+    key = _key()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                         False), critical=True)
+            .sign(key, hashes.SHA256()))
+    _save(d, name, key, cert)
+    return key, cert
+
+
+def _leaf(d, name, ca, cn, dns=(), ips=(), eku=ExtendedKeyUsageOID.SERVER_AUTH, days=30,
+          expired=False, kind="rsa"):
+    ca_key, ca_cert = ca
+    key = _key(kind)
+    now = datetime.datetime.utcnow()
+    start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=days)
+    if expired:
+        start, end = now - datetime.timedelta(days=30), now - datetime.timedelta(days=2)
+    b = (x509.CertificateBuilder()
+         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+         .issuer_name(ca_cert.subject).public_key(key.public_key())
+         .serial_number(x509.random_serial_number()).not_valid_before(start)
+         .not_valid_after(end)
+         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+         .add_extension(x509.ExtendedKeyUsage([eku]), critical=False))
+    names = [x509.DNSName(n) for n in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+    if names:
+        b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    _save(d, name, key, b.sign(ca_key, hashes.SHA256()))
 
 
 def make_certs(d, client_cn="keyring_client"):
-    """A CA, a server certificate for localhost/127.0.0.1 and a client
-    certificate with EKU clientAuth (PyKMIP requires it; its CN owns the
-    objects)."""
+    """CA, server (localhost, 127.0.0.1, ::1), client (EKU clientAuth; its CN
+    owns the objects), a P-521 client, and the negative certificates: a server
+    certificate from another CA, one for the wrong name, an expired one."""
     os.makedirs(d, exist_ok=True)
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=keyring_kmip test CA", "-keyout", "ca.key", "-out", "ca.crt",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    for name, cn, ext in (
-            ("server", "localhost",
-             "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
-            ("client", client_cn, "extendedKeyUsage=clientAuth\n")):
-        with open(os.path.join(d, name + ".ext"), "w") as f:
-            f.write(ext)
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + cn,
-                 "-keyout", name + ".key", "-out", name + ".csr", cwd=d)
-        _openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-days", "2", "-extfile", name + ".ext",
-                 "-out", name + ".crt", cwd=d)
+    ca = _ca(d, "ca", "keyring_kmip test CA")
+    other = _ca(d, "other-ca", "some other CA")
+    _leaf(d, "server", ca, "localhost", dns=["localhost"], ips=["127.0.0.1", "::1"])
+    _leaf(d, "client", ca, client_cn, eku=ExtendedKeyUsageOID.CLIENT_AUTH)
+    _leaf(d, "client-p521", ca, client_cn, eku=ExtendedKeyUsageOID.CLIENT_AUTH, kind="p521")
+    _leaf(d, "server-other-ca", other, "localhost", dns=["localhost"], ips=["127.0.0.1"])
+    _leaf(d, "server-wrong-name", ca, "kms.example.com", dns=["kms.example.com"])
+    _leaf(d, "server-expired", ca, "localhost", dns=["localhost"], ips=["127.0.0.1"],
+          expired=True)
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(what + " exited early")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(what + " did not start within %d s" % timeout)
+
+
+def start_pykmip(d, port):
+    conf = os.path.join(d, "server.conf")
+    os.makedirs(os.path.join(d, "policies"), exist_ok=True)
+    with open(conf, "w") as f:
+        f.write("[server]\nhostname=127.0.0.1\nport=%d\n" % port)
+        f.write("certificate_path=%s/server.crt\nkey_path=%s/server.key\n" % (d, d))
+        f.write("ca_path=%s/ca.crt\nauth_suite=TLS1.2\n" % d)
+        f.write("policy_path=%s/policies\nenable_tls_client_auth=True\n" % d)
+        f.write("logging_level=DEBUG\ndatabase_path=%s/pykmip.db\n" % d)
+    log = open(os.path.join(d, "pykmip.out"), "ab")
+    proc = subprocess.Popen(
+        [PYTHON, "-c", "from kmip.services.server.server import main; main()",
+         "-f", conf, "-l", os.path.join(d, "server.log")],
+        stdout=log, stderr=log, start_new_session=True)
+    wait_port(port, proc, "PyKMIP server")
+    return proc
+
+
+def start_decoy(d, port, cert, extra=()):
+    """A bare TLS server (openssl s_server) presenting `cert`."""
+    log = open(os.path.join(d, "decoy-%d.out" % port), "ab")
+    proc = subprocess.Popen(
+        ["openssl", "s_server", "-quiet", "-accept", "127.0.0.1:%d" % port,
+         "-cert", os.path.join(d, cert + ".crt"), "-key", os.path.join(d, cert + ".key"),
+         *extra], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    wait_port(port, proc, "openssl s_server on %d" % port)
+    return proc
 
 
 class PyKmipServer:
@@ -58,35 +162,87 @@ class PyKmipServer:
         self.client_cert = os.path.join(self.dir, "client.crt")
         self.client_key = os.path.join(self.dir, "client.key")
         self.log_path = os.path.join(self.dir, "server.log")
-        os.makedirs(os.path.join(self.dir, "policies"), exist_ok=True)
-        conf = os.path.join(self.dir, "server.conf")
-        with open(conf, "w") as f:
-            f.write("[server]\nhostname=127.0.0.1\nport=%d\n" % self.port)
-            f.write("certificate_path=%s/server.crt\nkey_path=%s/server.key\n" % (self.dir, self.dir))
-            f.write("ca_path=%s\nauth_suite=TLS1.2\n" % self.ca)
-            f.write("policy_path=%s/policies\nenable_tls_client_auth=True\n" % self.dir)
-            f.write("logging_level=DEBUG\ndatabase_path=%s/pykmip.db\n" % self.dir)
-        self.proc = subprocess.Popen(
-            [PYTHON, "-c", "from kmip.services.server.server import main; main()",
-             "-f", conf, "-l", self.log_path],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("PyKMIP server exited; see " + self.log_path)
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("PyKMIP server did not start within 30 s")
+        self.proc = start_pykmip(self.dir, self.port)
+        return self
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_proc(self.proc)
         return False
+
+
+def stop_proc(proc_or_pid):
+    pid = proc_or_pid if isinstance(proc_or_pid, int) else proc_or_pid.pid
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if not isinstance(proc_or_pid, int) and proc_or_pid.poll() is not None:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def read_env(d):
+    env = {}
+    with open(os.path.join(d, "env")) as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            env[k] = v
+    return env
+
+
+def cmd_start(d):
+    d = os.path.abspath(d)
+    os.makedirs(d, exist_ok=True)
+    make_certs(d)
+    env = {"DIR": d, "CA": d + "/ca.crt", "CLIENT_CERT": d + "/client.crt",
+           "CLIENT_KEY": d + "/client.key", "EC_CLIENT_CERT": d + "/client-p521.crt",
+           "EC_CLIENT_KEY": d + "/client-p521.key", "OTHER_CA": d + "/other-ca.crt"}
+    env["PORT"] = str(free_port())
+    env["PID"] = str(start_pykmip(d, int(env["PORT"])).pid)
+    for key, cert, extra in (("OTHER_CA", "server-other-ca", ()),
+                             ("WRONG_NAME", "server-wrong-name", ()),
+                             ("EXPIRED", "server-expired", ()),
+                             ("TLS11", "server", ("-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"))):
+        port = free_port()
+        env[key + "_PORT"] = str(port)
+        env[key + "_PID"] = str(start_decoy(d, port, cert, extra).pid)
+    with open(os.path.join(d, "env"), "w") as f:
+        for k, v in env.items():
+            f.write("%s=%s\n" % (k, v))
+    print("PyKMIP on 127.0.0.1:%s, decoys ready, env in %s/env" % (env["PORT"], d))
+
+
+def cmd_restart(d):
+    env = read_env(d)
+    stop_proc(int(env["PID"]))
+    env["PID"] = str(start_pykmip(env["DIR"], int(env["PORT"])).pid)
+    with open(os.path.join(d, "env"), "w") as f:
+        for k, v in env.items():
+            f.write("%s=%s\n" % (k, v))
+
+
+def cmd_kill(d):
+    stop_proc(int(read_env(d)["PID"]))
+
+
+def cmd_stop(d):
+    env = read_env(d)
+    for k, v in env.items():
+        if k.endswith("PID"):
+            stop_proc(int(v))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("start", "restart", "stop", "kill"):
+        sys.exit(__doc__)
+    {"start": cmd_start, "restart": cmd_restart, "stop": cmd_stop,
+     "kill": cmd_kill}[sys.argv[1]](sys.argv[2])
