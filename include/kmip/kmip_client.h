@@ -199,7 +199,10 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register(kmip_client *c,
                                                               const kmip_key_spec *spec,
                                                               const uint8_t *material, size_t len,
                                                               char *uid_out, size_t uid_cap);
-/* Register + Activate in one request message. */
+/* Register + Activate in one request message (the Activate names the ID
+ * placeholder). A server that refuses such a message as a whole (PyKMIP
+ * 0.10 parses Activate only with a Unique Identifier) executed none of it;
+ * the client then uses two requests, for this and every later call. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register_activate(
     kmip_client *c, const kmip_key_spec *spec, const uint8_t *material, size_t len, char *uid_out,
     size_t uid_cap);
@@ -221,7 +224,10 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get_attribute_list(kmip_cli
                                                                         const char *uid,
                                                                         kmip_message **response);
 /* Adds or modifies a Text String attribute: a custom one ("x-name") or
- * Object Group, Contact Information, Description and the like. */
+ * Object Group, Contact Information, Description and the like. For Modify,
+ * `current` names the instance to change (2.x Current Attribute; a
+ * multi-valued attribute needs it there); 1.x changes the first instance and
+ * ignores it. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_add_attribute(kmip_client *c,
                                                                    const char *uid,
                                                                    const char *name,
@@ -229,6 +235,7 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_add_attribute(kmip_client *
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_modify_attribute(kmip_client *c,
                                                                       const char *uid,
                                                                       const char *name,
+                                                                      const char *current,
                                                                       const char *value);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_activate(kmip_client *c, const char *uid);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_revoke(kmip_client *c, const char *uid,

@@ -31,6 +31,9 @@ struct kmip_client {
     unsigned server_versions[KMIP_CLIENT_MAX_VERSIONS];
     size_t server_version_count;
     kmip_client_stats stats;
+    /* the server refused a request using an ID placeholder as a whole
+     * (PyKMIP 0.10 parses Activate only with a Unique Identifier) */
+    bool placeholders_rejected;
     /* last error */
     kmip_client_err err;
     char message[512];

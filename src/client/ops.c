@@ -6,7 +6,8 @@
 #include "client_internal.h"
 
 kmip_client_err kc_add_attribute_change(kmip_message *m, uint32_t op, const char *uid,
-                                        const char *name, const char *value);
+                                        const char *name, const char *current,
+                                        const char *value);
 
 static kmip_client_err build_failed(kmip_client *c, kmip_message *m, kmip_client_err e)
 {
@@ -52,9 +53,10 @@ kmip_client_err kmip_client_create(kmip_client *c, const kmip_key_spec *spec, ch
 
 static kmip_client_err do_register(kmip_client *c, const kmip_key_spec *spec,
                                    const uint8_t *material, size_t len, bool activate,
-                                   char *uid_out, size_t uid_cap)
+                                   char *uid_out, size_t uid_cap, bool *whole_refused)
 {
     kmip_message *req, *resp = NULL;
+    *whole_refused = false;
     kmip_client_err e = kmip_client_request(c, &req);
     if (e != KMIP_CLIENT_OK)
         return e;
@@ -62,10 +64,31 @@ static kmip_client_err do_register(kmip_client *c, const kmip_key_spec *spec,
         (activate && (e = kmip_req_add_uid_op(req, KMIP_OPERATION_ACTIVATE, NULL)) != KMIP_CLIENT_OK))
         return build_failed(c, req, e);
     e = call(c, req, &resp);
-    if (e == KMIP_CLIENT_OK)
-        e = copy_uid(c, &((kmip_register_response *)resp->items[0].payload)->unique_identifier,
-                     uid_out, uid_cap);
+    const kmip_batch_item *first = resp && resp->item_count ? &resp->items[0] : NULL;
+    if (first && first->result_status == KMIP_RESULT_STATUS_SUCCESS && first->payload) {
+        kmip_client_err ce = copy_uid(c, &((kmip_register_response *)first->payload)->unique_identifier,
+                                      uid_out, uid_cap);
+        if (ce != KMIP_CLIENT_OK)
+            e = ce;
+    } else if (activate && resp && resp->item_count == 1 && e == KMIP_CLIENT_E_SERVER &&
+               c->result_reason == KMIP_RESULT_REASON_INVALID_MESSAGE) {
+        *whole_refused = true; /* nothing of the message was executed */
+    }
     kmip_message_free(resp);
+    return e;
+}
+
+static kmip_client_err register_then_activate(kmip_client *c, const kmip_key_spec *spec,
+                                              const uint8_t *material, size_t len, char *uid_out,
+                                              size_t uid_cap)
+{
+    char uid[256];
+    bool refused;
+    kmip_client_err e = do_register(c, spec, material, len, false, uid, sizeof uid, &refused);
+    if (e == KMIP_CLIENT_OK)
+        e = kmip_client_activate(c, uid);
+    if (e == KMIP_CLIENT_OK && uid_out && snprintf(uid_out, uid_cap, "%s", uid) >= (int)uid_cap)
+        e = kc_fail(c, KMIP_CLIENT_E_ARG, "the identifier buffer is too small");
     return e;
 }
 
@@ -73,14 +96,30 @@ kmip_client_err kmip_client_register(kmip_client *c, const kmip_key_spec *spec,
                                      const uint8_t *material, size_t len, char *uid_out,
                                      size_t uid_cap)
 {
-    return do_register(c, spec, material, len, false, uid_out, uid_cap);
+    bool refused;
+    return do_register(c, spec, material, len, false, uid_out, uid_cap, &refused);
 }
 
+/* One request message (Register, then Activate of the ID placeholder). A
+ * server that refuses the whole message for the placeholder (PyKMIP 0.10)
+ * executed nothing of it: the client then registers and activates in two
+ * round trips, and remembers to do so from then on. If Register succeeded
+ * and Activate failed, the object exists: its identifier is returned with
+ * the error. */
 kmip_client_err kmip_client_register_activate(kmip_client *c, const kmip_key_spec *spec,
                                               const uint8_t *material, size_t len, char *uid_out,
                                               size_t uid_cap)
 {
-    return do_register(c, spec, material, len, true, uid_out, uid_cap);
+    if (c->placeholders_rejected)
+        return register_then_activate(c, spec, material, len, uid_out, uid_cap);
+    bool refused = false;
+    kmip_client_err e = do_register(c, spec, material, len, true, uid_out, uid_cap, &refused);
+    if (!refused)
+        return e;
+    c->placeholders_rejected = true;
+    kc_log(c, 2, "the KMIP server refuses ID placeholders; Register and Activate are sent "
+                 "as two requests from now on");
+    return register_then_activate(c, spec, material, len, uid_out, uid_cap);
 }
 
 static kmip_client_err uid_op(kmip_client *c, uint32_t op, const char *uid, kmip_message **resp)
@@ -177,7 +216,8 @@ kmip_client_err kmip_client_get_attribute_list(kmip_client *c, const char *uid,
 }
 
 static kmip_client_err change_attribute(kmip_client *c, uint32_t op, const char *uid,
-                                        const char *name, const char *value)
+                                        const char *name, const char *current,
+                                        const char *value)
 {
     if (uid == NULL || name == NULL || value == NULL)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "identifier, attribute name and value are needed");
@@ -185,7 +225,7 @@ static kmip_client_err change_attribute(kmip_client *c, uint32_t op, const char 
     kmip_client_err e = kmip_client_request(c, &req);
     if (e != KMIP_CLIENT_OK)
         return e;
-    if ((e = kc_add_attribute_change(req, op, uid, name, value)) != KMIP_CLIENT_OK)
+    if ((e = kc_add_attribute_change(req, op, uid, name, current, value)) != KMIP_CLIENT_OK)
         return build_failed(c, req, e);
     e = call(c, req, &resp);
     kmip_message_free(resp);
@@ -195,13 +235,13 @@ static kmip_client_err change_attribute(kmip_client *c, uint32_t op, const char 
 kmip_client_err kmip_client_add_attribute(kmip_client *c, const char *uid, const char *name,
                                           const char *value)
 {
-    return change_attribute(c, KMIP_OPERATION_ADD_ATTRIBUTE, uid, name, value);
+    return change_attribute(c, KMIP_OPERATION_ADD_ATTRIBUTE, uid, name, NULL, value);
 }
 
 kmip_client_err kmip_client_modify_attribute(kmip_client *c, const char *uid, const char *name,
-                                             const char *value)
+                                             const char *current, const char *value)
 {
-    return change_attribute(c, KMIP_OPERATION_MODIFY_ATTRIBUTE, uid, name, value);
+    return change_attribute(c, KMIP_OPERATION_MODIFY_ATTRIBUTE, uid, name, current, value);
 }
 
 kmip_client_err kmip_client_activate(kmip_client *c, const char *uid)

@@ -124,7 +124,9 @@ static void common_attrs(builder *b, kmip_attr_list *l, const kmip_key_spec *s, 
             attr_int(b, l, KMIP_TAG_CRYPTOGRAPHIC_LENGTH, s->length_bits);
         }
     }
-    attr_int(b, l, KMIP_TAG_CRYPTOGRAPHIC_USAGE_MASK, default_mask(s));
+    /* Opaque Objects have no usage (servers refuse the attribute on them) */
+    if (s->object_type != KMIP_OBJECT_TYPE_OPAQUE_OBJECT)
+        attr_int(b, l, KMIP_TAG_CRYPTOGRAPHIC_USAGE_MASK, default_mask(s));
     attr_name(b, l, s->name);
     attr_text(b, l, KMIP_TAG_OBJECT_GROUP, s->object_group);
     attr_app_info(b, l, s->app_namespace, s->app_data);
@@ -273,45 +275,61 @@ kmip_client_err kmip_req_add_get_attributes(kmip_message *m, const char *uid,
     return done(&b);
 }
 
-/* Add Attribute / Modify Attribute with a Text String value. A custom name
- * ("x-...") is a Vendor Attribute in 2.x (vendor "x"). */
+/* A Text String attribute value: by its tag when it has one; a custom name
+ * ("x-...") is a 1.x Attribute Value under that name, and a 2.x Vendor
+ * Attribute (vendor "x"). *tag is 0 for a 1.x custom attribute. */
+static kmip_item *text_attribute(builder *b, const char *name, const char *value, uint32_t *tag)
+{
+    if (kmip_tag_by_name(name, tag))
+        return kmip_add_text(b->arena, b->holder, *tag, value, strlen(value));
+    if (kmip_message_version(b->m) < KMIP_VERSION(2, 0)) {
+        *tag = 0;
+        return kmip_add_text(b->arena, b->holder, KMIP_TAG_ATTRIBUTE_VALUE, value, strlen(value));
+    }
+    *tag = KMIP_TAG_ATTRIBUTE;
+    kmip_item *v = kmip_add_struct(b->arena, b->holder, KMIP_TAG_ATTRIBUTE);
+    if (v == NULL)
+        return NULL;
+    bool dash = (name[0] == 'x' || name[0] == 'y') && name[1] == '-';
+    const char *bare = dash ? name + 2 : name;
+    check(b, kmip_add_text(b->arena, v, KMIP_TAG_VENDOR_IDENTIFICATION, dash ? name : "x", 1));
+    check(b, kmip_add_text(b->arena, v, KMIP_TAG_ATTRIBUTE_NAME, bare, strlen(bare)));
+    check(b, kmip_add_text(b->arena, v, KMIP_TAG_ATTRIBUTE_VALUE, value, strlen(value)));
+    return v;
+}
+
+static void append_text_attribute(builder *b, kmip_attr_list *list, const char *name,
+                                  const char *value)
+{
+    uint32_t tag = 0;
+    kmip_item *v = text_attribute(b, name, value, &tag);
+    kmip_attribute *a = v ? kmip_attr_append(b->m, list, tag, v) : NULL;
+    if (a == NULL) {
+        b->failed = true;
+        return;
+    }
+    if (tag == 0) {
+        a->name = kmip_message_copy_bytes(b->m, name, strlen(name));
+        b->failed |= a->name.data == NULL;
+    }
+}
+
+/* Add Attribute / Modify Attribute with a Text String value. */
 kmip_client_err kc_add_attribute_change(kmip_message *m, uint32_t op, const char *uid,
-                                        const char *name, const char *value);
+                                        const char *name, const char *current,
+                                        const char *value);
 kmip_client_err kc_add_attribute_change(kmip_message *m, uint32_t op, const char *uid,
-                                        const char *name, const char *value)
+                                        const char *name, const char *current, const char *value)
 {
     builder b = builder_of(m);
-    uint32_t tag = 0;
-    bool custom = !kmip_tag_by_name(name, &tag);
     kmip_batch_item *bi = add_item(&b, op);
     if (bi == NULL)
         return KMIP_CLIENT_E_NOMEM;
     kmip_attribute_change_request *r = bi->payload;
     set_uid(&b, &r->has_unique_identifier, &r->unique_identifier, uid);
-    kmip_item *v = NULL;
-    if (!custom) {
-        v = kmip_add_text(b.arena, b.holder, tag, value, strlen(value));
-    } else if (kmip_message_version(m) >= KMIP_VERSION(2, 0)) {
-        tag = KMIP_TAG_ATTRIBUTE;
-        v = kmip_add_struct(b.arena, b.holder, KMIP_TAG_ATTRIBUTE);
-        if (v) {
-            bool dash = (name[0] == 'x' || name[0] == 'y') && name[1] == '-';
-            check(&b, kmip_add_text(b.arena, v, KMIP_TAG_VENDOR_IDENTIFICATION, dash ? name : "x",
-                                    1));
-            const char *bare = dash ? name + 2 : name;
-            check(&b, kmip_add_text(b.arena, v, KMIP_TAG_ATTRIBUTE_NAME, bare, strlen(bare)));
-            check(&b, kmip_add_text(b.arena, v, KMIP_TAG_ATTRIBUTE_VALUE, value, strlen(value)));
-        }
-    } else {
-        v = kmip_add_text(b.arena, b.holder, KMIP_TAG_ATTRIBUTE_VALUE, value, strlen(value));
-    }
-    kmip_attribute *a = v ? kmip_attr_append(m, &r->attribute, custom && tag == 0 ? 0 : tag, v)
-                          : NULL;
-    if (a == NULL)
-        return KMIP_CLIENT_E_NOMEM;
-    if (custom && tag == 0) {
-        a->name = kmip_message_copy_bytes(m, name, strlen(name));
-        b.failed |= a->name.data == NULL;
-    }
+    if (current && op == KMIP_OPERATION_MODIFY_ATTRIBUTE &&
+        kmip_message_version(m) >= KMIP_VERSION(2, 0))
+        append_text_attribute(&b, &r->current, name, current);
+    append_text_attribute(&b, &r->attribute, name, value);
     return done(&b);
 }

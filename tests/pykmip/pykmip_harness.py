@@ -171,23 +171,23 @@ class PyKmipServer:
 
 
 def stop_proc(proc_or_pid):
+    """Stops a process started in its own session, and everything it forked
+    (PyKMIP forks a process per client session, which inherits the listening
+    socket): waits until the whole process group is gone."""
     pid = proc_or_pid if isinstance(proc_or_pid, int) else proc_or_pid.pid
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    for _ in range(100):
+    for sig, rounds in ((signal.SIGTERM, 100), (signal.SIGKILL, 50)):
         try:
-            os.kill(pid, 0)
+            os.killpg(pid, sig)
         except ProcessLookupError:
             return
-        if not isinstance(proc_or_pid, int) and proc_or_pid.poll() is not None:
-            return
-        time.sleep(0.1)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        for _ in range(rounds):
+            if not isinstance(proc_or_pid, int):
+                proc_or_pid.poll()  # reap our own child
+            try:
+                os.killpg(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
 
 
 def read_env(d):
