@@ -30,5 +30,6 @@ bool cli_unhex_inplace(const char *path, cli_input *in);
 const char *cli_input_name(const char *path);
 
 int cmd_ttlv(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 #endif

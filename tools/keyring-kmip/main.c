@@ -11,6 +11,7 @@ static void usage(FILE *f)
           "Commands:\n"
           "  ttlv decode   decode a KMIP TTLV message to XML or text\n"
           "  ttlv encode   encode a KMIP XML message to TTLV bytes or hex\n"
+          "  probe         connect to a KMIP server and report TLS, versions, operations\n"
           "\n"
           "Run 'keyring-kmip <command> --help' for a command's options.\n",
           f);
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "ttlv") == 0)
         return cmd_ttlv(argc - 1, argv + 1);
+    if (strcmp(argv[1], "probe") == 0)
+        return cmd_probe(argc, argv);
     fprintf(stderr, "keyring-kmip: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;
