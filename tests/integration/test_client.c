@@ -17,7 +17,8 @@
 static char env_file[1024], harness[1024];
 static char dir[1024], ca[1024], cert[1024], key[1024], ec_cert[1024], ec_key[1024];
 static char other_ca[1024];
-static unsigned port, other_ca_port, wrong_name_port, expired_port, tls11_port;
+static unsigned port, other_ca_port, wrong_name_port, expired_port, tls11_port, ipv6_port;
+static unsigned testsrv_port;
 static char run_id[32];
 
 static void load_env(void)
@@ -51,7 +52,9 @@ static void load_env(void)
                     {"OTHER_CA_PORT", &other_ca_port},
                     {"WRONG_NAME_PORT", &wrong_name_port},
                     {"EXPIRED_PORT", &expired_port},
-                    {"TLS11_PORT", &tls11_port}};
+                    {"TLS11_PORT", &tls11_port},
+                    {"IPV6_PORT", &ipv6_port},
+                    {"TESTSRV_PORT", &testsrv_port}};
         for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
             if (strcmp(k, nums[i].key) == 0)
                 *nums[i].dst = (unsigned)atoi(v);
@@ -320,6 +323,47 @@ static void test_operations_1_2(void **state) { (void)state; run_operations(KMIP
 static void test_operations_1_4(void **state) { (void)state; run_operations(KMIP_VERSION(1, 4)); }
 static void test_operations_2_0(void **state) { (void)state; run_operations(KMIP_VERSION(2, 0)); }
 
+/* Against our own test server, which accepts ID placeholders everywhere as
+ * KMIP 1.x defines them (PyKMIP 0.10 does not for Activate). */
+static void test_placeholder_batches_one_round_trip(void **state)
+{
+    (void)state;
+    unsigned versions[] = {KMIP_VERSION(1, 0), KMIP_VERSION(1, 4), KMIP_VERSION(2, 1)};
+    for (size_t v = 0; v < 3; v++) {
+        kmip_client *c = client_at("127.0.0.1", testsrv_port, versions[v], true, NULL);
+        CHECK_OK(c, kmip_client_connect(c));
+        char uid[128];
+        kmip_key_spec spec = aes_spec("placeholder", "g");
+        uint64_t before = requests(c);
+        CHECK_OK(c, kmip_client_register_activate(c, &spec, KEY32, sizeof KEY32, uid, sizeof uid));
+        assert_int_equal(requests(c), before + 1); /* Register + Activate: one round trip */
+        kmip_message *attrs = NULL;
+        uint32_t state_tag = KMIP_TAG_STATE;
+        CHECK_OK(c, kmip_client_get_attributes(c, uid, &state_tag, 1, &attrs));
+        const kmip_get_attributes_response *ga = attrs->items[0].payload;
+        assert_non_null(ga->attributes.first);
+        assert_int_equal(ga->attributes.first->value->v.u32, KMIP_STATE_ACTIVE);
+        kmip_message_free(attrs);
+        /* Create + Activate + Get */
+        kmip_message *req = NULL, *resp = NULL;
+        CHECK_OK(c, kmip_client_request(c, &req));
+        assert_int_equal(kmip_req_add_create(req, &spec), KMIP_CLIENT_OK);
+        assert_int_equal(kmip_req_add_uid_op(req, KMIP_OPERATION_ACTIVATE, NULL), KMIP_CLIENT_OK);
+        assert_int_equal(kmip_req_add_uid_op(req, KMIP_OPERATION_GET, NULL), KMIP_CLIENT_OK);
+        before = requests(c);
+        CHECK_OK(c, kmip_client_call(c, req, &resp));
+        assert_int_equal(requests(c), before + 1);
+        assert_int_equal(resp->item_count, 3);
+        assert_true(((const kmip_get_response *)resp->items[2].payload)->object.has_symmetric_key);
+        kmip_message_free(req);
+        kmip_message_free(resp);
+        before = requests(c);
+        CHECK_OK(c, kmip_client_revoke_destroy(c, uid)); /* Revoke + Destroy: one round trip */
+        assert_int_equal(requests(c), before + 1);
+        kmip_client_free(c);
+    }
+}
+
 static void test_batch_of_100_gets(void **state)
 {
     (void)state;
@@ -427,19 +471,32 @@ static void test_tls_refusals(void **state)
     expect_refused("no-such-host.invalid", port, true, KMIP_CLIENT_E_CONNECT, "cannot resolve");
 }
 
+static void test_ipv6(void **state)
+{
+    (void)state;
+    /* an IPv6 address, verified against the certificate's IP SAN ::1 */
+    kmip_client *c = client_at("::1", ipv6_port, KMIP_VERSION(1, 4), true, NULL);
+    CHECK_OK(c, kmip_client_connect(c));
+    kmip_client_tls_info info;
+    assert_int_equal(kmip_client_tls(c, &info), KMIP_CLIENT_OK);
+    assert_non_null(strstr(info.peer_subject, "CN=localhost"));
+    kmip_client_free(c);
+    c = client_at("[::1]", ipv6_port, KMIP_VERSION(1, 4), true, NULL);
+    CHECK_OK(c, kmip_client_connect(c));
+    kmip_client_free(c);
+}
+
 static void test_explicit_insecure(void **state)
 {
     (void)state;
     log_capture log = {0};
-    kmip_client *c = client_at("127.0.0.1", other_ca_port, KMIP_VERSION(1, 4), true, &log);
-    kmip_client_free(c);
     kmip_client_options *o = kmip_client_options_new();
     assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", other_ca_port), KMIP_CLIENT_OK);
     assert_int_equal(kmip_client_options_set_ca(o, ca), KMIP_CLIENT_OK);
     kmip_client_options_pin_version(o, KMIP_VERSION(1, 4));
     kmip_client_options_insecure_skip_verify(o, true);
     kmip_client_options_set_log(o, capture_log, &log);
-    c = kmip_client_new(o);
+    kmip_client *c = kmip_client_new(o);
     kmip_client_options_free(o);
     CHECK_OK(c, kmip_client_connect(c)); /* accepted, because asked for ... */
     assert_true(log.warnings >= 1);     /* ... and said */
@@ -541,10 +598,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_operations_1_2),
         cmocka_unit_test(test_operations_1_4),
         cmocka_unit_test(test_operations_2_0),
+        cmocka_unit_test(test_placeholder_batches_one_round_trip),
         cmocka_unit_test(test_batch_of_100_gets),
         cmocka_unit_test(test_paging_1_4),
         cmocka_unit_test(test_paging_2_0),
         cmocka_unit_test(test_tls_refusals),
+        cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_explicit_insecure),
         cmocka_unit_test(test_names_and_ec_certificate),
         cmocka_unit_test(test_pool),

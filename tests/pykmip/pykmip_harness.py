@@ -7,11 +7,14 @@ Library use:
     with PyKmipServer(workdir) as srv: srv.port, srv.ca, srv.client_cert, ...
 
 Command line (CTest fixtures):
-    pykmip_harness.py start DIR     # certificates, PyKMIP and the TLS decoys
+    pykmip_harness.py start DIR [TEST_SERVER]
+                                    # certificates, PyKMIP, the TLS decoys, and
+                                    # tests/server's kmip_test_server if given
     pykmip_harness.py restart DIR   # PyKMIP again on the same port and database
     pykmip_harness.py stop DIR
 DIR/env then holds KEY=VALUE lines: PORT, CA, CLIENT_CERT, CLIENT_KEY,
-OTHER_CA_PORT, WRONG_NAME_PORT, EXPIRED_PORT, TLS11_PORT, EC_CLIENT_CERT, ...
+OTHER_CA_PORT, WRONG_NAME_PORT, EXPIRED_PORT, TLS11_PORT, IPV6_PORT (a TLS
+server on [::1] with the good certificate), EC_CLIENT_CERT, ...
 """
 import datetime
 import ipaddress
@@ -108,13 +111,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, proc, what, timeout=30):
+def wait_port(port, proc, what, timeout=30, host="127.0.0.1"):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(what + " exited early")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            socket.create_connection((host, port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.1)
@@ -139,14 +142,15 @@ def start_pykmip(d, port):
     return proc
 
 
-def start_decoy(d, port, cert, extra=()):
+def start_decoy(d, port, cert, extra=(), host="127.0.0.1"):
     """A bare TLS server (openssl s_server) presenting `cert`."""
     log = open(os.path.join(d, "decoy-%d.out" % port), "ab")
+    where = "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
     proc = subprocess.Popen(
-        ["openssl", "s_server", "-quiet", "-accept", "127.0.0.1:%d" % port,
+        ["openssl", "s_server", "-quiet", "-accept", where,
          "-cert", os.path.join(d, cert + ".crt"), "-key", os.path.join(d, cert + ".key"),
          *extra], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-    wait_port(port, proc, "openssl s_server on %d" % port)
+    wait_port(port, proc, "openssl s_server on %s" % where, host=host)
     return proc
 
 
@@ -199,7 +203,25 @@ def read_env(d):
     return env
 
 
-def cmd_start(d):
+def start_test_server(d, binary):
+    """Our own KMIP test server (tests/server), with the same certificates."""
+    port_file = os.path.join(d, "testsrv.port")
+    if os.path.exists(port_file):
+        os.unlink(port_file)
+    log = open(os.path.join(d, "testsrv.out"), "ab")
+    proc = subprocess.Popen([binary, "--cert", d + "/server.crt", "--key", d + "/server.key",
+                             "--ca", d + "/ca.crt", "--port-file", port_file],
+                            stdout=log, stderr=log, start_new_session=True)
+    deadline = time.time() + 10
+    while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError("kmip_test_server did not start; see testsrv.out")
+        time.sleep(0.05)
+    with open(port_file) as f:
+        return proc, int(f.read())
+
+
+def cmd_start(d, test_server=None):
     d = os.path.abspath(d)
     os.makedirs(d, exist_ok=True)
     make_certs(d)
@@ -208,13 +230,19 @@ def cmd_start(d):
            "EC_CLIENT_KEY": d + "/client-p521.key", "OTHER_CA": d + "/other-ca.crt"}
     env["PORT"] = str(free_port())
     env["PID"] = str(start_pykmip(d, int(env["PORT"])).pid)
-    for key, cert, extra in (("OTHER_CA", "server-other-ca", ()),
-                             ("WRONG_NAME", "server-wrong-name", ()),
-                             ("EXPIRED", "server-expired", ()),
-                             ("TLS11", "server", ("-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"))):
+    for key, cert, extra, host in (
+            ("OTHER_CA", "server-other-ca", (), "127.0.0.1"),
+            ("WRONG_NAME", "server-wrong-name", (), "127.0.0.1"),
+            ("EXPIRED", "server-expired", (), "127.0.0.1"),
+            ("TLS11", "server", ("-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"), "127.0.0.1"),
+            ("IPV6", "server", (), "::1")):
         port = free_port()
         env[key + "_PORT"] = str(port)
-        env[key + "_PID"] = str(start_decoy(d, port, cert, extra).pid)
+        env[key + "_PID"] = str(start_decoy(d, port, cert, extra, host).pid)
+    if test_server:
+        proc, port = start_test_server(d, test_server)
+        env["TESTSRV_PORT"] = str(port)
+        env["TESTSRV_PID"] = str(proc.pid)
     with open(os.path.join(d, "env"), "w") as f:
         for k, v in env.items():
             f.write("%s=%s\n" % (k, v))
@@ -242,7 +270,10 @@ def cmd_stop(d):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("start", "restart", "stop", "kill"):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("start", "restart", "stop", "kill") \
+            or (len(sys.argv) == 4 and sys.argv[1] != "start"):
         sys.exit(__doc__)
-    {"start": cmd_start, "restart": cmd_restart, "stop": cmd_stop,
-     "kill": cmd_kill}[sys.argv[1]](sys.argv[2])
+    if sys.argv[1] == "start":
+        cmd_start(*sys.argv[2:])
+    else:
+        {"restart": cmd_restart, "stop": cmd_stop, "kill": cmd_kill}[sys.argv[1]](sys.argv[2])

@@ -1,0 +1,519 @@
+/* Test tooling: the KMIP operations of the test server, from memory.
+ * Register, Create (AES), Get, Get Attributes, Get Attribute List, Locate
+ * (paged), Activate, Revoke, Destroy, Query, Discover Versions, with ID
+ * placeholders as KMIP 1.x defines them. */
+#include "engine.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct ctx {
+    kts_store *store;
+    const char *owner;
+    kmip_message *resp;
+    char placeholder[40];
+} ctx;
+
+static void fail(kmip_batch_item *ri, uint32_t reason, const char *message, kmip_message *resp)
+{
+    ri->result_status = KMIP_RESULT_STATUS_OPERATION_FAILED;
+    ri->has_result_reason = true;
+    ri->result_reason = reason;
+    ri->has_result_message = true;
+    ri->result_message = kmip_message_copy_bytes(resp, message, strlen(message));
+    ri->payload = NULL;
+}
+
+static void text_of(const kmip_item *it, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (it && it->type == KMIP_TYPE_TEXT_STRING && it->v.bytes.len < cap) {
+        memcpy(out, it->v.bytes.data, it->v.bytes.len);
+        out[it->v.bytes.len] = '\0';
+    }
+}
+
+/* Reads the attributes the server keeps from a request's list. */
+static void take_attributes(kts_object *o, const kmip_attr_list *l)
+{
+    for (const kmip_attribute *a = l->first; a; a = a->next) {
+        const kmip_item *v = a->value;
+        if (v == NULL)
+            continue;
+        switch (a->tag) {
+        case KMIP_TAG_CRYPTOGRAPHIC_ALGORITHM:
+            o->algorithm = v->v.u32;
+            break;
+        case KMIP_TAG_CRYPTOGRAPHIC_LENGTH:
+            o->length_bits = v->v.i32;
+            break;
+        case KMIP_TAG_CRYPTOGRAPHIC_USAGE_MASK:
+            o->usage_mask = v->v.i32;
+            break;
+        case KMIP_TAG_OBJECT_GROUP:
+            text_of(v, o->group, sizeof o->group);
+            break;
+        case KMIP_TAG_NAME:
+            text_of(kmip_item_child(v, KMIP_TAG_NAME_VALUE), o->name, sizeof o->name);
+            break;
+        case KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION:
+            text_of(kmip_item_child(v, KMIP_TAG_APPLICATION_NAMESPACE), o->app_namespace,
+                    sizeof o->app_namespace);
+            text_of(kmip_item_child(v, KMIP_TAG_APPLICATION_DATA), o->app_data, sizeof o->app_data);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static kts_object *add(ctx *c, kts_object *o)
+{
+    snprintf(o->owner, sizeof o->owner, "%s", c->owner);
+    o->state = KMIP_STATE_PRE_ACTIVE;
+    o->created = (int64_t)time(NULL);
+    kts_object *stored = kts_store_add(c->store, o);
+    if (stored)
+        snprintf(c->placeholder, sizeof c->placeholder, "%s", stored->uid);
+    return stored;
+}
+
+static kmip_uid uid_bytes(kmip_message *resp, const char *uid)
+{
+    kmip_uid u = {0};
+    u.text = kmip_message_copy_bytes(resp, uid, strlen(uid));
+    return u;
+}
+
+static void do_create(ctx *c, const kmip_create_request *r, kmip_batch_item *ri)
+{
+    kts_object o = {0};
+    o.object_type = r->object_type;
+    take_attributes(&o, &r->attributes);
+    if (o.object_type != KMIP_OBJECT_TYPE_SYMMETRIC_KEY || o.length_bits <= 0 ||
+        o.length_bits % 8 || o.length_bits > 4096) {
+        fail(ri, KMIP_RESULT_REASON_INVALID_FIELD, "Create: symmetric keys of a whole number of bytes only", c->resp);
+        return;
+    }
+    o.material_len = (size_t)o.length_bits / 8;
+    o.material = malloc(o.material_len);
+    if (o.material == NULL || RAND_bytes(o.material, (int)o.material_len) != 1 ||
+        add(c, &o) == NULL) {
+        free(o.material);
+        fail(ri, KMIP_RESULT_REASON_GENERAL_FAILURE, "out of memory", c->resp);
+        return;
+    }
+    kmip_create_response *p = ri->payload;
+    p->object_type = o.object_type;
+    p->unique_identifier = uid_bytes(c->resp, o.uid);
+}
+
+static bool material_of(const kmip_object *obj, kts_object *o)
+{
+    const kmip_key_block *kb = NULL;
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    if (obj->has_symmetric_key) {
+        kb = &obj->symmetric_key.key_block;
+    } else if (obj->has_secret_data) {
+        kb = &obj->secret_data.key_block;
+        o->secret_data_type = obj->secret_data.secret_data_type;
+    } else if (obj->has_opaque_object) {
+        data = obj->opaque_object.opaque_data_value.data;
+        len = obj->opaque_object.opaque_data_value.len;
+    } else {
+        return false;
+    }
+    if (kb) {
+        if (!kb->has_key_value || kb->key_value.key_material == NULL ||
+            kb->key_value.key_material->type != KMIP_TYPE_BYTE_STRING)
+            return false;
+        data = kb->key_value.key_material->v.bytes.data;
+        len = kb->key_value.key_material->v.bytes.len;
+        if (kb->has_cryptographic_algorithm)
+            o->algorithm = kb->cryptographic_algorithm;
+        if (kb->has_cryptographic_length)
+            o->length_bits = kb->cryptographic_length;
+    }
+    o->material = malloc(len ? len : 1);
+    if (o->material == NULL)
+        return false;
+    memcpy(o->material, data, len);
+    o->material_len = len;
+    return true;
+}
+
+static void do_register(ctx *c, const kmip_register_request *r, kmip_batch_item *ri)
+{
+    kts_object o = {0};
+    o.object_type = r->object_type;
+    take_attributes(&o, &r->attributes);
+    if (!material_of(&r->object, &o)) {
+        fail(ri, KMIP_RESULT_REASON_INVALID_FIELD,
+             "Register: symmetric keys, secret data and opaque objects with raw bytes only",
+             c->resp);
+        return;
+    }
+    if (add(c, &o) == NULL) {
+        kmip_secure_free(o.material, o.material_len);
+        fail(ri, KMIP_RESULT_REASON_GENERAL_FAILURE, "out of memory", c->resp);
+        return;
+    }
+    kmip_register_response *p = ri->payload;
+    p->unique_identifier = uid_bytes(c->resp, o.uid);
+}
+
+/* The object a request names, or the ID placeholder's. */
+static kts_object *target(ctx *c, bool has_uid, const kmip_uid *uid, kmip_batch_item *ri)
+{
+    const char *id = c->placeholder;
+    size_t len = strlen(c->placeholder);
+    if (has_uid && !uid->is_enum) {
+        id = (const char *)uid->text.data;
+        len = uid->text.len;
+    }
+    kts_object *o = len ? kts_store_find(c->store, id, len, c->owner) : NULL;
+    if (o == NULL)
+        fail(ri, KMIP_RESULT_REASON_ITEM_NOT_FOUND, "no such object", c->resp);
+    else
+        snprintf(c->placeholder, sizeof c->placeholder, "%s", o->uid);
+    return o;
+}
+
+static void key_block(ctx *c, kmip_key_block *kb, const kts_object *o)
+{
+    kb->key_format_type = o->object_type == KMIP_OBJECT_TYPE_SYMMETRIC_KEY
+                              ? KMIP_KEY_FORMAT_TYPE_RAW
+                              : KMIP_KEY_FORMAT_TYPE_OPAQUE;
+    kb->has_key_value = true;
+    kb->key_value.key_material = kmip_add_bytes(kmip_message_arena(c->resp),
+                                                kmip_message_arena_root(c->resp),
+                                                KMIP_TAG_KEY_MATERIAL, o->material, o->material_len);
+    if (o->object_type == KMIP_OBJECT_TYPE_SYMMETRIC_KEY) {
+        kb->has_cryptographic_algorithm = true;
+        kb->cryptographic_algorithm = o->algorithm;
+        kb->has_cryptographic_length = true;
+        kb->cryptographic_length = o->length_bits;
+    }
+}
+
+static void do_get(ctx *c, const kmip_get_request *r, kmip_batch_item *ri)
+{
+    kts_object *o = target(c, r->has_unique_identifier, &r->unique_identifier, ri);
+    if (o == NULL)
+        return;
+    kmip_get_response *p = ri->payload;
+    p->object_type = o->object_type;
+    p->unique_identifier = uid_bytes(c->resp, o->uid);
+    if (o->object_type == KMIP_OBJECT_TYPE_SYMMETRIC_KEY) {
+        p->object.has_symmetric_key = true;
+        key_block(c, &p->object.symmetric_key.key_block, o);
+    } else if (o->object_type == KMIP_OBJECT_TYPE_SECRET_DATA) {
+        p->object.has_secret_data = true;
+        p->object.secret_data.secret_data_type = o->secret_data_type;
+        key_block(c, &p->object.secret_data.key_block, o);
+    } else {
+        p->object.has_opaque_object = true;
+        p->object.opaque_object.opaque_data_type = 0x80000000u;
+        p->object.opaque_object.opaque_data_value =
+            kmip_message_copy_bytes(c->resp, o->material, o->material_len);
+    }
+}
+
+/* The attribute item for tag, built in the response's arena, or NULL when
+ * the object does not have it. */
+static kmip_item *attribute_value(ctx *c, const kts_object *o, uint32_t tag)
+{
+    kmip_tree *t = kmip_message_arena(c->resp);
+    kmip_item *h = kmip_message_arena_root(c->resp);
+    switch (tag) {
+    case KMIP_TAG_UNIQUE_IDENTIFIER:
+        return kmip_add_text(t, h, tag, o->uid, strlen(o->uid));
+    case KMIP_TAG_OBJECT_TYPE:
+        return kmip_add_enum(t, h, tag, o->object_type);
+    case KMIP_TAG_STATE:
+        return kmip_add_enum(t, h, tag, o->state);
+    case KMIP_TAG_INITIAL_DATE:
+        return kmip_add_datetime(t, h, tag, o->created);
+    case KMIP_TAG_CRYPTOGRAPHIC_ALGORITHM:
+        return o->algorithm ? kmip_add_enum(t, h, tag, o->algorithm) : NULL;
+    case KMIP_TAG_CRYPTOGRAPHIC_LENGTH:
+        return o->length_bits ? kmip_add_int(t, h, tag, o->length_bits) : NULL;
+    case KMIP_TAG_CRYPTOGRAPHIC_USAGE_MASK:
+        return o->usage_mask ? kmip_add_int(t, h, tag, o->usage_mask) : NULL;
+    case KMIP_TAG_OBJECT_GROUP:
+        return o->group[0] ? kmip_add_text(t, h, tag, o->group, strlen(o->group)) : NULL;
+    case KMIP_TAG_NAME: {
+        if (o->name[0] == '\0')
+            return NULL;
+        kmip_item *n = kmip_add_struct(t, h, tag);
+        if (n && kmip_add_text(t, n, KMIP_TAG_NAME_VALUE, o->name, strlen(o->name)) &&
+            kmip_add_enum(t, n, KMIP_TAG_NAME_TYPE, KMIP_NAME_TYPE_UNINTERPRETED_TEXT_STRING))
+            return n;
+        return NULL;
+    }
+    case KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION: {
+        if (o->app_namespace[0] == '\0')
+            return NULL;
+        kmip_item *s = kmip_add_struct(t, h, tag);
+        if (s && kmip_add_text(t, s, KMIP_TAG_APPLICATION_NAMESPACE, o->app_namespace,
+                               strlen(o->app_namespace)) &&
+            kmip_add_text(t, s, KMIP_TAG_APPLICATION_DATA, o->app_data, strlen(o->app_data)))
+            return s;
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+static const uint32_t all_attributes[] = {
+    KMIP_TAG_UNIQUE_IDENTIFIER, KMIP_TAG_OBJECT_TYPE, KMIP_TAG_STATE, KMIP_TAG_INITIAL_DATE,
+    KMIP_TAG_CRYPTOGRAPHIC_ALGORITHM, KMIP_TAG_CRYPTOGRAPHIC_LENGTH,
+    KMIP_TAG_CRYPTOGRAPHIC_USAGE_MASK, KMIP_TAG_OBJECT_GROUP, KMIP_TAG_NAME,
+    KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION,
+};
+
+static void do_get_attributes(ctx *c, const kmip_get_attributes_request *r, kmip_batch_item *ri)
+{
+    kts_object *o = target(c, r->has_unique_identifier, &r->unique_identifier, ri);
+    if (o == NULL)
+        return;
+    kmip_get_attributes_response *p = ri->payload;
+    p->unique_identifier = uid_bytes(c->resp, o->uid);
+    p->attributes.present = true;
+    size_t asked = r->attribute_name_count + r->attribute_reference_count;
+    size_t n = asked ? asked : sizeof all_attributes / sizeof all_attributes[0];
+    for (size_t i = 0; i < n; i++) {
+        uint32_t tag = 0;
+        if (asked == 0) {
+            tag = all_attributes[i];
+        } else if (i < r->attribute_name_count) {
+            char name[128];
+            size_t len = r->attribute_names[i].len;
+            if (len >= sizeof name)
+                continue;
+            memcpy(name, r->attribute_names[i].data, len);
+            name[len] = '\0';
+            if (!kmip_tag_by_name(name, &tag))
+                continue;
+        } else {
+            const kmip_item *ref = r->attribute_references[i - r->attribute_name_count];
+            if (ref->type != KMIP_TYPE_ENUMERATION)
+                continue;
+            tag = ref->v.u32;
+        }
+        kmip_item *v = attribute_value(c, o, tag);
+        if (v && kmip_attr_append(c->resp, &p->attributes, tag, v) == NULL) {
+            fail(ri, KMIP_RESULT_REASON_GENERAL_FAILURE, "out of memory", c->resp);
+            return;
+        }
+    }
+}
+
+static void do_get_attribute_list(ctx *c, const kmip_uid_request *r, kmip_batch_item *ri)
+{
+    kts_object *o = target(c, r->has_unique_identifier, &r->unique_identifier, ri);
+    if (o == NULL)
+        return;
+    kmip_get_attribute_list_response *p = ri->payload;
+    p->has_unique_identifier = true;
+    p->unique_identifier = uid_bytes(c->resp, o->uid);
+    size_t n = sizeof all_attributes / sizeof all_attributes[0];
+    p->attribute_names = kmip_message_alloc(c->resp, n * sizeof *p->attribute_names);
+    p->attribute_references = kmip_message_alloc(c->resp, n * sizeof *p->attribute_references);
+    if (p->attribute_names == NULL || p->attribute_references == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (attribute_value(c, o, all_attributes[i]) == NULL)
+            continue;
+        const char *name = kmip_tag_name(all_attributes[i]);
+        p->attribute_names[p->attribute_name_count].data = (const uint8_t *)name;
+        p->attribute_names[p->attribute_name_count++].len = strlen(name);
+        p->attribute_references[p->attribute_reference_count++] =
+            kmip_add_enum(kmip_message_arena(c->resp), kmip_message_arena_root(c->resp),
+                          KMIP_TAG_ATTRIBUTE_REFERENCE, all_attributes[i]);
+    }
+}
+
+static bool matches(const kts_object *o, const kmip_attr_list *filter)
+{
+    kts_object want = {0};
+    take_attributes(&want, filter);
+    for (const kmip_attribute *a = filter->first; a; a = a->next) {
+        if (a->value == NULL)
+            continue;
+        if (a->tag == KMIP_TAG_OBJECT_TYPE && o->object_type != a->value->v.u32)
+            return false;
+        if (a->tag == KMIP_TAG_STATE && o->state != a->value->v.u32)
+            return false;
+    }
+    if (want.name[0] && strcmp(want.name, o->name) != 0)
+        return false;
+    if (want.group[0] && strcmp(want.group, o->group) != 0)
+        return false;
+    if (want.app_namespace[0] && (strcmp(want.app_namespace, o->app_namespace) != 0 ||
+                                  (want.app_data[0] && strcmp(want.app_data, o->app_data) != 0)))
+        return false;
+    return true;
+}
+
+static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri, unsigned version)
+{
+    kmip_locate_response *p = ri->payload;
+    size_t total = 0, n = kts_store_count(c->store);
+    size_t offset = r->has_offset_items && r->offset_items > 0 ? (size_t)r->offset_items : 0;
+    size_t max = r->has_maximum_items && r->maximum_items > 0 ? (size_t)r->maximum_items : n;
+    p->unique_identifiers = kmip_message_alloc(c->resp, (n ? n : 1) * sizeof(kmip_uid));
+    if (p->unique_identifiers == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        kts_object *o = kts_store_at(c->store, i);
+        if (strcmp(o->owner, c->owner) != 0 || !matches(o, &r->attributes))
+            continue;
+        if (total >= offset && p->unique_identifier_count < max)
+            p->unique_identifiers[p->unique_identifier_count++] = uid_bytes(c->resp, o->uid);
+        total++;
+    }
+    p->has_located_items = version >= KMIP_VERSION(1, 3);
+    p->located_items = (int32_t)total;
+}
+
+static void do_state_change(ctx *c, uint32_t op, const kmip_batch_item *rq, kmip_batch_item *ri)
+{
+    const kmip_uid_request *r = rq->payload; /* Revoke starts the same way */
+    kts_object *o = target(c, r->has_unique_identifier, &r->unique_identifier, ri);
+    if (o == NULL)
+        return;
+    kmip_uid_response *p = ri->payload;
+    p->unique_identifier = uid_bytes(c->resp, o->uid);
+    if (op == KMIP_OPERATION_ACTIVATE) {
+        if (o->state != KMIP_STATE_PRE_ACTIVE)
+            fail(ri, KMIP_RESULT_REASON_PERMISSION_DENIED, "object is not Pre-Active", c->resp);
+        else
+            o->state = KMIP_STATE_ACTIVE;
+    } else if (op == KMIP_OPERATION_REVOKE) {
+        const kmip_revoke_request *rr = rq->payload;
+        o->state = rr->revocation_reason.code == KMIP_REVOCATION_REASON_CODE_KEY_COMPROMISE
+                       ? KMIP_STATE_COMPROMISED
+                       : KMIP_STATE_DEACTIVATED;
+    } else if (o->state == KMIP_STATE_ACTIVE) {
+        fail(ri, KMIP_RESULT_REASON_PERMISSION_DENIED, "an Active object cannot be destroyed",
+             c->resp);
+    } else {
+        kts_store_remove(c->store, o);
+    }
+}
+
+static void do_discover(ctx *c, const kmip_discover_versions_request *r, kmip_batch_item *ri)
+{
+    static const unsigned ours[] = {KMIP_VERSION(2, 1), KMIP_VERSION(2, 0), KMIP_VERSION(1, 4),
+                                    KMIP_VERSION(1, 3), KMIP_VERSION(1, 2), KMIP_VERSION(1, 1),
+                                    KMIP_VERSION(1, 0)};
+    kmip_discover_versions_response *p = ri->payload;
+    p->versions = kmip_message_alloc(c->resp, sizeof ours / sizeof ours[0] * sizeof *p->versions);
+    if (p->versions == NULL)
+        return;
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
+        bool asked = r->version_count == 0;
+        for (size_t k = 0; k < r->version_count; k++)
+            asked |= KMIP_VERSION(r->versions[k].major, r->versions[k].minor) == ours[i];
+        if (asked) {
+            p->versions[p->version_count].major = (int32_t)(ours[i] >> 8);
+            p->versions[p->version_count++].minor = (int32_t)(ours[i] & 0xFF);
+        }
+    }
+}
+
+static void do_query(ctx *c, kmip_batch_item *ri)
+{
+    static const uint32_t ops[] = {KMIP_OPERATION_CREATE, KMIP_OPERATION_REGISTER,
+                                   KMIP_OPERATION_LOCATE, KMIP_OPERATION_GET,
+                                   KMIP_OPERATION_GET_ATTRIBUTES, KMIP_OPERATION_GET_ATTRIBUTE_LIST,
+                                   KMIP_OPERATION_ACTIVATE, KMIP_OPERATION_REVOKE,
+                                   KMIP_OPERATION_DESTROY, KMIP_OPERATION_QUERY,
+                                   KMIP_OPERATION_DISCOVER_VERSIONS};
+    static const uint32_t types[] = {KMIP_OBJECT_TYPE_SYMMETRIC_KEY, KMIP_OBJECT_TYPE_SECRET_DATA,
+                                     KMIP_OBJECT_TYPE_OPAQUE_OBJECT};
+    kmip_query_response *p = ri->payload;
+    p->operations = kmip_message_alloc(c->resp, sizeof ops);
+    p->object_types = kmip_message_alloc(c->resp, sizeof types);
+    if (p->operations == NULL || p->object_types == NULL)
+        return;
+    memcpy(p->operations, ops, sizeof ops);
+    p->operation_count = sizeof ops / sizeof ops[0];
+    memcpy(p->object_types, types, sizeof types);
+    p->object_type_count = sizeof types / sizeof types[0];
+    static const char vendor[] = "keyring_kmip test server";
+    p->has_vendor_identification = true;
+    p->vendor_identification = kmip_message_copy_bytes(c->resp, vendor, sizeof vendor - 1);
+}
+
+static void process_item(ctx *c, const kmip_batch_item *rq, kmip_batch_item *ri, unsigned version)
+{
+    ri->has_result_status = true;
+    ri->result_status = KMIP_RESULT_STATUS_SUCCESS;
+    if (rq->payload == NULL) {
+        fail(ri, KMIP_RESULT_REASON_OPERATION_NOT_SUPPORTED, "operation not supported", c->resp);
+        return;
+    }
+    switch (rq->operation) {
+    case KMIP_OPERATION_CREATE:
+        do_create(c, rq->payload, ri);
+        break;
+    case KMIP_OPERATION_REGISTER:
+        do_register(c, rq->payload, ri);
+        break;
+    case KMIP_OPERATION_GET:
+        do_get(c, rq->payload, ri);
+        break;
+    case KMIP_OPERATION_GET_ATTRIBUTES:
+        do_get_attributes(c, rq->payload, ri);
+        break;
+    case KMIP_OPERATION_GET_ATTRIBUTE_LIST:
+        do_get_attribute_list(c, rq->payload, ri);
+        break;
+    case KMIP_OPERATION_LOCATE:
+        do_locate(c, rq->payload, ri, version);
+        break;
+    case KMIP_OPERATION_ACTIVATE:
+    case KMIP_OPERATION_REVOKE:
+    case KMIP_OPERATION_DESTROY:
+        do_state_change(c, rq->operation, rq, ri);
+        break;
+    case KMIP_OPERATION_DISCOVER_VERSIONS:
+        do_discover(c, rq->payload, ri);
+        break;
+    case KMIP_OPERATION_QUERY:
+        do_query(c, ri);
+        break;
+    default:
+        fail(ri, KMIP_RESULT_REASON_OPERATION_NOT_SUPPORTED, "operation not supported", c->resp);
+    }
+}
+
+kmip_message *kts_process(kts_store *store, const char *owner, const kmip_message *req)
+{
+    unsigned version = kmip_message_version(req);
+    kmip_message *resp = kmip_message_new(true, version);
+    if (resp == NULL)
+        return NULL;
+    resp->response_header.time_stamp = (int64_t)time(NULL);
+    ctx c = {store, owner, resp, ""};
+    kts_store_lock(store);
+    for (size_t i = 0; i < req->item_count; i++) {
+        const kmip_batch_item *rq = &req->items[i];
+        kmip_batch_item *ri = kmip_message_add_item(resp, rq->operation);
+        if (ri == NULL)
+            break;
+        ri->has_unique_batch_item_id = rq->has_unique_batch_item_id;
+        ri->unique_batch_item_id = kmip_message_copy_bytes(resp, rq->unique_batch_item_id.data,
+                                                           rq->unique_batch_item_id.len);
+        process_item(&c, rq, ri, version);
+    }
+    kts_store_unlock(store);
+    return resp;
+}

@@ -1,0 +1,229 @@
+/* kmip_test_server: TEST TOOLING, NOT A PRODUCT. A KMIP server over mutual
+ * TLS that keeps objects in memory, built on our own codec and message
+ * layer and OpenSSL, so that tests can exercise what PyKMIP cannot (ID
+ * placeholders in every operation, large numbers of objects, speed).
+ *
+ * Usage: kmip_test_server --cert FILE --key FILE --ca FILE
+ *                         [--port N] [--port-file FILE]
+ * Listens on 127.0.0.1 only (port 0: any free port, written to the port
+ * file). The client certificate is required; its CN owns the objects.
+ * Stops on SIGTERM or SIGINT. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "kmip/kmip_message.h"
+
+typedef struct server {
+    SSL_CTX *ctx;
+    kts_store *store;
+} server;
+
+typedef struct session {
+    server *srv;
+    int fd;
+} session;
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+/* Reads one whole request; false on EOF or error. */
+static bool read_request(SSL *ssl, uint8_t **msg, size_t *len)
+{
+    kmip_framer *f = kmip_framer_new();
+    if (f == NULL)
+        return false;
+    kmip_framer_set_expected_tag(f, KMIP_TAG_REQUEST_MESSAGE);
+    uint8_t buf[16384];
+    bool ok = true;
+    while (ok && !kmip_framer_ready(f)) {
+        size_t want = kmip_framer_needed(f);
+        int r = SSL_read(ssl, buf, (int)(want < sizeof buf ? want : sizeof buf));
+        size_t used;
+        ok = r > 0 && kmip_framer_feed(f, buf, (size_t)r, &used) == KMIP_OK;
+    }
+    ok = ok && kmip_framer_take(f, msg, len) == KMIP_OK;
+    kmip_framer_free(f);
+    return ok;
+}
+
+static bool write_all(SSL *ssl, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        int w = SSL_write(ssl, p, (int)(n > 65536 ? 65536 : n));
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static void owner_of(SSL *ssl, char *out, size_t cap)
+{
+    out[0] = '\0';
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    if (peer)
+        X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, out, (int)cap);
+}
+
+static void serve(server *srv, SSL *ssl)
+{
+    char owner[128];
+    owner_of(ssl, owner, sizeof owner);
+    for (;;) {
+        uint8_t *req_bytes = NULL;
+        size_t req_len = 0;
+        if (!read_request(ssl, &req_bytes, &req_len))
+            return;
+        kmip_message *req = NULL;
+        kmip_msg_error err;
+        kmip_err de = kmip_message_decode(req_bytes, req_len, &req, &err);
+        kmip_secure_free(req_bytes, req_len);
+        if (de != KMIP_OK) {
+            fprintf(stderr, "kmip_test_server: bad request: %s\n", err.detail);
+            return;
+        }
+        kmip_message *resp = kts_process(srv->store, owner, req);
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        bool ok = resp && kmip_message_encode(resp, &out, &out_len) == KMIP_OK &&
+                  write_all(ssl, out, out_len);
+        kmip_secure_free(out, out_len);
+        kmip_message_free(resp);
+        kmip_message_free(req);
+        if (!ok)
+            return;
+    }
+}
+
+static void *session_main(void *arg)
+{
+    session *s = arg;
+    struct timeval tv = {30, 0};
+    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    SSL *ssl = SSL_new(s->srv->ctx);
+    if (ssl && SSL_set_fd(ssl, s->fd) == 1 && SSL_accept(ssl) == 1)
+        serve(s->srv, ssl);
+    if (ssl) {
+        SSL_shutdown(ssl);
+        SSL_free(ssl);
+    }
+    ERR_clear_error();
+    close(s->fd);
+    free(s);
+    return NULL;
+}
+
+static SSL_CTX *make_ctx(const char *cert, const char *key, const char *ca)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+        ERR_print_errors_fp(stderr);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    return ctx;
+}
+
+static int listen_on(unsigned port, unsigned *bound)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        perror("kmip_test_server: listen");
+        return -1;
+    }
+    *bound = ntohs(a.sin_port);
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cert = NULL, *key = NULL, *ca = NULL, *port_file = NULL;
+    unsigned port = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--cert") == 0)
+            cert = argv[i + 1];
+        else if (strcmp(argv[i], "--key") == 0)
+            key = argv[i + 1];
+        else if (strcmp(argv[i], "--ca") == 0)
+            ca = argv[i + 1];
+        else if (strcmp(argv[i], "--port") == 0)
+            port = (unsigned)atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--port-file") == 0)
+            port_file = argv[i + 1];
+    }
+    if (cert == NULL || key == NULL || ca == NULL) {
+        fprintf(stderr, "usage: kmip_test_server --cert F --key F --ca F [--port N] "
+                        "[--port-file F]\n");
+        return 2;
+    }
+    server srv = {make_ctx(cert, key, ca), kts_store_new()};
+    unsigned bound = 0;
+    int lfd = srv.ctx && srv.store ? listen_on(port, &bound) : -1;
+    if (lfd < 0)
+        return 1;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal; /* no SA_RESTART: accept returns EINTR */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a program of its own may do this */
+    if (port_file) {
+        FILE *f = fopen(port_file, "w");
+        if (f == NULL || fprintf(f, "%u\n", bound) < 0 || fclose(f) != 0)
+            return 1;
+    }
+    fprintf(stderr, "kmip_test_server: listening on 127.0.0.1:%u\n", bound);
+    while (!stopping) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        session *s = malloc(sizeof *s);
+        pthread_t t;
+        if (s == NULL) {
+            close(fd);
+            continue;
+        }
+        *s = (session){&srv, fd};
+        if (pthread_create(&t, NULL, session_main, s) != 0) {
+            close(fd);
+            free(s);
+            continue;
+        }
+        pthread_detach(t);
+    }
+    close(lfd);
+    /* sessions still running keep the store: the process exits here */
+    return 0;
+}
