@@ -18,7 +18,7 @@ static char env_file[1024], harness[1024];
 static char dir[1024], ca[1024], cert[1024], key[1024], ec_cert[1024], ec_key[1024];
 static char other_ca[1024];
 static unsigned port, other_ca_port, wrong_name_port, expired_port, tls11_port, ipv6_port;
-static unsigned testsrv_port;
+static unsigned testsrv_port, testsrv10_port;
 static char run_id[32];
 
 static void load_env(void)
@@ -54,7 +54,8 @@ static void load_env(void)
                     {"EXPIRED_PORT", &expired_port},
                     {"TLS11_PORT", &tls11_port},
                     {"IPV6_PORT", &ipv6_port},
-                    {"TESTSRV_PORT", &testsrv_port}};
+                    {"TESTSRV_PORT", &testsrv_port},
+                    {"TESTSRV10_PORT", &testsrv10_port}};
         for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
             if (strcmp(k, nums[i].key) == 0)
                 *nums[i].dst = (unsigned)atoi(v);
@@ -147,6 +148,27 @@ static void test_negotiation(void **state)
     const kmip_query_response *qr = q->items[0].payload;
     assert_true(qr->operation_count >= 10);
     kmip_message_free(q);
+    kmip_client_free(c);
+}
+
+static void test_negotiation_fallback_to_1_0(void **state)
+{
+    (void)state;
+    /* a server without Discover Versions: the client speaks KMIP 1.0 */
+    kmip_client *c = client_at("127.0.0.1", testsrv10_port, 0, true, NULL);
+    CHECK_OK(c, kmip_client_connect(c));
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(1, 0));
+    unsigned v[16];
+    assert_int_equal(kmip_client_server_versions(c, v, 16), 0);
+    kmip_message *q = NULL;
+    CHECK_OK(c, kmip_client_query(c, &q));
+    assert_int_equal(kmip_message_version(q), KMIP_VERSION(1, 0));
+    kmip_message_free(q);
+    kmip_client_free(c);
+    /* and our test server with it negotiates 2.1 */
+    c = client_at("127.0.0.1", testsrv_port, 0, true, NULL);
+    CHECK_OK(c, kmip_client_connect(c));
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(2, 1));
     kmip_client_free(c);
 }
 
@@ -594,6 +616,7 @@ int main(int argc, char **argv)
     load_env();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_negotiation),
+        cmocka_unit_test(test_negotiation_fallback_to_1_0),
         cmocka_unit_test(test_operations_1_0),
         cmocka_unit_test(test_operations_1_2),
         cmocka_unit_test(test_operations_1_4),

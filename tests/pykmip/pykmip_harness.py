@@ -203,14 +203,14 @@ def read_env(d):
     return env
 
 
-def start_test_server(d, binary):
+def start_test_server(d, binary, name="testsrv", extra=()):
     """Our own KMIP test server (tests/server), with the same certificates."""
-    port_file = os.path.join(d, "testsrv.port")
+    port_file = os.path.join(d, name + ".port")
     if os.path.exists(port_file):
         os.unlink(port_file)
-    log = open(os.path.join(d, "testsrv.out"), "ab")
+    log = open(os.path.join(d, name + ".out"), "ab")
     proc = subprocess.Popen([binary, "--cert", d + "/server.crt", "--key", d + "/server.key",
-                             "--ca", d + "/ca.crt", "--port-file", port_file],
+                             "--ca", d + "/ca.crt", "--port-file", port_file, *extra],
                             stdout=log, stderr=log, start_new_session=True)
     deadline = time.time() + 10
     while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
@@ -243,6 +243,9 @@ def cmd_start(d, test_server=None):
         proc, port = start_test_server(d, test_server)
         env["TESTSRV_PORT"] = str(port)
         env["TESTSRV_PID"] = str(proc.pid)
+        proc, port = start_test_server(d, test_server, "testsrv10", ["--no-discover-versions"])
+        env["TESTSRV10_PORT"] = str(port)
+        env["TESTSRV10_PID"] = str(proc.pid)
     with open(os.path.join(d, "env"), "w") as f:
         for k, v in env.items():
             f.write("%s=%s\n" % (k, v))

@@ -12,6 +12,7 @@
 
 typedef struct ctx {
     kts_store *store;
+    const kts_options *opt;
     const char *owner;
     kmip_message *resp;
     char placeholder[40];
@@ -456,7 +457,8 @@ static void process_item(ctx *c, const kmip_batch_item *rq, kmip_batch_item *ri,
 {
     ri->has_result_status = true;
     ri->result_status = KMIP_RESULT_STATUS_SUCCESS;
-    if (rq->payload == NULL) {
+    if (rq->payload == NULL ||
+        (rq->operation == KMIP_OPERATION_DISCOVER_VERSIONS && c->opt->no_discover_versions)) {
         fail(ri, KMIP_RESULT_REASON_OPERATION_NOT_SUPPORTED, "operation not supported", c->resp);
         return;
     }
@@ -495,14 +497,15 @@ static void process_item(ctx *c, const kmip_batch_item *rq, kmip_batch_item *ri,
     }
 }
 
-kmip_message *kts_process(kts_store *store, const char *owner, const kmip_message *req)
+kmip_message *kts_process(kts_store *store, const kts_options *opt, const char *owner,
+                          const kmip_message *req)
 {
     unsigned version = kmip_message_version(req);
     kmip_message *resp = kmip_message_new(true, version);
     if (resp == NULL)
         return NULL;
     resp->response_header.time_stamp = (int64_t)time(NULL);
-    ctx c = {store, owner, resp, ""};
+    ctx c = {store, opt, owner, resp, ""};
     kts_store_lock(store);
     for (size_t i = 0; i < req->item_count; i++) {
         const kmip_batch_item *rq = &req->items[i];

@@ -5,8 +5,14 @@
 #include "kmip/kmip_message.h"
 #include "store.h"
 
+/* Behaviour switches (for tests that need an older or stranger server). */
+typedef struct kts_options {
+    bool no_discover_versions; /* answer Discover Versions as a KMIP 1.0 server would */
+} kts_options;
+
 /* Answers every batch item of req into a new response (ID placeholders
  * chain the items). NULL when out of memory. */
-kmip_message *kts_process(kts_store *store, const char *owner, const kmip_message *req);
+kmip_message *kts_process(kts_store *store, const kts_options *opt, const char *owner,
+                          const kmip_message *req);
 
 #endif

@@ -4,7 +4,7 @@
  * placeholders in every operation, large numbers of objects, speed).
  *
  * Usage: kmip_test_server --cert FILE --key FILE --ca FILE
- *                         [--port N] [--port-file FILE]
+ *                         [--port N] [--port-file FILE] [--no-discover-versions]
  * Listens on 127.0.0.1 only (port 0: any free port, written to the port
  * file). The client certificate is required; its CN owns the objects.
  * Stops on SIGTERM or SIGINT. */
@@ -27,6 +27,7 @@
 typedef struct server {
     SSL_CTX *ctx;
     kts_store *store;
+    kts_options opt;
 } server;
 
 typedef struct session {
@@ -99,7 +100,7 @@ static void serve(server *srv, SSL *ssl)
             fprintf(stderr, "kmip_test_server: bad request: %s\n", err.detail);
             return;
         }
-        kmip_message *resp = kts_process(srv->store, owner, req);
+        kmip_message *resp = kts_process(srv->store, &srv->opt, owner, req);
         uint8_t *out = NULL;
         size_t out_len = 0;
         bool ok = resp && kmip_message_encode(resp, &out, &out_len) == KMIP_OK &&
@@ -169,7 +170,14 @@ int main(int argc, char **argv)
 {
     const char *cert = NULL, *key = NULL, *ca = NULL, *port_file = NULL;
     unsigned port = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    kts_options opt = {false};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--no-discover-versions") == 0) {
+            opt.no_discover_versions = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+            break;
         if (strcmp(argv[i], "--cert") == 0)
             cert = argv[i + 1];
         else if (strcmp(argv[i], "--key") == 0)
@@ -180,13 +188,14 @@ int main(int argc, char **argv)
             port = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--port-file") == 0)
             port_file = argv[i + 1];
+        i++;
     }
     if (cert == NULL || key == NULL || ca == NULL) {
         fprintf(stderr, "usage: kmip_test_server --cert F --key F --ca F [--port N] "
                         "[--port-file F]\n");
         return 2;
     }
-    server srv = {make_ctx(cert, key, ca), kts_store_new()};
+    server srv = {make_ctx(cert, key, ca), kts_store_new(), opt};
     unsigned bound = 0;
     int lfd = srv.ctx && srv.store ? listen_on(port, &bound) : -1;
     if (lfd < 0)
