@@ -178,6 +178,12 @@ KMIP_API void kmip_enc_item_tagged(kmip_encoder *e, uint32_t tag, const kmip_ite
 KMIP_API KMIP_MUST_CHECK kmip_err kmip_encoder_finish(kmip_encoder *e, const uint8_t **data,
                                                       size_t *len);
 
+/* Like kmip_encoder_finish, but hands the encoded bytes over: the caller
+ * releases *out with kmip_secure_free(*out, *out_len); the encoder is empty
+ * afterwards. */
+KMIP_API KMIP_MUST_CHECK kmip_err kmip_encoder_take(kmip_encoder *e, uint8_t **out,
+                                                    size_t *out_len);
+
 /* Encodes a whole tree into a fresh malloc'ed buffer the caller releases
  * with kmip_secure_free(*out, *out_len). */
 KMIP_API KMIP_MUST_CHECK kmip_err kmip_encode_tree(const kmip_item *root, uint8_t **out,

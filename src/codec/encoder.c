@@ -279,6 +279,29 @@ kmip_err kmip_encoder_finish(kmip_encoder *e, const uint8_t **data, size_t *len)
     return KMIP_OK;
 }
 
+kmip_err kmip_encoder_take(kmip_encoder *e, uint8_t **out, size_t *out_len)
+{
+    const uint8_t *data;
+    size_t len;
+    if (out == NULL || out_len == NULL)
+        return KMIP_E_ARG;
+    kmip_err err = kmip_encoder_finish(e, &data, &len);
+    if (err != KMIP_OK)
+        return err;
+    if (e->out.data == NULL) { /* nothing was encoded: hand over an empty buffer */
+        *out = malloc(1);
+        *out_len = 0;
+        return *out ? KMIP_OK : KMIP_E_NOMEM;
+    }
+    /* Only the first len bytes ever held data: growth copies len bytes and
+     * reset wipes them, so the rest of the allocation is clean. */
+    *out = e->out.data;
+    *out_len = len;
+    e->out.data = NULL;
+    e->out.len = e->out.cap = 0;
+    return KMIP_OK;
+}
+
 kmip_err kmip_encode_tree(const kmip_item *root, uint8_t **out, size_t *out_len)
 {
     if (root == NULL || out == NULL || out_len == NULL)
@@ -287,18 +310,7 @@ kmip_err kmip_encode_tree(const kmip_item *root, uint8_t **out, size_t *out_len)
     if (e == NULL)
         return KMIP_E_NOMEM;
     kmip_enc_item(e, root);
-    const uint8_t *data;
-    size_t len;
-    kmip_err err = kmip_encoder_finish(e, &data, &len);
-    if (err == KMIP_OK) {
-        *out = malloc(len ? len : 1);
-        if (*out == NULL) {
-            err = KMIP_E_NOMEM;
-        } else {
-            memcpy(*out, data, len);
-            *out_len = len;
-        }
-    }
+    kmip_err err = kmip_encoder_take(e, out, out_len);
     kmip_encoder_free(e);
     return err;
 }

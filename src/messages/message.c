@@ -285,20 +285,9 @@ kmip_err kmip_message_encode(const kmip_message *m, uint8_t **out, size_t *out_l
     for (size_t i = 0; i < m->item_count; i++)
         msg_encode_struct(&c, item_desc, &m->items[i], KMIP_TAG_BATCH_ITEM);
     kmip_enc_end(e);
-    const uint8_t *data;
-    size_t len;
-    kmip_err err = kmip_encoder_finish(e, &data, &len);
-    if (err == KMIP_OK && c.err != KMIP_OK)
-        err = c.err;
-    if (err == KMIP_OK) {
-        *out = malloc(len);
-        if (*out == NULL) {
-            err = KMIP_E_NOMEM;
-        } else {
-            memcpy(*out, data, len);
-            *out_len = len;
-        }
-    }
+    kmip_err err = c.err;
+    if (err == KMIP_OK)
+        err = kmip_encoder_take(e, out, out_len);
     kmip_encoder_free(e);
     return err;
 }
