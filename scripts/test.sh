@@ -22,7 +22,7 @@ cmake --build "$top/build-asan" -j"$jobs" > /dev/null
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
 
 echo "== valgrind memcheck (unit tests and conformance)"
-for t in test_codec test_framer test_registry test_xml test_message; do
+for t in test_codec test_framer test_registry test_xml test_message test_config; do
   valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
     "$top/build/tests/$t" > "$top/build/memcheck-$t.log" 2>&1 ||
     { cat "$top/build/memcheck-$t.log"; exit 1; }

@@ -1,0 +1,96 @@
+/* keyring_kmip: the component's manifest and configuration files
+ * (libkeyring_kmip, prefix krk_). See ../shared/reference/percona-using-kmip.rst
+ * and README.md ("Installation and configuration").
+ *
+ * Every function reports problems in a krk_diag: one error (the first, with
+ * the file, the key, what was expected and what was found) and any number
+ * of warnings. Nothing is global. */
+#ifndef KRK_CONFIG_H
+#define KRK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define KRK_API __attribute__((visibility("default")))
+#define KRK_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define KRK_API
+#define KRK_MUST_CHECK
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum krk_err {
+    KRK_OK = 0,
+    KRK_E_NOMEM,
+    KRK_E_ARG,
+    KRK_E_NO_MANIFEST, /* no mysqld.my: no keyring is loaded (not a failure of ours) */
+    KRK_E_MANIFEST,    /* a manifest exists but is wrong */
+    KRK_E_CONFIG,      /* the configuration is missing or wrong */
+    KRK_E__COUNT
+} krk_err;
+
+KRK_API const char *krk_strerror(krk_err err);
+
+#define KRK_DIAG_WARNINGS 8
+
+typedef struct krk_diag {
+    char error[768];
+    char warnings[KRK_DIAG_WARNINGS][512];
+    size_t warning_count;
+} krk_diag;
+
+/* ---- manifest ---- */
+
+#define KRK_MANIFEST_NAME "mysqld.my"
+#define KRK_COMPONENT_NAME "component_keyring_kmip"
+
+typedef struct krk_manifest {
+    char path[4096];           /* the manifest that named the component */
+    bool read_local;           /* the global manifest delegated to the data directory */
+    char component_url[256];   /* "file://component_keyring_kmip" as written */
+} krk_manifest;
+
+/* Reads basedir/mysqld.my, and with "read_local_manifest": true
+ * datadir/mysqld.my instead for "components". Succeeds only when the
+ * manifest loads component_keyring_kmip and no other keyring component.
+ * Errors: KRK_E_NO_MANIFEST, KRK_E_MANIFEST, KRK_E_ARG. */
+KRK_API KRK_MUST_CHECK krk_err krk_manifest_read(const char *basedir, const char *datadir,
+                                                 krk_manifest *out, krk_diag *diag);
+
+/* ---- configuration ---- */
+
+#define KRK_CONFIG_NAME "component_keyring_kmip.cnf"
+
+typedef struct krk_config {
+    char path[4096];         /* the file the settings came from */
+    char server_addr[256];
+    unsigned server_port;
+    char client_cert[4096];  /* "client_ca" in the file: the client certificate */
+    char client_key[4096];
+    char server_ca[4096];
+    char object_group[256];  /* "" when not configured */
+    unsigned timeout_ms;     /* kmip_timeout_ms, default 10000 */
+    bool tls_peer_verification;     /* default true */
+    bool tls_hostname_verification; /* default true */
+    size_t max_objects;      /* 0: no limit */
+} krk_config;
+
+/* Reads plugin_dir/component_keyring_kmip.cnf; with "read_local_config":
+ * true there, only datadir/component_keyring_kmip.cnf is used. Relative
+ * certificate and key paths are relative to the file's directory. Checks
+ * every key and that the certificate files are readable PEM and that the
+ * key matches the certificate. Errors: KRK_E_CONFIG, KRK_E_ARG. */
+KRK_API KRK_MUST_CHECK krk_err krk_config_find(const char *plugin_dir, const char *datadir,
+                                               krk_config *out, krk_diag *diag);
+/* The same for one named file (no read_local_config indirection). */
+KRK_API KRK_MUST_CHECK krk_err krk_config_read(const char *path, krk_config *out,
+                                               krk_diag *diag);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

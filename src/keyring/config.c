@@ -1,0 +1,295 @@
+/* component_keyring_kmip.cnf: the keyring's JSON configuration, as the
+ * Percona documentation describes it, with Percona's later keys accepted
+ * and verification on by default. Every problem names the file, the key,
+ * what was expected and what was found. */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+#define DEFAULT_TIMEOUT_MS 10000u
+#define MAX_TIMEOUT_MS 3600000
+
+static const char *const known_keys[] = {
+    "server_addr",    "server_port",           "client_ca",
+    "client_key",     "server_ca",             "object_group",
+    "kmip_timeout_ms", "tls_peer_verification", "tls_hostname_verification",
+    "max_objects",    "read_local_config",
+};
+
+/* Levenshtein distance, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 64;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0]++;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t best = prev + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+static krk_err unknown_key(const char *path, const char *key, krk_diag *d)
+{
+    const char *best = NULL;
+    size_t best_d = 4; /* suggest only close names */
+    for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++) {
+        size_t dist = distance(key, known_keys[i]);
+        if (dist < best_d) {
+            best_d = dist;
+            best = known_keys[i];
+        }
+    }
+    if (best)
+        return krk_fail(d, KRK_E_CONFIG, "%s: unknown key \"%s\" (did you mean \"%s\"?)", path,
+                        key, best);
+    return krk_fail(d, KRK_E_CONFIG, "%s: unknown key \"%s\"", path, key);
+}
+
+static krk_err get_string(json_t *root, const char *path, const char *key, bool required,
+                          char *out, size_t cap, krk_diag *d)
+{
+    json_t *v = json_object_get(root, key);
+    if (v == NULL) {
+        if (required)
+            return krk_fail(d, KRK_E_CONFIG, "%s: missing required key \"%s\"", path, key);
+        return KRK_OK;
+    }
+    if (!json_is_string(v))
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be a string, found %s", path, key,
+                        krk_json_kind(v));
+    const char *s = json_string_value(v);
+    if (s[0] == '\0')
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must not be empty", path, key);
+    if (strlen(s) >= cap)
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" is longer than %zu characters", path, key,
+                        cap - 1);
+    snprintf(out, cap, "%s", s);
+    return KRK_OK;
+}
+
+static krk_err get_bool(json_t *root, const char *path, const char *key, bool *out, krk_diag *d)
+{
+    json_t *v = json_object_get(root, key);
+    if (v == NULL)
+        return KRK_OK;
+    if (!json_is_boolean(v))
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be true or false, found %s", path, key,
+                        krk_json_kind(v));
+    *out = json_is_true(v);
+    return KRK_OK;
+}
+
+/* A number, or a string holding one (as "server_port": "5696" is written). */
+static krk_err get_uint(json_t *root, const char *path, const char *key, long long min,
+                        long long max, long long *out, krk_diag *d)
+{
+    json_t *v = json_object_get(root, key);
+    if (v == NULL)
+        return KRK_OK;
+    long long n;
+    if (json_is_integer(v)) {
+        n = json_integer_value(v);
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end;
+        errno = 0;
+        n = strtoll(s, &end, 10);
+        if (s[0] == '\0' || *end != '\0' || errno != 0)
+            return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be a number from %lld to %lld, "
+                            "found \"%s\"", path, key, min, max, s);
+    } else {
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be a number from %lld to %lld, found "
+                        "%s", path, key, min, max, krk_json_kind(v));
+    }
+    if (n < min || n > max)
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be a number from %lld to %lld, found "
+                        "%lld", path, key, min, max, n);
+    *out = n;
+    return KRK_OK;
+}
+
+/* Relative file names are relative to the configuration file's directory. */
+static krk_err resolve(const char *cfg_path, const char *key, char *file, size_t cap, krk_diag *d)
+{
+    if (file[0] == '/')
+        return KRK_OK;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", cfg_path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return KRK_OK;
+    *slash = '\0';
+    char joined[4096];
+    if (!krk_join(joined, sizeof joined, dir, file) || strlen(joined) >= cap)
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" path is too long", cfg_path, key);
+    snprintf(file, cap, "%s", joined);
+    return KRK_OK;
+}
+
+static FILE *open_pem(const char *cfg, const char *key, const char *file, krk_diag *d)
+{
+    FILE *f = fopen(file, "r");
+    if (f == NULL)
+        krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" names %s, which cannot be read: %s", cfg, key, file,
+                 strerror(errno));
+    return f;
+}
+
+static krk_err check_files(const krk_config *c, krk_diag *d)
+{
+    const char *cfg = c->path;
+    FILE *f = open_pem(cfg, "server_ca", c->server_ca, d);
+    if (f == NULL)
+        return KRK_E_CONFIG;
+    X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    X509_free(ca);
+    if (ca == NULL)
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"server_ca\" (%s) holds no PEM certificate", cfg,
+                        c->server_ca);
+    if ((f = open_pem(cfg, "client_ca", c->client_cert, d)) == NULL)
+        return KRK_E_CONFIG;
+    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (cert == NULL)
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"client_ca\" (%s) holds no PEM certificate; it "
+                        "names the client certificate", cfg, c->client_cert);
+    if ((f = open_pem(cfg, "client_key", c->client_key, d)) == NULL) {
+        X509_free(cert);
+        return KRK_E_CONFIG;
+    }
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    krk_err e = KRK_OK;
+    if (key == NULL)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) holds no unencrypted PEM private "
+                     "key", cfg, c->client_key);
+    else if (X509_check_private_key(cert, key) != 1)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) does not match the certificate in "
+                     "\"client_ca\" (%s)", cfg, c->client_key, c->client_cert);
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    ERR_clear_error();
+    return e;
+}
+
+static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
+{
+    const char *p = c->path, *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++)
+            known |= strcmp(key, known_keys[i]) == 0;
+        if (!known)
+            return unknown_key(p, key, d);
+    }
+    long long port = 0, timeout = DEFAULT_TIMEOUT_MS, max_objects = 0;
+    krk_err e;
+    if ((e = get_string(root, p, "server_addr", true, c->server_addr, sizeof c->server_addr, d)) ||
+        (json_object_get(root, "server_port") == NULL &&
+         (e = krk_fail(d, KRK_E_CONFIG, "%s: missing required key \"server_port\"", p))) ||
+        (e = get_uint(root, p, "server_port", 1, 65535, &port, d)) ||
+        (e = get_string(root, p, "client_ca", true, c->client_cert, sizeof c->client_cert, d)) ||
+        (e = get_string(root, p, "client_key", true, c->client_key, sizeof c->client_key, d)) ||
+        (e = get_string(root, p, "server_ca", true, c->server_ca, sizeof c->server_ca, d)) ||
+        (e = get_string(root, p, "object_group", false, c->object_group, sizeof c->object_group,
+                        d)) ||
+        (e = get_uint(root, p, "kmip_timeout_ms", 1, MAX_TIMEOUT_MS, &timeout, d)) ||
+        (e = get_uint(root, p, "max_objects", 1, 100000000, &max_objects, d)) ||
+        (e = get_bool(root, p, "tls_peer_verification", &c->tls_peer_verification, d)) ||
+        (e = get_bool(root, p, "tls_hostname_verification", &c->tls_hostname_verification, d)))
+        return e;
+    c->server_port = (unsigned)port;
+    c->timeout_ms = (unsigned)timeout;
+    c->max_objects = (size_t)max_objects;
+    if ((e = resolve(p, "client_ca", c->client_cert, sizeof c->client_cert, d)) ||
+        (e = resolve(p, "client_key", c->client_key, sizeof c->client_key, d)) ||
+        (e = resolve(p, "server_ca", c->server_ca, sizeof c->server_ca, d)))
+        return e;
+    if (!c->tls_peer_verification)
+        krk_warn(d, "%s: \"tls_peer_verification\" is false: the KMIP server's certificate is "
+                 "not verified", p);
+    else if (!c->tls_hostname_verification)
+        krk_warn(d, "%s: \"tls_hostname_verification\" is false: the KMIP server's name is not "
+                 "verified", p);
+    return check_files(c, d);
+}
+
+static krk_err read_file(const char *path, krk_config *out, bool allow_local, bool *local,
+                         krk_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->path, sizeof out->path, "%s", path);
+    out->tls_peer_verification = out->tls_hostname_verification = true;
+    json_t *root;
+    bool missing;
+    krk_err e = krk_json_load(path, KRK_E_CONFIG, "keyring configuration", &root, &missing, d);
+    if (e != KRK_OK)
+        return e;
+    json_t *rl = json_object_get(root, "read_local_config");
+    if (rl && !json_is_boolean(rl))
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"read_local_config\" must be true or false, found %s",
+                     path, krk_json_kind(rl));
+    else if (json_is_true(rl) && allow_local)
+        *local = true;
+    else
+        e = parse(root, out, d);
+    json_decref(root);
+    return e;
+}
+
+krk_err krk_config_read(const char *path, krk_config *out, krk_diag *d)
+{
+    krk_diag_clear(d);
+    if (path == NULL || out == NULL)
+        return KRK_E_ARG;
+    bool local = false;
+    return read_file(path, out, false, &local, d);
+}
+
+krk_err krk_config_find(const char *plugin_dir, const char *datadir, krk_config *out, krk_diag *d)
+{
+    krk_diag_clear(d);
+    if (plugin_dir == NULL || out == NULL)
+        return KRK_E_ARG;
+    char path[4096];
+    if (!krk_join(path, sizeof path, plugin_dir, KRK_CONFIG_NAME))
+        return krk_fail(d, KRK_E_ARG, "%s: path too long", plugin_dir);
+    bool local = false;
+    krk_err e = read_file(path, out, true, &local, d);
+    if (e != KRK_OK || !local)
+        return e;
+    if (datadir == NULL)
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"read_local_config\" is true but no data "
+                        "directory was given", path);
+    char global[4096];
+    snprintf(global, sizeof global, "%s", path);
+    if (!krk_join(path, sizeof path, datadir, KRK_CONFIG_NAME))
+        return krk_fail(d, KRK_E_ARG, "%s: path too long", datadir);
+    e = read_file(path, out, false, &local, d);
+    if (e != KRK_OK && strstr(d->error, "not found"))
+        snprintf(d->error + strlen(d->error), sizeof d->error - strlen(d->error),
+                 " (%s has \"read_local_config\": true)", global);
+    return e;
+}

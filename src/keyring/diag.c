@@ -1,0 +1,112 @@
+#include "diag.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const messages[KRK_E__COUNT] = {
+    [KRK_OK] = "success",
+    [KRK_E_NOMEM] = "out of memory",
+    [KRK_E_ARG] = "invalid argument",
+    [KRK_E_NO_MANIFEST] = "no manifest: no keyring component is loaded",
+    [KRK_E_MANIFEST] = "invalid manifest",
+    [KRK_E_CONFIG] = "invalid keyring configuration",
+};
+
+const char *krk_strerror(krk_err err)
+{
+    if ((unsigned)err >= (unsigned)KRK_E__COUNT)
+        return "unknown error";
+    return messages[err];
+}
+
+krk_err krk_fail(krk_diag *d, krk_err code, const char *fmt, ...)
+{
+    if (d && d->error[0] == '\0') {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(d->error, sizeof d->error, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void krk_warn(krk_diag *d, const char *fmt, ...)
+{
+    if (d == NULL || d->warning_count >= KRK_DIAG_WARNINGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->warnings[d->warning_count++], sizeof d->warnings[0], fmt, ap);
+    va_end(ap);
+}
+
+void krk_diag_clear(krk_diag *d)
+{
+    if (d)
+        memset(d, 0, sizeof *d);
+}
+
+const char *krk_json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+bool krk_join(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < cap;
+}
+
+krk_err krk_json_load(const char *path, krk_err code, const char *what, json_t **out,
+                      bool *missing, krk_diag *d)
+{
+    *out = NULL;
+    *missing = false;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT) {
+            *missing = true;
+            return krk_fail(d, code, "%s: %s not found", path, what);
+        }
+        return krk_fail(d, code, "%s: cannot read the %s: %s", path, what, strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode))
+        return krk_fail(d, code, "%s: the %s is not a regular file", path, what);
+    if (st.st_mode & S_IWOTH)
+        krk_warn(d, "%s: the %s is writable by other users; make it writable by its owner only",
+                 path, what);
+    json_error_t e;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+    if (root == NULL) {
+        if (e.line < 1)
+            return krk_fail(d, code, "%s: cannot read the %s: %s", path, what, e.text);
+        return krk_fail(d, code, "%s:%d:%d: JSON syntax error: %s", path, e.line, e.column,
+                        e.text);
+    }
+    if (!json_is_object(root)) {
+        krk_err r = krk_fail(d, code, "%s: the %s must be a JSON object, found %s", path, what,
+                             krk_json_kind(root));
+        json_decref(root);
+        return r;
+    }
+    *out = root;
+    return KRK_OK;
+}
