@@ -30,6 +30,14 @@ typedef enum krk_err {
     KRK_E_NO_MANIFEST, /* no mysqld.my: no keyring is loaded (not a failure of ours) */
     KRK_E_MANIFEST,    /* a manifest exists but is wrong */
     KRK_E_CONFIG,      /* the configuration is missing or wrong */
+    KRK_E_NOT_FOUND,   /* no such key */
+    KRK_E_EXISTS,      /* the key exists already */
+    KRK_E_TOO_BIG,     /* key or identifier larger than allowed */
+    KRK_E_BUFFER,      /* a caller's buffer is too small */
+    KRK_E_TYPE,        /* unknown data type */
+    KRK_E_KMIP,        /* the KMIP server or the connection failed */
+    KRK_E_NOT_INITIALIZED,
+    KRK_E_INVALIDATED, /* an iterator after a concurrent change */
     KRK_E__COUNT
 } krk_err;
 

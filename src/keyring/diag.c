@@ -13,6 +13,14 @@ static const char *const messages[KRK_E__COUNT] = {
     [KRK_E_NO_MANIFEST] = "no manifest: no keyring component is loaded",
     [KRK_E_MANIFEST] = "invalid manifest",
     [KRK_E_CONFIG] = "invalid keyring configuration",
+    [KRK_E_NOT_FOUND] = "no such key",
+    [KRK_E_EXISTS] = "the key exists already",
+    [KRK_E_TOO_BIG] = "key or identifier too large",
+    [KRK_E_BUFFER] = "buffer too small",
+    [KRK_E_TYPE] = "unknown key type (AES, RSA, DSA or SECRET)",
+    [KRK_E_KMIP] = "KMIP server or connection failure",
+    [KRK_E_NOT_INITIALIZED] = "the keyring is not initialized",
+    [KRK_E_INVALIDATED] = "the keyring changed: iterator invalidated",
 };
 
 const char *krk_strerror(krk_err err)

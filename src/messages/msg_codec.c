@@ -310,7 +310,8 @@ kmip_err msg_decode_struct(msg_dctx *c, const struct_desc *d, void *base, const 
         const field_desc *f = match(d, ch, &i);
         if (f != NULL && (i < last || (c->version_known && !msg_version_defines(c->version, f))))
             c->m->untyped = true; /* re-encoding would reorder it, or drop it */
-        if (f == NULL || (!(f->flags & F_REP) && !mark_present(f, base))) {
+        bool single = f != NULL && !(f->flags & F_REP) && f->kind != K_ATTR1;
+        if (f == NULL || (single && (seen[i] || !mark_present(f, base)))) {
             if (f != NULL) /* a duplicate of a single field */
                 return msg_fail(c, KMIP_E_UNEXPECTED_TAG, "%s: %s appears twice", d->name,
                                 tag_label(ch->tag));

@@ -208,6 +208,21 @@ static void test_strict_errors(void **state)
                      KMIP_E_MISSING);
     assert_int_equal(decode_xml("<CryptographicLength type=\"Integer\" value=\"1\"/>", &m, &err),
                      KMIP_E_UNEXPECTED_TAG);
+    /* a single field twice (found by fuzzing: it re-encoded differently) */
+    assert_int_equal(decode_xml("<ResponseMessage><ResponseHeader>" VERSION_10 STAMP COUNT(1)
+                                "</ResponseHeader><BatchItem><Operation type=\"Enumeration\" "
+                                "value=\"Get\"/><ResultStatus type=\"Enumeration\" "
+                                "value=\"Success\"/><ResponsePayload><ObjectType "
+                                "type=\"Enumeration\" value=\"SymmetricKey\"/>"
+                                "<UniqueIdentifier type=\"TextString\" value=\"1\"/>"
+                                "<SymmetricKey><KeyBlock>"
+                                "<KeyFormatType type=\"Enumeration\" value=\"Raw\"/>"
+                                "<KeyFormatType type=\"Enumeration\" value=\"Raw\"/>"
+                                "</KeyBlock></SymmetricKey></ResponsePayload></BatchItem>"
+                                "</ResponseMessage>",
+                                &m, &err),
+                     KMIP_E_UNEXPECTED_TAG);
+    assert_non_null(strstr(err.detail, "Key Format Type appears twice"));
     /* TTLV errors come through with their byte offset */
     assert_int_equal(decode_hex("42007B 01 00000010 420020 07 00000008 4142434445464748 00",
                                 &m, &err),

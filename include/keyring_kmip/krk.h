@@ -1,0 +1,131 @@
+/* keyring_kmip: the keyring (libkeyring_kmip, prefix krk_), with the
+ * semantics of the MySQL keyring component services.
+ *
+ * Keys are identified by (data_id, auth_id); auth_id may be empty (a key of
+ * the server itself). All keys are loaded into memory when the keyring is
+ * opened; reads (reader, iterator, metadata) never touch the network and
+ * never wait behind it. Writes (store, generate, remove) go to the KMIP
+ * server first and change the cache only after the server confirmed; they
+ * are serialized among themselves but do not block readers while the
+ * network round trip is under way.
+ *
+ * Return codes (krk_err, see krk_config.h): KRK_OK; KRK_E_NOT_FOUND (no
+ * such key); KRK_E_EXISTS (store/generate of a pair that exists: no silent
+ * overwrite); KRK_E_TOO_BIG (more than KRK_MAX_KEY_BYTES); KRK_E_BUFFER (a
+ * caller's buffer is too small: nothing is written); KRK_E_TYPE (unknown
+ * data type); KRK_E_KMIP (the KMIP server or the connection failed; the
+ * message says which); KRK_E_NOT_INITIALIZED; KRK_E_INVALIDATED (an
+ * iterator after a concurrent change); KRK_E_CONFIG; KRK_E_NOMEM; KRK_E_ARG.
+ * The last error's message is kept in the keyring (krk_last_error), per
+ * keyring, never global.
+ *
+ * Memory: key material handed out is copied into the caller's buffers;
+ * every copy the keyring holds is wiped when it is dropped. */
+#ifndef KRK_H
+#define KRK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "krk_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KRK_MAX_KEY_BYTES 16384
+#define KRK_MAX_ID_BYTES 1024
+
+typedef enum krk_key_type {
+    KRK_TYPE_AES = 0,
+    KRK_TYPE_RSA,
+    KRK_TYPE_DSA,
+    KRK_TYPE_SECRET,
+} krk_key_type;
+
+/* "AES", "RSA", "DSA", "SECRET". */
+KRK_API const char *krk_type_name(krk_key_type t);
+/* Case-insensitive. */
+KRK_API bool krk_type_parse(const char *s, krk_key_type *t);
+
+typedef struct krk_keyring krk_keyring;
+
+/* Opens a keyring on a configuration: connects, negotiates, loads every
+ * key of the configured object group (Locate, then Gets batched many per
+ * request message). Fails with the cause when the server cannot be reached
+ * or the keys cannot be loaded: it never comes up empty by mistake. Stray
+ * objects (not keys of ours, or unreadable) are skipped and counted as
+ * warnings in diag. */
+KRK_API KRK_MUST_CHECK krk_err krk_open(const krk_config *cfg, krk_keyring **out, krk_diag *diag);
+KRK_API void krk_close(krk_keyring *k);
+/* Re-reads configuration and keys (the plugin directory and data
+ * directory as for krk_config_find) into a new state and swaps it in; on
+ * failure the old state stays in service and diag says why. */
+KRK_API KRK_MUST_CHECK krk_err krk_reload(krk_keyring *k, const char *plugin_dir,
+                                          const char *datadir, krk_diag *diag);
+KRK_API bool krk_is_initialized(const krk_keyring *k);
+KRK_API const char *krk_last_error(const krk_keyring *k);
+
+/* ---- writer and generator ---- */
+
+KRK_API KRK_MUST_CHECK krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id,
+                                         const uint8_t *data, size_t size, const char *type);
+KRK_API KRK_MUST_CHECK krk_err krk_remove(krk_keyring *k, const char *data_id,
+                                          const char *auth_id);
+KRK_API KRK_MUST_CHECK krk_err krk_generate(krk_keyring *k, const char *data_id,
+                                            const char *auth_id, const char *type, size_t size);
+
+/* ---- reader ---- */
+
+typedef struct krk_reader krk_reader;
+
+/* KRK_OK and *out when the key exists; KRK_E_NOT_FOUND (and *out NULL)
+ * when it does not; another code on error. */
+KRK_API KRK_MUST_CHECK krk_err krk_reader_init(krk_keyring *k, const char *data_id,
+                                               const char *auth_id, krk_reader **out);
+KRK_API void krk_reader_fetch_length(const krk_reader *r, size_t *data_len, size_t *type_len);
+/* Copies the key and its type name (NUL-terminated: type_cap must hold
+ * type_len + 1); KRK_E_BUFFER when either does not fit. */
+KRK_API KRK_MUST_CHECK krk_err krk_reader_fetch(const krk_reader *r, uint8_t *data,
+                                                size_t data_cap, size_t *data_len, char *type,
+                                                size_t type_cap, size_t *type_len);
+KRK_API void krk_reader_deinit(krk_reader *r);
+
+/* ---- keys-metadata iterator ---- */
+
+typedef struct krk_iter krk_iter;
+
+KRK_API KRK_MUST_CHECK krk_err krk_iter_init(krk_keyring *k, krk_iter **out);
+/* False at the end, and after any change to the keyring (invalidated). */
+KRK_API bool krk_iter_is_valid(const krk_iter *it);
+KRK_API KRK_MUST_CHECK krk_err krk_iter_next(krk_iter *it);
+KRK_API KRK_MUST_CHECK krk_err krk_iter_get_length(const krk_iter *it, size_t *data_id_len,
+                                                   size_t *auth_id_len);
+/* NUL-terminated copies; KRK_E_BUFFER when a buffer is too small. */
+KRK_API KRK_MUST_CHECK krk_err krk_iter_get(const krk_iter *it, char *data_id, size_t data_id_cap,
+                                            char *auth_id, size_t auth_id_cap);
+KRK_API void krk_iter_deinit(krk_iter *it);
+
+/* ---- status and metadata ---- */
+
+typedef struct krk_metadata_item {
+    char key[32];
+    char value[4352];
+} krk_metadata_item;
+
+#define KRK_METADATA_MAX 20
+
+/* Component_name, Author, License, Implementation_name, Version,
+ * Component_status, Server_addr, Server_port, Client_ca, Client_key,
+ * Server_ca, Object_group, and KMIP_version, TLS_version, Key_count,
+ * Last_error. Returns the number of items written. */
+KRK_API size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap);
+/* Keys in the cache and the request messages the last load took. */
+KRK_API size_t krk_key_count(const krk_keyring *k);
+KRK_API uint64_t krk_load_requests(const krk_keyring *k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

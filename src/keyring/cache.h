@@ -1,0 +1,45 @@
+/* Internal: the in-memory keys, a hash table on (auth_id, data_id). Not
+ * locked itself: the keyring holds its lock around every call. */
+#ifndef KRK_CACHE_H
+#define KRK_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyring_kmip/krk.h"
+
+typedef struct krk_key {
+    struct krk_key *next; /* hash chain */
+    char *data_id;
+    char *auth_id;
+    krk_key_type type;
+    uint8_t *material;
+    size_t material_len;
+    char uid[128]; /* the KMIP object */
+} krk_key;
+
+typedef struct krk_cache {
+    krk_key **buckets;
+    size_t bucket_count;
+    size_t count;
+    uint64_t generation; /* changes with every insert and removal */
+} krk_cache;
+
+bool krk_cache_init(krk_cache *c);
+/* Wipes every key. */
+void krk_cache_clear(krk_cache *c);
+krk_key *krk_cache_find(const krk_cache *c, const char *data_id, const char *auth_id);
+/* Takes a new key made by krk_key_new; false when out of memory (the key
+ * is then freed). */
+bool krk_cache_insert(krk_cache *c, krk_key *key);
+/* Unlinks and wipes the key. */
+void krk_cache_remove(krk_cache *c, krk_key *key);
+/* Calls fn for every key (order unspecified). */
+void krk_cache_each(const krk_cache *c, void (*fn)(void *ctx, const krk_key *k), void *ctx);
+
+krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type,
+                     const uint8_t *material, size_t len, const char *uid);
+void krk_key_free(krk_key *k);
+
+#endif

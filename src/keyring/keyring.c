@@ -1,0 +1,494 @@
+/* The keyring: readers work on the in-memory cache under a read lock and
+ * never wait for the network; writers are serialized by a write mutex, do
+ * their KMIP round trip without holding the read/write lock, and change
+ * the cache only after the server confirmed. */
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "diag.h"
+#include "layout.h"
+#include "state.h"
+
+struct krk_keyring {
+    pthread_rwlock_t lock;      /* the state pointer and the cache */
+    pthread_mutex_t write_lock; /* one writer (or reload) at a time */
+    pthread_mutex_t err_lock;
+    krk_state *state;
+    char last_error[768];
+};
+
+static const char *const type_names[] = {"AES", "RSA", "DSA", "SECRET"};
+
+const char *krk_type_name(krk_key_type t)
+{
+    return (unsigned)t < 4 ? type_names[t] : "UNKNOWN";
+}
+
+bool krk_type_parse(const char *s, krk_key_type *t)
+{
+    for (unsigned i = 0; s && i < 4; i++) {
+        if (strcasecmp(s, type_names[i]) == 0) {
+            *t = (krk_key_type)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+__attribute__((format(printf, 3, 4))) static krk_err set_error(krk_keyring *k, krk_err code,
+                                                               const char *fmt, ...)
+{
+    pthread_mutex_lock(&k->err_lock);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k->last_error, sizeof k->last_error, fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&k->err_lock);
+    return code;
+}
+
+const char *krk_last_error(const krk_keyring *k)
+{
+    return k->last_error;
+}
+
+krk_err krk_open(const krk_config *cfg, krk_keyring **out, krk_diag *d)
+{
+    krk_diag_clear(d);
+    if (cfg == NULL || out == NULL)
+        return KRK_E_ARG;
+    *out = NULL;
+    krk_keyring *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return krk_fail(d, KRK_E_NOMEM, "out of memory");
+    krk_err e = krk_state_open(cfg, &k->state, d);
+    if (e != KRK_OK) {
+        free(k);
+        return e;
+    }
+    pthread_rwlock_init(&k->lock, NULL);
+    pthread_mutex_init(&k->write_lock, NULL);
+    pthread_mutex_init(&k->err_lock, NULL);
+    *out = k;
+    return KRK_OK;
+}
+
+void krk_close(krk_keyring *k)
+{
+    if (k == NULL)
+        return;
+    krk_state_free(k->state);
+    pthread_rwlock_destroy(&k->lock);
+    pthread_mutex_destroy(&k->write_lock);
+    pthread_mutex_destroy(&k->err_lock);
+    free(k);
+}
+
+krk_err krk_reload(krk_keyring *k, const char *plugin_dir, const char *datadir, krk_diag *d)
+{
+    krk_config cfg;
+    krk_err e = krk_config_find(plugin_dir, datadir, &cfg, d);
+    krk_state *fresh = NULL;
+    if (e == KRK_OK)
+        e = krk_state_open(&cfg, &fresh, d);
+    if (e != KRK_OK)
+        return set_error(k, e, "reload failed, the previous keys stay in service: %s", d->error);
+    pthread_mutex_lock(&k->write_lock);
+    pthread_rwlock_wrlock(&k->lock);
+    krk_state *old = k->state;
+    k->state = fresh;
+    pthread_rwlock_unlock(&k->lock);
+    pthread_mutex_unlock(&k->write_lock);
+    krk_state_free(old);
+    return KRK_OK;
+}
+
+bool krk_is_initialized(const krk_keyring *k)
+{
+    return k != NULL && k->state != NULL;
+}
+
+static krk_err check_ids(krk_keyring *k, const char *data_id, const char *auth_id)
+{
+    if (data_id == NULL || data_id[0] == '\0')
+        return set_error(k, KRK_E_ARG, "a data_id is needed");
+    if (strlen(data_id) > KRK_MAX_ID_BYTES || (auth_id && strlen(auth_id) > KRK_MAX_ID_BYTES))
+        return set_error(k, KRK_E_TOO_BIG, "data_id and auth_id are limited to %d bytes",
+                         KRK_MAX_ID_BYTES);
+    return KRK_OK;
+}
+
+static bool exists(krk_keyring *k, const char *data_id, const char *auth_id)
+{
+    pthread_rwlock_rdlock(&k->lock);
+    bool found = krk_cache_find(&k->state->cache, data_id, auth_id) != NULL;
+    pthread_rwlock_unlock(&k->lock);
+    return found;
+}
+
+static krk_err publish(krk_keyring *k, const char *data_id, const char *auth_id,
+                       krk_key_type type, const uint8_t *data, size_t size, const char *uid)
+{
+    krk_key *key = krk_key_new(data_id, auth_id, type, data, size, uid);
+    pthread_rwlock_wrlock(&k->lock);
+    bool ok = key && krk_cache_insert(&k->state->cache, key);
+    pthread_rwlock_unlock(&k->lock);
+    return ok ? KRK_OK
+              : set_error(k, KRK_E_NOMEM, "out of memory: key %s stored on the server as %s but "
+                          "not cached; reload to see it", data_id, uid);
+}
+
+/* Register + Activate; a Register that succeeded without activation is
+ * destroyed again, so no half-stored key remains. */
+static krk_err store_on_server(krk_keyring *k, krk_state *s, krk_key_type type,
+                               const char *data_id, const char *auth_id, const uint8_t *data,
+                               size_t size, char *uid, size_t uid_cap)
+{
+    kmip_key_spec spec;
+    krk_spec_buffers *b = malloc(sizeof *b);
+    if (b == NULL || !krk_spec_for(s, type, data_id, auth_id, size, &spec, b)) {
+        free(b);
+        return set_error(k, KRK_E_NOMEM, "out of memory");
+    }
+    uid[0] = '\0';
+    kmip_client_err ce = kmip_client_register_activate(s->client, &spec, data, size, uid, uid_cap);
+    free(b);
+    if (ce == KMIP_CLIENT_OK)
+        return KRK_OK;
+    krk_err e = set_error(k, KRK_E_KMIP, "storing key %s on the KMIP server failed: %s", data_id,
+                          kmip_client_error_message(s->client));
+    if (uid[0] && kmip_client_destroy(s->client, uid) != KMIP_CLIENT_OK)
+        set_error(k, KRK_E_KMIP, "storing key %s failed after the server registered it as %s, "
+                  "and removing that object failed too: %s", data_id, uid,
+                  kmip_client_error_message(s->client));
+    return e;
+}
+
+static krk_err store_locked(krk_keyring *k, const char *data_id, const char *auth_id,
+                            const uint8_t *data, size_t size, krk_key_type type)
+{
+    if (exists(k, data_id, auth_id))
+        return set_error(k, KRK_E_EXISTS, "key %s (auth_id \"%s\") exists already", data_id,
+                         auth_id);
+    char uid[128];
+    krk_err e = store_on_server(k, k->state, type, data_id, auth_id, data, size, uid, sizeof uid);
+    return e == KRK_OK ? publish(k, data_id, auth_id, type, data, size, uid) : e;
+}
+
+krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id, const uint8_t *data,
+                  size_t size, const char *type)
+{
+    if (!krk_is_initialized(k))
+        return KRK_E_NOT_INITIALIZED;
+    auth_id = auth_id ? auth_id : "";
+    krk_key_type t;
+    krk_err e = check_ids(k, data_id, auth_id);
+    if (e != KRK_OK)
+        return e;
+    if (!krk_type_parse(type, &t))
+        return set_error(k, KRK_E_TYPE, "unknown key type \"%s\": use AES, RSA, DSA or SECRET",
+                         type ? type : "(null)");
+    if (data == NULL || size == 0 || size > KRK_MAX_KEY_BYTES)
+        return set_error(k, size > KRK_MAX_KEY_BYTES ? KRK_E_TOO_BIG : KRK_E_ARG,
+                         "a key has 1 to %d bytes, not %zu", KRK_MAX_KEY_BYTES, size);
+    pthread_mutex_lock(&k->write_lock);
+    e = store_locked(k, data_id, auth_id, data, size, t);
+    pthread_mutex_unlock(&k->write_lock);
+    return e;
+}
+
+krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, const char *type,
+                     size_t size)
+{
+    if (size == 0 || size > KRK_MAX_KEY_BYTES)
+        return set_error(k, KRK_E_TOO_BIG, "a key has 1 to %d bytes, not %zu", KRK_MAX_KEY_BYTES,
+                         size);
+    uint8_t *data = malloc(size);
+    if (data == NULL)
+        return set_error(k, KRK_E_NOMEM, "out of memory");
+    /* Generated here with OpenSSL's CSPRNG, then stored like any key. */
+    krk_err e = RAND_bytes(data, (int)size) == 1
+                    ? krk_store(k, data_id, auth_id, data, size, type)
+                    : set_error(k, KRK_E_NOMEM, "the random generator failed");
+    kmip_secure_free(data, size);
+    return e;
+}
+
+krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
+{
+    if (!krk_is_initialized(k))
+        return KRK_E_NOT_INITIALIZED;
+    auth_id = auth_id ? auth_id : "";
+    krk_err e = check_ids(k, data_id, auth_id);
+    if (e != KRK_OK)
+        return e;
+    pthread_mutex_lock(&k->write_lock);
+    char uid[128] = "";
+    pthread_rwlock_rdlock(&k->lock);
+    const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
+    if (key)
+        snprintf(uid, sizeof uid, "%s", key->uid);
+    pthread_rwlock_unlock(&k->lock);
+    if (uid[0] == '\0') {
+        e = set_error(k, KRK_E_NOT_FOUND, "no key %s (auth_id \"%s\")", data_id, auth_id);
+    } else if (kmip_client_revoke_destroy(k->state->client, uid) != KMIP_CLIENT_OK) {
+        e = set_error(k, KRK_E_KMIP, "removing key %s (object %s) failed: %s", data_id, uid,
+                      kmip_client_error_message(k->state->client));
+    } else {
+        pthread_rwlock_wrlock(&k->lock);
+        krk_key *held = krk_cache_find(&k->state->cache, data_id, auth_id);
+        if (held)
+            krk_cache_remove(&k->state->cache, held);
+        pthread_rwlock_unlock(&k->lock);
+    }
+    pthread_mutex_unlock(&k->write_lock);
+    return e;
+}
+
+/* ---- reader ---- */
+
+struct krk_reader {
+    krk_key_type type;
+    uint8_t *data;
+    size_t len;
+};
+
+krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id,
+                        krk_reader **out)
+{
+    *out = NULL;
+    if (!krk_is_initialized(k))
+        return KRK_E_NOT_INITIALIZED;
+    auth_id = auth_id ? auth_id : "";
+    krk_err e = check_ids(k, data_id, auth_id);
+    if (e != KRK_OK)
+        return e;
+    krk_reader *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return set_error(k, KRK_E_NOMEM, "out of memory");
+    pthread_rwlock_rdlock(&k->lock);
+    const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
+    if (key) {
+        r->data = malloc(key->material_len);
+        if (r->data) {
+            memcpy(r->data, key->material, key->material_len);
+            r->len = key->material_len;
+            r->type = key->type;
+        }
+    }
+    pthread_rwlock_unlock(&k->lock);
+    if (key == NULL || r->data == NULL) {
+        krk_reader_deinit(r);
+        return key ? set_error(k, KRK_E_NOMEM, "out of memory") : KRK_E_NOT_FOUND;
+    }
+    *out = r;
+    return KRK_OK;
+}
+
+void krk_reader_fetch_length(const krk_reader *r, size_t *data_len, size_t *type_len)
+{
+    if (data_len)
+        *data_len = r->len;
+    if (type_len)
+        *type_len = strlen(krk_type_name(r->type));
+}
+
+krk_err krk_reader_fetch(const krk_reader *r, uint8_t *data, size_t data_cap, size_t *data_len,
+                         char *type, size_t type_cap, size_t *type_len)
+{
+    const char *t = krk_type_name(r->type);
+    size_t tl = strlen(t);
+    if (data == NULL || type == NULL || data_cap < r->len || type_cap < tl + 1)
+        return KRK_E_BUFFER;
+    memcpy(data, r->data, r->len);
+    memcpy(type, t, tl + 1);
+    if (data_len)
+        *data_len = r->len;
+    if (type_len)
+        *type_len = tl;
+    return KRK_OK;
+}
+
+void krk_reader_deinit(krk_reader *r)
+{
+    if (r == NULL)
+        return;
+    kmip_secure_free(r->data, r->len);
+    free(r);
+}
+
+/* ---- iterator ---- */
+
+struct krk_iter {
+    krk_keyring *k;
+    const krk_state *state;
+    uint64_t generation;
+    char **data_ids;
+    char **auth_ids;
+    size_t count, pos;
+};
+
+typedef struct snap {
+    krk_iter *it;
+    bool failed;
+} snap;
+
+static void take_ids(void *ctx, const krk_key *key)
+{
+    snap *s = ctx;
+    krk_iter *it = s->it;
+    it->data_ids[it->count] = strdup(key->data_id);
+    it->auth_ids[it->count] = strdup(key->auth_id);
+    if (it->data_ids[it->count] == NULL || it->auth_ids[it->count] == NULL)
+        s->failed = true;
+    it->count++;
+}
+
+krk_err krk_iter_init(krk_keyring *k, krk_iter **out)
+{
+    *out = NULL;
+    if (!krk_is_initialized(k))
+        return KRK_E_NOT_INITIALIZED;
+    krk_iter *it = calloc(1, sizeof *it);
+    if (it == NULL)
+        return set_error(k, KRK_E_NOMEM, "out of memory");
+    it->k = k;
+    pthread_rwlock_rdlock(&k->lock);
+    const krk_cache *c = &k->state->cache;
+    it->state = k->state;
+    it->generation = c->generation;
+    it->data_ids = calloc(c->count + 1, sizeof(char *));
+    it->auth_ids = calloc(c->count + 1, sizeof(char *));
+    snap s = {it, it->data_ids == NULL || it->auth_ids == NULL};
+    if (!s.failed)
+        krk_cache_each(c, take_ids, &s);
+    pthread_rwlock_unlock(&k->lock);
+    if (s.failed) {
+        krk_iter_deinit(it);
+        return set_error(k, KRK_E_NOMEM, "out of memory");
+    }
+    *out = it;
+    return KRK_OK;
+}
+
+static bool unchanged(const krk_iter *it)
+{
+    pthread_rwlock_rdlock(&it->k->lock);
+    bool same = it->k->state == it->state && it->state->cache.generation == it->generation;
+    pthread_rwlock_unlock(&it->k->lock);
+    return same;
+}
+
+bool krk_iter_is_valid(const krk_iter *it)
+{
+    return it != NULL && it->pos < it->count && unchanged(it);
+}
+
+krk_err krk_iter_next(krk_iter *it)
+{
+    if (!unchanged(it))
+        return KRK_E_INVALIDATED;
+    if (it->pos >= it->count)
+        return KRK_E_NOT_FOUND;
+    it->pos++;
+    return KRK_OK;
+}
+
+krk_err krk_iter_get_length(const krk_iter *it, size_t *data_id_len, size_t *auth_id_len)
+{
+    if (!krk_iter_is_valid(it))
+        return unchanged(it) ? KRK_E_NOT_FOUND : KRK_E_INVALIDATED;
+    *data_id_len = strlen(it->data_ids[it->pos]);
+    *auth_id_len = strlen(it->auth_ids[it->pos]);
+    return KRK_OK;
+}
+
+krk_err krk_iter_get(const krk_iter *it, char *data_id, size_t data_id_cap, char *auth_id,
+                     size_t auth_id_cap)
+{
+    size_t dl, al;
+    krk_err e = krk_iter_get_length(it, &dl, &al);
+    if (e != KRK_OK)
+        return e;
+    if (data_id == NULL || auth_id == NULL || data_id_cap <= dl || auth_id_cap <= al)
+        return KRK_E_BUFFER;
+    memcpy(data_id, it->data_ids[it->pos], dl + 1);
+    memcpy(auth_id, it->auth_ids[it->pos], al + 1);
+    return KRK_OK;
+}
+
+void krk_iter_deinit(krk_iter *it)
+{
+    if (it == NULL)
+        return;
+    for (size_t i = 0; i < it->count; i++) {
+        free(it->data_ids[i]);
+        free(it->auth_ids[i]);
+    }
+    free(it->data_ids);
+    free(it->auth_ids);
+    free(it);
+}
+
+/* ---- status ---- */
+
+size_t krk_key_count(const krk_keyring *k)
+{
+    krk_keyring *m = (krk_keyring *)k;
+    pthread_rwlock_rdlock(&m->lock);
+    size_t n = k->state ? k->state->cache.count : 0;
+    pthread_rwlock_unlock(&m->lock);
+    return n;
+}
+
+uint64_t krk_load_requests(const krk_keyring *k)
+{
+    return k->state ? k->state->load_requests : 0;
+}
+
+size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
+{
+    krk_keyring *m = (krk_keyring *)k;
+    size_t n = 0;
+#define PUT(key_, ...)                                                                             \
+    do {                                                                                           \
+        if (n < cap) {                                                                             \
+            snprintf(items[n].key, sizeof items[n].key, "%s", key_);                               \
+            snprintf(items[n].value, sizeof items[n].value, __VA_ARGS__);                          \
+            n++;                                                                                   \
+        }                                                                                          \
+    } while (0)
+    PUT("Component_name", "component_keyring_kmip");
+    PUT("Author", "keyring_kmip developers");
+    PUT("License", "GPL");
+    PUT("Implementation_name", "component_keyring_kmip");
+    PUT("Version", "%s", KRK_VERSION);
+    pthread_rwlock_rdlock(&m->lock);
+    const krk_state *s = k->state;
+    PUT("Component_status", "%s", s ? "Active" : "Disabled");
+    if (s) {
+        PUT("Server_addr", "%s", s->cfg.server_addr);
+        PUT("Server_port", "%u", s->cfg.server_port);
+        PUT("Client_ca", "%s", s->cfg.client_cert);
+        PUT("Client_key", "%s", s->cfg.client_key);
+        PUT("Server_ca", "%s", s->cfg.server_ca);
+        PUT("Object_group", "%s", s->cfg.object_group);
+        unsigned v = kmip_client_version(s->client);
+        PUT("KMIP_version", "%u.%u", v >> 8, v & 0xFF);
+        kmip_client_tls_info tls;
+        PUT("TLS_version", "%s",
+            kmip_client_tls(s->client, &tls) == KMIP_CLIENT_OK ? tls.protocol : "(not connected)");
+        PUT("Key_count", "%zu", s->cache.count);
+    }
+    pthread_rwlock_unlock(&m->lock);
+    pthread_mutex_lock(&m->err_lock);
+    PUT("Last_error", "%s", k->last_error);
+    pthread_mutex_unlock(&m->err_lock);
+#undef PUT
+    return n;
+}

@@ -1,0 +1,100 @@
+#include "layout.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool put_hex(const char *s, char **p, char *end)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (; *s; s++) {
+        if (end - *p < 3)
+            return false;
+        *(*p)++ = digits[(uint8_t)*s >> 4];
+        *(*p)++ = digits[(uint8_t)*s & 15];
+    }
+    return true;
+}
+
+bool krk_layout_encode(krk_key_type type, const char *data_id, const char *auth_id, char *out,
+                       size_t cap)
+{
+    int n = snprintf(out, cap, "v1;%s;", krk_type_name(type));
+    if (n < 0 || (size_t)n >= cap)
+        return false;
+    char *p = out + n, *end = out + cap;
+    if (!put_hex(auth_id, &p, end) || end - p < 2)
+        return false;
+    *p++ = ';';
+    if (!put_hex(data_id, &p, end))
+        return false;
+    *p = '\0';
+    return true;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Decodes len hex digits into a new NUL-terminated string (no NUL bytes). */
+static char *unhex(const char *s, size_t len)
+{
+    if (len % 2 || len / 2 > KRK_MAX_ID_BYTES)
+        return NULL;
+    char *out = malloc(len / 2 + 1);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+            free(out);
+            return NULL;
+        }
+        out[i / 2] = (char)(hi << 4 | lo);
+    }
+    out[len / 2] = '\0';
+    return out;
+}
+
+bool krk_layout_decode(const char *s, size_t len, krk_key_type *type, char **data_id,
+                       char **auth_id)
+{
+    *data_id = *auth_id = NULL;
+    if (len < 3 || memcmp(s, "v1;", 3) != 0)
+        return false;
+    const char *end = s + len, *t = s + 3;
+    const char *semi1 = memchr(t, ';', (size_t)(end - t));
+    if (semi1 == NULL)
+        return false;
+    char tname[16];
+    size_t tl = (size_t)(semi1 - t);
+    if (tl == 0 || tl >= sizeof tname)
+        return false;
+    memcpy(tname, t, tl);
+    tname[tl] = '\0';
+    const char *a = semi1 + 1;
+    const char *semi2 = memchr(a, ';', (size_t)(end - a));
+    if (semi2 == NULL || !krk_type_parse(tname, type))
+        return false;
+    *auth_id = unhex(a, (size_t)(semi2 - a));
+    *data_id = unhex(semi2 + 1, (size_t)(end - semi2 - 1));
+    if (*auth_id == NULL || *data_id == NULL || (*data_id)[0] == '\0') {
+        free(*auth_id);
+        free(*data_id);
+        *data_id = *auth_id = NULL;
+        return false;
+    }
+    return true;
+}
+
+bool krk_layout_name(const char *data_id, const char *auth_id, char *out, size_t cap)
+{
+    int n = auth_id[0] ? snprintf(out, cap, "%s:%s", auth_id, data_id)
+                       : snprintf(out, cap, "%s", data_id);
+    return n >= 0 && (size_t)n < cap;
+}

@@ -1,0 +1,31 @@
+/* Internal: one loaded keyring state (configuration, client, cache). A
+ * reload builds a new state and swaps it in. */
+#ifndef KRK_STATE_H
+#define KRK_STATE_H
+
+#include "cache.h"
+#include "kmip/kmip_client.h"
+#include "keyring_kmip/krk.h"
+
+typedef struct krk_state {
+    krk_config cfg;
+    kmip_client *client; /* used by writers only, under the keyring's write lock */
+    krk_cache cache;
+    uint64_t load_requests;
+} krk_state;
+
+/* Connects and loads every key; diag gets the cause of a failure and a
+ * warning per skipped object. */
+krk_err krk_state_open(const krk_config *cfg, krk_state **out, krk_diag *d);
+void krk_state_free(krk_state *s);
+
+/* The key spec for storing (name, group and application data filled into
+ * the caller's buffers). */
+typedef struct krk_spec_buffers {
+    char name[2 * KRK_MAX_ID_BYTES + 2];
+    char app_data[4 * KRK_MAX_ID_BYTES + 32];
+} krk_spec_buffers;
+bool krk_spec_for(const krk_state *s, krk_key_type type, const char *data_id,
+                  const char *auth_id, size_t size, kmip_key_spec *spec, krk_spec_buffers *b);
+
+#endif
