@@ -143,13 +143,17 @@ static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
 
 static krk_err fetch_batch(krk_state *s, char **uids, size_t n, krk_diag *d)
 {
-    static const uint32_t wanted[] = {KMIP_TAG_NAME, KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION};
+    /* Object Type is asked for too although it is not needed: every object
+     * has it, and PyKMIP 0.10 at KMIP 2.0 cannot encode an empty Get
+     * Attributes answer (it drops the connection instead). */
+    static const uint32_t wanted[] = {KMIP_TAG_NAME, KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION,
+                                      KMIP_TAG_OBJECT_TYPE};
     kmip_message *req = NULL, *resp = NULL;
     if (kmip_client_request(s->client, &req) != KMIP_CLIENT_OK)
         return krk_fail(d, KRK_E_KMIP, "%s", kmip_client_error_message(s->client));
     for (size_t i = 0; i < n; i++) {
         if (kmip_req_add_uid_op(req, KMIP_OPERATION_GET, uids[i]) != KMIP_CLIENT_OK ||
-            kmip_req_add_get_attributes(req, uids[i], wanted, 2) != KMIP_CLIENT_OK) {
+            kmip_req_add_get_attributes(req, uids[i], wanted, 3) != KMIP_CLIENT_OK) {
             kmip_message_free(req);
             return krk_fail(d, KRK_E_NOMEM, "out of memory building requests");
         }
