@@ -31,5 +31,7 @@ const char *cli_input_name(const char *path);
 
 int cmd_ttlv(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_keyring(int argc, char **argv);
+bool cmd_is_keyring(const char *command);
 
 #endif

@@ -12,6 +12,13 @@ static void usage(FILE *f)
           "  ttlv decode   decode a KMIP TTLV message to XML or text\n"
           "  ttlv encode   encode a KMIP XML message to TTLV bytes or hex\n"
           "  probe         connect to a KMIP server and report TLS, versions, operations\n"
+          "  check         validate manifest and configuration, connect, load the keys\n"
+          "  status        the keyring's metadata\n"
+          "  list          list keys\n"
+          "  get           print a key\n"
+          "  store         store a key\n"
+          "  generate      generate and store a key\n"
+          "  remove        remove a key\n"
           "\n"
           "Run 'keyring-kmip <command> --help' for a command's options.\n",
           f);
@@ -35,6 +42,8 @@ int main(int argc, char **argv)
         return cmd_ttlv(argc - 1, argv + 1);
     if (strcmp(argv[1], "probe") == 0)
         return cmd_probe(argc, argv);
+    if (cmd_is_keyring(argv[1]))
+        return cmd_keyring(argc, argv);
     fprintf(stderr, "keyring-kmip: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

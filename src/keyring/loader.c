@@ -1,0 +1,50 @@
+/* The loader (see krk_loader.h): manifest, dlopen, configuration, open. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "keyring_kmip/krk_loader.h"
+
+krk_err krk_loader_open(const char *basedir, const char *datadir, const char *plugin_dir,
+                        krk_loaded *out, krk_diag *d)
+{
+    if (out == NULL || basedir == NULL || plugin_dir == NULL)
+        return KRK_E_ARG;
+    memset(out, 0, sizeof *out);
+    krk_err e = krk_manifest_read(basedir, datadir, &out->manifest, d);
+    if (e != KRK_OK)
+        return e;
+    char path[4200];
+    if (!krk_join(path, sizeof path, plugin_dir, KRK_COMPONENT_NAME ".so"))
+        return krk_fail(d, KRK_E_ARG, "%s: path too long", plugin_dir);
+    out->module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (out->module == NULL)
+        return krk_fail(d, KRK_E_MANIFEST, "%s names %s, but %s cannot be loaded: %s",
+                        out->manifest.path, out->manifest.component_url, path, dlerror());
+    const krk_component_v1 *const *sym = dlsym(out->module, KRK_COMPONENT_SYMBOL_V1);
+    if (sym == NULL || *sym == NULL || (*sym)->abi != KRK_COMPONENT_ABI_V1) {
+        e = krk_fail(d, KRK_E_MANIFEST, "%s is not a keyring_kmip component of ABI %u", path,
+                     KRK_COMPONENT_ABI_V1);
+        krk_loader_close(out);
+        return e;
+    }
+    out->api = *sym;
+    e = out->api->config_find(plugin_dir, datadir, &out->config, d);
+    if (e == KRK_OK)
+        e = out->api->open(&out->config, &out->keyring, d);
+    if (e != KRK_OK)
+        krk_loader_close(out);
+    return e;
+}
+
+void krk_loader_close(krk_loaded *l)
+{
+    if (l == NULL)
+        return;
+    if (l->api && l->keyring)
+        l->api->close(l->keyring);
+    if (l->module)
+        dlclose(l->module);
+    memset(l, 0, sizeof *l);
+}
