@@ -107,6 +107,27 @@ KRK_API KRK_MUST_CHECK krk_err krk_iter_get(const krk_iter *it, char *data_id, s
                                             char *auth_id, size_t auth_id_cap);
 KRK_API void krk_iter_deinit(krk_iter *it);
 
+/* ---- AES with keyring keys (MySQL's keyring_aes semantics) ---- */
+
+/* mode: "cbc", "cfb1", "cfb8", "cfb128" or "ofb" (any case); block_size
+ * must be 256. The AES-256 key is the SHA-256 of the stored key, which must
+ * be of type AES (else KRK_E_TYPE). iv: 16 bytes. padding (PKCS#7) applies
+ * to cbc; cbc without padding takes whole 16-byte blocks. KRK_E_ARG for a
+ * bad mode, block size, length, or padding that does not check out on
+ * decryption; KRK_E_BUFFER when out_cap is below what get_size says. */
+KRK_API KRK_MUST_CHECK krk_err krk_aes_get_size(size_t input_length, const char *mode,
+                                                size_t block_size, size_t *out_size);
+KRK_API KRK_MUST_CHECK krk_err krk_aes_encrypt(krk_keyring *k, const char *data_id,
+                                               const char *auth_id, const char *mode,
+                                               size_t block_size, const uint8_t *iv,
+                                               bool padding, const uint8_t *in, size_t in_len,
+                                               uint8_t *out, size_t out_cap, size_t *out_len);
+KRK_API KRK_MUST_CHECK krk_err krk_aes_decrypt(krk_keyring *k, const char *data_id,
+                                               const char *auth_id, const char *mode,
+                                               size_t block_size, const uint8_t *iv,
+                                               bool padding, const uint8_t *in, size_t in_len,
+                                               uint8_t *out, size_t out_cap, size_t *out_len);
+
 /* ---- status and metadata ---- */
 
 typedef struct krk_metadata_item {

@@ -48,6 +48,16 @@ typedef struct krk_component_v1 {
     size_t (*key_count)(const krk_keyring *k);
     uint64_t (*load_requests)(const krk_keyring *k);
     const char *(*strerror)(krk_err err);
+    krk_err (*aes_get_size)(size_t input_length, const char *mode, size_t block_size,
+                            size_t *out_size);
+    krk_err (*aes_encrypt)(krk_keyring *k, const char *data_id, const char *auth_id,
+                           const char *mode, size_t block_size, const uint8_t *iv, bool padding,
+                           const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+                           size_t *out_len);
+    krk_err (*aes_decrypt)(krk_keyring *k, const char *data_id, const char *auth_id,
+                           const char *mode, size_t block_size, const uint8_t *iv, bool padding,
+                           const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+                           size_t *out_len);
 } krk_component_v1;
 
 /* The table of the keyring this binary is linked with (the same table the

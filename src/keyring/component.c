@@ -31,6 +31,9 @@ static const krk_component_v1 table = {
     krk_key_count,
     krk_load_requests,
     krk_strerror,
+    krk_aes_get_size,
+    krk_aes_encrypt,
+    krk_aes_decrypt,
 };
 
 const krk_component_v1 *krk_component_table(void)

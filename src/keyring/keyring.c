@@ -3,6 +3,7 @@
  * their KMIP round trip without holding the read/write lock, and change
  * the cache only after the server confirmed. */
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -320,6 +321,31 @@ void krk_reader_deinit(krk_reader *r)
         return;
     kmip_secure_free(r->data, r->len);
     free(r);
+}
+
+/* ---- AES key material (aes.c) ---- */
+
+krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, uint8_t digest[32]);
+krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, uint8_t digest[32])
+{
+    if (!krk_is_initialized(k))
+        return KRK_E_NOT_INITIALIZED;
+    auth_id = auth_id ? auth_id : "";
+    krk_err e = check_ids(k, data_id, auth_id);
+    if (e != KRK_OK)
+        return e;
+    pthread_rwlock_rdlock(&k->lock);
+    const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
+    if (key == NULL)
+        e = KRK_E_NOT_FOUND;
+    else if (key->type != KRK_TYPE_AES)
+        e = KRK_E_TYPE;
+    else
+        SHA256(key->material, key->material_len, digest);
+    pthread_rwlock_unlock(&k->lock);
+    if (e == KRK_E_TYPE)
+        set_error(k, e, "key %s is not of type AES", data_id);
+    return e;
 }
 
 /* ---- iterator ---- */

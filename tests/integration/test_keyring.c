@@ -16,6 +16,8 @@
 
 #include "keyring_kmip/krk.h"
 #include "kmip/kmip_client.h"
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 static char fixture[1024], ca[2100], cert[2100], key[2100];
 static unsigned port;
@@ -287,6 +289,70 @@ static void test_server_unreachable(void **state)
     assert_true(time(NULL) - t0 <= 7);
 }
 
+static void test_aes(void **state)
+{
+    (void)state;
+    char grp[80];
+    snprintf(grp, sizeof grp, "%s-aes", group);
+    krk_keyring *k = open_group(grp);
+    const uint8_t stored[20] = "any length works....";
+    assert_int_equal(krk_store(k, "aes", "", stored, sizeof stored, "AES"), KRK_OK);
+    assert_int_equal(krk_store(k, "pw", "", (const uint8_t *)"pw", 2, "SECRET"), KRK_OK);
+    uint8_t aes_key[32], iv[16] = {1, 2, 3};
+    SHA256(stored, sizeof stored, aes_key);
+    const uint8_t plain[37] = "thirty-seven bytes of plain text here";
+    const struct {
+        const char *mode;
+        const EVP_CIPHER *(*cipher)(void);
+        bool padding;
+    } modes[] = {{"cbc", EVP_aes_256_cbc, true},     {"CBC", EVP_aes_256_cbc, false},
+                 {"cfb1", EVP_aes_256_cfb1, false},  {"cfb8", EVP_aes_256_cfb8, false},
+                 {"cfb128", EVP_aes_256_cfb128, false}, {"ofb", EVP_aes_256_ofb, false}};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        size_t in_len = modes[m].padding || modes[m].cipher != EVP_aes_256_cbc ? 37 : 32;
+        size_t size;
+        assert_int_equal(krk_aes_get_size(in_len, modes[m].mode, 256, &size), KRK_OK);
+        uint8_t out[64], back[64], want[64];
+        size_t out_len, back_len;
+        assert_int_equal(krk_aes_encrypt(k, "aes", "", modes[m].mode, 256, iv, modes[m].padding,
+                                         plain, in_len, out, sizeof out, &out_len),
+                         KRK_OK);
+        assert_true(out_len <= size);
+        /* the same as OpenSSL with SHA-256(stored key) */
+        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        int n1, n2;
+        assert_int_equal(EVP_EncryptInit_ex(ctx, modes[m].cipher(), NULL, aes_key, iv), 1);
+        EVP_CIPHER_CTX_set_padding(ctx, modes[m].padding);
+        assert_int_equal(EVP_EncryptUpdate(ctx, want, &n1, plain, (int)in_len), 1);
+        assert_int_equal(EVP_EncryptFinal_ex(ctx, want + n1, &n2), 1);
+        EVP_CIPHER_CTX_free(ctx);
+        assert_int_equal(out_len, (size_t)(n1 + n2));
+        assert_memory_equal(out, want, out_len);
+        assert_int_equal(krk_aes_decrypt(k, "aes", "", modes[m].mode, 256, iv, modes[m].padding,
+                                         out, out_len, back, sizeof back, &back_len),
+                         KRK_OK);
+        assert_int_equal(back_len, in_len);
+        assert_memory_equal(back, plain, in_len);
+    }
+    uint8_t out[64];
+    size_t n;
+    assert_int_equal(krk_aes_encrypt(k, "pw", "", "cbc", 256, iv, true, plain, 16, out,
+                                     sizeof out, &n), KRK_E_TYPE);
+    assert_int_equal(krk_aes_encrypt(k, "none", "", "cbc", 256, iv, true, plain, 16, out,
+                                     sizeof out, &n), KRK_E_NOT_FOUND);
+    assert_int_equal(krk_aes_encrypt(k, "aes", "", "ecb", 256, iv, true, plain, 16, out,
+                                     sizeof out, &n), KRK_E_ARG);
+    assert_int_equal(krk_aes_encrypt(k, "aes", "", "cbc", 128, iv, true, plain, 16, out,
+                                     sizeof out, &n), KRK_E_ARG);
+    assert_int_equal(krk_aes_encrypt(k, "aes", "", "cbc", 256, iv, false, plain, 17, out,
+                                     sizeof out, &n), KRK_E_ARG);
+    assert_int_equal(krk_aes_encrypt(k, "aes", "", "cbc", 256, iv, true, plain, 16, out, 16, &n),
+                     KRK_E_BUFFER);
+    assert_int_equal(krk_remove(k, "aes", ""), KRK_OK);
+    assert_int_equal(krk_remove(k, "pw", ""), KRK_OK);
+    krk_close(k);
+}
+
 /* ---- concurrency: 8 readers, 2 writers ---- */
 
 typedef struct shared {
@@ -432,6 +498,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_iterator_and_metadata),
         cmocka_unit_test(test_groups_percona_keys_and_strays),
         cmocka_unit_test(test_server_unreachable),
+        cmocka_unit_test(test_aes),
         cmocka_unit_test(test_concurrent_readers_and_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
