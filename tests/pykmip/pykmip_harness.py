@@ -179,7 +179,7 @@ def stop_proc(proc_or_pid):
     (PyKMIP forks a process per client session, which inherits the listening
     socket): waits until the whole process group is gone."""
     pid = proc_or_pid if isinstance(proc_or_pid, int) else proc_or_pid.pid
-    for sig, rounds in ((signal.SIGTERM, 30), (signal.SIGKILL, 50)):
+    for sig, rounds in ((signal.SIGTERM, 10), (signal.SIGKILL, 50)):
         try:
             os.killpg(pid, sig)
         except ProcessLookupError:
