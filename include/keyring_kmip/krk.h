@@ -58,6 +58,10 @@ typedef struct krk_keyring krk_keyring;
  * objects (not keys of ours, or unreadable) are skipped and counted as
  * warnings in diag. */
 KRK_API KRK_MUST_CHECK krk_err krk_open(const krk_config *cfg, krk_keyring **out, krk_diag *diag);
+/* The same, calling fn(ctx, loaded, total) after every batch of keys. */
+typedef void (*krk_progress_fn)(void *ctx, size_t loaded, size_t total);
+KRK_API KRK_MUST_CHECK krk_err krk_open_progress(const krk_config *cfg, krk_progress_fn fn,
+                                                 void *ctx, krk_keyring **out, krk_diag *diag);
 KRK_API void krk_close(krk_keyring *k);
 /* Re-reads configuration and keys (the plugin directory and data
  * directory as for krk_config_find) into a new state and swaps it in; on

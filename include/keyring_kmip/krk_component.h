@@ -58,6 +58,8 @@ typedef struct krk_component_v1 {
                            const char *mode, size_t block_size, const uint8_t *iv, bool padding,
                            const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
                            size_t *out_len);
+    krk_err (*open_progress)(const krk_config *cfg, krk_progress_fn fn, void *ctx,
+                             krk_keyring **out, krk_diag *diag);
 } krk_component_v1;
 
 /* The table of the keyring this binary is linked with (the same table the

@@ -2,7 +2,7 @@
  * the tests. Reads the manifest (krk_manifest_read), loads
  * component_keyring_kmip.so from the plugin directory with dlopen, finds the
  * configuration (global, or local with "read_local_config") and opens the
- * keyring through the component's table. */
+ * keyring through the component's table (progress may be NULL). */
 #ifndef KRK_LOADER_H
 #define KRK_LOADER_H
 
@@ -25,7 +25,8 @@ typedef struct krk_loaded {
  * loaded or lacks the table), KRK_E_CONFIG, and whatever opening the
  * keyring returns. diag says which file and why. */
 KRK_API KRK_MUST_CHECK krk_err krk_loader_open(const char *basedir, const char *datadir,
-                                               const char *plugin_dir, krk_loaded *out,
+                                               const char *plugin_dir, krk_progress_fn progress,
+                                               void *progress_ctx, krk_loaded *out,
                                                krk_diag *diag);
 KRK_API void krk_loader_close(krk_loaded *l);
 

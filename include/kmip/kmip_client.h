@@ -206,6 +206,14 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register(kmip_client *c,
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register_activate(
     kmip_client *c, const kmip_key_spec *spec, const uint8_t *material, size_t len, char *uid_out,
     size_t uid_cap);
+/* Server-side generation: Create + Activate + Get in one request message
+ * (ID placeholders), with the same fallback as kmip_client_register_activate
+ * (three requests) for servers that refuse placeholders. The key bytes are
+ * returned in *key (kmip_secure_free(*key, *len)). If Create succeeded but
+ * a later step failed, uid_out names the object with the error. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_create_activate_get(
+    kmip_client *c, const kmip_key_spec *spec, char *uid_out, size_t uid_cap, uint8_t **key,
+    size_t *len);
 /* Key bytes of a Symmetric Key, Secret Data or Opaque Object (Raw or
  * Opaque format); *key freed with kmip_secure_free(*key, *len). */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid,

@@ -197,6 +197,76 @@ kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid, uint8_t **k
     return e;
 }
 
+static kmip_client_err copy_key(kmip_client *c, const kmip_get_response *g, uint8_t **key,
+                                size_t *len)
+{
+    const uint8_t *p;
+    size_t n;
+    if (!key_bytes(g, &p, &n))
+        return kc_fail(c, KMIP_CLIENT_E_UNSUPPORTED, "the created key came back in a form "
+                       "other than raw bytes");
+    *key = malloc(n ? n : 1);
+    if (*key == NULL)
+        return kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
+    memcpy(*key, p, n);
+    *len = n;
+    return KMIP_CLIENT_OK;
+}
+
+static kmip_client_err create_in_steps(kmip_client *c, const kmip_key_spec *spec, char *uid_out,
+                                       size_t uid_cap, uint8_t **key, size_t *len)
+{
+    char uid[256];
+    kmip_client_err e = kmip_client_create(c, spec, uid, sizeof uid);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    if (uid_out && snprintf(uid_out, uid_cap, "%s", uid) >= (int)uid_cap)
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "the identifier buffer is too small");
+    e = kmip_client_activate(c, uid);
+    if (e == KMIP_CLIENT_OK)
+        e = kmip_client_get_key(c, uid, key, len, NULL);
+    return e;
+}
+
+kmip_client_err kmip_client_create_activate_get(kmip_client *c, const kmip_key_spec *spec,
+                                                char *uid_out, size_t uid_cap, uint8_t **key,
+                                                size_t *len)
+{
+    *key = NULL;
+    *len = 0;
+    if (uid_out && uid_cap)
+        uid_out[0] = '\0';
+    if (c->placeholders_rejected)
+        return create_in_steps(c, spec, uid_out, uid_cap, key, len);
+    kmip_message *req, *resp = NULL;
+    kmip_client_err e = kmip_client_request(c, &req);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    if ((e = kmip_req_add_create(req, spec)) != KMIP_CLIENT_OK ||
+        (e = kmip_req_add_uid_op(req, KMIP_OPERATION_ACTIVATE, NULL)) != KMIP_CLIENT_OK ||
+        (e = kmip_req_add_uid_op(req, KMIP_OPERATION_GET, NULL)) != KMIP_CLIENT_OK)
+        return build_failed(c, req, e);
+    e = call(c, req, &resp);
+    bool refused = e == KMIP_CLIENT_E_SERVER && resp && resp->item_count == 1 &&
+                   c->result_reason == KMIP_RESULT_REASON_INVALID_MESSAGE;
+    const kmip_batch_item *first = resp && resp->item_count ? &resp->items[0] : NULL;
+    if (!refused && first && first->result_status == KMIP_RESULT_STATUS_SUCCESS && first->payload) {
+        kmip_client_err ce = copy_uid(
+            c, &((kmip_create_response *)first->payload)->unique_identifier, uid_out, uid_cap);
+        if (ce != KMIP_CLIENT_OK)
+            e = ce;
+    }
+    if (e == KMIP_CLIENT_OK)
+        e = copy_key(c, resp->items[2].payload, key, len);
+    kmip_message_free(resp);
+    if (!refused)
+        return e;
+    c->placeholders_rejected = true;
+    kc_log(c, 2, "the KMIP server refuses ID placeholders; Create, Activate and Get are sent "
+                 "as separate requests from now on");
+    return create_in_steps(c, spec, uid_out, uid_cap, key, len);
+}
+
 kmip_client_err kmip_client_get_attributes(kmip_client *c, const char *uid, const uint32_t *tags,
                                            size_t count, kmip_message **response)
 {

@@ -34,6 +34,7 @@ static const krk_component_v1 table = {
     krk_aes_get_size,
     krk_aes_encrypt,
     krk_aes_decrypt,
+    krk_open_progress,
 };
 
 const krk_component_v1 *krk_component_table(void)

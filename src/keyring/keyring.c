@@ -60,6 +60,12 @@ const char *krk_last_error(const krk_keyring *k)
 
 krk_err krk_open(const krk_config *cfg, krk_keyring **out, krk_diag *d)
 {
+    return krk_open_progress(cfg, NULL, NULL, out, d);
+}
+
+krk_err krk_open_progress(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk_keyring **out,
+                          krk_diag *d)
+{
     krk_diag_clear(d);
     if (cfg == NULL || out == NULL)
         return KRK_E_ARG;
@@ -67,7 +73,7 @@ krk_err krk_open(const krk_config *cfg, krk_keyring **out, krk_diag *d)
     krk_keyring *k = calloc(1, sizeof *k);
     if (k == NULL)
         return krk_fail(d, KRK_E_NOMEM, "out of memory");
-    krk_err e = krk_state_open(cfg, &k->state, d);
+    krk_err e = krk_state_open(cfg, fn, ctx, &k->state, d);
     if (e != KRK_OK) {
         free(k);
         return e;
@@ -96,7 +102,7 @@ krk_err krk_reload(krk_keyring *k, const char *plugin_dir, const char *datadir, 
     krk_err e = krk_config_find(plugin_dir, datadir, &cfg, d);
     krk_state *fresh = NULL;
     if (e == KRK_OK)
-        e = krk_state_open(&cfg, &fresh, d);
+        e = krk_state_open(&cfg, NULL, NULL, &fresh, d);
     if (e != KRK_OK)
         return set_error(k, e, "reload failed, the previous keys stay in service: %s", d->error);
     pthread_mutex_lock(&k->write_lock);
@@ -203,16 +209,69 @@ krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id, cons
     return e;
 }
 
+/* AES keys of 128, 192 and 256 bits are created by the server (Create +
+ * Activate + Get in one request message); other keys are random bytes from
+ * OpenSSL's CSPRNG, stored like any key. */
+static krk_err generate_on_server(krk_keyring *k, const char *data_id, const char *auth_id,
+                                  size_t size)
+{
+    krk_state *s = k->state;
+    kmip_key_spec spec;
+    krk_spec_buffers *b = malloc(sizeof *b);
+    if (b == NULL || !krk_spec_for(s, KRK_TYPE_AES, data_id, auth_id, size, &spec, b)) {
+        free(b);
+        return set_error(k, KRK_E_NOMEM, "out of memory");
+    }
+    char uid[128];
+    uint8_t *key = NULL;
+    size_t len = 0;
+    kmip_client_err ce = kmip_client_create_activate_get(s->client, &spec, uid, sizeof uid, &key,
+                                                         &len);
+    free(b);
+    krk_err e = KRK_OK;
+    if (ce != KMIP_CLIENT_OK || len != size) {
+        e = set_error(k, KRK_E_KMIP, "generating key %s on the KMIP server failed: %s", data_id,
+                      ce != KMIP_CLIENT_OK ? kmip_client_error_message(s->client)
+                                           : "the key has the wrong length");
+        if (uid[0] && kmip_client_revoke_destroy(s->client, uid) != KMIP_CLIENT_OK &&
+            kmip_client_destroy(s->client, uid) != KMIP_CLIENT_OK)
+            set_error(k, KRK_E_KMIP, "generating key %s failed, and removing the object %s it "
+                      "left failed too: %s", data_id, uid, kmip_client_error_message(s->client));
+    } else {
+        e = publish(k, data_id, auth_id, KRK_TYPE_AES, key, len, uid);
+    }
+    kmip_secure_free(key, len);
+    return e;
+}
+
 krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, const char *type,
                      size_t size)
 {
+    if (!krk_is_initialized(k))
+        return KRK_E_NOT_INITIALIZED;
+    krk_key_type t;
     if (size == 0 || size > KRK_MAX_KEY_BYTES)
         return set_error(k, KRK_E_TOO_BIG, "a key has 1 to %d bytes, not %zu", KRK_MAX_KEY_BYTES,
                          size);
+    if (!krk_type_parse(type, &t))
+        return set_error(k, KRK_E_TYPE, "unknown key type \"%s\": use AES, RSA, DSA or SECRET",
+                         type ? type : "(null)");
+    if (t == KRK_TYPE_AES && (size == 16 || size == 24 || size == 32)) {
+        auth_id = auth_id ? auth_id : "";
+        krk_err e = check_ids(k, data_id, auth_id);
+        if (e != KRK_OK)
+            return e;
+        pthread_mutex_lock(&k->write_lock);
+        e = exists(k, data_id, auth_id)
+                ? set_error(k, KRK_E_EXISTS, "key %s (auth_id \"%s\") exists already", data_id,
+                            auth_id)
+                : generate_on_server(k, data_id, auth_id, size);
+        pthread_mutex_unlock(&k->write_lock);
+        return e;
+    }
     uint8_t *data = malloc(size);
     if (data == NULL)
         return set_error(k, KRK_E_NOMEM, "out of memory");
-    /* Generated here with OpenSSL's CSPRNG, then stored like any key. */
     krk_err e = RAND_bytes(data, (int)size) == 1
                     ? krk_store(k, data_id, auth_id, data, size, type)
                     : set_error(k, KRK_E_NOMEM, "the random generator failed");

@@ -226,7 +226,8 @@ void krk_state_free(krk_state *s)
     free(s);
 }
 
-krk_err krk_state_open(const krk_config *cfg, krk_state **out, krk_diag *d)
+krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk_state **out,
+                       krk_diag *d)
 {
     *out = NULL;
     krk_state *s = calloc(1, sizeof *s);
@@ -248,6 +249,8 @@ krk_err krk_state_open(const krk_config *cfg, krk_state **out, krk_diag *d)
     for (size_t i = 0; e == KRK_OK && i < l.count; i += KEYS_PER_MESSAGE) {
         size_t n = l.count - i < KEYS_PER_MESSAGE ? l.count - i : KEYS_PER_MESSAGE;
         e = fetch_batch(s, l.uids + i, n, d);
+        if (e == KRK_OK && fn)
+            fn(ctx, i + n, l.count);
     }
     free_uids(&l);
     if (e != KRK_OK) {

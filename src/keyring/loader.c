@@ -7,7 +7,7 @@
 #include "keyring_kmip/krk_loader.h"
 
 krk_err krk_loader_open(const char *basedir, const char *datadir, const char *plugin_dir,
-                        krk_loaded *out, krk_diag *d)
+                        krk_progress_fn progress, void *progress_ctx, krk_loaded *out, krk_diag *d)
 {
     if (out == NULL || basedir == NULL || plugin_dir == NULL)
         return KRK_E_ARG;
@@ -32,7 +32,7 @@ krk_err krk_loader_open(const char *basedir, const char *datadir, const char *pl
     out->api = *sym;
     e = out->api->config_find(plugin_dir, datadir, &out->config, d);
     if (e == KRK_OK)
-        e = out->api->open(&out->config, &out->keyring, d);
+        e = out->api->open_progress(&out->config, progress, progress_ctx, &out->keyring, d);
     if (e != KRK_OK)
         krk_loader_close(out);
     return e;

@@ -16,7 +16,8 @@ typedef struct krk_state {
 
 /* Connects and loads every key; diag gets the cause of a failure and a
  * warning per skipped object. */
-krk_err krk_state_open(const krk_config *cfg, krk_state **out, krk_diag *d);
+krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk_state **out,
+                       krk_diag *d);
 void krk_state_free(krk_state *s);
 
 /* The key spec for storing (name, group and application data filled into

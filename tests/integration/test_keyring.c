@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "keyring_kmip/krk.h"
@@ -276,6 +277,62 @@ static void test_groups_percona_keys_and_strays(void **state)
     kmip_client_free(c);
 }
 
+static void write_plugin_config(const char *dir, const char *grp, bool broken)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/component_keyring_kmip.cnf", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    if (broken)
+        fputs("{\"server_addr\": \"127.0.0.1\"}\n", f);
+    else
+        fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": "
+                   "\"%s\", \"client_key\": \"%s\", \"server_ca\": \"%s\", "
+                   "\"object_group\": \"%s\"}\n",
+                port, cert, key, ca, grp);
+    fclose(f);
+}
+
+static void test_generate_and_reload(void **state)
+{
+    (void)state;
+    char grp[80], grp2[90], dir[1100];
+    snprintf(grp, sizeof grp, "%s-gen", group);
+    snprintf(grp2, sizeof grp2, "%s-gen2", group);
+    krk_keyring *k = open_group(grp);
+    /* AES 128/192/256: created by the server */
+    assert_int_equal(krk_generate(k, "g16", "", "AES", 16), KRK_OK);
+    assert_int_equal(krk_generate(k, "g32", "u", "aes", 32), KRK_OK);
+    assert_int_equal(krk_generate(k, "g32", "u", "AES", 32), KRK_E_EXISTS);
+    /* other sizes and types: random bytes stored */
+    assert_int_equal(krk_generate(k, "s10", "", "SECRET", 10), KRK_OK);
+    assert_int_equal(krk_generate(k, "x", "", "3DES", 8), KRK_E_TYPE);
+    expect_key(k, "g16", "", NULL, 16, "AES");
+    expect_key(k, "g32", "u", NULL, 32, "AES");
+    expect_key(k, "s10", "", NULL, 10, "SECRET");
+    assert_int_equal(krk_key_count(k), 3);
+    /* reload onto another group, a broken configuration, and back */
+    snprintf(dir, sizeof dir, "%s/reload-plugin", fixture);
+    mkdir(dir, 0755);
+    krk_diag d;
+    write_plugin_config(dir, grp2, false);
+    assert_int_equal(krk_reload(k, dir, NULL, &d), KRK_OK);
+    assert_int_equal(krk_key_count(k), 0);
+    write_plugin_config(dir, grp, true);
+    assert_int_equal(krk_reload(k, dir, NULL, &d), KRK_E_CONFIG);
+    assert_non_null(strstr(krk_last_error(k), "previous keys stay in service"));
+    assert_int_equal(krk_key_count(k), 0); /* the old state stays */
+    assert_true(krk_is_initialized(k));
+    write_plugin_config(dir, grp, false);
+    assert_int_equal(krk_reload(k, dir, NULL, &d), KRK_OK);
+    assert_int_equal(krk_key_count(k), 3);
+    expect_key(k, "g32", "u", NULL, 32, "AES");
+    assert_int_equal(krk_remove(k, "g16", ""), KRK_OK);
+    assert_int_equal(krk_remove(k, "g32", "u"), KRK_OK);
+    assert_int_equal(krk_remove(k, "s10", ""), KRK_OK);
+    krk_close(k);
+}
+
 static void test_server_unreachable(void **state)
 {
     (void)state;
@@ -499,6 +556,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_groups_percona_keys_and_strays),
         cmocka_unit_test(test_server_unreachable),
         cmocka_unit_test(test_aes),
+        cmocka_unit_test(test_generate_and_reload),
         cmocka_unit_test(test_concurrent_readers_and_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -125,15 +126,25 @@ static void print_diag(const krk_diag *d)
         fprintf(stderr, "keyring-kmip: warning: %s\n", d->warnings[i]);
 }
 
+/* "loading keys: 500/1000" on a terminal while a large keyring loads. */
+static void show_progress(void *ctx, size_t loaded, size_t total)
+{
+    (void)ctx;
+    fprintf(stderr, "\rloading keys: %zu/%zu", loaded, total);
+    if (loaded == total)
+        fputs("\r\033[K", stderr);
+}
+
 /* Opens the keyring through the manifest and component, or --config. */
 static krk_err open_keyring(const kr_opts *o, krk_loaded *l, krk_diag *d)
 {
     memset(l, 0, sizeof *l);
+    krk_progress_fn progress = isatty(STDERR_FILENO) ? show_progress : NULL;
     if (o->config == NULL)
-        return krk_loader_open(o->basedir, o->datadir, o->plugin_dir, l, d);
+        return krk_loader_open(o->basedir, o->datadir, o->plugin_dir, progress, NULL, l, d);
     l->api = krk_component_table();
     krk_err e = l->api->config_read(o->config, &l->config, d);
-    return e == KRK_OK ? l->api->open(&l->config, &l->keyring, d) : e;
+    return e == KRK_OK ? l->api->open_progress(&l->config, progress, NULL, &l->keyring, d) : e;
 }
 
 static int do_list(const krk_loaded *l, bool json)
