@@ -130,6 +130,17 @@ static krk_err check_ids(krk_keyring *k, const char *data_id, const char *auth_i
     return KRK_OK;
 }
 
+/* The checks every operation on one key starts with; an absent auth_id is
+ * the empty one. */
+static krk_err begin(krk_keyring *k, const char *data_id, const char **auth_id)
+{
+    if (!krk_is_initialized(k))
+        return KRK_E_NOT_INITIALIZED;
+    if (*auth_id == NULL)
+        *auth_id = "";
+    return check_ids(k, data_id, *auth_id);
+}
+
 static bool exists(krk_keyring *k, const char *data_id, const char *auth_id)
 {
     pthread_rwlock_rdlock(&k->lock);
@@ -190,11 +201,8 @@ static krk_err store_locked(krk_keyring *k, const char *data_id, const char *aut
 krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id, const uint8_t *data,
                   size_t size, const char *type)
 {
-    if (!krk_is_initialized(k))
-        return KRK_E_NOT_INITIALIZED;
-    auth_id = auth_id ? auth_id : "";
     krk_key_type t;
-    krk_err e = check_ids(k, data_id, auth_id);
+    krk_err e = begin(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;
     if (!krk_type_parse(type, &t))
@@ -257,8 +265,7 @@ krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, c
         return set_error(k, KRK_E_TYPE, "unknown key type \"%s\": use AES, RSA, DSA or SECRET",
                          type ? type : "(null)");
     if (t == KRK_TYPE_AES && (size == 16 || size == 24 || size == 32)) {
-        auth_id = auth_id ? auth_id : "";
-        krk_err e = check_ids(k, data_id, auth_id);
+        krk_err e = begin(k, data_id, &auth_id);
         if (e != KRK_OK)
             return e;
         pthread_mutex_lock(&k->write_lock);
@@ -281,10 +288,7 @@ krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, c
 
 krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
 {
-    if (!krk_is_initialized(k))
-        return KRK_E_NOT_INITIALIZED;
-    auth_id = auth_id ? auth_id : "";
-    krk_err e = check_ids(k, data_id, auth_id);
+    krk_err e = begin(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;
     pthread_mutex_lock(&k->write_lock);
@@ -322,10 +326,7 @@ krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id
                         krk_reader **out)
 {
     *out = NULL;
-    if (!krk_is_initialized(k))
-        return KRK_E_NOT_INITIALIZED;
-    auth_id = auth_id ? auth_id : "";
-    krk_err e = check_ids(k, data_id, auth_id);
+    krk_err e = begin(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;
     krk_reader *r = calloc(1, sizeof *r);
@@ -387,10 +388,7 @@ void krk_reader_deinit(krk_reader *r)
 krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, uint8_t digest[32]);
 krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, uint8_t digest[32])
 {
-    if (!krk_is_initialized(k))
-        return KRK_E_NOT_INITIALIZED;
-    auth_id = auth_id ? auth_id : "";
-    krk_err e = check_ids(k, data_id, auth_id);
+    krk_err e = begin(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;
     pthread_rwlock_rdlock(&k->lock);
