@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the build and the tests use.
+# Installs every Debian 12 package the build and the tests use
+# (scripts/packages.txt), if any is missing.
 set -euo pipefail
-packages=(
-  build-essential cmake pkg-config python3 ca-certificates openssl
-  libssl-dev libjansson-dev libxml2-dev libcmocka-dev
-  clang llvm libclang-rt-14-dev valgrind
-  python3-pykmip
-)
+mapfile -t packages < "$(dirname "$0")/packages.txt"
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
