@@ -68,6 +68,10 @@ KRK_API void krk_close(krk_keyring *k);
  * failure the old state stays in service and diag says why. */
 KRK_API KRK_MUST_CHECK krk_err krk_reload(krk_keyring *k, const char *plugin_dir,
                                           const char *datadir, krk_diag *diag);
+/* The same with a configuration given directly (front ends configured by
+ * other means, like the MariaDB plugin's system variables). */
+KRK_API KRK_MUST_CHECK krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg,
+                                               krk_diag *diag);
 KRK_API bool krk_is_initialized(const krk_keyring *k);
 KRK_API const char *krk_last_error(const krk_keyring *k);
 

@@ -100,9 +100,16 @@ krk_err krk_reload(krk_keyring *k, const char *plugin_dir, const char *datadir, 
 {
     krk_config cfg;
     krk_err e = krk_config_find(plugin_dir, datadir, &cfg, d);
+    if (e != KRK_OK)
+        return set_error(k, e, "reload failed, the previous keys stay in service: %s", d->error);
+    return krk_reload_with(k, &cfg, d);
+}
+
+krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg, krk_diag *d)
+{
+    krk_diag_clear(d);
     krk_state *fresh = NULL;
-    if (e == KRK_OK)
-        e = krk_state_open(&cfg, NULL, NULL, &fresh, d);
+    krk_err e = krk_state_open(cfg, NULL, NULL, &fresh, d);
     if (e != KRK_OK)
         return set_error(k, e, "reload failed, the previous keys stay in service: %s", d->error);
     pthread_mutex_lock(&k->write_lock);

@@ -1,0 +1,420 @@
+/* kmip_key_management: a MariaDB encryption plugin keeping its keys in a
+ * KMIP server, through the keyring library (libkeyring_kmip).
+ *
+ * Every MariaDB key id and version is its own KMIP Symmetric Key (AES-256,
+ * Active), named "mariadb-<id>-<version>" in the configured object group
+ * (the keyring's layout: Name = that data_id, plus our Application
+ * Specific Information). Versions start at 1 and are never destroyed by the
+ * plugin: redo logs, binlogs, backups and pages not yet re-encrypted keep
+ * old versions alive.
+ *
+ * get_latest_key_version and get_key answer from memory: the keyring's
+ * cache and a small table of latest versions under a read/write lock that
+ * network I/O never holds. A version not in memory (rotated by another
+ * server sharing the object group) is fetched by reloading the keyring;
+ * a periodic refresh does the same. Encryption itself is left to MariaDB
+ * (NULL crypt hooks). */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mysql/plugin_encryption.h>
+
+#include "keyring_kmip/krk.h"
+
+#define KEY_BYTES 32
+#define MAX_KEY_IDS 4096
+#define ER_UNKNOWN 1105 /* ER_UNKNOWN_ERROR */
+
+/* ---- system variables (kmip_key_management_*) ---- */
+
+static char *server_addr, *client_cert, *client_key, *server_ca, *object_group;
+static unsigned int server_port, timeout_ms, refresh_seconds;
+static char tls_peer_verification, tls_hostname_verification, create_key_1;
+static int rotate_key;
+
+/* ---- state ---- */
+
+typedef struct version_entry {
+    unsigned int id;
+    unsigned int latest;
+} version_entry;
+
+static krk_keyring *keyring;
+static krk_config config; /* built from the system variables at startup */
+static pthread_rwlock_t versions_lock = PTHREAD_RWLOCK_INITIALIZER;
+static version_entry versions[MAX_KEY_IDS];
+static size_t version_count;
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER; /* rotation, reload */
+static pthread_t refresher;
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t refresh_cond = PTHREAD_COND_INITIALIZER;
+static int refresher_running, stopping;
+
+static void log_error(const char *fmt, const char *detail)
+{
+    my_printf_error(ER_UNKNOWN, fmt, ME_ERROR_LOG, detail);
+}
+
+static void data_id_of(unsigned int id, unsigned int version, char *out, size_t cap)
+{
+    snprintf(out, cap, "mariadb-%u-%u", id, version);
+}
+
+static int parse_data_id(const char *s, unsigned int *id, unsigned int *version)
+{
+    char tail;
+    return sscanf(s, "mariadb-%u-%u%c", id, version, &tail) == 2;
+}
+
+/* Rebuilds the table of latest versions from the keyring's keys. */
+static void rebuild_versions(void)
+{
+    static version_entry fresh[MAX_KEY_IDS];
+    size_t n = 0;
+    krk_iter *it;
+    if (krk_iter_init(keyring, &it) != KRK_OK)
+        return;
+    for (bool more = krk_iter_is_valid(it); more; more = krk_iter_next(it) == KRK_OK &&
+                                                        krk_iter_is_valid(it)) {
+        char d[KRK_MAX_ID_BYTES + 1], a[KRK_MAX_ID_BYTES + 1];
+        unsigned int id, version;
+        if (krk_iter_get(it, d, sizeof d, a, sizeof a) != KRK_OK || a[0] != '\0' ||
+            !parse_data_id(d, &id, &version) || version == 0)
+            continue;
+        size_t i = 0;
+        while (i < n && fresh[i].id != id)
+            i++;
+        if (i == n && n < MAX_KEY_IDS)
+            fresh[n++] = (version_entry){id, version};
+        else if (i < n && fresh[i].latest < version)
+            fresh[i].latest = version;
+    }
+    krk_iter_deinit(it);
+    pthread_rwlock_wrlock(&versions_lock);
+    memcpy(versions, fresh, n * sizeof *fresh);
+    version_count = n;
+    pthread_rwlock_unlock(&versions_lock);
+}
+
+static unsigned int latest_of(unsigned int id)
+{
+    unsigned int v = ENCRYPTION_KEY_VERSION_INVALID;
+    pthread_rwlock_rdlock(&versions_lock);
+    for (size_t i = 0; i < version_count; i++)
+        if (versions[i].id == id)
+            v = versions[i].latest;
+    pthread_rwlock_unlock(&versions_lock);
+    return v;
+}
+
+/* Re-reads all keys from the KMIP server (new versions made elsewhere).
+ * On failure the keys in memory stay in service. */
+static int refresh(void)
+{
+    krk_diag d;
+    int ok = krk_reload_with(keyring, &config, &d) == KRK_OK;
+    if (ok)
+        rebuild_versions();
+    else
+        log_error("kmip_key_management: refreshing keys from the KMIP server failed; the keys "
+                  "in memory stay in service: %s", d.error);
+    return ok;
+}
+
+/* ---- the encryption plugin interface ---- */
+
+static unsigned int get_latest_key_version(unsigned int key_id)
+{
+    return latest_of(key_id);
+}
+
+static unsigned int fetch(unsigned int key_id, unsigned int version, unsigned char *key,
+                          unsigned int *key_length)
+{
+    char id[64];
+    data_id_of(key_id, version, id, sizeof id);
+    krk_reader *r;
+    if (krk_reader_init(keyring, id, "", &r) != KRK_OK)
+        return ENCRYPTION_KEY_VERSION_INVALID;
+    size_t len, tl;
+    krk_reader_fetch_length(r, &len, &tl);
+    unsigned int rc = 0;
+    if (key == NULL || *key_length < len) {
+        rc = ENCRYPTION_KEY_BUFFER_TOO_SMALL;
+    } else {
+        char type[16];
+        if (krk_reader_fetch(r, key, *key_length, &len, type, sizeof type, &tl) != KRK_OK)
+            rc = ENCRYPTION_KEY_VERSION_INVALID;
+    }
+    *key_length = (unsigned int)len;
+    krk_reader_deinit(r);
+    return rc;
+}
+
+static unsigned int get_key(unsigned int key_id, unsigned int version, unsigned char *key,
+                            unsigned int *key_length)
+{
+    unsigned int rc = fetch(key_id, version, key, key_length);
+    if (rc != ENCRYPTION_KEY_VERSION_INVALID)
+        return rc;
+    /* not in memory: perhaps created by another server sharing the group */
+    pthread_mutex_lock(&write_lock);
+    refresh();
+    pthread_mutex_unlock(&write_lock);
+    return fetch(key_id, version, key, key_length);
+}
+
+/* Creates version `version` of key `id` on the KMIP server (server-side
+ * AES-256). Returns 0 or an error message in `why`. */
+static int create_version(unsigned int id, unsigned int version, char *why, size_t cap)
+{
+    char data_id[64];
+    data_id_of(id, version, data_id, sizeof data_id);
+    krk_err e = krk_generate(keyring, data_id, "", "AES", KEY_BYTES);
+    if (e != KRK_OK) {
+        snprintf(why, cap, "%s", krk_last_error(keyring));
+        return 1;
+    }
+    return 0;
+}
+
+static int rotate_one(unsigned int id, char *why, size_t cap)
+{
+    unsigned int latest = latest_of(id);
+    unsigned int next = latest == ENCRYPTION_KEY_VERSION_INVALID ? 1 : latest + 1;
+    if (create_version(id, next, why, cap) != 0)
+        return 1;
+    rebuild_versions();
+    return 0;
+}
+
+/* SET GLOBAL kmip_key_management_rotate_key = <id> | -1: checked (and done)
+ * in the check function so that a failure is an SQL error with the reason,
+ * and nothing changes. */
+static int check_rotate(MYSQL_THD thd, struct st_mysql_sys_var *var, void *save,
+                        struct st_mysql_value *value)
+{
+    (void)thd;
+    (void)var;
+    long long v;
+    if (value->val_int(value, &v) != 0 || v < -1 || v > UINT_MAX || v == 0) {
+        my_printf_error(ER_UNKNOWN, "kmip_key_management_rotate_key takes a key id or -1", 0);
+        return 1;
+    }
+    char why[768] = "";
+    int failed = 0;
+    pthread_mutex_lock(&write_lock);
+    if (v == -1) {
+        version_entry snapshot[MAX_KEY_IDS];
+        pthread_rwlock_rdlock(&versions_lock);
+        size_t n = version_count;
+        memcpy(snapshot, versions, n * sizeof *snapshot);
+        pthread_rwlock_unlock(&versions_lock);
+        for (size_t i = 0; i < n && !failed; i++)
+            failed = rotate_one(snapshot[i].id, why, sizeof why);
+    } else {
+        failed = rotate_one((unsigned int)v, why, sizeof why);
+    }
+    pthread_mutex_unlock(&write_lock);
+    if (failed) {
+        my_printf_error(ER_UNKNOWN, "kmip_key_management: key rotation failed: %s", 0, why);
+        return 1;
+    }
+    *(int *)save = (int)v;
+    return 0;
+}
+
+static void update_rotate(MYSQL_THD thd, struct st_mysql_sys_var *var, void *ptr,
+                          const void *save)
+{
+    (void)thd;
+    (void)var;
+    (void)ptr;
+    (void)save;
+    rotate_key = 0; /* an action, not a setting */
+}
+
+static void *refresh_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&refresh_lock);
+    while (!stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += refresh_seconds;
+        int r = pthread_cond_timedwait(&refresh_cond, &refresh_lock, &until);
+        if (stopping)
+            break;
+        if (r == ETIMEDOUT) {
+            pthread_mutex_unlock(&refresh_lock);
+            pthread_mutex_lock(&write_lock);
+            refresh();
+            pthread_mutex_unlock(&write_lock);
+            pthread_mutex_lock(&refresh_lock);
+        }
+    }
+    pthread_mutex_unlock(&refresh_lock);
+    return NULL;
+}
+
+/* ---- startup and shutdown ---- */
+
+static int copy_setting(char *dst, size_t cap, const char *value, const char *name)
+{
+    if (value == NULL || value[0] == '\0' || strlen(value) >= cap) {
+        my_printf_error(ER_UNKNOWN, "kmip_key_management: kmip_key_management_%s must be set",
+                        ME_ERROR_LOG, name);
+        return 1;
+    }
+    snprintf(dst, cap, "%s", value);
+    return 0;
+}
+
+static int build_config(void)
+{
+    memset(&config, 0, sizeof config);
+    snprintf(config.path, sizeof config.path, "(system variables kmip_key_management_*)");
+    if (copy_setting(config.server_addr, sizeof config.server_addr, server_addr, "server_addr") ||
+        copy_setting(config.client_cert, sizeof config.client_cert, client_cert, "client_cert") ||
+        copy_setting(config.client_key, sizeof config.client_key, client_key, "client_key") ||
+        copy_setting(config.server_ca, sizeof config.server_ca, server_ca, "server_ca"))
+        return 1;
+    if (object_group && object_group[0])
+        snprintf(config.object_group, sizeof config.object_group, "%s", object_group);
+    config.server_port = server_port;
+    config.timeout_ms = timeout_ms;
+    config.tls_peer_verification = tls_peer_verification;
+    config.tls_hostname_verification = tls_hostname_verification;
+    if (!tls_peer_verification || !tls_hostname_verification)
+        my_printf_error(ER_UNKNOWN, "kmip_key_management: TLS %s verification is turned off",
+                        ME_ERROR_LOG | ME_WARNING,
+                        !tls_peer_verification ? "certificate" : "host name");
+    return 0;
+}
+
+static int plugin_init(void *p)
+{
+    (void)p;
+    if (build_config() != 0)
+        return 1;
+    krk_diag d;
+    if (krk_open(&config, &keyring, &d) != KRK_OK) {
+        log_error("kmip_key_management: cannot load the keys: %s", d.error);
+        return 1;
+    }
+    for (size_t i = 0; i < d.warning_count; i++)
+        my_printf_error(ER_UNKNOWN, "kmip_key_management: %s", ME_ERROR_LOG | ME_WARNING,
+                        d.warnings[i]);
+    rebuild_versions();
+    if (latest_of(1) == ENCRYPTION_KEY_VERSION_INVALID) {
+        char why[768];
+        if (!create_key_1) {
+            log_error("kmip_key_management: %s", "key id 1 does not exist on the KMIP server and "
+                      "kmip_key_management_create_key is OFF");
+            krk_close(keyring);
+            keyring = NULL;
+            return 1;
+        }
+        if (create_version(1, 1, why, sizeof why) != 0) {
+            log_error("kmip_key_management: cannot create key 1 on the KMIP server: %s", why);
+            krk_close(keyring);
+            keyring = NULL;
+            return 1;
+        }
+        rebuild_versions();
+    }
+    stopping = 0;
+    if (refresh_seconds > 0)
+        refresher_running = pthread_create(&refresher, NULL, refresh_main, NULL) == 0;
+    return 0;
+}
+
+static int plugin_deinit(void *p)
+{
+    (void)p;
+    if (refresher_running) {
+        pthread_mutex_lock(&refresh_lock);
+        stopping = 1;
+        pthread_cond_signal(&refresh_cond);
+        pthread_mutex_unlock(&refresh_lock);
+        pthread_join(refresher, NULL);
+        refresher_running = 0;
+    }
+    krk_close(keyring);
+    keyring = NULL;
+    return 0;
+}
+
+static MYSQL_SYSVAR_STR(server_addr, server_addr, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                        "KMIP server host name or IP address", NULL, NULL, "");
+static MYSQL_SYSVAR_UINT(server_port, server_port, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                         "KMIP server port", NULL, NULL, 5696, 1, 65535, 0);
+static MYSQL_SYSVAR_STR(client_cert, client_cert, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                        "client certificate (PEM file)", NULL, NULL, "");
+static MYSQL_SYSVAR_STR(client_key, client_key, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                        "client private key (PEM file)", NULL, NULL, "");
+static MYSQL_SYSVAR_STR(server_ca, server_ca, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                        "CA certificate that signs the KMIP server's certificate (PEM file)",
+                        NULL, NULL, "");
+static MYSQL_SYSVAR_STR(object_group, object_group, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                        "KMIP Object Group of this server's keys", NULL, NULL, "mariadb");
+static MYSQL_SYSVAR_UINT(timeout_ms, timeout_ms, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                         "KMIP connect, read and write timeout in milliseconds", NULL, NULL,
+                         10000, 100, 3600000, 0);
+static MYSQL_SYSVAR_BOOL(tls_peer_verification, tls_peer_verification,
+                         PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                         "verify the KMIP server's certificate (ON by default)", NULL, NULL, 1);
+static MYSQL_SYSVAR_BOOL(tls_hostname_verification, tls_hostname_verification,
+                         PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                         "verify the KMIP server's host name (ON by default)", NULL, NULL, 1);
+static MYSQL_SYSVAR_BOOL(create_key, create_key_1, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                         "create key id 1 on the KMIP server when it is missing", NULL, NULL, 1);
+static MYSQL_SYSVAR_UINT(refresh_seconds, refresh_seconds,
+                         PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                         "re-read key versions from the KMIP server every N seconds (0: never)",
+                         NULL, NULL, 60, 0, 86400, 0);
+static MYSQL_SYSVAR_INT(rotate_key, rotate_key, PLUGIN_VAR_RQCMDARG,
+                        "set to a key id (or -1 for all) to create its next version", check_rotate,
+                        update_rotate, 0, -1, INT_MAX, 0);
+
+static struct st_mysql_sys_var *settings[] = {
+    MYSQL_SYSVAR(server_addr),     MYSQL_SYSVAR(server_port),
+    MYSQL_SYSVAR(client_cert),     MYSQL_SYSVAR(client_key),
+    MYSQL_SYSVAR(server_ca),       MYSQL_SYSVAR(object_group),
+    MYSQL_SYSVAR(timeout_ms),      MYSQL_SYSVAR(tls_peer_verification),
+    MYSQL_SYSVAR(tls_hostname_verification), MYSQL_SYSVAR(create_key),
+    MYSQL_SYSVAR(refresh_seconds), MYSQL_SYSVAR(rotate_key),
+    NULL,
+};
+
+static struct st_mariadb_encryption kmip_plugin = {
+    MariaDB_ENCRYPTION_INTERFACE_VERSION,
+    get_latest_key_version,
+    get_key,
+    NULL, /* crypt_ctx_size: MariaDB's own AES */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+maria_declare_plugin(kmip_key_management){
+    MariaDB_ENCRYPTION_PLUGIN,
+    &kmip_plugin,
+    "kmip_key_management",
+    "keyring_kmip developers",
+    "Encryption keys kept in a KMIP server (keyring_kmip)",
+    PLUGIN_LICENSE_GPL,
+    plugin_init,
+    plugin_deinit,
+    0x0100,
+    NULL,
+    settings,
+    "0.1",
+    MariaDB_PLUGIN_MATURITY_EXPERIMENTAL,
+} maria_declare_plugin_end;
