@@ -96,6 +96,17 @@ static void rebuild_versions(void)
     }
     krk_iter_deinit(it);
     pthread_rwlock_wrlock(&versions_lock);
+    /* Never forget a key id or go back to an older version: InnoDB aborts
+     * on ENCRYPTION_KEY_VERSION_INVALID for a key it has used. */
+    for (size_t i = 0; i < version_count; i++) {
+        size_t k = 0;
+        while (k < n && fresh[k].id != versions[i].id)
+            k++;
+        if (k == n && n < MAX_KEY_IDS)
+            fresh[n++] = versions[i];
+        else if (k < n && fresh[k].latest < versions[i].latest)
+            fresh[k].latest = versions[i].latest;
+    }
     memcpy(versions, fresh, n * sizeof *fresh);
     version_count = n;
     pthread_rwlock_unlock(&versions_lock);
