@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: the warnings-as-errors build with all CTest suites (unit,
 # conformance, CLI, PyKMIP integration), the same suites under
-# AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on), valgrind
+# AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on), the
+# threaded integration tests under ThreadSanitizer, valgrind
 # memcheck over the unit tests and the conformance harness, and each fuzz
 # target for FUZZ_SECONDS (default 60).
 set -euo pipefail
@@ -20,6 +21,13 @@ cmake -S "$top" -B "$top/build-asan" -DKMIP_WERROR=ON -DKMIP_SANITIZE=ON \
 cmake --build "$top/build-asan" -j"$jobs" > /dev/null
 (cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
+
+echo "== ThreadSanitizer (the threaded tests: keyring readers and writers, client pool)"
+cmake -S "$top" -B "$top/build-tsan" -DKMIP_WERROR=ON -DKMIP_TSAN=ON \
+  -DCMAKE_BUILD_TYPE=Debug > /dev/null
+cmake --build "$top/build-tsan" -j"$jobs" > /dev/null
+(cd "$top/build-tsan" && TSAN_OPTIONS=halt_on_error=1 \
+  ctest --output-on-failure -R "keyring_interop|client_interop")
 
 echo "== valgrind memcheck (unit tests and conformance)"
 for t in test_codec test_framer test_registry test_xml test_message test_config; do

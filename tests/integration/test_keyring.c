@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,7 +415,7 @@ static void test_aes(void **state)
 
 typedef struct shared {
     krk_keyring *k;
-    volatile int stop;
+    atomic_int stop;
     int torn, reads, writes;
     pthread_mutex_t m;
 } shared;
@@ -430,7 +431,7 @@ static void *reader_main(void *arg)
 {
     shared *s = arg;
     int reads = 0, torn = 0;
-    while (!s->stop) {
+    while (!atomic_load(&s->stop)) {
         char id[16];
         snprintf(id, sizeof id, "stable%d", reads % 4);
         krk_reader *r;
@@ -471,7 +472,7 @@ typedef struct writer_arg {
 static void *writer_main(void *arg)
 {
     writer_arg *w = arg;
-    for (int i = 0; i < 12 && !w->s->stop; i++) {
+    for (int i = 0; i < 12 && !atomic_load(&w->s->stop); i++) {
         char id[32];
         uint8_t m[32];
         snprintf(id, sizeof id, "w%d-%d", w->id, i);
@@ -510,7 +511,7 @@ static void test_concurrent_readers_and_writers(void **state)
         pthread_create(&writers[i], NULL, writer_main, &w[i]);
     for (int i = 0; i < 2; i++)
         pthread_join(writers[i], NULL);
-    s.stop = 1;
+    atomic_store(&s.stop, 1);
     for (int i = 0; i < 8; i++)
         pthread_join(readers[i], NULL);
     assert_int_equal(s.torn, 0);
