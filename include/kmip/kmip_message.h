@@ -174,6 +174,11 @@ typedef struct kmip_object {
     const kmip_item *other;
 } kmip_object;
 
+/* The raw bytes of a Symmetric Key or Secret Data (a Byte String Key
+ * Material, i.e. not wrapped nor in a structured format) or of an Opaque
+ * Object. *p points into the message. False for any other object. */
+KMIP_API bool kmip_object_key_material(const kmip_object *o, const uint8_t **p, size_t *len);
+
 /* ---- payloads (KMIP 1.4 section 4, 2.1 section 6.1) ---- */
 
 typedef struct kmip_discover_versions_request {

@@ -148,27 +148,6 @@ kmip_client_err kmip_client_get(kmip_client *c, const char *uid, kmip_message **
     return uid_op(c, KMIP_OPERATION_GET, uid, response);
 }
 
-/* The key bytes of a typed object in a Get response. */
-static bool key_bytes(const kmip_get_response *g, const uint8_t **p, size_t *n)
-{
-    const kmip_key_block *kb = NULL;
-    if (g->object.has_symmetric_key)
-        kb = &g->object.symmetric_key.key_block;
-    else if (g->object.has_secret_data)
-        kb = &g->object.secret_data.key_block;
-    else if (g->object.has_opaque_object) {
-        *p = g->object.opaque_object.opaque_data_value.data;
-        *n = g->object.opaque_object.opaque_data_value.len;
-        return true;
-    }
-    if (kb == NULL || !kb->has_key_value || kb->key_value.key_material == NULL ||
-        kb->key_value.key_material->type != KMIP_TYPE_BYTE_STRING)
-        return false;
-    *p = kb->key_value.key_material->v.bytes.data;
-    *n = kb->key_value.key_material->v.bytes.len;
-    return true;
-}
-
 kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid, uint8_t **key, size_t *len,
                                     uint32_t *object_type)
 {
@@ -180,7 +159,7 @@ kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid, uint8_t **k
         const kmip_get_response *g = resp->items[0].payload;
         const uint8_t *p;
         size_t n;
-        if (!key_bytes(g, &p, &n)) {
+        if (!kmip_object_key_material(&g->object, &p, &n)) {
             e = kc_fail(c, KMIP_CLIENT_E_UNSUPPORTED,
                         "object %s is not a plain symmetric key, secret data or opaque object "
                         "(wrapped, or in a structured key format)", uid);
@@ -202,7 +181,7 @@ static kmip_client_err copy_key(kmip_client *c, const kmip_get_response *g, uint
 {
     const uint8_t *p;
     size_t n;
-    if (!key_bytes(g, &p, &n))
+    if (!kmip_object_key_material(&g->object, &p, &n))
         return kc_fail(c, KMIP_CLIENT_E_UNSUPPORTED, "the created key came back in a form "
                        "other than raw bytes");
     *key = malloc(n ? n : 1);

@@ -52,19 +52,6 @@ static void free_uids(uid_list *l)
     free(l->uids);
 }
 
-static bool key_bytes(const kmip_get_response *g, const uint8_t **p, size_t *n)
-{
-    const kmip_key_block *kb = g->object.has_symmetric_key ? &g->object.symmetric_key.key_block
-                               : g->object.has_secret_data ? &g->object.secret_data.key_block
-                                                           : NULL;
-    if (kb == NULL || !kb->has_key_value || kb->key_value.key_material == NULL ||
-        kb->key_value.key_material->type != KMIP_TYPE_BYTE_STRING)
-        return false;
-    *p = kb->key_value.key_material->v.bytes.data;
-    *n = kb->key_value.key_material->v.bytes.len;
-    return true;
-}
-
 static char *text_dup(const kmip_item *it)
 {
     if (it == NULL || it->type != KMIP_TYPE_TEXT_STRING)
@@ -115,7 +102,8 @@ static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
     size_t len;
     if (get->result_status != KMIP_RESULT_STATUS_SUCCESS || get->payload == NULL ||
         attrs->result_status != KMIP_RESULT_STATUS_SUCCESS || attrs->payload == NULL ||
-        !key_bytes(get->payload, &material, &len)) {
+        !kmip_object_key_material(&((const kmip_get_response *)get->payload)->object, &material,
+                                  &len)) {
         krk_warn(d, "object %s skipped: it cannot be read as a plain key", uid);
         return KRK_OK;
     }
@@ -163,12 +151,11 @@ static krk_err fetch_batch(krk_state *s, char **uids, size_t n, krk_diag *d)
     s->load_requests++;
     krk_err e = KRK_OK;
     /* a failed item (one unreadable object) is skipped; no answer at all is fatal */
-    if (resp == NULL || resp->item_count != 2 * n)
+    if (ce != KMIP_CLIENT_OK && (resp == NULL || resp->item_count != 2 * n))
         e = krk_fail(d, KRK_E_KMIP, "loading keys from %s:%u failed: %s", s->cfg.server_addr,
                      s->cfg.server_port, kmip_client_error_message(s->client));
     for (size_t i = 0; e == KRK_OK && i < n; i++)
         e = take(s, uids[i], &resp->items[2 * i], &resp->items[2 * i + 1], d);
-    (void)ce;
     kmip_message_free(resp);
     return e;
 }

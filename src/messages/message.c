@@ -135,6 +135,24 @@ kmip_attribute *kmip_attr_append(kmip_message *m, kmip_attr_list *list, uint32_t
     return a;
 }
 
+bool kmip_object_key_material(const kmip_object *o, const uint8_t **p, size_t *len)
+{
+    if (o->has_opaque_object) {
+        *p = o->opaque_object.opaque_data_value.data;
+        *len = o->opaque_object.opaque_data_value.len;
+        return true;
+    }
+    const kmip_key_block *kb = o->has_symmetric_key ? &o->symmetric_key.key_block
+                               : o->has_secret_data ? &o->secret_data.key_block
+                                                    : NULL;
+    if (kb == NULL || !kb->has_key_value || kb->key_value.key_material == NULL ||
+        kb->key_value.key_material->type != KMIP_TYPE_BYTE_STRING)
+        return false;
+    *p = kb->key_value.key_material->v.bytes.data;
+    *len = kb->key_value.key_material->v.bytes.len;
+    return true;
+}
+
 /* ---- decoding ---- */
 
 static kmip_err decode_items(msg_dctx *c, const kmip_item *root)

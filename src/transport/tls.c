@@ -409,7 +409,7 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
     if (f == NULL)
         return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
     kmip_framer_set_max_message_size(f, max);
-    kmip_framer_set_expected_tag(f, 0x42007B); /* Response Message */
+    kmip_framer_set_expected_tag(f, KMIP_TAG_RESPONSE_MESSAGE);
     int64_t deadline = kt_now_ms() + io_ms;
     uint8_t buf[16384];
     kmip_client_err code = KMIP_CLIENT_OK;
