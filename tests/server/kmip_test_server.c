@@ -5,12 +5,17 @@
  *
  * Usage: kmip_test_server --cert FILE --key FILE --ca FILE
  *                         [--port N] [--port-file FILE] [--no-discover-versions]
+ *                         [--control-port-file FILE] [--state FILE]
  * Listens on 127.0.0.1 only (port 0: any free port, written to the port
  * file). The client certificate is required; its CN owns the objects.
- * Stops on SIGTERM or SIGINT. */
+ * --control-port-file opens the control port through which tests arm
+ * misbehaviours (faults.h); --state keeps the objects in a file, saved
+ * after every request, so that a killed server can be started again with
+ * its objects. Stops on SIGTERM or SIGINT. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
@@ -22,12 +27,14 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "faults.h"
 #include "kmip/kmip_message.h"
 
 typedef struct server {
     SSL_CTX *ctx;
     kts_store *store;
     kts_options opt;
+    const char *state_file;
 } server;
 
 typedef struct session {
@@ -83,6 +90,83 @@ static void owner_of(SSL *ssl, char *out, size_t cap)
         X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, out, (int)cap);
 }
 
+/* Waits until the client gives up on this connection (bounded by the
+ * socket's receive timeout). */
+static void hold_open(SSL *ssl)
+{
+    uint8_t b[256];
+    while (SSL_read(ssl, b, sizeof b) > 0)
+        ;
+}
+
+static bool write_slowly(SSL *ssl, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!write_all(ssl, p + i, 1))
+            return false;
+        sleep(1);
+    }
+    return true;
+}
+
+static size_t object_count(void *ctx)
+{
+    kts_store *store = ctx;
+    kts_store_lock(store);
+    size_t n = kts_store_count(store);
+    kts_store_unlock(store);
+    return n;
+}
+
+/* Sends a response as the armed fault wants; false ends the session. */
+static bool send_response(SSL *ssl, kts_fault f, uint8_t *out, size_t out_len)
+{
+    size_t len = out_len;
+    uint8_t *bytes = kts_fault_mutate(f, out, &len);
+    bool keep = false;
+    if (bytes == NULL) {
+        keep = false;
+    } else if (f == KTS_FAULT_TRUNCATE) {
+        write_all(ssl, bytes, len / 2);
+    } else if (f == KTS_FAULT_SLOW) {
+        keep = write_slowly(ssl, bytes, len);
+    } else if (f == KTS_FAULT_LONG_LENGTH || f == KTS_FAULT_HUGE_LENGTH) {
+        if (write_all(ssl, bytes, len))
+            hold_open(ssl);
+    } else {
+        keep = write_all(ssl, bytes, len);
+    }
+    if (bytes != out)
+        kmip_secure_free(bytes, len);
+    return keep;
+}
+
+static bool mutating(const kmip_message *req)
+{
+    for (size_t i = 0; i < req->item_count; i++)
+        switch (req->items[i].operation) {
+        case KMIP_OPERATION_CREATE:
+        case KMIP_OPERATION_REGISTER:
+        case KMIP_OPERATION_ACTIVATE:
+        case KMIP_OPERATION_REVOKE:
+        case KMIP_OPERATION_DESTROY:
+            return true;
+        default:
+            break;
+        }
+    return false;
+}
+
+static void save_state(server *srv, const kmip_message *req)
+{
+    if (srv->state_file == NULL || !mutating(req))
+        return;
+    kts_store_lock(srv->store);
+    if (!kts_store_save(srv->store, srv->state_file))
+        fprintf(stderr, "kmip_test_server: cannot save %s\n", srv->state_file);
+    kts_store_unlock(srv->store);
+}
+
 static void serve(server *srv, SSL *ssl)
 {
     char owner[128];
@@ -100,11 +184,21 @@ static void serve(server *srv, SSL *ssl)
             fprintf(stderr, "kmip_test_server: bad request: %s\n", err.detail);
             return;
         }
+        kts_stats_request();
+        kts_fault f = kts_faults_take_request(req);
+        if (f == KTS_FAULT_CRASH_BEFORE)
+            _exit(3);
         kmip_message *resp = kts_process(srv->store, &srv->opt, owner, req);
+        save_state(srv, req);
+        if (f == KTS_FAULT_CRASH)
+            _exit(3);
         uint8_t *out = NULL;
         size_t out_len = 0;
-        bool ok = resp && kmip_message_encode(resp, &out, &out_len) == KMIP_OK &&
-                  write_all(ssl, out, out_len);
+        bool ok = resp && kmip_message_encode(resp, &out, &out_len) == KMIP_OK;
+        if (ok && f == KTS_FAULT_SILENT)
+            hold_open(ssl);
+        ok = ok && f != KTS_FAULT_LOSE && f != KTS_FAULT_SILENT &&
+             send_response(ssl, f, out, out_len);
         kmip_secure_free(out, out_len);
         kmip_message_free(resp);
         kmip_message_free(req);
@@ -113,14 +207,29 @@ static void serve(server *srv, SSL *ssl)
     }
 }
 
+static int refuse_certificate(int ok, X509_STORE_CTX *x)
+{
+    (void)ok;
+    X509_STORE_CTX_set_error(x, X509_V_ERR_CERT_REJECTED);
+    return 0;
+}
+
 static void *session_main(void *arg)
 {
     session *s = arg;
     struct timeval tv = {30, 0};
     setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int one = 1; /* small TLS records must not wait for delayed ACKs */
+    setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     SSL *ssl = SSL_new(s->srv->ctx);
-    if (ssl && SSL_set_fd(ssl, s->fd) == 1 && SSL_accept(ssl) == 1)
+    kts_stats_connection();
+    kts_fault f = kts_faults_take_connection();
+    if (ssl && f == KTS_FAULT_TLS_ALERT)
+        SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       refuse_certificate);
+    if (ssl && SSL_set_fd(ssl, s->fd) == 1 && SSL_accept(ssl) == 1 &&
+        f != KTS_FAULT_CLOSE_AFTER_HANDSHAKE)
         serve(s->srv, ssl);
     if (ssl) {
         SSL_shutdown(ssl);
@@ -169,6 +278,7 @@ static int listen_on(unsigned port, unsigned *bound)
 int main(int argc, char **argv)
 {
     const char *cert = NULL, *key = NULL, *ca = NULL, *port_file = NULL;
+    const char *control_file = NULL, *state_file = NULL;
     unsigned port = 0;
     kts_options opt = {false};
     for (int i = 1; i < argc; i++) {
@@ -188,6 +298,10 @@ int main(int argc, char **argv)
             port = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--port-file") == 0)
             port_file = argv[i + 1];
+        else if (strcmp(argv[i], "--control-port-file") == 0)
+            control_file = argv[i + 1];
+        else if (strcmp(argv[i], "--state") == 0)
+            state_file = argv[i + 1];
         i++;
     }
     if (cert == NULL || key == NULL || ca == NULL) {
@@ -195,11 +309,19 @@ int main(int argc, char **argv)
                         "[--port-file F]\n");
         return 2;
     }
-    server srv = {make_ctx(cert, key, ca), kts_store_new(), opt};
+    server srv = {make_ctx(cert, key, ca), kts_store_new(), opt, state_file};
+    if (srv.store && state_file && !kts_store_load(srv.store, state_file)) {
+        fprintf(stderr, "kmip_test_server: %s is not a state file of ours\n", state_file);
+        return 1;
+    }
     unsigned bound = 0;
     int lfd = srv.ctx && srv.store ? listen_on(port, &bound) : -1;
     if (lfd < 0)
         return 1;
+    if (control_file && !kts_control_start(control_file, object_count, srv.store)) {
+        fprintf(stderr, "kmip_test_server: cannot open the control port\n");
+        return 1;
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal; /* no SA_RESTART: accept returns EINTR */
     sigaction(SIGTERM, &sa, NULL);

@@ -104,3 +104,59 @@ kts_object *kts_store_at(kts_store *s, size_t i)
 {
     return s->objects[i];
 }
+
+/* ---- persistence (--state): the whole store in one file, replaced
+ * atomically, so that a test can kill the server and start it again ---- */
+
+static const char magic[8] = "KTSTATE1";
+
+bool kts_store_save(kts_store *s, const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL)
+        return false;
+    bool ok = fwrite(magic, sizeof magic, 1, f) == 1 &&
+              fwrite(&s->next_id, sizeof s->next_id, 1, f) == 1 &&
+              fwrite(&s->count, sizeof s->count, 1, f) == 1;
+    for (size_t i = 0; ok && i < s->count; i++) {
+        kts_object o = *s->objects[i];
+        o.material = NULL;
+        ok = fwrite(&o, sizeof o, 1, f) == 1 &&
+             (o.material_len == 0 ||
+              fwrite(s->objects[i]->material, o.material_len, 1, f) == 1);
+    }
+    ok = fclose(f) == 0 && ok;
+    return ok && rename(tmp, path) == 0;
+}
+
+bool kts_store_load(kts_store *s, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return true; /* nothing saved yet */
+    char m[sizeof magic];
+    size_t n = 0;
+    bool ok = fread(m, sizeof m, 1, f) == 1 && memcmp(m, magic, sizeof m) == 0 &&
+              fread(&s->next_id, sizeof s->next_id, 1, f) == 1 && fread(&n, sizeof n, 1, f) == 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        kts_object o;
+        ok = fread(&o, sizeof o, 1, f) == 1 && o.material_len <= 1u << 20;
+        o.material = ok ? malloc(o.material_len ? o.material_len : 1) : NULL;
+        ok = o.material && (o.material_len == 0 || fread(o.material, o.material_len, 1, f) == 1);
+        uint64_t id = s->next_id;
+        char uid[sizeof o.uid];
+        memcpy(uid, o.uid, sizeof uid);
+        kts_object *added = ok ? kts_store_add(s, &o) : NULL;
+        if (added) { /* keep the saved identifier */
+            memcpy(added->uid, uid, sizeof uid);
+            s->next_id = id;
+        } else {
+            free(o.material);
+            ok = false;
+        }
+    }
+    fclose(f);
+    return ok;
+}

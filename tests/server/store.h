@@ -37,5 +37,9 @@ kts_object *kts_store_find(kts_store *s, const char *uid, size_t len, const char
 void kts_store_remove(kts_store *s, kts_object *o);
 size_t kts_store_count(const kts_store *s);
 kts_object *kts_store_at(kts_store *s, size_t i);
+/* Saves the whole store to path (atomically) / loads it (a missing file is
+ * an empty store). */
+bool kts_store_save(kts_store *s, const char *path);
+bool kts_store_load(kts_store *s, const char *path);
 
 #endif

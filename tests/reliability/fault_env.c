@@ -1,0 +1,236 @@
+/* Test tooling: processes and control ports of the fault matrix. */
+#include "fault_env.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+long long fenv_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void env_value(const char *line, const char *key, char *out, size_t cap)
+{
+    size_t n = strlen(key);
+    if (strncmp(line, key, n) == 0 && line[n] == '=')
+        snprintf(out, cap, "%s", line + n + 1);
+}
+
+bool fenv_init(fenv *e, const char *fixture, const char *name, const char *server_bin,
+               const char *proxy_bin)
+{
+    memset(e, 0, sizeof *e);
+    char path[1100], line[2048], other[16] = "", wrong[16] = "", expired[16] = "";
+    snprintf(path, sizeof path, "%s/env", fixture);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        env_value(line, "CA", e->ca, sizeof e->ca);
+        env_value(line, "CLIENT_CERT", e->cert, sizeof e->cert);
+        env_value(line, "CLIENT_KEY", e->key, sizeof e->key);
+        env_value(line, "OTHER_CA_PORT", other, sizeof other);
+        env_value(line, "WRONG_NAME_PORT", wrong, sizeof wrong);
+        env_value(line, "EXPIRED_PORT", expired, sizeof expired);
+    }
+    fclose(f);
+    e->other_ca_port = (unsigned)atoi(other);
+    e->wrong_name_port = (unsigned)atoi(wrong);
+    e->expired_port = (unsigned)atoi(expired);
+    snprintf(e->server_cert, sizeof e->server_cert, "%s/server.crt", fixture);
+    snprintf(e->server_key, sizeof e->server_key, "%s/server.key", fixture);
+    snprintf(e->dir, sizeof e->dir, "%s/%s", fixture, name);
+    snprintf(e->server_bin, sizeof e->server_bin, "%s", server_bin);
+    snprintf(e->proxy_bin, sizeof e->proxy_bin, "%s", proxy_bin);
+    mkdir(e->dir, 0700);
+    snprintf(path, sizeof path, "%s/state", e->dir);
+    unlink(path);
+    return e->ca[0] && e->cert[0] && e->key[0];
+}
+
+static pid_t spawn(char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        setsid();
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits for a port file the child writes once it listens. */
+static unsigned wait_port_file(const char *path, pid_t pid)
+{
+    for (int i = 0; i < 200; i++) {
+        FILE *f = fopen(path, "r");
+        unsigned port = 0;
+        if (f) {
+            if (fscanf(f, "%u", &port) != 1)
+                port = 0;
+            fclose(f);
+        }
+        if (port)
+            return port;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return 0;
+        usleep(50000);
+    }
+    return 0;
+}
+
+bool fenv_server_start(fenv *e)
+{
+    char port_file[1100], ctl_file[1100], state[1100], log[1100], port[16];
+    snprintf(port_file, sizeof port_file, "%s/server.port", e->dir);
+    snprintf(ctl_file, sizeof ctl_file, "%s/server.ctl", e->dir);
+    snprintf(state, sizeof state, "%s/state", e->dir);
+    snprintf(log, sizeof log, "%s/server.log", e->dir);
+    snprintf(port, sizeof port, "%u", e->server_port);
+    unlink(port_file);
+    unlink(ctl_file);
+    char *argv[] = {e->server_bin, "--cert", e->server_cert, "--key", e->server_key, "--ca", e->ca,
+                    "--port", port, "--port-file", port_file, "--control-port-file", ctl_file,
+                    "--state", state, NULL};
+    for (int attempt = 0; attempt < 50; attempt++) { /* the old port may be in TIME_WAIT */
+        e->server_pid = spawn(argv, log);
+        unsigned p = wait_port_file(port_file, e->server_pid);
+        if (p) {
+            e->server_port = p;
+            e->server_ctl = wait_port_file(ctl_file, e->server_pid);
+            return e->server_ctl != 0;
+        }
+        waitpid(e->server_pid, NULL, 0);
+        usleep(100000);
+    }
+    return false;
+}
+
+void fenv_server_kill(fenv *e)
+{
+    if (e->server_pid > 0) {
+        kill(e->server_pid, SIGKILL);
+        waitpid(e->server_pid, NULL, 0);
+    }
+    e->server_pid = 0;
+}
+
+bool fenv_server_wait_exit(fenv *e, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 20) {
+        if (waitpid(e->server_pid, NULL, WNOHANG) == e->server_pid) {
+            e->server_pid = 0;
+            return true;
+        }
+        usleep(20000);
+    }
+    return false;
+}
+
+bool fenv_proxy_start(fenv *e)
+{
+    char port_file[1100], ctl_file[1100], log[1100], target[16];
+    snprintf(port_file, sizeof port_file, "%s/proxy.port", e->dir);
+    snprintf(ctl_file, sizeof ctl_file, "%s/proxy.ctl", e->dir);
+    snprintf(log, sizeof log, "%s/proxy.log", e->dir);
+    snprintf(target, sizeof target, "%u", e->server_port);
+    unlink(port_file);
+    unlink(ctl_file);
+    char *argv[] = {e->proxy_bin, "--target", target, "--port-file", port_file,
+                    "--control-port-file", ctl_file, "--lifetime", "1800", NULL};
+    e->proxy_pid = spawn(argv, log);
+    e->proxy_ctl = wait_port_file(ctl_file, e->proxy_pid);
+    e->proxy_port = wait_port_file(port_file, e->proxy_pid);
+    return e->proxy_port && e->proxy_ctl;
+}
+
+void fenv_stop(fenv *e)
+{
+    fenv_server_kill(e);
+    if (e->proxy_pid > 0) {
+        kill(e->proxy_pid, SIGKILL);
+        waitpid(e->proxy_pid, NULL, 0);
+    }
+    e->proxy_pid = 0;
+}
+
+bool fenv_ctl(unsigned port, const char *cmd, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    char line[512];
+    int n = snprintf(line, sizeof line, "%s\n", cmd);
+    ok = ok && write(fd, line, (size_t)n) == n;
+    size_t used = 0;
+    while (ok && used < cap - 1) {
+        ssize_t r = read(fd, out + used, 1);
+        if (r <= 0 || out[used] == '\n')
+            break;
+        used++;
+    }
+    out[used] = '\0';
+    if (fd >= 0)
+        close(fd);
+    return ok && strncmp(out, "error", 5) != 0;
+}
+
+static bool accepting(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+bool fenv_clear(fenv *e)
+{
+    char out[128];
+    bool ok = true;
+    if (e->server_pid > 0)
+        ok = fenv_ctl(e->server_ctl, "clear", out, sizeof out);
+    if (e->proxy_pid > 0) {
+        ok = fenv_ctl(e->proxy_ctl, "clear", out, sizeof out) && ok;
+        /* after "refuse" the proxy listens again within its 20 ms poll */
+        bool up = false;
+        for (int i = 0; i < 100 && !(up = accepting(e->proxy_port)); i++)
+            usleep(10000);
+        ok = ok && up;
+    }
+    return ok;
+}
+
+long fenv_server_objects(fenv *e)
+{
+    char out[128];
+    if (!fenv_ctl(e->server_ctl, "stats", out, sizeof out))
+        return -1;
+    const char *p = strstr(out, "objects=");
+    return p ? atol(p + 8) : -1;
+}

@@ -1,0 +1,72 @@
+/* Test tooling: the scripted misbehaviours of the KMIP test server.
+ *
+ * A test arms a fault over the control port (a plain-text TCP socket on
+ * 127.0.0.1, one command per line, one answer line):
+ *
+ *   fault NAME [op=OPERATION] [times=N]   arm NAME for the next N requests
+ *                                         (default 1, 0 = until cleared) that
+ *                                         contain OPERATION (default: any)
+ *   clear                                 disarm everything
+ *   stats                                 "requests=R connections=C objects=O"
+ *
+ * Per request: truncate, long_length, huge_length, wrong_tag, wrong_type,
+ * batch_count, no_result_status, wrong_operation, wrong_batch_id,
+ * unknown_tags, unknown_enum, deep_nesting, slow, silent, lose, crash,
+ * crash_before. Per connection (the next one accepted):
+ * close_after_handshake, tls_alert. See kts_fault_names for each meaning. */
+#ifndef KTS_FAULTS_H
+#define KTS_FAULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmip/kmip_message.h"
+
+typedef enum kts_fault {
+    KTS_FAULT_NONE,
+    KTS_FAULT_TRUNCATE,         /* half the response, then close */
+    KTS_FAULT_LONG_LENGTH,      /* declared length 64 bytes beyond the data; connection held */
+    KTS_FAULT_HUGE_LENGTH,      /* a 4 GiB length in the header; connection held */
+    KTS_FAULT_WRONG_TAG,        /* top-level tag Request Message */
+    KTS_FAULT_WRONG_TYPE,       /* top-level type Integer */
+    KTS_FAULT_BATCH_COUNT,      /* Batch Count one more than the items */
+    KTS_FAULT_NO_RESULT_STATUS, /* Result Status removed from every item */
+    KTS_FAULT_WRONG_OPERATION,  /* items answer another operation */
+    KTS_FAULT_WRONG_BATCH_ID,   /* items carry another Unique Batch Item ID */
+    KTS_FAULT_UNKNOWN_TAGS,     /* extension tags added to every structure (harmless) */
+    KTS_FAULT_UNKNOWN_ENUM,     /* Cryptographic Algorithm 0x8000FF01 (harmless) */
+    KTS_FAULT_DEEP_NESTING,     /* a response nested 1,000 structures deep */
+    KTS_FAULT_SLOW,             /* the response at one byte per second */
+    KTS_FAULT_SILENT,           /* never answers; connection held */
+    KTS_FAULT_LOSE,             /* executes the request, then closes without answering */
+    KTS_FAULT_CRASH,            /* executes the request, saves state, exits (status 3) */
+    KTS_FAULT_CRASH_BEFORE,     /* exits (status 3) without executing */
+    KTS_FAULT_CLOSE_AFTER_HANDSHAKE,
+    KTS_FAULT_TLS_ALERT,        /* refuses the client certificate: a TLS alert */
+    KTS_FAULT__COUNT
+} kts_fault;
+
+extern const char *const kts_fault_names[KTS_FAULT__COUNT];
+
+bool kts_fault_is_connection_level(kts_fault f);
+
+/* The fault for a request (consumes one arming), or KTS_FAULT_NONE. */
+kts_fault kts_faults_take_request(const kmip_message *req);
+/* The fault for a new connection (consumes one arming), or KTS_FAULT_NONE. */
+kts_fault kts_faults_take_connection(void);
+
+/* Counters shown by "stats". */
+void kts_stats_request(void);
+void kts_stats_connection(void);
+
+/* Starts the control listener on 127.0.0.1 (port 0: any) and writes the
+ * port to port_file; objects() answers the object count. */
+bool kts_control_start(const char *port_file, size_t (*objects)(void *), void *ctx);
+
+/* Applies a response-changing fault to an encoded response; returns the
+ * bytes to send (new allocation, or resp itself when unchanged) and their
+ * length; NULL when out of memory. */
+uint8_t *kts_fault_mutate(kts_fault f, uint8_t *resp, size_t *len);
+
+#endif
