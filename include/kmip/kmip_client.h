@@ -91,6 +91,12 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_cert(kmip_clien
 /* Milliseconds; 0 keeps the default (connect 10000, read/write 30000). */
 KMIP_API void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned connect_ms,
                                                unsigned io_ms);
+/* Upper bound for one whole operation (kmip_client_call, _connect and every
+ * operation built on them): connecting, negotiating, sending, receiving and
+ * a retry all share it; each step also keeps its own timeout above. When it
+ * runs out the operation fails with KMIP_CLIENT_E_TIMEOUT. 0 (the default):
+ * no overall bound. */
+KMIP_API void kmip_client_options_set_operation_timeout(kmip_client_options *o, unsigned ms);
 /* Largest response accepted (default 1 MiB). */
 KMIP_API void kmip_client_options_set_max_response(kmip_client_options *o, size_t bytes);
 /* Use exactly this version (KMIP_VERSION(1, 4)) instead of negotiating. */
@@ -188,6 +194,12 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_get_attributes(kmip_messag
                                                                      const char *uid,
                                                                      const uint32_t *tags,
                                                                      size_t count);
+
+/* A common deadline for a task made of several operations (a write and
+ * the check of its outcome): until kmip_client_end_deadline, every
+ * operation ends by now + ms, whatever its own timeouts. */
+KMIP_API void kmip_client_begin_deadline(kmip_client *c, unsigned ms);
+KMIP_API void kmip_client_end_deadline(kmip_client *c);
 
 /* ---- single operations ---- */
 

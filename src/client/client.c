@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client_internal.h"
 
@@ -128,11 +129,52 @@ void kmip_client_disconnect(kmip_client *c)
     c->conn = NULL;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts the time budget of one public operation. */
+static void start_operation(kmip_client *c)
+{
+    c->deadline_ms = c->opt.operation_ms ? monotonic_ms() + c->opt.operation_ms : 0;
+    if (c->task_deadline_ms && (c->deadline_ms == 0 || c->task_deadline_ms < c->deadline_ms))
+        c->deadline_ms = c->task_deadline_ms;
+}
+
+void kmip_client_begin_deadline(kmip_client *c, unsigned ms)
+{
+    c->task_deadline_ms = monotonic_ms() + ms;
+}
+
+void kmip_client_end_deadline(kmip_client *c)
+{
+    c->task_deadline_ms = 0;
+}
+
+/* A step's timeout, cut down to what is left of the operation's budget. */
+static unsigned budget(const kmip_client *c, unsigned step_ms)
+{
+    if (c->deadline_ms == 0)
+        return step_ms;
+    int64_t left = c->deadline_ms - monotonic_ms();
+    if (left < 1)
+        left = 1;
+    return left < (int64_t)step_ms ? (unsigned)left : step_ms;
+}
+
+static bool out_of_time(const kmip_client *c)
+{
+    return c->deadline_ms != 0 && monotonic_ms() >= c->deadline_ms;
+}
+
 static kt_config config_of(const kmip_client *c)
 {
     kt_config k = {c->opt.host,         c->opt.port,       c->opt.ca_file,
-                   c->opt.cert_file,    c->opt.key_file,   c->opt.connect_ms,
-                   c->opt.io_ms,        c->opt.max_response, c->opt.skip_verify,
+                   c->opt.cert_file,    c->opt.key_file,   budget(c, c->opt.connect_ms),
+                   budget(c, c->opt.io_ms), c->opt.max_response, c->opt.skip_verify,
                    c->opt.skip_hostname, c->opt.log,       c->opt.log_ctx};
     return k;
 }
@@ -157,13 +199,14 @@ static kmip_client_err roundtrip(kmip_client *c, const uint8_t *req, size_t len,
     kt_error e = {KMIP_CLIENT_OK, ""};
     *sent = false;
     *resp = NULL;
-    if (kt_send(c->conn, req, len, c->opt.io_ms, &e) != KMIP_CLIENT_OK)
+    if (kt_send(c->conn, req, len, budget(c, c->opt.io_ms), &e) != KMIP_CLIENT_OK)
         return kc_fail(c, e.code, "%s", e.message);
     *sent = true;
     c->stats.requests++;
     uint8_t *bytes = NULL;
     size_t n = 0;
-    if (kt_recv(c->conn, &bytes, &n, c->opt.io_ms, c->opt.max_response, &e) != KMIP_CLIENT_OK)
+    if (kt_recv(c->conn, &bytes, &n, budget(c, c->opt.io_ms), c->opt.max_response, &e) !=
+        KMIP_CLIENT_OK)
         return kc_fail(c, e.code, "%s", e.message);
     kmip_msg_error merr;
     kmip_err de = kmip_message_decode(bytes, n, resp, &merr);
@@ -275,6 +318,7 @@ static kmip_client_err ensure_connected(kmip_client *c)
 kmip_client_err kmip_client_connect(kmip_client *c)
 {
     kc_clear(c);
+    start_operation(c);
     return ensure_connected(c);
 }
 
@@ -282,6 +326,7 @@ kmip_client_err kmip_client_request(kmip_client *c, kmip_message **request)
 {
     kc_clear(c);
     *request = NULL;
+    start_operation(c);
     if (c->version == 0) {
         kmip_client_err e = ensure_connected(c);
         if (e != KMIP_CLIENT_OK)
@@ -375,6 +420,10 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
     *response = NULL;
     if (request == NULL || request->is_response || request->item_count == 0)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "a request with at least one batch item is needed");
+    start_operation(c);
+    if (out_of_time(c))
+        return kc_fail(c, KMIP_CLIENT_E_TIMEOUT, "no time left for %s: the deadline has passed",
+                       operation_name(request->items[0].operation));
     kmip_client_err e = c->version == 0 ? ensure_connected(c) : KMIP_CLIENT_OK;
     if (e != KMIP_CLIENT_OK)
         return e;
@@ -399,7 +448,7 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
             c->conn = NULL;
         }
         bool broken = e == KMIP_CLIENT_E_CLOSED || e == KMIP_CLIENT_E_IO;
-        if (attempt == 0 && broken && (!sent || safe)) {
+        if (attempt == 0 && broken && (!sent || safe) && !out_of_time(c)) {
             c->stats.retries++;
             kc_log(c, 2, "KMIP connection broken; retrying on a new connection");
             continue;

@@ -13,6 +13,7 @@ struct kmip_client_options {
     char *key_file;
     unsigned connect_ms;
     unsigned io_ms;
+    unsigned operation_ms; /* 0: no overall bound */
     size_t max_response;
     unsigned pinned_version;
     bool skip_verify;
@@ -31,6 +32,8 @@ struct kmip_client {
     unsigned server_versions[KMIP_CLIENT_MAX_VERSIONS];
     size_t server_version_count;
     kmip_client_stats stats;
+    int64_t deadline_ms; /* end of the current operation (monotonic ms), 0: none */
+    int64_t task_deadline_ms; /* kmip_client_begin_deadline, 0: none */
     /* the server refused a request using an ID placeholder as a whole
      * (PyKMIP 0.10 parses Activate only with a Unique Identifier) */
     bool placeholders_rejected;

@@ -95,6 +95,11 @@ void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned connect_m
     o->io_ms = io_ms;
 }
 
+void kmip_client_options_set_operation_timeout(kmip_client_options *o, unsigned ms)
+{
+    o->operation_ms = ms;
+}
+
 void kmip_client_options_set_max_response(kmip_client_options *o, size_t bytes)
 {
     o->max_response = bytes;

@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "layout.h"
+#include "reconcile.h"
 #include "state.h"
 
 struct krk_keyring {
@@ -148,6 +149,18 @@ static krk_err begin(krk_keyring *k, const char *data_id, const char **auth_id)
     return check_ids(k, data_id, *auth_id);
 }
 
+/* A write and the check of its outcome together take at most the
+ * configured timeout (kmip_timeout_ms). Called with the write lock held. */
+static void begin_write(krk_keyring *k)
+{
+    kmip_client_begin_deadline(k->state->client, k->state->cfg.timeout_ms);
+}
+
+static void end_write(krk_keyring *k)
+{
+    kmip_client_end_deadline(k->state->client);
+}
+
 static bool exists(krk_keyring *k, const char *data_id, const char *auth_id)
 {
     pthread_rwlock_rdlock(&k->lock);
@@ -168,8 +181,35 @@ static krk_err publish(krk_keyring *k, const char *data_id, const char *auth_id,
                           "not cached; reload to see it", data_id, uid);
 }
 
+/* A store or generate whose outcome is unknown (the error is in
+ * last_error already): adopt what landed or report that nothing did. */
+static krk_err settle_store(krk_keyring *k, krk_state *s, krk_key_type type, const char *data_id,
+                            const char *auth_id, size_t size, const uint8_t *expected, char *uid,
+                            size_t uid_cap, uint8_t **key, size_t *key_len)
+{
+    char was[sizeof k->last_error], why[512];
+    pthread_mutex_lock(&k->err_lock);
+    memcpy(was, k->last_error, sizeof was);
+    pthread_mutex_unlock(&k->err_lock);
+    char known[128];
+    snprintf(known, sizeof known, "%s", uid);
+    switch (krk_reconcile_store(s, type, data_id, auth_id, size, known, expected, uid, uid_cap,
+                                key, key_len, why, sizeof why)) {
+    case KRK_OUTCOME_ADOPTED:
+        return KRK_OK;
+    case KRK_OUTCOME_ABSENT:
+        return set_error(k, KRK_E_KMIP, "%s; the server holds no such key (checked), nothing "
+                         "was stored", was);
+    default:
+        return set_error(k, KRK_E_KMIP, "%s; whether the server kept the key could not be "
+                         "checked (%s): it is not in the keyring, a reload shows it if the "
+                         "server has it", was, why);
+    }
+}
+
 /* Register + Activate; a Register that succeeded without activation is
- * destroyed again, so no half-stored key remains. */
+ * destroyed again, so no half-stored key remains. When the answer was lost
+ * the server is asked what landed (reconcile.h). */
 static krk_err store_on_server(krk_keyring *k, krk_state *s, krk_key_type type,
                                const char *data_id, const char *auth_id, const uint8_t *data,
                                size_t size, char *uid, size_t uid_cap)
@@ -187,6 +227,8 @@ static krk_err store_on_server(krk_keyring *k, krk_state *s, krk_key_type type,
         return KRK_OK;
     krk_err e = set_error(k, KRK_E_KMIP, "storing key %s on the KMIP server failed: %s", data_id,
                           kmip_client_error_message(s->client));
+    if (krk_outcome_unknown(ce))
+        return settle_store(k, s, type, data_id, auth_id, size, data, uid, uid_cap, NULL, NULL);
     if (uid[0] && kmip_client_destroy(s->client, uid) != KMIP_CLIENT_OK)
         set_error(k, KRK_E_KMIP, "storing key %s failed after the server registered it as %s, "
                   "and removing that object failed too: %s", data_id, uid,
@@ -219,7 +261,9 @@ krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id, cons
         return set_error(k, size > KRK_MAX_KEY_BYTES ? KRK_E_TOO_BIG : KRK_E_ARG,
                          "a key has 1 to %d bytes, not %zu", KRK_MAX_KEY_BYTES, size);
     pthread_mutex_lock(&k->write_lock);
+    begin_write(k);
     e = store_locked(k, data_id, auth_id, data, size, t);
+    end_write(k);
     pthread_mutex_unlock(&k->write_lock);
     return e;
 }
@@ -237,14 +281,24 @@ static krk_err generate_on_server(krk_keyring *k, const char *data_id, const cha
         free(b);
         return set_error(k, KRK_E_NOMEM, "out of memory");
     }
-    char uid[128];
+    char uid[128] = "";
     uint8_t *key = NULL;
     size_t len = 0;
     kmip_client_err ce = kmip_client_create_activate_get(s->client, &spec, uid, sizeof uid, &key,
                                                          &len);
     free(b);
     krk_err e = KRK_OK;
-    if (ce != KMIP_CLIENT_OK || len != size) {
+    if (ce != KMIP_CLIENT_OK && krk_outcome_unknown(ce)) {
+        set_error(k, KRK_E_KMIP, "generating key %s on the KMIP server failed: %s", data_id,
+                  kmip_client_error_message(s->client));
+        kmip_secure_free(key, len);
+        key = NULL;
+        len = 0;
+        e = settle_store(k, s, KRK_TYPE_AES, data_id, auth_id, size, NULL, uid, sizeof uid, &key,
+                         &len);
+        if (e == KRK_OK)
+            e = publish(k, data_id, auth_id, KRK_TYPE_AES, key, len, uid);
+    } else if (ce != KMIP_CLIENT_OK || len != size) {
         e = set_error(k, KRK_E_KMIP, "generating key %s on the KMIP server failed: %s", data_id,
                       ce != KMIP_CLIENT_OK ? kmip_client_error_message(s->client)
                                            : "the key has the wrong length");
@@ -276,10 +330,12 @@ krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, c
         if (e != KRK_OK)
             return e;
         pthread_mutex_lock(&k->write_lock);
+        begin_write(k);
         e = exists(k, data_id, auth_id)
                 ? set_error(k, KRK_E_EXISTS, "key %s (auth_id \"%s\") exists already", data_id,
                             auth_id)
                 : generate_on_server(k, data_id, auth_id, size);
+        end_write(k);
         pthread_mutex_unlock(&k->write_lock);
         return e;
     }
@@ -293,12 +349,49 @@ krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, c
     return e;
 }
 
+typedef enum removal { REMOVAL_KEPT, REMOVAL_DONE, REMOVAL_UNKNOWN } removal;
+
+/* Revoke + Destroy; when the answer was lost, the server is asked whether
+ * the object is still Active (reconcile.h). When even that fails the key
+ * leaves the keyring anyway: serving a key the server may have destroyed
+ * could let data be encrypted with a key that is gone, while a key dropped
+ * from the cache but kept by the server only comes back at the next load. */
+static removal remove_on_server(krk_keyring *k, const char *data_id, const char *uid)
+{
+    krk_state *s = k->state;
+    kmip_client_err ce = kmip_client_revoke_destroy(s->client, uid);
+    if (ce == KMIP_CLIENT_OK)
+        return REMOVAL_DONE;
+    set_error(k, KRK_E_KMIP, "removing key %s (object %s) failed: %s", data_id, uid,
+              kmip_client_error_message(s->client));
+    if (!krk_outcome_unknown(ce))
+        return REMOVAL_KEPT;
+    char was[sizeof k->last_error], why[512];
+    pthread_mutex_lock(&k->err_lock);
+    memcpy(was, k->last_error, sizeof was);
+    pthread_mutex_unlock(&k->err_lock);
+    krk_outcome o = krk_reconcile_remove(s, uid, why, sizeof why);
+    if (o == KRK_OUTCOME_ABSENT)
+        return REMOVAL_DONE;
+    if (o == KRK_OUTCOME_ADOPTED) {
+        set_error(k, KRK_E_KMIP, "%s; the key is still Active on the server (checked) and "
+                  "stays in the keyring", was);
+        return REMOVAL_KEPT;
+    }
+    set_error(k, KRK_E_KMIP, "%s; whether the server removed it could not be checked (%s): "
+              "the key is taken out of the keyring, a reload brings it back if the server "
+              "kept it", was, why);
+    return REMOVAL_UNKNOWN;
+}
+
 krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
 {
     krk_err e = begin(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;
     pthread_mutex_lock(&k->write_lock);
+    begin_write(k);
+    removal r;
     char uid[128] = "";
     pthread_rwlock_rdlock(&k->lock);
     const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
@@ -307,16 +400,17 @@ krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
     pthread_rwlock_unlock(&k->lock);
     if (uid[0] == '\0') {
         e = set_error(k, KRK_E_NOT_FOUND, "no key %s (auth_id \"%s\")", data_id, auth_id);
-    } else if (kmip_client_revoke_destroy(k->state->client, uid) != KMIP_CLIENT_OK) {
-        e = set_error(k, KRK_E_KMIP, "removing key %s (object %s) failed: %s", data_id, uid,
-                      kmip_client_error_message(k->state->client));
+    } else if ((r = remove_on_server(k, data_id, uid)) == REMOVAL_KEPT) {
+        e = KRK_E_KMIP;
     } else {
+        e = r == REMOVAL_DONE ? KRK_OK : KRK_E_KMIP;
         pthread_rwlock_wrlock(&k->lock);
         krk_key *held = krk_cache_find(&k->state->cache, data_id, auth_id);
         if (held)
             krk_cache_remove(&k->state->cache, held);
         pthread_rwlock_unlock(&k->lock);
     }
+    end_write(k);
     pthread_mutex_unlock(&k->write_lock);
     return e;
 }

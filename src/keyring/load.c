@@ -196,6 +196,7 @@ static kmip_client *make_client(const krk_config *cfg)
         kmip_client_options_set_ca(o, cfg->server_ca) == KMIP_CLIENT_OK &&
         kmip_client_options_set_cert(o, cfg->client_cert, cfg->client_key) == KMIP_CLIENT_OK) {
         kmip_client_options_set_timeouts(o, cfg->timeout_ms, cfg->timeout_ms);
+        kmip_client_options_set_operation_timeout(o, cfg->timeout_ms);
         kmip_client_options_insecure_skip_verify(o, !cfg->tls_peer_verification);
         kmip_client_options_insecure_skip_hostname(o, !cfg->tls_hostname_verification);
         c = kmip_client_new(o);

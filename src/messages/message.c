@@ -206,9 +206,14 @@ static kmip_err decode_message(msg_dctx *c, const kmip_item *root)
     }
     if (err != KMIP_OK)
         return err;
+    /* Tags we do not know (extensions, later versions) are skipped, as
+     * everywhere; a known tag out of place is an error. */
     size_t others = 0;
-    for (const kmip_item *ch = header->next; ch; ch = ch->next)
-        others += ch->tag != KMIP_TAG_BATCH_ITEM || ch->type != KMIP_TYPE_STRUCTURE;
+    for (const kmip_item *ch = header->next; ch; ch = ch->next) {
+        bool unknown = kmip_tag_name(ch->tag) == NULL;
+        m->untyped |= unknown; /* re-encoding drops it */
+        others += !unknown && (ch->tag != KMIP_TAG_BATCH_ITEM || ch->type != KMIP_TYPE_STRUCTURE);
+    }
     if (others)
         return msg_fail(c, KMIP_E_UNEXPECTED_TAG, "a message holds a header and batch items only");
     err = decode_items(c, root);

@@ -217,8 +217,9 @@ static kmip_client_err explain_handshake(kt_conn *c, int ssl_error, kt_error *er
     char why[256];
     if (e == 0 && (ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_ZERO_RETURN))
         return set_err(err, KMIP_CLIENT_E_TLS,
-                       "the KMIP server at %s closed the connection during the TLS handshake: "
-                       "it may require a client certificate, or not trust ours",
+                       "the KMIP server at %s closed the connection during the TLS handshake "
+                       "without a TLS alert: it may require a client certificate or not trust "
+                       "ours, or a proxy in front of it could not reach it",
                        c->host);
     int reason = ERR_GET_REASON(e);
     openssl_reason(why, sizeof why);
@@ -356,14 +357,49 @@ static int io_status(kt_conn *c, int r, bool *want_write, kmip_client_err *code,
         return 1;
     }
     char why[256];
-    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
-                                       (errno == 0 || errno == EPIPE || errno == ECONNRESET)))
+    unsigned long ec = ERR_peek_error();
+    if (e == SSL_ERROR_SSL && ERR_GET_LIB(ec) == ERR_LIB_SSL &&
+        ERR_GET_REASON(ec) >= SSL_AD_REASON_OFFSET) {
+        /* a TLS alert from the server after the handshake: with TLS 1.3 a
+         * refused client certificate is reported at the first read */
+        *code = set_err(err, KMIP_CLIENT_E_TLS, "the KMIP server at %s ended the TLS session "
+                        "while %s it (%s): check the client certificate and that the server "
+                        "trusts its CA", c->host, what, openssl_reason(why, sizeof why));
+        return 0;
+    }
+    bool eof_without_notify = e == SSL_ERROR_SSL && ERR_GET_LIB(ec) == ERR_LIB_SSL &&
+                              ERR_GET_REASON(ec) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+    if (e == SSL_ERROR_ZERO_RETURN || eof_without_notify ||
+        (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
+         (errno == 0 || errno == EPIPE || errno == ECONNRESET)))
         *code = set_err(err, KMIP_CLIENT_E_CLOSED, "the KMIP server at %s closed the connection "
                         "while %s", c->host, what);
     else
         *code = set_err(err, KMIP_CLIENT_E_IO, "%s the KMIP server at %s failed: %s", what,
                         c->host, e == SSL_ERROR_SYSCALL ? strerror(errno) : openssl_reason(why, sizeof why));
     return 0;
+}
+
+/* A write failed because the server closed: if it said why with a TLS
+ * alert (TLS 1.3 refuses a client certificate after the handshake), that
+ * alert is already in our receive buffer and explains more. */
+static kmip_client_err alert_after_write(kt_conn *c, kmip_client_err code, kt_error *err)
+{
+    uint8_t b[1];
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(c->ssl, b, sizeof b);
+    if (r > 0)
+        return code;
+    bool ignored;
+    kt_error alert = {KMIP_CLIENT_OK, ""};
+    kmip_client_err read_code = KMIP_CLIENT_OK;
+    if (!io_status(c, r, &ignored, &read_code, &alert, "writing to") &&
+        read_code == KMIP_CLIENT_E_TLS) {
+        *err = alert;
+        return read_code;
+    }
+    return code;
 }
 
 kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err)
@@ -382,7 +418,7 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
         bool want_write = true;
         kmip_client_err code = KMIP_CLIENT_OK;
         if (!io_status(c, r, &want_write, &code, err, "writing to"))
-            return code;
+            return code == KMIP_CLIENT_E_CLOSED ? alert_after_write(c, code, err) : code;
         int w = kt_wait(c->fd, want_write, deadline);
         if (w == 0)
             return set_err(err, KMIP_CLIENT_E_TIMEOUT, "writing to the KMIP server at %s timed "
