@@ -150,8 +150,10 @@ static krk_err fetch_batch(krk_state *s, char **uids, size_t n, krk_diag *d)
     kmip_message_free(req);
     s->load_requests++;
     krk_err e = KRK_OK;
-    /* a failed item (one unreadable object) is skipped; no answer at all is fatal */
-    if (ce != KMIP_CLIENT_OK && (resp == NULL || resp->item_count != 2 * n))
+    /* a failed item (one unreadable object) is skipped; no answer, or an
+     * answer that does not match the request, is fatal */
+    bool item_failures = ce == KMIP_CLIENT_E_SERVER || ce == KMIP_CLIENT_E_NOT_FOUND;
+    if (ce != KMIP_CLIENT_OK && (!item_failures || resp == NULL || resp->item_count != 2 * n))
         e = krk_fail(d, KRK_E_KMIP, "loading keys from %s:%u failed: %s", s->cfg.server_addr,
                      s->cfg.server_port, kmip_client_error_message(s->client));
     for (size_t i = 0; e == KRK_OK && i < n; i++)

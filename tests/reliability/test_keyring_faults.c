@@ -1,0 +1,463 @@
+/* Fault matrix at the keyring level. For every fault: the keyring call
+ * fails (or succeeds, where the fault is harmless or the outcome could be
+ * settled) within kmip_timeout_ms plus one second, recovers once the fault
+ * is gone, and the keyring's view agrees with the server's, read by a
+ * separate client: every key the keyring holds is on the server, Active,
+ * with the same bytes; after a reload the keyring holds exactly the keys
+ * the server holds for the object group.
+ * Usage: test_keyring_faults FIXTURE_DIR TEST_SERVER FAULT_PROXY */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fault_env.h"
+#include "keyring_kmip/krk.h"
+#include "kmip/kmip_client.h"
+#include "report.h"
+
+#define TIMEOUT_MS 1000
+#define BOUND_MS (TIMEOUT_MS + 1000)
+#define GROUP "keyring-faults"
+#define MAX_KEYS 256
+
+static const char *fixture, *server_bin, *proxy_bin;
+static fenv E;
+static kmip_client *direct;
+static krk_keyring *K;
+static char plugin_dir[1200], cert_copy[1300], key_copy[1300];
+static unsigned serial;
+
+/* ---- configuration ---- */
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    chmod(to, 0600);
+}
+
+/* Writes a configuration for port into path and reads it back. */
+static krk_config config_at(const char *path, unsigned port)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": \"%s\", "
+               "\"client_key\": \"%s\", \"server_ca\": \"%s\", \"object_group\": \"" GROUP "\", "
+               "\"kmip_timeout_ms\": %d}\n",
+            port, cert_copy, key_copy, E.ca, TIMEOUT_MS);
+    assert_int_equal(fclose(f), 0);
+    krk_config cfg;
+    krk_diag d;
+    if (krk_config_read(path, &cfg, &d) != KRK_OK)
+        fail_msg("%s", d.error);
+    return cfg;
+}
+
+static krk_config main_config(void)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/component_keyring_kmip.cnf", plugin_dir);
+    return config_at(path, E.proxy_port);
+}
+
+/* ---- the two views ---- */
+
+typedef struct view {
+    char names[MAX_KEYS][300];
+    uint8_t bytes[MAX_KEYS][64];
+    size_t lens[MAX_KEYS];
+    size_t count;
+} view;
+
+static int find_name(const view *v, const char *name)
+{
+    for (size_t i = 0; i < v->count; i++)
+        if (strcmp(v->names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static bool add_uid(void *ctx, const char *uid, size_t len)
+{
+    view *v = ctx; /* the uid goes into names first; replaced by the Name below */
+    if (v->count == MAX_KEYS || len >= sizeof v->names[0])
+        return false;
+    memcpy(v->names[v->count], uid, len);
+    v->names[v->count++][len] = '\0';
+    return true;
+}
+
+static void server_view(view *v)
+{
+    memset(v, 0, sizeof *v);
+    kmip_locate_filter f = {0};
+    f.object_group = GROUP;
+    f.state = KMIP_STATE_ACTIVE;
+    if (kmip_client_locate(direct, &f, add_uid, v) != KMIP_CLIENT_OK)
+        fail_msg("separate client: %s", kmip_client_error_message(direct));
+    for (size_t i = 0; i < v->count; i++) {
+        char uid[160];
+        snprintf(uid, sizeof uid, "%s", v->names[i]);
+        uint8_t *b = NULL;
+        uint32_t type;
+        assert_int_equal(kmip_client_get_key(direct, uid, &b, &v->lens[i], &type), KMIP_CLIENT_OK);
+        assert_true(v->lens[i] <= sizeof v->bytes[i]);
+        memcpy(v->bytes[i], b, v->lens[i]);
+        kmip_secure_free(b, v->lens[i]);
+        static const uint32_t name_tag[] = {KMIP_TAG_NAME};
+        kmip_message *resp = NULL;
+        assert_int_equal(kmip_client_get_attributes(direct, uid, name_tag, 1, &resp),
+                         KMIP_CLIENT_OK);
+        const kmip_get_attributes_response *ga = resp->items[0].payload;
+        const kmip_item *n = ga->attributes.first
+                                 ? kmip_item_child(ga->attributes.first->value, KMIP_TAG_NAME_VALUE)
+                                 : NULL;
+        assert_non_null(n);
+        snprintf(v->names[i], sizeof v->names[i], "%.*s", (int)n->v.bytes.len,
+                 (const char *)n->v.bytes.data);
+        kmip_message_free(resp);
+    }
+}
+
+static void keyring_view(view *v)
+{
+    memset(v, 0, sizeof *v);
+    krk_iter *it = NULL;
+    assert_int_equal(krk_iter_init(K, &it), KRK_OK);
+    for (; krk_iter_is_valid(it); assert_int_equal(krk_iter_next(it), KRK_OK)) {
+        char data_id[128], auth_id[128];
+        assert_int_equal(krk_iter_get(it, data_id, sizeof data_id, auth_id, sizeof auth_id), KRK_OK);
+        assert_true(v->count < MAX_KEYS);
+        /* the Name the keyring gives an object (layout.c) */
+        if (auth_id[0])
+            snprintf(v->names[v->count], sizeof v->names[0], "%s:%s", auth_id, data_id);
+        else
+            snprintf(v->names[v->count], sizeof v->names[0], "%s", data_id);
+        krk_reader *r = NULL;
+        assert_int_equal(krk_reader_init(K, data_id, auth_id, &r), KRK_OK);
+        char type[16];
+        size_t tl;
+        assert_int_equal(krk_reader_fetch(r, v->bytes[v->count], sizeof v->bytes[0],
+                                          &v->lens[v->count], type, sizeof type, &tl),
+                         KRK_OK);
+        krk_reader_deinit(r);
+        v->count++;
+    }
+    krk_iter_deinit(it);
+}
+
+/* Every key of the keyring is on the server with its bytes. */
+static void keyring_within_server(const view *kr, const view *srv, const char *when)
+{
+    for (size_t i = 0; i < kr->count; i++) {
+        int j = find_name(srv, kr->names[i]);
+        if (j < 0)
+            fail_msg("%s: the keyring holds %s, the server does not", when, kr->names[i]);
+        if (kr->lens[i] != srv->lens[j] || memcmp(kr->bytes[i], srv->bytes[j], kr->lens[i]) != 0)
+            fail_msg("%s: %s differs between keyring and server", when, kr->names[i]);
+    }
+}
+
+static char invariant_text[64];
+
+/* Both directions of the invariant (the second after a reload). */
+static const char *check_invariant(void)
+{
+    assert_true(fenv_clear(&E));
+    view *kr = malloc(sizeof *kr), *srv = malloc(sizeof *srv);
+    assert_non_null(kr);
+    assert_non_null(srv);
+    keyring_view(kr);
+    server_view(srv);
+    keyring_within_server(kr, srv, "before reload");
+    krk_config cfg = main_config();
+    krk_diag d;
+    if (krk_reload_with(K, &cfg, &d) != KRK_OK)
+        fail_msg("reload: %s", d.error);
+    keyring_view(kr);
+    keyring_within_server(kr, srv, "after reload");
+    if (kr->count != srv->count)
+        fail_msg("after reload the keyring holds %zu keys, the server %zu", kr->count, srv->count);
+    snprintf(invariant_text, sizeof invariant_text, "held (%zu keys agree)", kr->count);
+    free(kr);
+    free(srv);
+    return invariant_text;
+}
+
+/* ---- the cases ---- */
+
+typedef enum op { OP_STORE, OP_GENERATE, OP_REMOVE, OP_RELOAD, OP_OPEN } op;
+static const char *const op_names[] = {"store", "generate", "remove", "reload", "open"};
+
+static char last_id[32];
+
+static void fresh_id(void)
+{
+    snprintf(last_id, sizeof last_id, "key%u", ++serial);
+}
+
+/* Runs op; message gets the keyring's explanation. */
+static krk_err run(op o, char *message, size_t cap)
+{
+    krk_err e = KRK_OK;
+    krk_diag d = {0};
+    message[0] = '\0';
+    switch (o) {
+    case OP_STORE: {
+        fresh_id();
+        uint8_t key[32];
+        memset(key, (int)serial, sizeof key);
+        e = krk_store(K, last_id, "", key, sizeof key, "AES");
+        break;
+    }
+    case OP_GENERATE:
+        fresh_id();
+        e = krk_generate(K, last_id, "", "AES", 32);
+        break;
+    case OP_REMOVE:
+        e = krk_remove(K, last_id, "");
+        break;
+    case OP_RELOAD: {
+        krk_config cfg = main_config();
+        e = krk_reload_with(K, &cfg, &d);
+        snprintf(message, cap, "%s", d.error);
+        return e;
+    }
+    case OP_OPEN: {
+        krk_config cfg = main_config();
+        krk_keyring *k = NULL;
+        e = krk_open(&cfg, &k, &d);
+        snprintf(message, cap, "%s", d.error);
+        krk_close(k);
+        return e;
+    }
+    }
+    if (e != KRK_OK)
+        snprintf(message, cap, "%s", krk_last_error(K));
+    return e;
+}
+
+typedef struct fault_case {
+    const char *label;
+    char target; /* 's' server, 'p' proxy, 'k' kill the server first */
+    const char *command;
+    op operation;
+    krk_err expected;
+    bool crashes;
+} fault_case;
+
+static const fault_case cases[] = {
+    {"server down at open", 'k', NULL, OP_OPEN, KRK_E_KMIP, false},
+    {"server restarted between operations", 'r', NULL, OP_STORE, KRK_OK, false},
+    {"store: Register executed, response lost", 's', "fault lose op=Register", OP_STORE, KRK_OK, false},
+    {"store: server killed after executing", 's', "fault crash op=Register", OP_STORE, KRK_E_KMIP, true},
+    {"store: server killed on receiving", 's', "fault crash_before op=Register", OP_STORE, KRK_E_KMIP, true},
+    {"generate: Create executed, response lost", 's', "fault lose op=Create", OP_GENERATE, KRK_OK, false},
+    {"generate: server killed after executing", 's', "fault crash op=Create", OP_GENERATE, KRK_E_KMIP, true},
+    {"remove: Revoke+Destroy executed, response lost", 's', "fault lose op=Revoke", OP_REMOVE, KRK_OK, false},
+    {"remove: server killed after executing", 's', "fault crash op=Revoke", OP_REMOVE, KRK_E_KMIP, true},
+    {"remove: server killed on receiving", 's', "fault crash_before op=Revoke", OP_REMOVE, KRK_E_KMIP, true},
+    {"load: server killed in the middle", 's', "fault crash op=Get", OP_RELOAD, KRK_E_KMIP, true},
+    {"store: stall 3 s (longer than the timeout)", 'p', "stall 3", OP_STORE, KRK_E_KMIP, false},
+    {"store: cut after the request", 'p', "cut down 0", OP_STORE, KRK_OK, false},
+    {"store: truncated response", 's', "fault truncate op=Register", OP_STORE, KRK_OK, false},
+    {"store: declared length beyond the data", 's', "fault long_length op=Register", OP_STORE, KRK_E_KMIP, false},
+    {"store: 4 GiB length", 's', "fault huge_length op=Register", OP_STORE, KRK_OK, false},
+    {"store: wrong top-level tag", 's', "fault wrong_tag op=Register", OP_STORE, KRK_OK, false},
+    {"store: wrong top-level type", 's', "fault wrong_type op=Register", OP_STORE, KRK_OK, false},
+    {"store: Batch Count not matching", 's', "fault batch_count op=Register", OP_STORE, KRK_OK, false},
+    {"store: missing Result Status", 's', "fault no_result_status op=Register", OP_STORE, KRK_OK, false},
+    {"store: response for another operation", 's', "fault wrong_operation op=Register", OP_STORE, KRK_OK, false},
+    {"store: response for another batch item", 's', "fault wrong_batch_id op=Register", OP_STORE, KRK_OK, false},
+    {"store: nesting 1,000 deep", 's', "fault deep_nesting op=Register", OP_STORE, KRK_OK, false},
+    {"store: one byte per second", 's', "fault slow op=Register", OP_STORE, KRK_E_KMIP, false},
+    {"store: never answering", 's', "fault silent op=Register", OP_STORE, KRK_E_KMIP, false},
+    {"load: unknown tags everywhere", 's', "fault unknown_tags times=0", OP_RELOAD, KRK_OK, false},
+    {"load: unknown enumeration values", 's', "fault unknown_enum times=0", OP_RELOAD, KRK_OK, false},
+    {"load: response for another batch item", 's', "fault wrong_batch_id op=Get", OP_RELOAD, KRK_E_KMIP, false},
+    {"load: truncated response", 's', "fault truncate op=Get times=0", OP_RELOAD, KRK_E_KMIP, false},
+    {"open: TLS alert", 's', "fault tls_alert times=0", OP_OPEN, KRK_E_KMIP, false},
+    {"open: closed after the handshake", 's', "fault close_after_handshake times=0", OP_OPEN, KRK_E_KMIP, false},
+    {"open: connection refused", 'p', "refuse", OP_OPEN, KRK_E_KMIP, false},
+};
+
+static void run_case(const fault_case *fc)
+{
+    char out[256], message[768];
+    assert_true(fenv_clear(&E));
+    if (fc->operation == OP_REMOVE) { /* a key to remove */
+        char ignored[8];
+        assert_int_equal(run(OP_STORE, ignored, sizeof ignored), KRK_OK);
+    }
+    size_t keys_before = krk_key_count(K);
+    if (fc->target == 'k' || fc->target == 'r')
+        fenv_server_kill(&E);
+    if (fc->target == 'r')
+        assert_true(fenv_server_start(&E));
+    if (fc->command &&
+        !fenv_ctl(fc->target == 's' ? E.server_ctl : E.proxy_ctl, fc->command, out, sizeof out))
+        fail_msg("arming \"%s\": %s", fc->command, out);
+    long long t0 = fenv_now_ms();
+    krk_err e = run(fc->operation, message, sizeof message);
+    long long elapsed = fenv_now_ms() - t0;
+    print_message("%-46s %-16s %5lld ms  %s\n", fc->label, krk_strerror(e), elapsed, message);
+    if (e != fc->expected)
+        fail_msg("%s: expected %s, got %s (%s)", fc->label, krk_strerror(fc->expected),
+                 krk_strerror(e), message);
+    assert_true(elapsed <= BOUND_MS);
+    if (fc->operation == OP_RELOAD && e != KRK_OK) /* the old state stays in service */
+        assert_int_equal(krk_key_count(K), keys_before);
+    if (fc->crashes)
+        assert_true(fenv_server_wait_exit(&E, 2000));
+    if (fc->target == 'k' || fc->crashes)
+        assert_true(fenv_server_start(&E));
+    assert_true(fenv_clear(&E));
+    if (fc->target == 'p')
+        usleep(200000); /* bytes the proxy held reach the server now */
+    char ignored[768];
+    long long t1 = fenv_now_ms();
+    krk_err r = run(fc->operation == OP_REMOVE ? OP_STORE : fc->operation, ignored,
+                    sizeof ignored);
+    long long recovery = fenv_now_ms() - t1;
+    if (r != KRK_OK)
+        fail_msg("%s: no recovery: %s", fc->label, ignored);
+    report_add("keyring", fc->label, op_names[fc->operation], krk_strerror(e), message, elapsed,
+               recovery, check_invariant());
+}
+
+static void test_fault_matrix(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+
+static void expect_open_refused(const char *label, unsigned port)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/decoy.cnf", E.dir);
+    krk_config cfg = config_at(path, port);
+    krk_keyring *k = NULL;
+    krk_diag d;
+    long long t0 = fenv_now_ms();
+    krk_err e = krk_open(&cfg, &k, &d);
+    long long elapsed = fenv_now_ms() - t0;
+    print_message("%-46s %-16s %5lld ms  %s\n", label, krk_strerror(e), elapsed, d.error);
+    assert_int_equal(e, KRK_E_KMIP);
+    assert_null(k);
+    assert_true(elapsed <= BOUND_MS);
+    report_add("keyring", label, "open", krk_strerror(e), d.error, elapsed, -1,
+               "n/a (nothing opened)");
+}
+
+static void test_tls_refusals(void **state)
+{
+    (void)state;
+    expect_open_refused("open: server certificate from another CA", E.other_ca_port);
+    expect_open_refused("open: server certificate for another name", E.wrong_name_port);
+    expect_open_refused("open: expired server certificate", E.expired_port);
+}
+
+/* The configuration's key file replaced by something unreadable: the
+ * reload fails, the old state stays in service. */
+static void test_unreadable_certificate_at_reload(void **state)
+{
+    (void)state;
+    size_t before = krk_key_count(K);
+    char backup[1400];
+    snprintf(backup, sizeof backup, "%s.bak", key_copy);
+    assert_int_equal(rename(key_copy, backup), 0);
+    FILE *f = fopen(key_copy, "w");
+    assert_non_null(f);
+    fputs("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n", f);
+    fclose(f);
+    krk_diag d;
+    long long t0 = fenv_now_ms();
+    krk_err e = krk_reload(K, plugin_dir, NULL, &d);
+    long long elapsed = fenv_now_ms() - t0;
+    print_message("%-46s %-16s %5lld ms  %s\n", "reload: client key unreadable", krk_strerror(e),
+                  elapsed, d.error);
+    assert_int_equal(e, KRK_E_CONFIG);
+    assert_int_equal(krk_key_count(K), before);
+    char message[768];
+    snprintf(message, sizeof message, "%s", d.error);
+    unlink(key_copy);
+    assert_int_equal(rename(backup, key_copy), 0);
+    long long t1 = fenv_now_ms();
+    assert_int_equal(krk_reload(K, plugin_dir, NULL, &d), KRK_OK);
+    long long recovery = fenv_now_ms() - t1;
+    report_add("keyring", "reload: client key file unreadable", "reload", krk_strerror(e), message,
+               elapsed, recovery, check_invariant());
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!fenv_init(&E, fixture, "keyring-faults", server_bin, proxy_bin) ||
+        !fenv_server_start(&E) || !fenv_proxy_start(&E))
+        return -1;
+    snprintf(plugin_dir, sizeof plugin_dir, "%s/plugin", E.dir);
+    mkdir(plugin_dir, 0700);
+    snprintf(cert_copy, sizeof cert_copy, "%s/client.crt", E.dir);
+    snprintf(key_copy, sizeof key_copy, "%s/client.key", E.dir);
+    copy_file(E.cert, cert_copy);
+    copy_file(E.key, key_copy);
+    kmip_client_options *o = kmip_client_options_new();
+    if (o == NULL || kmip_client_options_set_server(o, "127.0.0.1", E.server_port) ||
+        kmip_client_options_set_ca(o, E.ca) || kmip_client_options_set_cert(o, E.cert, E.key))
+        return -1;
+    kmip_client_options_set_timeouts(o, 5000, 5000);
+    direct = kmip_client_new(o);
+    kmip_client_options_free(o);
+    krk_config cfg = main_config();
+    krk_diag d;
+    if (direct == NULL || krk_open(&cfg, &K, &d) != KRK_OK)
+        return -1;
+    for (int i = 0; i < 5; i++) {
+        char ignored[8];
+        if (run(OP_STORE, ignored, sizeof ignored) != KRK_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    krk_close(K);
+    kmip_client_free(direct);
+    fenv_stop(&E);
+    report_flush();
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR TEST_SERVER FAULT_PROXY\n", argv[0]);
+        return 2;
+    }
+    fixture = argv[1];
+    server_bin = argv[2];
+    proxy_bin = argv[3];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fault_matrix),
+        cmocka_unit_test(test_tls_refusals),
+        cmocka_unit_test(test_unreadable_certificate_at_reload),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
