@@ -16,6 +16,7 @@ if(KMIP_TSAN)
   add_link_options(-fsanitize=thread)
 endif()
 if(KMIP_FUZZ)
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -g)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+    -fno-omit-frame-pointer -g)
   add_link_options(-fsanitize=address,undefined)
 endif()

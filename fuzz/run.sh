@@ -13,9 +13,11 @@ corpus=$build/corpus
 rm -rf "$corpus"
 python3 "$top/fuzz/make_corpus.py" "$build/tests/conformance" \
     "$top/../shared/kmip/testcases" "$top/tests/data/pykmip" "$corpus"
-cp -r "$top/fuzz/corpus/config" "$corpus/config" # checked-in seeds; libFuzzer adds to the copy
+# checked-in seeds; libFuzzer adds to the copies
+cp -r "$top/fuzz/corpus/config" "$corpus/config"
+cp -r "$top/fuzz/corpus/client" "$corpus/client"
 mkdir -p "$build/artifacts"
-for target in ttlv xml config; do
+for target in ttlv xml config client; do
     echo "fuzz_$target: $seconds s"
     "$build/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
         -timeout=10 -print_final_stats=1 -artifact_prefix="$build/artifacts/" \

@@ -45,7 +45,8 @@ bool kc_uid_text(const kmip_uid *u, char *buf, size_t cap)
 {
     if (u->is_enum || u->text.len >= cap)
         return false;
-    memcpy(buf, u->text.data, u->text.len);
+    if (u->text.len)
+        memcpy(buf, u->text.data, u->text.len);
     buf[u->text.len] = '\0';
     return true;
 }
@@ -199,15 +200,26 @@ static kmip_client_err roundtrip(kmip_client *c, const uint8_t *req, size_t len,
     kt_error e = {KMIP_CLIENT_OK, ""};
     *sent = false;
     *resp = NULL;
-    if (kt_send(c->conn, req, len, budget(c, c->opt.io_ms), &e) != KMIP_CLIENT_OK)
-        return kc_fail(c, e.code, "%s", e.message);
-    *sent = true;
-    c->stats.requests++;
     uint8_t *bytes = NULL;
     size_t n = 0;
-    if (kt_recv(c->conn, &bytes, &n, budget(c, c->opt.io_ms), c->opt.max_response, &e) !=
-        KMIP_CLIENT_OK)
-        return kc_fail(c, e.code, "%s", e.message);
+    if (c->exchange) {
+        *sent = true;
+        c->stats.requests++;
+        if (!c->exchange(c->exchange_ctx, req, len, &bytes, &n))
+            return kc_fail(c, KMIP_CLIENT_E_CLOSED, "the exchange ended");
+        if (n > c->opt.max_response) {
+            free(bytes);
+            return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "response larger than the limit");
+        }
+    } else {
+        if (kt_send(c->conn, req, len, budget(c, c->opt.io_ms), &e) != KMIP_CLIENT_OK)
+            return kc_fail(c, e.code, "%s", e.message);
+        *sent = true;
+        c->stats.requests++;
+        if (kt_recv(c->conn, &bytes, &n, budget(c, c->opt.io_ms), c->opt.max_response, &e) !=
+            KMIP_CLIENT_OK)
+            return kc_fail(c, e.code, "%s", e.message);
+    }
     kmip_msg_error merr;
     kmip_err de = kmip_message_decode(bytes, n, resp, &merr);
     kmip_secure_free(bytes, n);
@@ -268,10 +280,17 @@ static kmip_client_err negotiate(kmip_client *c)
     kmip_secure_free(bytes, len);
     if (e != KMIP_CLIENT_OK)
         return e;
+    const kmip_batch_item *ri = resp->item_count == 1 ? &resp->items[0] : NULL;
+    /* the payload is typed by the answer's own Operation: it must be ours */
+    if (ri == NULL || (ri->has_operation && ri->operation != KMIP_OPERATION_DISCOVER_VERSIONS) ||
+        (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && !ri->has_operation)) {
+        kmip_message_free(resp);
+        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "the KMIP server's answer to Discover Versions "
+                       "is not one Discover Versions batch item");
+    }
     c->version = KMIP_VERSION(1, 0);
     c->server_version_count = 0;
-    const kmip_batch_item *ri = resp->item_count ? &resp->items[0] : NULL;
-    if (ri && ri->result_status == KMIP_RESULT_STATUS_SUCCESS && ri->payload) {
+    if (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && ri->payload) {
         const kmip_discover_versions_response *r = ri->payload;
         bool chosen = false;
         for (size_t i = 0; i < r->version_count; i++) {
@@ -290,8 +309,19 @@ static kmip_client_err negotiate(kmip_client *c)
     return KMIP_CLIENT_OK;
 }
 
+void kc_set_exchange(kmip_client *c,
+                     bool (*fn)(void *ctx, const uint8_t *req, size_t len, uint8_t **resp,
+                                size_t *resp_len),
+                     void *ctx)
+{
+    c->exchange = fn;
+    c->exchange_ctx = ctx;
+}
+
 static kmip_client_err ensure_connected(kmip_client *c)
 {
+    if (c->exchange)
+        return c->version ? KMIP_CLIENT_OK : negotiate(c);
     if (c->conn && kt_stale(c->conn)) {
         kt_close(c->conn);
         c->conn = NULL;
@@ -401,11 +431,13 @@ static kmip_client_err check_response(kmip_client *c, const kmip_message *req,
                            "response item %zu is for %s, the request was %s", i + 1,
                            operation_name(rs->operation), operation_name(rq->operation));
         if (rs->result_status == KMIP_RESULT_STATUS_SUCCESS) {
-            if (rs->payload == NULL && rs->raw_payload == NULL &&
-                kmip_operation_is_typed(rq->operation))
+            /* callers read the typed payload: it exists only when the item
+             * named its Operation (before the payload) and the payload
+             * decoded as that operation's */
+            if (rs->payload == NULL && kmip_operation_is_typed(rq->operation))
                 return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                               "response item %zu (%s) succeeded without a payload", i + 1,
-                               operation_name(rq->operation));
+                               "response item %zu (%s) succeeded without a payload of that "
+                               "operation", i + 1, operation_name(rq->operation));
         } else if (first == KMIP_CLIENT_OK) {
             record_result(c, rs, rq->operation);
             first = c->err;

@@ -34,6 +34,9 @@ struct kmip_client {
     kmip_client_stats stats;
     int64_t deadline_ms; /* end of the current operation (monotonic ms), 0: none */
     int64_t task_deadline_ms; /* kmip_client_begin_deadline, 0: none */
+    /* fuzzing and unit tests only: answers requests instead of a server */
+    bool (*exchange)(void *ctx, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len);
+    void *exchange_ctx;
     /* the server refused a request using an ID placeholder as a whole
      * (PyKMIP 0.10 parses Activate only with a Unique Identifier) */
     bool placeholders_rejected;
@@ -57,6 +60,14 @@ __attribute__((format(printf, 3, 4))) kmip_client_err kc_fail(kmip_client *c,
 /* Clears the error state at the start of a call. */
 void kc_clear(kmip_client *c);
 void kc_log(const kmip_client *c, int level, const char *message);
+
+/* For the fuzz target (fuzz/fuzz_client.c): requests are handed to fn,
+ * which returns the response bytes (malloc'd; false: the connection broke)
+ * instead of a TLS connection. Not part of the public API. */
+void kc_set_exchange(kmip_client *c,
+                     bool (*fn)(void *ctx, const uint8_t *req, size_t len, uint8_t **resp,
+                                size_t *resp_len),
+                     void *ctx);
 
 /* Text of a kmip_uid into buf (NUL-terminated); false if it does not fit. */
 bool kc_uid_text(const kmip_uid *u, char *buf, size_t cap);

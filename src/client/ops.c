@@ -23,10 +23,25 @@ static kmip_client_err call(kmip_client *c, kmip_message *req, kmip_message **re
     return e;
 }
 
+/* The payload of a successful item i answering op, or NULL. The payload's
+ * type follows the item's own Operation: after a mismatch (a protocol
+ * error) it must not be read as op's. */
+static const void *payload_of(const kmip_message *resp, size_t i, uint32_t op)
+{
+    if (resp == NULL || i >= resp->item_count)
+        return NULL;
+    const kmip_batch_item *bi = &resp->items[i];
+    bool ok = bi->has_operation && bi->operation == op &&
+              bi->result_status == KMIP_RESULT_STATUS_SUCCESS;
+    return ok ? bi->payload : NULL;
+}
+
 static kmip_client_err copy_uid(kmip_client *c, const kmip_uid *u, char *out, size_t cap)
 {
     if (out == NULL)
         return KMIP_CLIENT_OK;
+    if (u->is_enum || u->text.len == 0)
+        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "the server's answer lacks a Unique Identifier");
     if (!kc_uid_text(u, out, cap))
         return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
                        "the server's Unique Identifier (%zu bytes) does not fit the buffer",
@@ -64,10 +79,9 @@ static kmip_client_err do_register(kmip_client *c, const kmip_key_spec *spec,
         (activate && (e = kmip_req_add_uid_op(req, KMIP_OPERATION_ACTIVATE, NULL)) != KMIP_CLIENT_OK))
         return build_failed(c, req, e);
     e = call(c, req, &resp);
-    const kmip_batch_item *first = resp && resp->item_count ? &resp->items[0] : NULL;
-    if (first && first->result_status == KMIP_RESULT_STATUS_SUCCESS && first->payload) {
-        kmip_client_err ce = copy_uid(c, &((kmip_register_response *)first->payload)->unique_identifier,
-                                      uid_out, uid_cap);
+    const kmip_register_response *reg = payload_of(resp, 0, KMIP_OPERATION_REGISTER);
+    if (reg) {
+        kmip_client_err ce = copy_uid(c, &reg->unique_identifier, uid_out, uid_cap);
         if (ce != KMIP_CLIENT_OK)
             e = ce;
     } else if (activate && resp && resp->item_count == 1 && e == KMIP_CLIENT_E_SERVER &&
@@ -228,10 +242,9 @@ kmip_client_err kmip_client_create_activate_get(kmip_client *c, const kmip_key_s
     e = call(c, req, &resp);
     bool refused = e == KMIP_CLIENT_E_SERVER && resp && resp->item_count == 1 &&
                    c->result_reason == KMIP_RESULT_REASON_INVALID_MESSAGE;
-    const kmip_batch_item *first = resp && resp->item_count ? &resp->items[0] : NULL;
-    if (!refused && first && first->result_status == KMIP_RESULT_STATUS_SUCCESS && first->payload) {
-        kmip_client_err ce = copy_uid(
-            c, &((kmip_create_response *)first->payload)->unique_identifier, uid_out, uid_cap);
+    const kmip_create_response *created = payload_of(resp, 0, KMIP_OPERATION_CREATE);
+    if (!refused && created) {
+        kmip_client_err ce = copy_uid(c, &created->unique_identifier, uid_out, uid_cap);
         if (ce != KMIP_CLIENT_OK)
             e = ce;
     }

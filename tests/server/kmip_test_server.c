@@ -5,7 +5,7 @@
  *
  * Usage: kmip_test_server --cert FILE --key FILE --ca FILE
  *                         [--port N] [--port-file FILE] [--no-discover-versions]
- *                         [--control-port-file FILE] [--state FILE]
+ *                         [--control-port-file FILE] [--state FILE] [--dump-dir DIR]
  * Listens on 127.0.0.1 only (port 0: any free port, written to the port
  * file). The client certificate is required; its CN owns the objects.
  * --control-port-file opens the control port through which tests arm
@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ typedef struct server {
     kts_store *store;
     kts_options opt;
     const char *state_file;
+    const char *dump_dir; /* --dump-dir: every response written there (fuzz seeds) */
 } server;
 
 typedef struct session {
@@ -141,6 +143,20 @@ static bool send_response(SSL *ssl, kts_fault f, uint8_t *out, size_t out_len)
     return keep;
 }
 
+static void dump(const server *srv, const uint8_t *p, size_t n)
+{
+    static atomic_uint serial;
+    if (srv->dump_dir == NULL)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/response-%04u.bin", srv->dump_dir, atomic_fetch_add(&serial, 1));
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(p, 1, n, f);
+        fclose(f);
+    }
+}
+
 static bool mutating(const kmip_message *req)
 {
     for (size_t i = 0; i < req->item_count; i++)
@@ -195,6 +211,8 @@ static void serve(server *srv, SSL *ssl)
         uint8_t *out = NULL;
         size_t out_len = 0;
         bool ok = resp && kmip_message_encode(resp, &out, &out_len) == KMIP_OK;
+        if (ok)
+            dump(srv, out, out_len);
         if (ok && f == KTS_FAULT_SILENT)
             hold_open(ssl);
         ok = ok && f != KTS_FAULT_LOSE && f != KTS_FAULT_SILENT &&
@@ -278,7 +296,7 @@ static int listen_on(unsigned port, unsigned *bound)
 int main(int argc, char **argv)
 {
     const char *cert = NULL, *key = NULL, *ca = NULL, *port_file = NULL;
-    const char *control_file = NULL, *state_file = NULL;
+    const char *control_file = NULL, *state_file = NULL, *dump_dir = NULL;
     unsigned port = 0;
     kts_options opt = {false};
     for (int i = 1; i < argc; i++) {
@@ -302,6 +320,8 @@ int main(int argc, char **argv)
             control_file = argv[i + 1];
         else if (strcmp(argv[i], "--state") == 0)
             state_file = argv[i + 1];
+        else if (strcmp(argv[i], "--dump-dir") == 0)
+            dump_dir = argv[i + 1];
         i++;
     }
     if (cert == NULL || key == NULL || ca == NULL) {
@@ -309,7 +329,7 @@ int main(int argc, char **argv)
                         "[--port-file F]\n");
         return 2;
     }
-    server srv = {make_ctx(cert, key, ca), kts_store_new(), opt, state_file};
+    server srv = {make_ctx(cert, key, ca), kts_store_new(), opt, state_file, dump_dir};
     if (srv.store && state_file && !kts_store_load(srv.store, state_file)) {
         fprintf(stderr, "kmip_test_server: %s is not a state file of ours\n", state_file);
         return 1;

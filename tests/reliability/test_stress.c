@@ -1,0 +1,280 @@
+/* Concurrency stress: 8 reader threads and 2 writer threads on one keyring
+ * against our KMIP test server, for a bounded time (STRESS_SECONDS,
+ * default 5). Invariants are checked after every step:
+ *  - a reader sees either no key or a whole key: the bytes name their own
+ *    id and version and follow that version's pattern (no torn or mixed
+ *    reads), type AES;
+ *  - a writer owns its half of the ids and keeps a model of them: after
+ *    each store, generate or remove the keyring agrees with the model;
+ *  - at the end the keyring, the writers' models and the server (read by
+ *    a separate client) agree, and again after a reload.
+ * Usage: test_stress FIXTURE_DIR TEST_SERVER */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault_env.h"
+#include "keyring_kmip/krk.h"
+#include "kmip/kmip_client.h"
+
+#define IDS 64
+#define READERS 8
+#define WRITERS 2
+#define KEY_LEN 32
+#define GROUP "stress"
+
+static const char *fixture, *server_bin;
+static fenv E;
+static krk_keyring *K;
+static krk_config cfg;
+static atomic_bool stop, failed;
+static atomic_ulong reads, writes, misses;
+
+typedef struct model {
+    bool present[IDS];
+    uint8_t version[IDS];
+    bool generated[IDS]; /* bytes chosen by the server: only presence is known */
+} model;
+static model models[WRITERS];
+
+static void id_of(int i, char *out, size_t cap)
+{
+    snprintf(out, cap, "stress-%02d", i);
+}
+
+static void pattern(int idx, uint8_t version, uint8_t out[KEY_LEN])
+{
+    out[0] = (uint8_t)idx;
+    out[1] = version;
+    for (int j = 2; j < KEY_LEN; j++)
+        out[j] = (uint8_t)(idx * 31 + version * 7 + j);
+}
+
+#define CHECK(cond, ...)                                                                        \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, __VA_ARGS__);                                                      \
+            fputc('\n', stderr);                                                               \
+            atomic_store(&failed, true);                                                       \
+            atomic_store(&stop, true);                                                         \
+            return NULL;                                                                       \
+        }                                                                                      \
+    } while (0)
+
+/* KRK_E_NOT_FOUND or the whole key; *got receives whether it exists. */
+static krk_err read_key(int idx, uint8_t bytes[KEY_LEN], bool *got)
+{
+    char id[32], type[16];
+    id_of(idx, id, sizeof id);
+    krk_reader *r = NULL;
+    krk_err e = krk_reader_init(K, id, "", &r);
+    *got = e == KRK_OK;
+    if (e != KRK_OK)
+        return e;
+    size_t len = 0, tl = 0;
+    e = krk_reader_fetch(r, bytes, KEY_LEN, &len, type, sizeof type, &tl);
+    krk_reader_deinit(r);
+    if (e == KRK_OK && (len != KEY_LEN || strcmp(type, "AES") != 0))
+        e = KRK_E_ARG;
+    return e;
+}
+
+static void *reader_main(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    while (!atomic_load(&stop)) {
+        int idx = (int)(rand_r(&seed) % IDS);
+        uint8_t b[KEY_LEN], want[KEY_LEN];
+        bool got;
+        krk_err e = read_key(idx, b, &got);
+        CHECK(e == KRK_OK || e == KRK_E_NOT_FOUND, "reader: %s", krk_strerror(e));
+        atomic_fetch_add(&reads, 1);
+        if (!got) {
+            atomic_fetch_add(&misses, 1);
+            continue;
+        }
+        /* stored keys follow their pattern; generated ones are random bytes */
+        pattern(idx, b[1], want);
+        bool generated = memcmp(b, want, KEY_LEN) != 0;
+        if (!generated)
+            CHECK(b[0] == idx, "reader: key %d holds the bytes of key %d", idx, b[0]);
+        if (rand_r(&seed) % 64 == 0) { /* now and then a whole listing */
+            krk_iter *it = NULL;
+            CHECK(krk_iter_init(K, &it) == KRK_OK, "iterator");
+            size_t n = 0;
+            while (krk_iter_is_valid(it) && krk_iter_next(it) == KRK_OK)
+                n++;
+            krk_iter_deinit(it);
+            CHECK(n <= IDS, "iterator listed %zu keys", n);
+        }
+    }
+    return NULL;
+}
+
+/* Keyring vs. this writer's model for one id. */
+static bool agrees(const model *m, int idx)
+{
+    uint8_t b[KEY_LEN], want[KEY_LEN];
+    bool got;
+    krk_err e = read_key(idx, b, &got);
+    if (e != KRK_OK && e != KRK_E_NOT_FOUND)
+        return false;
+    if (got != m->present[idx])
+        return false;
+    if (!got || m->generated[idx])
+        return true;
+    pattern(idx, m->version[idx], want);
+    return memcmp(b, want, KEY_LEN) == 0;
+}
+
+static void *writer_main(void *arg)
+{
+    int w = (int)(intptr_t)arg;
+    model *m = &models[w];
+    unsigned seed = (unsigned)(w * 7919 + 1);
+    while (!atomic_load(&stop)) {
+        int idx = (int)(rand_r(&seed) % (IDS / WRITERS)) * WRITERS + w;
+        char id[32];
+        id_of(idx, id, sizeof id);
+        krk_err e;
+        if (m->present[idx]) {
+            e = krk_remove(K, id, "");
+            CHECK(e == KRK_OK, "remove %s: %s", id, krk_last_error(K));
+            m->present[idx] = false;
+        } else if (rand_r(&seed) % 4 == 0) {
+            e = krk_generate(K, id, "", "AES", KEY_LEN);
+            CHECK(e == KRK_OK, "generate %s: %s", id, krk_last_error(K));
+            m->present[idx] = m->generated[idx] = true;
+        } else {
+            uint8_t b[KEY_LEN];
+            m->version[idx]++;
+            pattern(idx, m->version[idx], b);
+            e = krk_store(K, id, "", b, KEY_LEN, "AES");
+            CHECK(e == KRK_OK, "store %s: %s", id, krk_last_error(K));
+            m->present[idx] = true;
+            m->generated[idx] = false;
+        }
+        atomic_fetch_add(&writes, 1);
+        CHECK(agrees(m, idx), "after a write the keyring disagrees with the model on %s", id);
+    }
+    return NULL;
+}
+
+static bool count_uid(void *ctx, const char *uid, size_t len)
+{
+    (void)uid;
+    (void)len;
+    (*(size_t *)ctx)++;
+    return true;
+}
+
+static size_t server_count(void)
+{
+    kmip_client_options *o = kmip_client_options_new();
+    assert_non_null(o);
+    assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", E.server_port), 0);
+    assert_int_equal(kmip_client_options_set_ca(o, E.ca), 0);
+    assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), 0);
+    kmip_client *c = kmip_client_new(o);
+    kmip_client_options_free(o);
+    assert_non_null(c);
+    kmip_locate_filter f = {0};
+    f.object_group = GROUP;
+    f.state = KMIP_STATE_ACTIVE;
+    size_t n = 0;
+    assert_int_equal(kmip_client_locate(c, &f, count_uid, &n), KMIP_CLIENT_OK);
+    kmip_client_free(c);
+    return n;
+}
+
+static void check_final(void)
+{
+    size_t expected = 0;
+    for (int w = 0; w < WRITERS; w++)
+        for (int i = 0; i < IDS; i++)
+            if (models[w].present[i]) {
+                expected++;
+                assert_true(agrees(&models[w], i));
+            }
+    assert_int_equal(krk_key_count(K), expected);
+    assert_int_equal(server_count(), expected);
+}
+
+static void test_readers_and_writers(void **state)
+{
+    (void)state;
+    const char *env = getenv("STRESS_SECONDS");
+    int seconds = env ? atoi(env) : 5;
+    if (seconds < 1 || seconds > 600)
+        seconds = 5;
+    pthread_t r[READERS], w[WRITERS];
+    for (int i = 0; i < READERS; i++)
+        assert_int_equal(pthread_create(&r[i], NULL, reader_main, (void *)(uintptr_t)(i + 1)), 0);
+    for (int i = 0; i < WRITERS; i++)
+        assert_int_equal(pthread_create(&w[i], NULL, writer_main, (void *)(intptr_t)i), 0);
+    for (int s = 0; s < seconds * 10 && !atomic_load(&stop); s++)
+        usleep(100000);
+    atomic_store(&stop, true);
+    for (int i = 0; i < READERS; i++)
+        pthread_join(r[i], NULL);
+    for (int i = 0; i < WRITERS; i++)
+        pthread_join(w[i], NULL);
+    print_message("%d s: %lu reads (%lu found no key), %lu writes\n", seconds,
+                  atomic_load(&reads), atomic_load(&misses), atomic_load(&writes));
+    assert_false(atomic_load(&failed));
+    assert_true(atomic_load(&writes) > 0);
+    check_final();
+    krk_diag d;
+    assert_int_equal(krk_reload_with(K, &cfg, &d), KRK_OK);
+    check_final();
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!fenv_init(&E, fixture, "stress", server_bin, "") || !fenv_server_start(&E))
+        return -1;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/stress.cnf", E.dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": \"%s\", "
+               "\"client_key\": \"%s\", \"server_ca\": \"%s\", \"object_group\": \"" GROUP "\"}\n",
+            E.server_port, E.cert, E.key, E.ca);
+    fclose(f);
+    krk_diag d;
+    if (krk_config_read(path, &cfg, &d) != KRK_OK || krk_open(&cfg, &K, &d) != KRK_OK) {
+        fprintf(stderr, "%s\n", d.error);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    krk_close(K);
+    fenv_stop(&E);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR TEST_SERVER\n", argv[0]);
+        return 2;
+    }
+    fixture = argv[1];
+    server_bin = argv[2];
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_readers_and_writers)};
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
