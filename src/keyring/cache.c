@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kmip/kmip_ttlv.h"
+#include "secure.h"
 
 static uint64_t hash(const char *data_id, const char *auth_id)
 {
@@ -29,7 +30,7 @@ void krk_key_free(krk_key *k)
 {
     if (k == NULL)
         return;
-    kmip_secure_free(k->material, k->material_len);
+    krk_secret_free(k->material, k->material_len);
     free(k->data_id);
     free(k->auth_id);
     kmip_secure_zero(k, sizeof *k);
@@ -44,7 +45,7 @@ krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type
         return NULL;
     k->data_id = strdup(data_id);
     k->auth_id = strdup(auth_id);
-    k->material = malloc(len ? len : 1);
+    k->material = krk_secret_alloc(len);
     if (k->data_id == NULL || k->auth_id == NULL || k->material == NULL) {
         krk_key_free(k);
         return NULL;

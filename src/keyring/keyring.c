@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "layout.h"
 #include "reconcile.h"
+#include "secure.h"
 #include "state.h"
 
 struct krk_keyring {
@@ -436,7 +437,7 @@ krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id
     pthread_rwlock_rdlock(&k->lock);
     const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
     if (key) {
-        r->data = malloc(key->material_len);
+        r->data = krk_secret_alloc(key->material_len);
         if (r->data) {
             memcpy(r->data, key->material, key->material_len);
             r->len = key->material_len;
@@ -480,7 +481,7 @@ void krk_reader_deinit(krk_reader *r)
 {
     if (r == NULL)
         return;
-    kmip_secure_free(r->data, r->len);
+    krk_secret_free(r->data, r->len);
     free(r);
 }
 
@@ -669,6 +670,14 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
             kmip_client_tls(s->client, &tls) == KMIP_CLIENT_OK ? tls.protocol : "(not connected)");
         PUT("Key_count", "%zu", s->cache.count);
     }
+    krk_secure_status sec;
+    krk_secure_status_get(&sec);
+    PUT("Key_memory", "%s", !sec.heap      ? "ordinary heap (no secure heap), wiped on free"
+                            : sec.locked    ? "secure heap: locked, excluded from core dumps"
+                                            : "secure heap: excluded from core dumps, not locked "
+                                              "(RLIMIT_MEMLOCK)");
+    if (sec.ordinary_allocations)
+        PUT("Keys_outside_secure_heap", "%llu", (unsigned long long)sec.ordinary_allocations);
     pthread_rwlock_unlock(&m->lock);
     pthread_mutex_lock(&m->err_lock);
     PUT("Last_error", "%s", k->last_error);
