@@ -14,6 +14,7 @@
  * server sharing the object group) is fetched by reloading the keyring;
  * a periodic refresh does the same. Encryption itself is left to MariaDB
  * (NULL crypt hooks). */
+#define _GNU_SOURCE /* PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -46,7 +47,8 @@ typedef struct version_entry {
 
 static krk_keyring *keyring;
 static krk_config config; /* built from the system variables at startup */
-static pthread_rwlock_t versions_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* writers first, so that rotation is not kept waiting by a stream of readers */
+static pthread_rwlock_t versions_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static version_entry versions[MAX_KEY_IDS];
 static size_t version_count;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER; /* rotation, reload */

@@ -2,6 +2,7 @@
  * never wait for the network; writers are serialized by a write mutex, do
  * their KMIP round trip without holding the read/write lock, and change
  * the cache only after the server confirmed. */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -80,7 +81,13 @@ krk_err krk_open_progress(const krk_config *cfg, krk_progress_fn fn, void *ctx, 
         free(k);
         return e;
     }
-    pthread_rwlock_init(&k->lock, NULL);
+    /* writers first: with glibc's default a steady stream of readers can
+     * keep a writer (store, remove, reload) waiting indefinitely */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&k->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&k->write_lock, NULL);
     pthread_mutex_init(&k->err_lock, NULL);
     *out = k;
@@ -437,7 +444,9 @@ krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id
     pthread_rwlock_rdlock(&k->lock);
     const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
     if (key) {
-        r->data = krk_secret_alloc(key->material_len);
+        /* the reader's copy is short-lived and wiped: the ordinary heap,
+         * because the secure heap's one lock would serialize all readers */
+        r->data = malloc(key->material_len ? key->material_len : 1);
         if (r->data) {
             memcpy(r->data, key->material, key->material_len);
             r->len = key->material_len;
@@ -481,7 +490,7 @@ void krk_reader_deinit(krk_reader *r)
 {
     if (r == NULL)
         return;
-    krk_secret_free(r->data, r->len);
+    kmip_secure_free(r->data, r->len);
     free(r);
 }
 
