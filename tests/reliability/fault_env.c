@@ -226,6 +226,17 @@ bool fenv_clear(fenv *e)
     return ok;
 }
 
+bool fenv_quiesce(fenv *e)
+{
+    char out[128];
+    if (!fenv_clear(e))
+        return false;
+    if (e->proxy_pid > 0 && !fenv_ctl(e->proxy_ctl, "reset", out, sizeof out))
+        return false;
+    usleep(60000); /* the relays notice the reset within their 50 ms poll */
+    return true;
+}
+
 long fenv_server_objects(fenv *e)
 {
     char out[128];

@@ -33,6 +33,10 @@ void fenv_stop(fenv *e);
 bool fenv_ctl(unsigned port, const char *cmd, char *out, size_t cap);
 /* Disarms every fault of the server and the proxy. */
 bool fenv_clear(fenv *e);
+/* Before arming a fault: everything cleared, and every connection still
+ * open through the proxy reset, so that bytes a finished case left queued
+ * (a stall) cannot take the next case's one-shot cut. */
+bool fenv_quiesce(fenv *e);
 /* The server's object count ("stats"), -1 on error. */
 long fenv_server_objects(fenv *e);
 
