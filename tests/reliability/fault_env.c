@@ -109,7 +109,7 @@ bool fenv_server_start(fenv *e)
     unlink(ctl_file);
     char *argv[] = {e->server_bin, "--cert", e->server_cert, "--key", e->server_key, "--ca", e->ca,
                     "--port", port, "--port-file", port_file, "--control-port-file", ctl_file,
-                    "--state", state, NULL};
+                    e->stateless ? NULL : "--state", state, NULL};
     for (int attempt = 0; attempt < 50; attempt++) { /* the old port may be in TIME_WAIT */
         e->server_pid = spawn(argv, log);
         unsigned p = wait_port_file(port_file, e->server_pid);

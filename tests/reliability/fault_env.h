@@ -15,6 +15,7 @@ typedef struct fenv {
     pid_t server_pid, proxy_pid;
     unsigned server_port, server_ctl, proxy_port, proxy_ctl;
     unsigned other_ca_port, wrong_name_port, expired_port; /* TLS decoys of the fixture */
+    bool stateless; /* set before starting: no --state file (benchmarks) */
 } fenv;
 
 /* Reads the PyKMIP fixture's env file (certificates, decoy ports) and

@@ -110,8 +110,8 @@ static void server_view(view *v)
     if (kmip_client_locate(direct, &f, add_uid, v) != KMIP_CLIENT_OK)
         fail_msg("separate client: %s", kmip_client_error_message(direct));
     for (size_t i = 0; i < v->count; i++) {
-        char uid[160];
-        snprintf(uid, sizeof uid, "%s", v->names[i]);
+        char uid[sizeof v->names[0]];
+        memcpy(uid, v->names[i], sizeof uid);
         uint8_t *b = NULL;
         uint32_t type;
         assert_int_equal(kmip_client_get_key(direct, uid, &b, &v->lens[i], &type), KMIP_CLIENT_OK);
