@@ -1,44 +1,14 @@
 /* Client round trips against a KMIP server over one persistent TLS
  * connection: Gets per second and client CPU time per Get, one Get per
- * message and 100 Gets per message. Prints one line per figure: the median
- * of RUNS runs with min and max.
- * Usage: bench_client FIXTURE_DIR [gets-per-run] */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <time.h>
-
+ * message and 100 Gets per message, median of RUNS runs (bench_util.h
+ * lines, section SECTION).
+ * Usage: bench_client FIXTURE_DIR PORT_KEY SECTION [gets-per-run]
+ * PORT_KEY names the server's port in FIXTURE_DIR/env (PORT: PyKMIP,
+ * TESTSRV_PORT: our test server). */
+#include "bench_util.h"
 #include "kmip/kmip_client.h"
 
 #define RUNS 5
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
-           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void line(const char *what, double *v, const char *unit)
-{
-    qsort(v, RUNS, sizeof *v, cmp);
-    printf("| %-40s | %10.1f | %10.1f | %10.1f | %s\n", what, v[RUNS / 2], v[0], v[RUNS - 1], unit);
-}
 
 static char env_path[1024];
 
@@ -66,14 +36,15 @@ static const char *env(const char *key)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: bench_client FIXTURE_DIR [gets-per-run]\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: bench_client FIXTURE_DIR PORT_KEY SECTION [gets-per-run]\n");
         return 2;
     }
     snprintf(env_path, sizeof env_path, "%s/env", argv[1]);
-    int gets = argc > 2 ? atoi(argv[2]) : 200;
+    const char *section = argv[3];
+    int gets = argc > 4 ? atoi(argv[4]) : 200;
     kmip_client_options *o = kmip_client_options_new();
-    if (kmip_client_options_set_server(o, "127.0.0.1", (unsigned)atoi(env("PORT"))) ||
+    if (kmip_client_options_set_server(o, "127.0.0.1", (unsigned)atoi(env(argv[2]))) ||
         kmip_client_options_set_ca(o, env("CA")) ||
         kmip_client_options_set_cert(o, env("CLIENT_CERT"), env("CLIENT_KEY")))
         return 2;
@@ -91,7 +62,7 @@ int main(int argc, char **argv)
     }
     double rate[RUNS], cpu_us[RUNS], brate[RUNS], bcpu_us[RUNS];
     for (int r = 0; r < RUNS; r++) {
-        double t0 = now(), c0 = cpu();
+        double t0 = bench_now(), c0 = bench_cpu();
         for (int i = 0; i < gets; i++) {
             uint8_t *k;
             size_t len;
@@ -99,12 +70,12 @@ int main(int argc, char **argv)
                 return 1;
             kmip_secure_free(k, len);
         }
-        double t1 = now(), c1 = cpu();
+        double t1 = bench_now(), c1 = bench_cpu();
         rate[r] = gets / (t1 - t0);
         cpu_us[r] = (c1 - c0) / gets * 1e6;
         /* 100 Gets per message */
         int batches = gets / 100 > 0 ? gets / 100 : 1;
-        double t2 = now(), c2 = cpu();
+        double t2 = bench_now(), c2 = bench_cpu();
         for (int b = 0; b < batches; b++) {
             kmip_message *req, *resp;
             if (kmip_client_request(c, &req) != KMIP_CLIENT_OK)
@@ -117,18 +88,20 @@ int main(int argc, char **argv)
             kmip_message_free(req);
             kmip_message_free(resp);
         }
-        double t3 = now(), c3 = cpu();
+        double t3 = bench_now(), c3 = bench_cpu();
         brate[r] = batches * 100 / (t3 - t2);
         bcpu_us[r] = (c3 - c2) / (batches * 100) * 1e6;
     }
     kmip_client_stats s;
     kmip_client_get_stats(c, &s);
-    line("keyring_kmip C client: Gets/s, 1 per message", rate, "Gets/s");
-    line("keyring_kmip C client: CPU us per Get", cpu_us, "us");
-    line("keyring_kmip C client: Gets/s, 100 per message", brate, "Gets/s");
-    line("keyring_kmip C client: CPU us per Get (batched)", bcpu_us, "us");
-    printf("(connections opened: %llu, request messages: %llu)\n",
-           (unsigned long long)s.connections, (unsigned long long)s.requests);
+    bench_row(section, "keyring_kmip C client: Gets/s, 1 Get per message", rate, RUNS, "Gets/s");
+    bench_row(section, "keyring_kmip C client: CPU per Get", cpu_us, RUNS, "us");
+    bench_row(section, "keyring_kmip C client: Gets/s, 100 Gets per message", brate, RUNS,
+              "Gets/s");
+    bench_row(section, "keyring_kmip C client: CPU per Get, 100 per message", bcpu_us, RUNS,
+              "us");
+    bench_note(section, "our client: %llu connection(s), %llu request messages, %d Gets per run",
+               (unsigned long long)s.connections, (unsigned long long)s.requests, gets);
     if (kmip_client_destroy(c, uid) != KMIP_CLIENT_OK)
         return 1;
     kmip_client_free(c);

@@ -2,8 +2,8 @@
  * kmip_key_management.so with dlopen, sets its system variables through its
  * plugin declaration (as the server does), initializes it against a KMIP
  * server, then times get_latest_key_version and get_key: nanoseconds per
- * call, median of 5 runs with min and max.
- * Usage: bench_mariadb_plugin PLUGIN_SO FIXTURE_DIR */
+ * call, median of 5 runs with min and max (bench_util.h lines).
+ * Usage: bench_mariadb_plugin PLUGIN_SO FIXTURE_DIR [PORT_KEY] */
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include <mysql/plugin_encryption.h>
+
+#include "bench_util.h"
 
 #define RUNS 5
 #define CALLS 2000000
@@ -62,16 +64,11 @@ static double now(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
-    if (argc != 3)
+    if (argc != 3 && argc != 4)
         return 2;
+    const char *port_key = argc == 4 ? argv[3] : "PORT";
     snprintf(env_path, sizeof env_path, "%s/env", argv[2]);
     void *h = dlopen(argv[1], RTLD_NOW);
     if (h == NULL) {
@@ -96,7 +93,7 @@ int main(int argc, char **argv)
         else if (strcmp(s->name, "object_group") == 0)
             *s->value = group;
         else if (strcmp(s->name, "server_port") == 0)
-            *((struct uint_var *)s)->value = (unsigned)atoi(env("PORT"));
+            *((struct uint_var *)s)->value = (unsigned)atoi(env(port_key));
         else if (strcmp(s->name, "timeout_ms") == 0)
             *((struct uint_var *)s)->value = 10000;
         else if (strcmp(s->name, "refresh_seconds") == 0)
@@ -122,12 +119,8 @@ int main(int argc, char **argv)
         latest[r] = (t1 - t0) / CALLS;
         get[r] = (t2 - t1) / (CALLS / 10);
     }
-    qsort(latest, RUNS, sizeof latest[0], cmp);
-    qsort(get, RUNS, sizeof get[0], cmp);
-    printf("| get_latest_key_version | %.1f ns | %.1f | %.1f |\n", latest[RUNS / 2], latest[0],
-           latest[RUNS - 1]);
-    printf("| get_key (32-byte key)  | %.1f ns | %.1f | %.1f |\n", get[RUNS / 2], get[0],
-           get[RUNS - 1]);
+    bench_row("plugin", "MariaDB plugin: get_latest_key_version", latest, RUNS, "ns/call");
+    bench_row("plugin", "MariaDB plugin: get_key, 32-byte key", get, RUNS, "ns/call");
     decl->deinit(NULL);
     return sink == 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyKMIP's own Python client doing what bench_client does: Gets of one
-symmetric key over one connection, KMIP 1.4. Same output format.
-Usage: pykmip_client_bench.py FIXTURE_DIR [gets-per-run]"""
+symmetric key over one connection, KMIP 1.4. Same output lines as the C
+benchmarks (bench/bench_util.h).
+Usage: pykmip_client_bench.py FIXTURE_DIR PORT_KEY SECTION [gets-per-run]"""
 import resource
 import sys
 import time
@@ -18,15 +19,16 @@ def cpu():
     return u.ru_utime + u.ru_stime
 
 
-def line(what, values, unit):
+def row(section, what, values, unit):
     v = sorted(values)
-    print("| %-40s | %10.1f | %10.1f | %10.1f | %s" % (what, v[RUNS // 2], v[0], v[-1], unit))
+    print("ROW|%s|%s|%.6g|%.6g|%.6g|%s" % (section, what, v[RUNS // 2], v[0], v[-1], unit))
 
 
 def main():
     env = dict(l.strip().split("=", 1) for l in open(sys.argv[1] + "/env") if "=" in l)
-    gets = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    with ProxyKmipClient(hostname="127.0.0.1", port=int(env["PORT"]), cert=env["CLIENT_CERT"],
+    port_key, section = sys.argv[2], sys.argv[3]
+    gets = int(sys.argv[4]) if len(sys.argv) > 4 else 200
+    with ProxyKmipClient(hostname="127.0.0.1", port=int(env[port_key]), cert=env["CLIENT_CERT"],
                          key=env["CLIENT_KEY"], ca=env["CA"], config_file="/dev/null",
                          kmip_version=enums.KMIPVersion.KMIP_1_4) as c:
         uid = c.register(objects.SymmetricKey(enums.CryptographicAlgorithm.AES, 256,
@@ -40,8 +42,8 @@ def main():
             rate.append(gets / (t1 - t0))
             cpu_us.append((c1 - c0) / gets * 1e6)
         c.destroy(uid)
-    line("PyKMIP Python client: Gets/s, 1 per message", rate, "Gets/s")
-    line("PyKMIP Python client: CPU us per Get", cpu_us, "us")
+    row(section, "PyKMIP Python client: Gets/s, 1 Get per message", rate, "Gets/s")
+    row(section, "PyKMIP Python client: CPU per Get", cpu_us, "us")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,153 @@
+/* Reads from the keyring's cache: krk_reader_init + fetch + deinit of a
+ * 32-byte key out of 1,000, nanoseconds per call as each reader thread
+ * sees it, at 1, 2 and 8 threads, without and with a writer thread storing
+ * and removing keys on the KMIP test server at the same time. Median of
+ * RUNS runs of SECONDS each.
+ * Usage: bench_reads FIXTURE_DIR TEST_SERVER */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "../tests/reliability/fault_env.h"
+#include "bench_util.h"
+#include "keyring_kmip/krk.h"
+
+#define KEYS 1000
+#define RUNS 5
+#define SECONDS 0.4
+
+static krk_keyring *K;
+static atomic_bool stop;
+
+typedef struct reader_arg {
+    unsigned seed;
+    unsigned long calls;
+} reader_arg;
+
+static void *reader_main(void *p)
+{
+    reader_arg *a = p;
+    uint32_t x = a->seed | 1;
+    uint8_t buf[64];
+    char type[16];
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        x ^= x << 13; /* xorshift32 */
+        x ^= x >> 17;
+        x ^= x << 5;
+        char id[16];
+        snprintf(id, sizeof id, "key-%04u", x % KEYS);
+        krk_reader *r;
+        size_t len, tl;
+        if (krk_reader_init(K, id, "", &r) != KRK_OK ||
+            krk_reader_fetch(r, buf, sizeof buf, &len, type, sizeof type, &tl) != KRK_OK)
+            exit(1);
+        krk_reader_deinit(r);
+        a->calls++;
+    }
+    return NULL;
+}
+
+static atomic_ulong writes;
+
+static void *writer_main(void *p)
+{
+    (void)p;
+    uint8_t key[32] = {7};
+    for (unsigned i = 0; !atomic_load(&stop); i++) {
+        char id[32];
+        snprintf(id, sizeof id, "writer-%u", i);
+        if (krk_store(K, id, "", key, sizeof key, "AES") != KRK_OK ||
+            krk_remove(K, id, "") != KRK_OK)
+            exit(1);
+        atomic_fetch_add(&writes, 2);
+    }
+    return NULL;
+}
+
+/* ns per call for one run. */
+static double run(int threads, bool writer)
+{
+    pthread_t t[8], w;
+    reader_arg a[8];
+    atomic_store(&stop, false);
+    if (writer && pthread_create(&w, NULL, writer_main, NULL) != 0)
+        exit(1);
+    double t0 = bench_now();
+    for (int i = 0; i < threads; i++) {
+        a[i] = (reader_arg){(unsigned)i * 2654435761u + 1u, 0};
+        if (pthread_create(&t[i], NULL, reader_main, &a[i]) != 0)
+            exit(1);
+    }
+    while (bench_now() - t0 < SECONDS)
+        usleep(10000);
+    atomic_store(&stop, true);
+    unsigned long calls = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(t[i], NULL);
+        calls += a[i].calls;
+    }
+    double elapsed = bench_now() - t0;
+    if (writer)
+        pthread_join(w, NULL);
+    return elapsed * threads / (double)calls * 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: bench_reads FIXTURE_DIR TEST_SERVER\n");
+        return 2;
+    }
+    fenv E;
+    if (!fenv_init(&E, argv[1], "bench-reads", argv[2], ""))
+        return 1;
+    E.stateless = true;
+    if (!fenv_server_start(&E))
+        return 1;
+    char path[1300];
+    snprintf(path, sizeof path, "%s/reads.cnf", E.dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return 1;
+    fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": \"%s\", "
+               "\"client_key\": \"%s\", \"server_ca\": \"%s\", \"object_group\": \"reads\"}\n",
+            E.server_port, E.cert, E.key, E.ca);
+    fclose(f);
+    krk_config cfg;
+    krk_diag d;
+    if (krk_config_read(path, &cfg, &d) != KRK_OK || krk_open(&cfg, &K, &d) != KRK_OK) {
+        fprintf(stderr, "%s\n", d.error);
+        return 1;
+    }
+    for (int i = 0; i < KEYS; i++) {
+        char id[16];
+        uint8_t key[32];
+        memset(key, i, sizeof key);
+        snprintf(id, sizeof id, "key-%04d", i);
+        if (krk_store(K, id, "", key, sizeof key, "AES") != KRK_OK)
+            return 1;
+    }
+    static const int counts[] = {1, 2, 8};
+    for (int w = 0; w < 2; w++) {
+        for (size_t c = 0; c < 3; c++) {
+            double ns[RUNS];
+            atomic_store(&writes, 0);
+            for (int r = 0; r < RUNS; r++)
+                ns[r] = run(counts[c], w);
+            char label[128];
+            snprintf(label, sizeof label, "cache read, %d reader thread%s%s", counts[c],
+                     counts[c] > 1 ? "s" : "", w ? ", a writer storing at the same time" : "");
+            bench_row("reads", label, ns, RUNS, "ns/call");
+            if (w)
+                bench_note("reads", "%d reader(s): the writer stored and removed %lu keys on the "
+                           "KMIP server meanwhile (%.0f per second)",
+                           counts[c], atomic_load(&writes),
+                           (double)atomic_load(&writes) / (RUNS * SECONDS));
+        }
+    }
+    bench_note("reads", "%ld CPU cores; with more reader threads than cores a call's time "
+               "includes waiting for a core", sysconf(_SC_NPROCESSORS_ONLN));
+    krk_close(K);
+    fenv_stop(&E);
+    return 0;
+}
