@@ -380,6 +380,7 @@ typedef struct kmip_message {
     kmip_tree *arena;   /* builder memory, root is a holder structure */
     kmip_tree *decoded; /* the items a decoded message points into */
     bool untyped;
+    size_t item_cap; /* room in items before it must move */
 } kmip_message;
 
 /* Where a message failed to decode: a library error (never a server's

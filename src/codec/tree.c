@@ -38,7 +38,8 @@ void kmip_tree_free(kmip_tree *t)
     chunk *c = t->chunks;
     while (c != NULL) {
         chunk *next = c->next;
-        kmip_secure_free(c, chunk_header() + c->size);
+        /* the unused tail was zeroed by calloc and never written */
+        kmip_secure_free(c, chunk_header() + c->used);
         c = next;
     }
     free(t);

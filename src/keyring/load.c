@@ -234,8 +234,12 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         e = krk_fail(d, KRK_E_KMIP, "cannot reach the KMIP server %s:%u: %s", cfg->server_addr,
                      cfg->server_port, kmip_client_error_message(s->client));
     uid_list l = {0};
-    if (e == KRK_OK)
+    if (e == KRK_OK) { /* Discover Versions, sent while connecting */
+        kmip_client_stats st;
+        kmip_client_get_stats(s->client, &st);
+        s->load_requests = st.requests;
         e = locate_all(s, &l, d);
+    }
     for (size_t i = 0; e == KRK_OK && i < l.count; i += KEYS_PER_MESSAGE) {
         size_t n = l.count - i < KEYS_PER_MESSAGE ? l.count - i : KEYS_PER_MESSAGE;
         e = fetch_batch(s, l.uids + i, n, d);

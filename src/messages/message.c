@@ -92,16 +92,25 @@ bool kmip_message_fully_typed(const kmip_message *m)
 
 kmip_batch_item *kmip_message_add_item(kmip_message *m, uint32_t operation)
 {
-    /* Items live in an array in the arena: grow by allocating a new one and
-     * copying (the old one is wiped with the arena). Pointers handed out
-     * before therefore move; the header documents the array as the
-     * message's, so callers index it rather than keeping pointers. */
-    kmip_batch_item *items = kmip_message_alloc(m, (m->item_count + 1) * sizeof *items);
-    if (items == NULL)
-        return NULL;
-    if (m->item_count)
-        memcpy(items, m->items, m->item_count * sizeof *items);
-    kmip_batch_item *bi = &items[m->item_count];
+    /* Items live in an array in the arena, grown by doubling: a new array
+     * is allocated and the items copied (the old one is wiped now and freed
+     * with the arena). Pointers handed out before therefore move; the
+     * header documents the array as the message's, so callers index it
+     * rather than keeping pointers. */
+    if (m->item_count == m->item_cap) {
+        size_t cap = m->item_cap ? 2 * m->item_cap : 4;
+        kmip_batch_item *items = kmip_message_alloc(m, cap * sizeof *items);
+        if (items == NULL)
+            return NULL;
+        if (m->item_count) {
+            memcpy(items, m->items, m->item_count * sizeof *items);
+            kmip_secure_zero(m->items, m->item_count * sizeof *items);
+        }
+        m->items = items;
+        m->item_cap = cap;
+    }
+    kmip_batch_item *bi = &m->items[m->item_count];
+    memset(bi, 0, sizeof *bi);
     bi->has_operation = true;
     bi->operation = operation;
     const struct_desc *pd = kmip_payload_desc(operation, m->is_response);
@@ -110,9 +119,6 @@ kmip_batch_item *kmip_message_add_item(kmip_message *m, uint32_t operation)
         if (bi->payload == NULL)
             return NULL;
     }
-    if (m->items)
-        kmip_secure_zero(m->items, m->item_count * sizeof *items);
-    m->items = items;
     m->item_count++;
     return bi;
 }
@@ -165,6 +171,7 @@ static kmip_err decode_items(msg_dctx *c, const kmip_item *root)
         n += ch->tag == KMIP_TAG_BATCH_ITEM && ch->type == KMIP_TYPE_STRUCTURE;
     if (n) {
         m->items = kmip_message_alloc(m, n * sizeof *m->items);
+        m->item_cap = n;
         if (m->items == NULL)
             return msg_fail(c, KMIP_E_NOMEM, "out of memory");
     }
