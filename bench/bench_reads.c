@@ -106,13 +106,8 @@ int main(int argc, char **argv)
         return 1;
     char path[1300];
     snprintf(path, sizeof path, "%s/reads.cnf", E.dir);
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
+    if (!fenv_write_keyring_config(&E, path, E.server_port, "reads", 0, NULL, NULL))
         return 1;
-    fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": \"%s\", "
-               "\"client_key\": \"%s\", \"server_ca\": \"%s\", \"object_group\": \"reads\"}\n",
-            E.server_port, E.cert, E.key, E.ca);
-    fclose(f);
     krk_config cfg;
     krk_diag d;
     if (krk_config_read(path, &cfg, &d) != KRK_OK || krk_open(&cfg, &K, &d) != KRK_OK) {

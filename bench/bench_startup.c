@@ -22,14 +22,8 @@ static krk_config config_for(unsigned port)
 {
     char path[1300];
     snprintf(path, sizeof path, "%s/startup-%u.cnf", E.dir, port);
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
+    if (!fenv_write_keyring_config(&E, path, port, group, 60000, NULL, NULL))
         exit(1);
-    fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": \"%s\", "
-               "\"client_key\": \"%s\", \"server_ca\": \"%s\", \"object_group\": \"%s\", "
-               "\"kmip_timeout_ms\": 60000}\n",
-            port, E.cert, E.key, E.ca, group);
-    fclose(f);
     krk_config cfg;
     krk_diag d;
     if (krk_config_read(path, &cfg, &d) != KRK_OK) {

@@ -172,14 +172,25 @@ void fenv_stop(fenv *e)
     e->proxy_pid = 0;
 }
 
-bool fenv_ctl(unsigned port, const char *cmd, char *out, size_t cap)
+/* A TCP connection to 127.0.0.1:port, or -1. */
+static int connect_loopback(unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+bool fenv_ctl(unsigned port, const char *cmd, char *out, size_t cap)
+{
+    int fd = connect_loopback(port);
+    bool ok = fd >= 0;
     char line[512];
     int n = snprintf(line, sizeof line, "%s\n", cmd);
     ok = ok && write(fd, line, (size_t)n) == n;
@@ -198,15 +209,10 @@ bool fenv_ctl(unsigned port, const char *cmd, char *out, size_t cap)
 
 static bool accepting(unsigned port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    int fd = connect_loopback(port);
     if (fd >= 0)
         close(fd);
-    return ok;
+    return fd >= 0;
 }
 
 bool fenv_clear(fenv *e)
@@ -244,4 +250,18 @@ long fenv_server_objects(fenv *e)
         return -1;
     const char *p = strstr(out, "objects=");
     return p ? atol(p + 8) : -1;
+}
+
+bool fenv_write_keyring_config(const fenv *e, const char *path, unsigned port, const char *group,
+                               unsigned timeout_ms, const char *cert, const char *key)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return false;
+    fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": \"%s\", "
+               "\"client_key\": \"%s\", \"server_ca\": \"%s\", \"object_group\": \"%s\"",
+            port, cert ? cert : e->cert, key ? key : e->key, e->ca, group);
+    if (timeout_ms)
+        fprintf(f, ", \"kmip_timeout_ms\": %u", timeout_ms);
+    return fputs("}\n", f) >= 0 && fclose(f) == 0;
 }

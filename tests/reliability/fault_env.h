@@ -41,6 +41,12 @@ bool fenv_quiesce(fenv *e);
 /* The server's object count ("stats"), -1 on error. */
 long fenv_server_objects(fenv *e);
 
+/* Writes a keyring configuration (component_keyring_kmip.cnf) to path:
+ * 127.0.0.1:port, object group, the fixture's CA, and cert/key (NULL: the
+ * fixture's client certificate); timeout_ms 0 keeps the default. */
+bool fenv_write_keyring_config(const fenv *e, const char *path, unsigned port, const char *group,
+                               unsigned timeout_ms, const char *cert, const char *key);
+
 long long fenv_now_ms(void);
 
 #endif

@@ -53,13 +53,7 @@ static void copy_file(const char *from, const char *to)
 /* Writes a configuration for port into path and reads it back. */
 static krk_config config_at(const char *path, unsigned port)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": \"%s\", "
-               "\"client_key\": \"%s\", \"server_ca\": \"%s\", \"object_group\": \"" GROUP "\", "
-               "\"kmip_timeout_ms\": %d}\n",
-            port, cert_copy, key_copy, E.ca, TIMEOUT_MS);
-    assert_int_equal(fclose(f), 0);
+    assert_true(fenv_write_keyring_config(&E, path, port, GROUP, TIMEOUT_MS, cert_copy, key_copy));
     krk_config cfg;
     krk_diag d;
     if (krk_config_read(path, &cfg, &d) != KRK_OK)

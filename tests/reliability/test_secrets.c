@@ -244,13 +244,7 @@ static void test_keyring(void **state)
     (void)state;
     char path[1200];
     snprintf(path, sizeof path, "%s/secrets.cnf", E.dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "{\"server_addr\": \"127.0.0.1\", \"server_port\": %u, \"client_ca\": \"%s\", "
-               "\"client_key\": \"%s\", \"server_ca\": \"%s\", \"object_group\": \"secrets\", "
-               "\"kmip_timeout_ms\": 1000}\n",
-            E.server_port, E.cert, E.key, E.ca);
-    fclose(f);
+    assert_true(fenv_write_keyring_config(&E, path, E.server_port, "secrets", 1000, NULL, NULL));
     krk_config cfg;
     krk_diag d;
     assert_int_equal(krk_config_read(path, &cfg, &d), KRK_OK);

@@ -1,8 +1,6 @@
 /* Test tooling: fault arming (control port) and response mutation. */
 #include "faults.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,22 +175,15 @@ static void *control_main(void *arg)
     return NULL;
 }
 
-bool kts_control_start(const char *port_file, size_t (*objects)(void *), void *ctx)
+bool kts_control_start(int listen_fd, unsigned port, const char *port_file,
+                       size_t (*objects)(void *), void *ctx)
 {
     control *c = malloc(sizeof *c);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (c == NULL || fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(fd, 8) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        free(c);
+    if (c == NULL)
         return false;
-    }
-    *c = (control){fd, objects, ctx};
+    *c = (control){listen_fd, objects, ctx};
     FILE *f = fopen(port_file, "w");
-    if (f == NULL || fprintf(f, "%u\n", ntohs(a.sin_port)) < 0 || fclose(f) != 0)
+    if (f == NULL || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0)
         return false;
     pthread_t t;
     if (pthread_create(&t, NULL, control_main, c) != 0)

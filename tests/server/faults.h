@@ -60,9 +60,10 @@ kts_fault kts_faults_take_connection(void);
 void kts_stats_request(void);
 void kts_stats_connection(void);
 
-/* Starts the control listener on 127.0.0.1 (port 0: any) and writes the
- * port to port_file; objects() answers the object count. */
-bool kts_control_start(const char *port_file, size_t (*objects)(void *), void *ctx);
+/* Serves control commands on listen_fd (listening on 127.0.0.1:port) and
+ * writes the port to port_file; objects() answers the object count. */
+bool kts_control_start(int listen_fd, unsigned port, const char *port_file,
+                       size_t (*objects)(void *), void *ctx);
 
 /* Applies a response-changing fault to an encoded response; returns the
  * bytes to send (new allocation, or resp itself when unchanged) and their

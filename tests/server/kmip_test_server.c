@@ -338,7 +338,10 @@ int main(int argc, char **argv)
     int lfd = srv.ctx && srv.store ? listen_on(port, &bound) : -1;
     if (lfd < 0)
         return 1;
-    if (control_file && !kts_control_start(control_file, object_count, srv.store)) {
+    unsigned control_port = 0;
+    int cfd = control_file ? listen_on(0, &control_port) : -1;
+    if (control_file &&
+        (cfd < 0 || !kts_control_start(cfd, control_port, control_file, object_count, srv.store))) {
         fprintf(stderr, "kmip_test_server: cannot open the control port\n");
         return 1;
     }
