@@ -98,37 +98,40 @@ typedef struct fault_case {
     kmip_client_err expected;
     long added;          /* objects the operation leaves on the server (-1: not checked) */
     bool crashes;        /* the server exits: start it again before recovery */
+    kmip_client_err also; /* a second correct answer where timing decides (else OK) */
 } fault_case;
 
 static const fault_case cases[] = {
-    {"truncated response", 's', "fault truncate op=Get times=0", OP_GET, true, KMIP_CLIENT_E_CLOSED, 0, false},
-    {"declared length 64 bytes beyond the data", 's', "fault long_length op=Get times=0", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false},
-    {"4 GiB length", 's', "fault huge_length op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false},
-    {"wrong top-level tag", 's', "fault wrong_tag op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false},
-    {"wrong top-level type", 's', "fault wrong_type op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false},
-    {"Batch Count not matching the items", 's', "fault batch_count op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false},
-    {"missing Result Status", 's', "fault no_result_status op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false},
-    {"response for another operation", 's', "fault wrong_operation op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false},
-    {"response for another batch item id", 's', "fault wrong_batch_id op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false},
-    {"unknown tags in every structure", 's', "fault unknown_tags op=Get times=0", OP_GET, true, KMIP_CLIENT_OK, 0, false},
-    {"unknown enumeration value", 's', "fault unknown_enum op=Get times=0", OP_GET, true, KMIP_CLIENT_OK, 0, false},
-    {"nesting 1,000 deep", 's', "fault deep_nesting op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false},
-    {"one byte per second", 's', "fault slow op=Get times=0", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false},
-    {"never answering", 's', "fault silent op=Get times=0", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false},
-    {"Register executed, response lost", 's', "fault lose op=Register", OP_REGISTER, true, KMIP_CLIENT_E_AMBIGUOUS, 1, false},
-    {"server killed after executing Register", 's', "fault crash op=Register", OP_REGISTER, true, KMIP_CLIENT_E_AMBIGUOUS, 1, true},
-    {"server killed on receiving Register", 's', "fault crash_before op=Register", OP_REGISTER, true, KMIP_CLIENT_E_AMBIGUOUS, 0, true},
-    {"server killed on receiving Get (proxy still up)", 's', "fault crash_before op=Get", OP_GET, true, KMIP_CLIENT_E_TLS, 0, true},
-    {"closed right after the TLS handshake", 's', "fault close_after_handshake times=0", OP_GET, false, KMIP_CLIENT_E_CLOSED, 0, false},
-    {"TLS alert (client certificate refused)", 's', "fault tls_alert times=0", OP_GET, false, KMIP_CLIENT_E_TLS, 0, false},
-    {"latency 300 ms each way (within the timeout)", 'p', "latency 300000 300000", OP_GET, true, KMIP_CLIENT_OK, 0, false},
-    {"latency 800 ms each way", 'p', "latency 800000 800000", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false},
-    {"stall 3 s", 'p', "stall 3", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false},
-    {"cut before the request reaches the server", 'p', "cut up 0", OP_GET, true, KMIP_CLIENT_OK, 0, false},
-    {"cut after the request (Register, answer lost)", 'p', "cut down 0", OP_REGISTER, true, KMIP_CLIENT_E_AMBIGUOUS, 1, false},
-    {"cut inside the TLS handshake", 'p', "cut down 200", OP_GET, false, KMIP_CLIENT_E_TLS, 0, false},
-    {"connection refused", 'p', "refuse", OP_GET, false, KMIP_CLIENT_E_CONNECT, 0, false},
-    {"connection reset between requests", 'p', "reset", OP_GET, true, KMIP_CLIENT_OK, 0, false},
+    {"truncated response", 's', "fault truncate op=Get times=0", OP_GET, true, KMIP_CLIENT_E_CLOSED, 0, false, KMIP_CLIENT_OK},
+    {"declared length 64 bytes beyond the data", 's', "fault long_length op=Get times=0", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false, KMIP_CLIENT_OK},
+    {"4 GiB length", 's', "fault huge_length op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false, KMIP_CLIENT_OK},
+    {"wrong top-level tag", 's', "fault wrong_tag op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false, KMIP_CLIENT_OK},
+    {"wrong top-level type", 's', "fault wrong_type op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false, KMIP_CLIENT_OK},
+    {"Batch Count not matching the items", 's', "fault batch_count op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false, KMIP_CLIENT_OK},
+    {"missing Result Status", 's', "fault no_result_status op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false, KMIP_CLIENT_OK},
+    {"response for another operation", 's', "fault wrong_operation op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false, KMIP_CLIENT_OK},
+    {"response for another batch item id", 's', "fault wrong_batch_id op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false, KMIP_CLIENT_OK},
+    {"unknown tags in every structure", 's', "fault unknown_tags op=Get times=0", OP_GET, true, KMIP_CLIENT_OK, 0, false, KMIP_CLIENT_OK},
+    {"unknown enumeration value", 's', "fault unknown_enum op=Get times=0", OP_GET, true, KMIP_CLIENT_OK, 0, false, KMIP_CLIENT_OK},
+    {"nesting 1,000 deep", 's', "fault deep_nesting op=Get times=0", OP_GET, true, KMIP_CLIENT_E_PROTOCOL, 0, false, KMIP_CLIENT_OK},
+    {"one byte per second", 's', "fault slow op=Get times=0", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false, KMIP_CLIENT_OK},
+    {"never answering", 's', "fault silent op=Get times=0", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false, KMIP_CLIENT_OK},
+    {"Register executed, response lost", 's', "fault lose op=Register", OP_REGISTER, true, KMIP_CLIENT_E_AMBIGUOUS, 1, false, KMIP_CLIENT_OK},
+    {"server killed after executing Register", 's', "fault crash op=Register", OP_REGISTER, true, KMIP_CLIENT_E_AMBIGUOUS, 1, true, KMIP_CLIENT_OK},
+    {"server killed on receiving Register", 's', "fault crash_before op=Register", OP_REGISTER, true, KMIP_CLIENT_E_AMBIGUOUS, 0, true, KMIP_CLIENT_OK},
+    /* the proxy accepts, then resets when it cannot reach the dead server: the
+     * reset lands in the TCP connect or in the TLS handshake */
+    {"server killed on receiving Get (proxy still up)", 's', "fault crash_before op=Get", OP_GET, true, KMIP_CLIENT_E_TLS, 0, true, KMIP_CLIENT_E_CONNECT},
+    {"closed right after the TLS handshake", 's', "fault close_after_handshake times=0", OP_GET, false, KMIP_CLIENT_E_CLOSED, 0, false, KMIP_CLIENT_OK},
+    {"TLS alert (client certificate refused)", 's', "fault tls_alert times=0", OP_GET, false, KMIP_CLIENT_E_TLS, 0, false, KMIP_CLIENT_OK},
+    {"latency 300 ms each way (within the timeout)", 'p', "latency 300000 300000", OP_GET, true, KMIP_CLIENT_OK, 0, false, KMIP_CLIENT_OK},
+    {"latency 800 ms each way", 'p', "latency 800000 800000", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false, KMIP_CLIENT_OK},
+    {"stall 3 s", 'p', "stall 3", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false, KMIP_CLIENT_OK},
+    {"cut before the request reaches the server", 'p', "cut up 0", OP_GET, true, KMIP_CLIENT_OK, 0, false, KMIP_CLIENT_OK},
+    {"cut after the request (Register, answer lost)", 'p', "cut down 0", OP_REGISTER, true, KMIP_CLIENT_E_AMBIGUOUS, 1, false, KMIP_CLIENT_OK},
+    {"cut inside the TLS handshake", 'p', "cut down 200", OP_GET, false, KMIP_CLIENT_E_TLS, 0, false, KMIP_CLIENT_OK},
+    {"connection refused", 'p', "refuse", OP_GET, false, KMIP_CLIENT_E_CONNECT, 0, false, KMIP_CLIENT_OK},
+    {"connection reset between requests", 'p', "reset", OP_GET, true, KMIP_CLIENT_OK, 0, false, KMIP_CLIENT_OK},
 };
 
 static const char *err_name(kmip_client_err e)
@@ -159,7 +162,7 @@ static void run_case(const fault_case *fc)
     char message[200];
     snprintf(message, sizeof message, "%s", e == KMIP_CLIENT_OK ? "" : kmip_client_error_message(c));
     print_message("%-48s %-14s %5lld ms  %s\n", fc->label, result, elapsed, message);
-    if (e != fc->expected)
+    if (e != fc->expected && (fc->also == KMIP_CLIENT_OK || e != fc->also))
         fail_msg("%s: expected %s, got %s (%s)", fc->label, err_name(fc->expected), result,
                  message);
     assert_true(elapsed <= BOUND_MS);
