@@ -123,7 +123,9 @@ static const fault_case cases[] = {
      * reset lands in the TCP connect or in the TLS handshake */
     {"server killed on receiving Get (proxy still up)", 's', "fault crash_before op=Get", OP_GET, true, KMIP_CLIENT_E_TLS, 0, true, KMIP_CLIENT_E_CONNECT},
     {"closed right after the TLS handshake", 's', "fault close_after_handshake times=0", OP_GET, false, KMIP_CLIENT_E_CLOSED, 0, false, KMIP_CLIENT_OK},
-    {"TLS alert (client certificate refused)", 's', "fault tls_alert times=0", OP_GET, false, KMIP_CLIENT_E_TLS, 0, false, KMIP_CLIENT_OK},
+    /* the server closes right after its alert: a reset that overtakes the
+     * alert discards it, and the client then only sees the close */
+    {"TLS alert (client certificate refused)", 's', "fault tls_alert times=0", OP_GET, false, KMIP_CLIENT_E_TLS, 0, false, KMIP_CLIENT_E_CLOSED},
     {"latency 300 ms each way (within the timeout)", 'p', "latency 300000 300000", OP_GET, true, KMIP_CLIENT_OK, 0, false, KMIP_CLIENT_OK},
     {"latency 800 ms each way", 'p', "latency 800000 800000", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false, KMIP_CLIENT_OK},
     {"stall 3 s", 'p', "stall 3", OP_GET, true, KMIP_CLIENT_E_TIMEOUT, 0, false, KMIP_CLIENT_OK},
