@@ -2,6 +2,8 @@
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for a
 # bounded time on seed corpora made from the test data.
 # Usage: fuzz/run.sh [SECONDS_PER_TARGET]   (default 60)
+# The OASIS test cases of the KMIP corpus seed the TTLV and XML targets: the
+# corpus is KMIP_CORPUS_DIR (environment, else the build's CMake cache).
 set -eu
 seconds=${1:-60}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,8 +13,9 @@ CC=clang cmake -S "$top" -B "$build" -DKMIP_FUZZ=ON -DKMIP_WERROR=ON \
 cmake --build "$build" -j"$(nproc)" > /dev/null
 corpus=$build/corpus
 rm -rf "$corpus"
+kmip_corpus=${KMIP_CORPUS_DIR:-$(sed -n 's/^KMIP_CORPUS_DIR:PATH=//p' "$build/CMakeCache.txt")}
 python3 "$top/fuzz/make_corpus.py" "$build/tests/conformance" \
-    "$top/../shared/kmip/testcases" "$top/tests/data/pykmip" "$corpus"
+    "$kmip_corpus" "$top/tests/data/pykmip" "$corpus"
 # checked-in seeds; libFuzzer adds to the copies
 cp -r "$top/fuzz/corpus/config" "$corpus/config"
 cp -r "$top/fuzz/corpus/client" "$corpus/client"

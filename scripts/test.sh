@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test: the warnings-as-errors build with all CTest suites (unit,
-# conformance, CLI, PyKMIP integration), the same suites under
+# conformance, CLI, PyKMIP integration), the same suites in a copy of the
+# repository alone in an empty directory (no KMIP corpus beside it: the
+# corpus-based tests say they are skipped), the same suites under
 # AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on), the
 # threaded integration tests under ThreadSanitizer, valgrind
 # memcheck over the unit tests and the conformance harness, and each fuzz
@@ -10,10 +12,53 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 bash "$top/scripts/deps.sh"
 
+# The lines the corpus-based tests print when they skip (tests/conformance/corpus.h).
+skipped_corpus_tests() { grep -h 'SKIPPED (' "$1/Testing/Temporary/LastTest.log" || true; }
+
 echo "== build (-Werror) and test"
 cmake -S "$top" -B "$top/build" -DKMIP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build "$top/build" -j"$jobs"
+# The KMIP conformance corpus (OASIS test cases, peer TTLV vectors): the
+# environment's KMIP_CORPUS_DIR, else the CMake cache's (its default is
+# documented in CMakeLists.txt). CI must have it, and runs every corpus test.
+corpus=${KMIP_CORPUS_DIR:-$(sed -n 's/^KMIP_CORPUS_DIR:PATH=//p' "$top/build/CMakeCache.txt")}
+if [ ! -d "$corpus" ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "CI: no KMIP corpus at $corpus: CI must run the corpus-based tests (set KMIP_CORPUS_DIR)" >&2
+    exit 1
+  fi
+  echo "note: no KMIP corpus at $corpus: the corpus-based tests are skipped (set KMIP_CORPUS_DIR)"
+fi
+export KMIP_CORPUS_DIR=$corpus
 (cd "$top/build" && ctest --output-on-failure -j"$jobs")
+if [ "${CI:-}" = true ] && [ -n "$(skipped_corpus_tests "$top/build")" ]; then
+  skipped_corpus_tests "$top/build" >&2
+  echo "CI: corpus-based tests were skipped" >&2
+  exit 1
+fi
+
+echo "== a copy of the repository alone in an empty directory (no corpus beside it)"
+fresh=$(mktemp -d)
+trap 'rm -rf "$fresh"' EXIT
+mkdir "$fresh/keyring_kmip"
+if git -C "$top" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+  # the tracked files as they are in the working tree
+  git -C "$top" ls-files -z | tar -C "$top" --null --ignore-failed-read -T - -cf - 2> /dev/null |
+    tar -C "$fresh/keyring_kmip" -xf -
+else
+  tar -C "$top" --exclude='./build*' -cf - . | tar -C "$fresh/keyring_kmip" -xf -
+fi
+(
+  unset KMIP_CORPUS_DIR
+  cd "$fresh/keyring_kmip"
+  cmake -S . -B build -DKMIP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+  cmake --build build -j"$jobs" > /dev/null
+  (cd build && ctest --output-on-failure -j"$jobs")
+  echo "skipped in the copy:"
+  skipped_corpus_tests build
+  [ -n "$(skipped_corpus_tests build)" ] || { echo "the copy skipped no corpus test" >&2; exit 1; }
+)
+rm -rf "$fresh"
 
 echo "== ASan + UBSan"
 cmake -S "$top" -B "$top/build-asan" -DKMIP_WERROR=ON -DKMIP_SANITIZE=ON \
@@ -36,8 +81,12 @@ for t in test_codec test_framer test_registry test_xml test_message test_config;
     { cat "$top/build/memcheck-$t.log"; exit 1; }
   echo "$t: no valgrind errors"
 done
-valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
-  "$top/build/tests/conformance" "$top/../shared/kmip/testcases/1.4" "$top/../shared/kmip/testcases/2.1"
+if [ -d "$corpus" ]; then
+  valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+    "$top/build/tests/conformance" "$corpus" testcases/1.4 testcases/2.1
+  valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+    "$top/build/tests/peer_vectors" "$corpus"
+fi
 
 echo "== fuzzing"
 FUZZ_BUILD_DIR="$top/build-fuzz" bash "$top/fuzz/run.sh" "${FUZZ_SECONDS:-60}"

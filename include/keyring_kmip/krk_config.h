@@ -1,6 +1,7 @@
 /* keyring_kmip: the component's manifest and configuration files
- * (libkeyring_kmip, prefix krk_). See ../shared/reference/percona-using-kmip.rst
- * and README.md ("Installation and configuration").
+ * (libkeyring_kmip, prefix krk_). See Percona Server's "Using the Key
+ * Management Interoperability Protocol (KMIP)" and README.md ("Installation
+ * and configuration").
  *
  * Every function reports problems in a krk_diag: one error (the first, with
  * the file, the key, what was expected and what was found) and any number

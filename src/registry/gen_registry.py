@@ -1,20 +1,18 @@
 #!/usr/bin/env python3
-"""Generates the KMIP tag, enumeration and mask registry from JSON tables.
+"""Generates the KMIP tag, enumeration and mask registry from the project's table.
 
-Usage: gen_registry.py OUT_HEADER OUT_SOURCE TABLE.json [TABLE.json ...]
+Usage: gen_registry.py OUT_HEADER OUT_SOURCE TABLE.txt [TABLE.txt ...]
 
-Later tables add to earlier ones (KMIP 1.4, then the 2.0 additions, then our
-own 2.1 additions). Names are turned into KMIP XML names by the normalisation
-of the KMIP XML encoding (KMIP Profiles 2.0 section 5.5.1.1, "Normalizing
-Names"), and into C identifiers for the generated constants.
+The table (src/registry/kmip_registry.txt) holds the values of the KMIP 1.4
+specification, then the 2.0 additions, then our own 2.1 additions; its
+header describes the format. Later statements add to earlier ones (a value
+keeps its first name, every name is also accepted). Names are turned into
+KMIP XML names by the normalisation of the KMIP XML encoding (KMIP Profiles
+2.0 section 5.5.1.1, "Normalizing Names"), and into C identifiers for the
+generated constants.
 """
-import json
 import re
 import sys
-
-
-def as_int(v):
-    return int(v, 0) if isinstance(v, str) else int(v)
 
 
 def xml_name(name, is_tag=False):
@@ -49,34 +47,82 @@ def cstr(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def parse_value(text, bits, where):
+    """A hexadecimal value (0x...) of at most `bits` bits."""
+    v = None
+    if text[:2] in ("0x", "0X"):
+        try:
+            v = int(text[2:], 16)
+        except ValueError:
+            pass
+    if v is None or v >= 1 << bits:
+        raise SystemExit("%s: expected a hexadecimal value of at most %d bits (0x...), found %r"
+                         % (where, bits, text))
+    return v
+
+
 def load(paths):
     tags = {}  # value -> name
     enums = {}  # enum name -> {"values": {value: name}, "aliases": {name: value}, "tags": set}
     masks = {}
-    order = []
     for path in paths:
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        for name, value in data.get("tags", {}).items():
-            v = as_int(value)
-            tags.setdefault(v, name.strip())
-        for kind, store in (("enums", enums), ("masks", masks)):
-            for e in data.get(kind, []):
-                d = store.setdefault(e["name"], {"values": {}, "aliases": {}, "tags": set()})
-                if kind == "enums" and e["name"] not in order:
-                    order.append(e["name"])
-                for vname, value in (e.get("values") or {}).items():
-                    v = as_int(value)
-                    vname = vname.strip()
-                    d["values"].setdefault(v, vname)
-                    d["aliases"][vname] = v
-                d["tags"].update(e.get("tags") or [e["name"]])
+            lines = f.read().split("\n")
+        current = None  # the enumeration or mask that value and tags lines belong to
+        current_name, current_tagged = None, False
+
+        def end_block():
+            # an enumeration or mask without a tags line is held by the tag of its name
+            if current is not None and not current_tagged:
+                current["tags"].add(current_name)
+
+        for number, line in enumerate(lines, 1):
+            where = "%s:%d" % (path, number)
+            if not line.strip() or line.startswith("#"):
+                continue
+            word, _, rest = line.strip().partition(" ")
+            rest = rest.strip()
+            if word == "tag":
+                value, _, name = rest.partition(" ")
+                name = name.strip()
+                if not name:
+                    raise SystemExit("%s: expected 'tag 0xTTTTTT NAME'" % where)
+                tags.setdefault(parse_value(value, 24, where), name)
+                end_block()
+                current = None
+            elif word in ("enum", "mask"):
+                if not rest:
+                    raise SystemExit("%s: expected '%s NAME'" % (where, word))
+                store = enums if word == "enum" else masks
+                end_block()
+                current = store.setdefault(rest, {"values": {}, "aliases": {}, "tags": set()})
+                current_name, current_tagged = rest, False
+            elif word in ("value", "tags") and current is None:
+                raise SystemExit("%s: '%s' outside an enum or mask" % (where, word))
+            elif word == "value":
+                value, _, name = rest.partition(" ")
+                name = name.strip()
+                if not name:
+                    raise SystemExit("%s: expected 'value 0xVVVVVVVV NAME'" % where)
+                v = parse_value(value, 32, where)
+                current["values"].setdefault(v, name)
+                current["aliases"][name] = v
+            elif word == "tags":
+                names = [t.strip() for t in rest.split("|")]
+                if not all(names):
+                    raise SystemExit("%s: expected 'tags NAME | NAME ...'" % where)
+                current["tags"].update(names)
+                current_tagged = True
+            else:
+                raise SystemExit("%s: unknown statement %r (expected tag, enum, mask, value or tags)"
+                                 % (where, word))
+        end_block()
     return tags, enums, masks
 
 
 def emit(out_h, out_c, tags, enums, masks):
     tag_by_name = {n: v for v, n in tags.items()}
-    h = ["/* Generated by gen_registry.py from the KMIP JSON tables: do not edit. */",
+    h = ["/* Generated by gen_registry.py from src/registry/kmip_registry.txt: do not edit. */",
          "#ifndef KMIP_TAGS_H", "#define KMIP_TAGS_H", ""]
     h.append("/* Tags (KMIP 1.4 section 9.1.3.1, 2.0/2.1 section 9.1.3.1). */")
     seen = set()
@@ -101,7 +147,7 @@ def emit(out_h, out_c, tags, enums, masks):
     with open(out_h, "w", encoding="utf-8") as f:
         f.write("\n".join(h))
 
-    c = ["/* Generated by gen_registry.py from the KMIP JSON tables: do not edit. */",
+    c = ["/* Generated by gen_registry.py from src/registry/kmip_registry.txt: do not edit. */",
          '#include "registry_data.h"', ""]
     tag_list = sorted(tags.items())
     c.append("const kmip_tag_def kmip_reg_tags[] = {")

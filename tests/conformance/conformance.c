@@ -11,7 +11,10 @@
  *      TTLV -> typed message -> TTLV is byte-identical.
  * Prints per-version counts; exits non-zero if any message fails.
  *
- * Usage: conformance DIR [DIR ...]   (each DIR holds *.xml test cases) */
+ * Usage: conformance CORPUS SUBDIR [SUBDIR ...]
+ *   CORPUS is the corpus root (KMIP_CORPUS_DIR in the environment overrides
+ *   it, see corpus.h); each SUBDIR (e.g. testcases/1.4) holds *.xml test
+ *   cases. An absent CORPUS is reported as skipped (exit 77). */
 #include <dirent.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -25,6 +28,8 @@
 #include "kmip/kmip_registry.h"
 #include "kmip/kmip_ttlv.h"
 #include "kmip/kmip_xml.h"
+
+#include "corpus.h"
 
 /* A fixed "now" so that runs are repeatable: 2026-01-01T00:00:00Z. */
 #define FIXED_NOW 1767225600LL
@@ -311,21 +316,41 @@ static void check_dir(const char *dir, counts *c)
     qsort(names, n, sizeof names[0], cmp_names);
     for (size_t i = 0; i < n; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        check_file(path, c);
+        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) < (int)sizeof path) {
+            check_file(path, c);
+        } else {
+            printf("FAIL %s/%s: path too long\n", dir, names[i]);
+            c->messages++;
+        }
         free(names[i]);
     }
 }
 
 int main(int argc, char **argv)
 {
+    if (argc < 3) {
+        fprintf(stderr, "usage: conformance CORPUS SUBDIR [SUBDIR ...]\n");
+        return 2;
+    }
+    const char *root = corpus_root(argv[1]);
+    char what[1024] = "OASIS KMIP test cases";
+    for (int i = 2; i < argc && strlen(what) + strlen(argv[i]) + 3 < sizeof what; i++) {
+        strcat(what, i == 2 ? " " : ", ");
+        strcat(what, argv[i]);
+    }
+    corpus_require(root, "conformance", what);
     int failed = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 2; i < argc; i++) {
         counts c = {0};
-        check_dir(argv[i], &c);
-        const char *base = strrchr(argv[i], '/');
+        char dir[4096];
+        if (snprintf(dir, sizeof dir, "%s/%s", root, argv[i]) >= (int)sizeof dir) {
+            printf("FAIL %s/%s: path too long\n", root, argv[i]);
+            failed = 1;
+            continue;
+        }
+        check_dir(dir, &c);
         printf("KMIP %s: %d/%d messages pass XML -> TTLV -> XML; %d/%d pass the typed round trip\n",
-               base ? base + 1 : argv[i], c.passed, c.messages, c.typed_passed, c.typed);
+               argv[i], c.passed, c.messages, c.typed_passed, c.typed);
         if (c.passed != c.messages || c.messages == 0)
             failed = 1;
     }
