@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Client round trips against a KMIP server over one persistent TLS
  * connection: Gets per second and client CPU time per Get, one Get per
  * message and 100 Gets per message, median of RUNS runs (bench_util.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Codec throughput on three typical messages: a Get response carrying a
  * 32-byte AES key, the Register request the keyring sends for a 32-byte
  * key (Name, Object Group, Application Specific Information, usage mask,

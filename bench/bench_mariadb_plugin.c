@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The MariaDB plugin's hot path outside mariadbd: loads
  * kmip_key_management.so with dlopen, sets its system variables through its
  * plugin declaration (as the server does), initializes it against a KMIP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reads from the keyring's cache: krk_reader_init + fetch + deinit of a
  * 32-byte key out of 1,000, nanoseconds per call as each reader thread
  * sees it, at 1, 2 and 8 threads, without and with a writer thread storing

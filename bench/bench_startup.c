@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Keyring startup with N keys in an object group, through the fault proxy
  * adding LATENCY_US each way (default 500: a 1 ms round trip), against our
  * KMIP test server, in one run:

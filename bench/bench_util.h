@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Shared by the benchmarks: clocks, and one output line per figure that
  * bench/run_benchmarks.py turns into docs/PERFORMANCE.md:
  *   ROW|section|label|median|min|max|unit

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """PyKMIP's own Python client doing what bench_client does: Gets of one
 symmetric key over one connection, KMIP 1.4. Same output lines as the C
 benchmarks (bench/bench_util.h).

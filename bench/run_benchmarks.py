@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Runs every benchmark in one go and writes one report.
 
 Usage: run_benchmarks.py BUILD_DIR [OUTPUT.md]   (cmake --build build --target bench)

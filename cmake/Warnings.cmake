@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Project-wide compiler flags: the warning set of the engineering standards,
 # hardening, and the optional sanitizer build.
 set(KMIP_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion

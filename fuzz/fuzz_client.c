@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target: the client's handling of server responses. The input's
  * first byte picks an operation (and whether the version is negotiated
  * first); the rest is what "the server" answers, to every request of that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target: bytes as a keyring configuration file and as a
  * manifest. Every input must give KRK_OK or a specific error with a
  * message, never a crash, a leak or a hang. */

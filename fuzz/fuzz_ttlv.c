@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target: bytes as if from a KMIP peer, through the framer, the
  * TTLV decoder, the message parser and back.
  *

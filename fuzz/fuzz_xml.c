@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target: KMIP XML text through the XML reader. Whatever it
  * accepts must encode to TTLV that the strict decoder accepts and that
  * encodes to the same bytes again. */

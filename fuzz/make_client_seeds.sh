@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Regenerates fuzz/corpus/client (checked in): real responses of our KMIP
 # test server to the client's own requests (probe, store, generate, list,
 # remove through keyring-kmip), each prefixed with every scenario byte of

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Builds the fuzzers' seed corpora from the test data:
   - ttlv/: every OASIS test-case message as TTLV (written by the conformance
     harness, which encodes them all), every message captured from PyKMIP and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for a
 # bounded time on seed corpora made from the test data.
 # Usage: fuzz/run.sh [SECONDS_PER_TARGET]   (default 60)

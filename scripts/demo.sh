@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The main job: a local KMIP server (PyKMIP, certificates generated now), a
 # scratch MySQL-style installation with the manifest mysqld.my and the
 # configuration component_keyring_kmip.cnf, and keyring-kmip running the

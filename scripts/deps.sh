@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Installs every Debian 12 package the build and the tests use
 # (scripts/packages.txt), if any is missing.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Every test: the warnings-as-errors build with all CTest suites (unit,
 # conformance, CLI, PyKMIP integration), the same suites in a copy of the
 # repository alone in an empty directory (no KMIP corpus beside it: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* keyring_kmip: the keyring (libkeyring_kmip, prefix krk_), with the
  * semantics of the MySQL keyring component services.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* component_keyring_kmip.so: the loadable keyring component. It exports
  * one symbol, keyring_kmip_component_v1, a versioned table of function pointers
  * over the keyring API of krk.h (see there for the contract of each).

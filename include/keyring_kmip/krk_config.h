@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* keyring_kmip: the component's manifest and configuration files
  * (libkeyring_kmip, prefix krk_). See Percona Server's "Using the Key
  * Management Interoperability Protocol (KMIP)" and README.md ("Installation

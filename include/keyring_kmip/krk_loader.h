@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The loader: what the database server does at startup, for the CLI and
  * the tests. Reads the manifest (krk_manifest_read), loads
  * component_keyring_kmip.so from the plugin directory with dlopen, finds the

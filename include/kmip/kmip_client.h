@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* KMIP client over mutually authenticated TLS (libkmip_client).
  *
  * A kmip_client owns one persistent TLS connection to one KMIP server. It

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Error codes of the KMIP protocol library (codec, registry, messages, XML).
  *
  * Every fallible function returns a kmip_err. KMIP_OK is zero; every other

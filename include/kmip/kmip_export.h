@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Export and attribute macros for the KMIP protocol library.
  *
  * The library is built with -fvisibility=hidden: only declarations marked

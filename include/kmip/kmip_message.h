@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* KMIP messages: typed requests and responses, KMIP 1.0 to 2.1.
  *
  * A kmip_message is a request or a response: a header and any number of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* KMIP tag, enumeration and mask registry, generated at build time from the
  * KMIP 1.4 tables, the 2.0 additions and our 2.1 additions
  * (src/registry/ JSON files). Gives names both ways for text rendering.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* KMIP TTLV codec: items, trees, a streaming encoder, a bounded decoder and an
  * incremental framer. KMIP 1.4 spec section 9.1 ("TTLV Encoding"), KMIP 2.1
  * section 9.1.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* KMIP XML encoding (KMIP Additional Message Encodings 1.0 section 5, as
  * used by the OASIS test cases): element name = tag name, `type` and
  * `value` attributes, enumeration and mask names, hex Byte Strings and Big

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* kmip_key_management: a MariaDB encryption plugin keeping its keys in a
  * KMIP server, through the keyring library (libkeyring_kmip).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The KMIP client: one persistent TLS connection, version negotiation,
  * request/response exchange with matching, retry of safe operations, and
  * error state kept in the handle. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: the client's state. */
 #ifndef KMIP_CLIENT_INTERNAL_H
 #define KMIP_CLIENT_INTERNAL_H

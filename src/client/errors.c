@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include <stddef.h>
 
 #include "kmip/kmip_client.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Locate with paging: Maximum Items and Offset Items (KMIP 1.3+), page after
  * page until a short page. Located Items is not trusted: PyKMIP omits it and
  * some servers send 0. */

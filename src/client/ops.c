@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Single operations: each builds a request, calls, and extracts the answer. */
 #include <stdio.h>
 #include <stdlib.h>

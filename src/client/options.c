@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Client options: an opaque object configured through setters. Zeroed
  * means secure: verification on, TLS 1.2 minimum, default timeouts. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A small thread-safe pool of clients, created on demand. A thread takes a
  * client, uses it alone, and gives it back. */
 #include <errno.h>

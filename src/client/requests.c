@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Request builders: one batch item each, attributes as items in the
  * message's arena (the message layer encodes them as the version needs). */
 #include <stdio.h>

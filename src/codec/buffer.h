@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: a growable byte buffer for data that may be secret.
  * It grows by allocate, copy, wipe old (never realloc, which could leave a
  * copy of key material in freed memory). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Bounded TTLV decoder, KMIP 1.4 section 9.1 (2.1 section 9.1).
  *
  * Decoding walks a (pos, end) cursor. Every length is compared with what

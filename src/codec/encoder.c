@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Streaming TTLV encoder, KMIP 1.4 section 9.1. A structure's header is
  * written with a zero length at kmip_enc_begin and back-patched at
  * kmip_enc_end, so a message is encoded in one pass without knowing sizes in

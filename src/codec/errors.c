@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include "kmip/kmip_errors.h"
 #include <stddef.h>
 

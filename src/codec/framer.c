@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Incremental framer: cuts a byte stream into whole TTLV messages.
  *
  * The 8-byte header is collected first and validated (tag, type Structure,

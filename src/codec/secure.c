@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Secure memory helpers: wiping that the optimiser cannot remove and
  * comparison whose time does not depend on the data. */
 #include <stdlib.h>

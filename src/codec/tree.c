@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Item trees. Items and their values live in an arena of chunks owned by the
  * tree: one free wipes and releases everything, and decoding a message costs
  * a few mallocs instead of one per item. */

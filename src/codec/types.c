@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Item type names as used by the KMIP XML encoding (the "type" attribute). */
 #include <string.h>
 

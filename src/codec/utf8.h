@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #ifndef KMIP_CODEC_UTF8_H
 #define KMIP_CODEC_UTF8_H
 #include <stdbool.h>

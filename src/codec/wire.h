@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: TTLV wire constants and big-endian helpers (KMIP 1.4 section
  * 9.1.1: a 3-byte tag, a 1-byte type, a 4-byte length, then the value padded
  * with zeros to a multiple of 8 bytes). */

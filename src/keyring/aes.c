@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* AES with keyring keys, MySQL's keyring_aes semantics: block size 256
  * only, modes cbc, cfb1, cfb8, cfb128 and ofb, a 16-byte IV, PKCS#7
  * padding for cbc when asked for, and the AES-256 key being the SHA-256 of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: the in-memory keys, a hash table on (auth_id, data_id). Not
  * locked itself: the keyring holds its lock around every call. */
 #ifndef KRK_CACHE_H

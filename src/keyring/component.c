@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The component's function table. Built into libkeyring_kmip (for programs
  * that link the keyring) and exported by component_keyring_kmip.so as the
  * symbol keyring_kmip_component_v1 (for the loader, as the server loads it). */

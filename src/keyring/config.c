@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* component_keyring_kmip.cnf: the keyring's JSON configuration, as the
  * Percona documentation describes it, with Percona's later keys accepted
  * and verification on by default. Every problem names the file, the key,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: diagnostics and JSON file helpers of the keyring layer. */
 #ifndef KRK_DIAG_H
 #define KRK_DIAG_H

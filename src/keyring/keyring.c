@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The keyring: readers work on the in-memory cache under a read lock and
  * never wait for the network; writers are serialized by a write mutex, do
  * their KMIP round trip without holding the read/write lock, and change

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: how a keyring key is represented on the KMIP server.
  *
  * Compatible with Percona's component: AES keys are Symmetric Keys (AES,

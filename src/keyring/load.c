@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Opening a keyring state: connect, Locate every Active Symmetric Key and
  * Secret Data of the object group (paged), then fetch them with Get and
  * Get Attributes batched many keys per request message, so that N keys

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The loader (see krk_loader.h): manifest, dlopen, configuration, open. */
 #include <dlfcn.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The server's manifest, mysqld.my: which component to load. MySQL reads
  * the global manifest in the installation directory; with
  * "read_local_manifest": true it takes "components" from the data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Settling writes whose outcome is unknown: see reconcile.h. */
 #include "reconcile.h"
 

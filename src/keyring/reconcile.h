@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: settling a write whose outcome is unknown. A store, generate or
  * remove whose request left but whose answer was lost (or garbled) may or
  * may not have happened on the server; before reporting anything the

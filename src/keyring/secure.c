@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Key material memory: see secure.h. */
 #include "secure.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: memory for key material. Keys live in OpenSSL's secure heap,
  * which is mapped apart from the ordinary heap, excluded from core dumps
  * (MADV_DONTDUMP), locked in memory (mlock) where RLIMIT_MEMLOCK allows,

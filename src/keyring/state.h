@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: one loaded keyring state (configuration, client, cache). A
  * reload builds a new state and swaps it in. */
 #ifndef KRK_STATE_H

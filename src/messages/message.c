@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Message objects: creation, arena, builders, and the message-level parts
  * of decoding and encoding (the structures inside are table-driven, see
  * msg_codec.c). KMIP 1.4 section 7.1, 2.1 section 8. */

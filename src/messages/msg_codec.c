@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One decoder and one encoder for every described structure (see
  * msg_schema.h). Decoding is lenient: children the table does not describe
  * are kept in `extras`, and anything that would not re-encode to the same

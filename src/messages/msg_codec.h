@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: table-driven decoding and encoding of described structures. */
 #ifndef KMIP_MSG_CODEC_H
 #define KMIP_MSG_CODEC_H

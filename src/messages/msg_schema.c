@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The tables of the typed message layer. Field order is the order of the
  * specification's structure tables: KMIP 1.4 sections 2.1 (objects), 4
  * (operations) and 7 (message contents); KMIP 2.1 sections 2, 6 and 8. */

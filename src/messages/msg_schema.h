@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: the typed message layer is driven by tables. Each KMIP
  * structure the layer models is described by a struct_desc: its fields in
  * specification order, each with a tag, a kind, where it lives in the C

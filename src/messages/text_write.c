@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* TTLV item tree -> indented plain text, one item per line:
  *   UniqueIdentifier (TextString): 1f165d65-cbbd-4bd6-9867-80e0b390acf9
  * The names and value forms are those of the XML encoding. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* KMIP XML text -> TTLV item tree. libxml2 parses (no network, no external
  * entities); this file maps elements to tags and value text to values. */
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: scalar value text forms shared by the XML writer and reader. */
 #ifndef KMIP_XML_VALUES_H
 #define KMIP_XML_VALUES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* TTLV item tree -> KMIP XML text (libxml2's xmlTextWriter does the
  * escaping and indentation). */
 #include <inttypes.h>

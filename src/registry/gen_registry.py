@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Generates the KMIP tag, enumeration and mask registry from the project's table.
 
 Usage: gen_registry.py OUT_HEADER OUT_SOURCE TABLE.txt [TABLE.txt ...]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Lookups over the generated registry tables: binary searches, no state. */
 #include <stdlib.h>
 #include <string.h>

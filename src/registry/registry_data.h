@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: shapes of the generated registry tables. */
 #ifndef KMIP_REGISTRY_DATA_H
 #define KMIP_REGISTRY_DATA_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: TCP connect with a deadline, and waiting on a socket. */
 #ifndef KMIP_TRANSPORT_TCP_H
 #define KMIP_TRANSPORT_TCP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* TLS for the KMIP client: TLS 1.2 minimum, server certificate verified
  * against the CA and the host name or IP address by default, mutual
  * authentication with the client certificate. Failures are explained in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: TCP + TLS transport for the KMIP client (OpenSSL 3). OpenSSL
  * types stay inside src/transport; the client sees opaque handles. */
 #ifndef KMIP_TRANSPORT_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # keyring-kmip ttlv: round trips of real server messages and clear failures
 # on bad input. Usage: test_cli.sh KEYRING_KMIP DATA_DIR [CAPTURE_DIR]
 # CAPTURE_DIR defaults to DATA_DIR/pykmip (messages captured from PyKMIP).

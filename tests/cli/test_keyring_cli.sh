@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # keyring-kmip keyring commands through a scratch installation (manifest,
 # component module, configuration) against the fixture's PyKMIP server.
 # Usage: test_keyring_cli.sh KEYRING_KMIP COMPONENT_SO FIXTURE_DIR

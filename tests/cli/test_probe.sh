@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # keyring-kmip probe against the fixture's PyKMIP server and TLS decoys:
 # the report on success, and a clear message and exit status per refusal.
 # Usage: test_probe.sh KEYRING_KMIP FIXTURE_DIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Key material in the command line tool's output: never in list, status,
 # check or error output, --json included, nor in `ttlv decode` of the very
 # responses that carried it (redacted), unless asked for (get, --show-secrets).

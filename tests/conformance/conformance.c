@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Conformance harness over the OASIS KMIP mandatory test cases.
  *
  * For every RequestMessage and ResponseMessage in the given directories:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Interop tests of the KMIP client against a real PyKMIP server started by
  * the CTest fixture (tests/pykmip/pykmip_harness.py start DIR).
  * Usage: test_client DIR HARNESS */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The keyring against a real PyKMIP server (the CTest fixture's): every
  * API function with its error cases, restart, owners, object groups,
  * Percona-created keys, stray objects, and concurrent readers and writers.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # The MariaDB plugin on a real mariadbd (Debian's mariadb-server), against
 # the fixture's PyKMIP server: encrypted tables, redo log, binlog and
 # temporary files; restart; rotation and re-encryption; the KMIP server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* kmip_fault_proxy: TEST TOOLING, NOT A PRODUCT. A TCP proxy on 127.0.0.1
  * between a KMIP client and server; TLS passes through untouched. Tests
  * script network faults over a plain-text control port (one command per

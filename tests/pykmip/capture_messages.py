@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Captures real KMIP messages from a PyKMIP server for KMIP 1.0 to 2.0:
 PyKMIP's own client performs Create, Register, Get, Get Attributes, Locate,
 Activate, Revoke, Destroy and a failing Get against a PyKMIP server whose

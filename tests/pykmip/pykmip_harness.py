@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Test tooling (not product code): a real PyKMIP server on loopback with
 certificates generated at test time, plus bare TLS servers presenting bad
 certificates for negative tests.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Starts a PyKMIP server on loopback (certificates made now), captures the
 # messages PyKMIP's client exchanges with it for KMIP 1.0 to 2.0, and
 # round-trips each through keyring-kmip ttlv decode/encode.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling: processes and control ports of the fault matrix. */
 #include "fault_env.h"
 

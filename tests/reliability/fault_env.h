@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling for the fault matrix: starts our KMIP test server (with a
  * state file, so it can be killed and started again with its objects) and
  * the fault proxy in front of it, and talks to their control ports. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling: rows of the reliability table (docs/RELIABILITY.md), printed
  * as Markdown at the end of a run and appended to $KRK_RELIABILITY_OUT when
  * that is set. */

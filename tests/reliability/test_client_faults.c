@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Fault matrix at the client level: every misbehaviour of the test server,
  * every network fault of the proxy, a dead server and TLS refusals. For
  * each: the documented error, within the operation timeout plus one

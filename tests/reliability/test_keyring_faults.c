@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Fault matrix at the keyring level. For every fault: the keyring call
  * fails (or succeeds, where the fault is harmless or the outcome could be
  * settled) within kmip_timeout_ms plus one second, recovers once the fault

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Secrets: key material never reaches a log line or an error message,
  * every buffer that held it is wiped before it is freed, and the keyring's
  * copy lives in memory excluded from core dumps (and locked where the

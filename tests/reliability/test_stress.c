@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Concurrency stress: 8 reader threads and 2 writer threads on one keyring
  * against our KMIP test server, for a bounded time (STRESS_SECONDS,
  * default 5). Invariants are checked after every step:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling: the KMIP operations of the test server, from memory.
  * Register, Create (AES), Get, Get Attributes, Get Attribute List, Locate
  * (paged), Activate, Revoke, Destroy, Query, Discover Versions, with ID

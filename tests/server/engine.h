@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling: KMIP request processing of the test server. */
 #ifndef KTS_ENGINE_H
 #define KTS_ENGINE_H

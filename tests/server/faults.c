@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling: fault arming (control port) and response mutation. */
 #include "faults.h"
 

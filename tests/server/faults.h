@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling: the scripted misbehaviours of the KMIP test server.
  *
  * A test arms a fault over the control port (a plain-text TCP socket on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* kmip_test_server: TEST TOOLING, NOT A PRODUCT. A KMIP server over mutual
  * TLS that keeps objects in memory, built on our own codec and message
  * layer and OpenSSL, so that tests can exercise what PyKMIP cannot (ID

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling: objects in memory, guarded by one mutex. */
 #include "store.h"
 

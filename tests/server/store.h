@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test tooling: the in-memory object store of the KMIP test server. */
 #ifndef KTS_STORE_H
 #define KTS_STORE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test helper: records the largest single allocation, to prove that a
  * decoder never allocates a size claimed by hostile input. The test
  * executable is linked with -Wl,--wrap=malloc,--wrap=calloc. */

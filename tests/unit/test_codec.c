@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* TTLV encoder and decoder: the encoding examples of KMIP 1.4 section 9.1.2,
  * every item type both ways, and hostile input. */
 #include <setjmp.h>

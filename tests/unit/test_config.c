@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Table-driven: manifests and configurations, good and bad, each with the
  * exact message it must produce. Certificates are generated at test time. */
 #include <setjmp.h>

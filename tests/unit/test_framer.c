@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The incremental framer: any split of the stream gives the same messages,
  * and the header is judged before anything is allocated for the body. */
 #include <setjmp.h>

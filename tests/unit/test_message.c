@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The typed message layer: building, encoding per version, lenient
  * decoding, and the errors that must not be lenient. */
 #include <setjmp.h>

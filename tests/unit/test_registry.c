@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The generated registry: names both ways, the XML name normalisation, and
  * the additions beyond KMIP 1.4. */
 #include <setjmp.h>

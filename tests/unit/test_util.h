@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Test helpers: hex literals and byte comparison. */
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* KMIP XML both ways: names, value forms, context rules, redaction and
  * bad input. */
 #include <setjmp.h>

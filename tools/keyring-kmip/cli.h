@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* keyring-kmip: the operator's command-line tool. */
 #ifndef KEYRING_KMIP_CLI_H
 #define KEYRING_KMIP_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* keyring-kmip check|list|get|store|generate|remove|status: the keyring as
  * the database would load it (manifest, component, configuration), or
  * directly from a configuration file (--config). */

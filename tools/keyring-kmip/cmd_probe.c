@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* keyring-kmip probe: connect to a KMIP server the way the keyring would
  * and report what it finds, so an operator can check certificates, names
  * and versions before configuring the keyring. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* keyring-kmip ttlv decode|encode: TTLV <-> KMIP XML, for operators who
  * need to read a captured message or build one by hand. */
 #include <stdio.h>

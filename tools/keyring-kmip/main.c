@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* keyring-kmip: entry point and command dispatch. */
 #include <stdio.h>
 #include <string.h>
