@@ -13,6 +13,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 bash "$top/scripts/deps.sh"
 
+echo "== licence: every source file carries the SPDX line"
+sh "$top/scripts/check_spdx.sh"
+
 # The lines the corpus-based tests print when they skip (tests/conformance/corpus.h).
 skipped_corpus_tests() { grep -h 'SKIPPED (' "$1/Testing/Temporary/LastTest.log" || true; }
 

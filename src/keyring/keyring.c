@@ -660,7 +660,7 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
     } while (0)
     PUT("Component_name", "component_keyring_kmip");
     PUT("Author", "keyring_kmip developers");
-    PUT("License", "unspecified (no license chosen yet)");
+    PUT("License", "GPL-2.0-only");
     PUT("Implementation_name", "component_keyring_kmip");
     PUT("Version", "%s", KRK_VERSION);
     pthread_rwlock_rdlock(&m->lock);

@@ -46,6 +46,7 @@ check 0 "^00112233445566778899aabbccddeeff$" get k1 --hex $at
 check 0 '"type":"SECRET","hex":"626f62"' get k1 --auth-id bob --json $at
 check 5 "no key nope" get nope $at
 check 0 "Key_count            3" status $at
+check 0 "License              GPL-2.0-only" status $at
 check 0 "Key_count      3" check $at
 check 1 "unknown key type" store k9 --type blowfish --hex 00 $at
 check 1 "not a hex digit" store k9 --type AES --hex zz $at
