@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Runs every benchmark in one go and writes one report.
 
-Usage: run_benchmarks.py BUILD_DIR [OUTPUT.md]   (cmake --build build --target bench)
+Usage: run_benchmarks.py BUILD_DIR [OUTPUT.md]
+  (configure with -DKMIP_BUILD_BENCH=ON; `cmake --build build --target bench`
+  writes BUILD_DIR/PERFORMANCE.md, `--target bench-docs` docs/PERFORMANCE.md)
 
 Starts the test fixture (tests/pykmip/pykmip_harness.py: certificates made
 now, PyKMIP 0.10 and our KMIP test server on loopback), runs the bench_*
 programs and PyKMIP's own client, collects their ROW/NOTE lines
 (bench/bench_util.h) and prints the report; with OUTPUT it also writes it
-there (docs/PERFORMANCE.md). Every figure is a median of several runs with
+there. Every figure is a median of several runs with
 min and max; comparisons are ratios from this same run.
 """
 import os
@@ -108,7 +110,8 @@ def fmt(v):
 
 def report(rows, notes, started, seconds):
     out = ["# Performance", "",
-           "Produced by `cmake --build build --target bench` (`bench/run_benchmarks.py`) on %s, "
+           "Produced by `cmake --build build --target bench-docs` (`bench/run_benchmarks.py`, "
+           "configured with `-DKMIP_BUILD_BENCH=ON`) on %s, "
            "in %.0f s. Each figure is the median of several runs (the program's source says how "
            "many) with min and max; ratios compare figures of this same run. No test asserts on "
            "time." % (started, seconds), "",

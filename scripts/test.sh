@@ -20,8 +20,10 @@ sh "$top/scripts/check_spdx.sh"
 skipped_corpus_tests() { grep -h 'SKIPPED (' "$1/Testing/Temporary/LastTest.log" || true; }
 
 echo "== build (-Werror) and test"
-cmake -S "$top" -B "$top/build" -DKMIP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake -S "$top" -B "$top/build" -DKMIP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DKMIP_BUILD_BENCH=ON > /dev/null
 cmake --build "$top/build" -j"$jobs"
+sh "$top/scripts/check_hardening.sh" "$top/build"
 # The KMIP conformance corpus (OASIS test cases, peer TTLV vectors): the
 # environment's KMIP_CORPUS_DIR, else the CMake cache's (its default is
 # documented in CMakeLists.txt). CI must have it, and runs every corpus test.
