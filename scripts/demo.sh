@@ -5,12 +5,21 @@
 # configuration component_keyring_kmip.cnf, and keyring-kmip running the
 # component through its manifest to store, list, fetch, generate and
 # remove keys. Then a captured KMIP message decoded to XML and back.
+# Usage: demo.sh [--installed]
+#   --installed: run the installed packages (/usr/bin/keyring-kmip and
+#   /usr/lib/mysql/plugin/component_keyring_kmip.so) instead of building.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-bash "$top/scripts/deps.sh"
-cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build "$top/build" -j"$(nproc)" > /dev/null
-cli=$top/build/tools/keyring-kmip/keyring-kmip
+if [ "${1:-}" = --installed ]; then
+  cli=/usr/bin/keyring-kmip
+  component=/usr/lib/mysql/plugin/component_keyring_kmip.so
+else
+  bash "$top/scripts/deps.sh"
+  cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+  cmake --build "$top/build" -j"$(nproc)" > /dev/null
+  cli=$top/build/tools/keyring-kmip/keyring-kmip
+  component=$top/build/src/component_keyring_kmip.so
+fi
 work=$(mktemp -d)
 trap '/usr/bin/python3 "$top/tests/pykmip/pykmip_harness.py" stop "$work/kms" > /dev/null 2>&1; rm -rf "$work"' EXIT
 
@@ -18,9 +27,15 @@ echo "== a local KMIP server: PyKMIP on loopback, mutual TLS, certificates gener
 /usr/bin/python3 "$top/tests/pykmip/pykmip_harness.py" start "$work/kms"
 . "$work/kms/env"
 
-echo "== a scratch installation: manifest, component, configuration"
+echo "== a scratch installation: option file, manifest, component, configuration"
 mkdir -p "$work/mysql/bin" "$work/mysql/lib/plugin" "$work/mysql/data"
-cp "$top/build/src/component_keyring_kmip.so" "$work/mysql/lib/plugin/"
+cp "$component" "$work/mysql/lib/plugin/"
+cat > "$work/mysql/my.cnf" <<CNF
+[mysqld]
+basedir    = $work/mysql
+plugin_dir = $work/mysql/lib/plugin
+datadir    = $work/mysql/data
+CNF
 cat > "$work/mysql/bin/mysqld.my" <<JSON
 { "components": "file://component_keyring_kmip" }
 JSON
@@ -35,12 +50,18 @@ cat > "$work/mysql/lib/plugin/component_keyring_kmip.cnf" <<JSON
 }
 JSON
 chmod 600 "$work/mysql/lib/plugin/component_keyring_kmip.cnf"
-cat "$work/mysql/bin/mysqld.my" "$work/mysql/lib/plugin/component_keyring_kmip.cnf"
-at=(--basedir "$work/mysql/bin" --plugin-dir "$work/mysql/lib/plugin" --datadir "$work/mysql/data")
+cat "$work/mysql/my.cnf" "$work/mysql/bin/mysqld.my" "$work/mysql/lib/plugin/component_keyring_kmip.cnf"
+# the installation as mysqld sees it: its option file (on a server host,
+# keyring-kmip reads /etc/my.cnf and /etc/mysql/my.cnf without any option)
+at=(--defaults-file "$work/mysql/my.cnf")
 run() { echo "\$ keyring-kmip $*"; "$cli" "$@" "${at[@]}"; }
 run check
-run store percona_binlog --type AES --hex 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-run store app_secret --type SECRET --auth-id alice --hex 73336372337421
+# key material on standard input, never on the command line (hex with --hex-stdin, else raw bytes)
+echo "\$ echo 000102...1f | keyring-kmip store percona_binlog --type AES --hex-stdin"
+echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f |
+  "$cli" store percona_binlog --type AES --hex-stdin "${at[@]}"
+echo "\$ printf 's3cr3t!' | keyring-kmip store app_secret --type SECRET --auth-id alice"
+printf 's3cr3t!' | "$cli" store app_secret --type SECRET --auth-id alice "${at[@]}"
 run generate innodb_master --type AES --length 32
 run list
 run get percona_binlog --hex

@@ -55,7 +55,7 @@ check 0 "" remove k1 --auth-id bob $at
 check 0 "" remove g1 $at
 check 5 "no key" remove k1 $at
 check 2 "a key ID is required" get $at
-check 2 "give --config FILE" list
+KRK_MYSQL_OPTION_FILES=$tmp/none check 2 "no MySQL option file" list
 # directly from a configuration file
 check 0 "Key_count      0" check --config "$tmp/plugin/component_keyring_kmip.cnf"
 # a configuration problem is named, and is its own exit status

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,32 +19,16 @@ enum { KR_KMIP = 3, KR_CONFIG = 4, KR_NOT_FOUND = 5, KR_EXISTS = 6 };
 
 typedef struct kr_opts {
     const char *command;
-    const char *basedir, *datadir, *plugin_dir, *config;
+    const char *basedir, *datadir, *plugin_dir, *config; /* from the location */
     const char *id, *auth_id, *type, *hex, *file;
-    long length;
-    bool json, as_hex;
+    unsigned long length;
+    bool json, as_hex, hex_stdin, any_length;
+    cli_input key; /* store: the key bytes, read before the keyring is opened */
 } kr_opts;
 
-static void kr_usage(FILE *f)
+static void kr_usage(FILE *f, const char *command)
 {
-    fputs("Usage: keyring-kmip COMMAND [--config FILE | --basedir DIR --plugin-dir DIR "
-          "[--datadir DIR]] ...\n"
-          "\n"
-          "  check                         validate manifest and configuration, connect, load\n"
-          "  status                        the keyring's metadata\n"
-          "  list [--json]                 keys: data_id and auth_id\n"
-          "  get ID [--auth-id U] [--hex]  print a key (raw bytes, or hex)\n"
-          "  store ID --type T [--auth-id U] (--hex H | --file F)\n"
-          "  generate ID --type T --length BYTES [--auth-id U]\n"
-          "  remove ID [--auth-id U]\n"
-          "\n"
-          "--basedir holds mysqld.my (the manifest), --plugin-dir component_keyring_kmip.so\n"
-          "and component_keyring_kmip.cnf, --datadir the local manifest and configuration.\n"
-          "--config FILE reads that configuration directly instead. Types: AES, RSA, DSA,\n"
-          "SECRET. Exit status: 0 success, 1 bad input, 2 usage, 3 KMIP server or\n"
-          "connection failure, 4 manifest or configuration problem, 5 no such key,\n"
-          "6 key exists.\n",
-          f);
+    cli_help(f, command);
 }
 
 static int exit_for(krk_err e)
@@ -66,57 +51,147 @@ static int exit_for(krk_err e)
     }
 }
 
+/* The options each command takes besides the location (main.c takes
+ * those): flags, and options with a value. */
+typedef struct kr_command {
+    const char *name;
+    bool needs_id;
+    const char *flags;  /* space-separated */
+    const char *values; /* space-separated */
+} kr_command;
+
+static const kr_command kr_commands[] = {
+    {"check", false, "", ""},
+    {"status", false, "--json", ""},
+    {"list", false, "--json", ""},
+    {"get", true, "--hex --json", "--auth-id"},
+    {"store", true, "--hex-stdin", "--type --auth-id --hex --file"},
+    {"generate", true, "--any-length", "--type --auth-id --length"},
+    {"remove", true, "", "--auth-id"},
+};
+
+static bool in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
 static int parse(int argc, char **argv, kr_opts *o)
 {
     o->command = argv[1];
     o->auth_id = "";
+    const kr_command *c = NULL;
+    for (size_t i = 0; i < sizeof kr_commands / sizeof kr_commands[0]; i++)
+        if (strcmp(kr_commands[i].name, o->command) == 0)
+            c = &kr_commands[i];
+    if (c == NULL)
+        return CLI_USAGE;
+    const char *length = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        const char **slot = NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            kr_usage(stdout);
+            kr_usage(stdout, o->command);
             return CLI_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        } else if (strcmp(a, "--hex") == 0 && strcmp(o->command, "get") == 0) {
-            o->as_hex = true;
+        }
+        if (a[0] != '-') {
+            if (!c->needs_id || o->id != NULL) {
+                fprintf(stderr, "keyring-kmip %s: unexpected argument '%s'\n", o->command, a);
+                return CLI_USAGE;
+            }
+            o->id = a;
             continue;
         }
-        static const struct {
-            const char *flag;
-            size_t offset;
-        } flags[] = {{"--basedir", offsetof(kr_opts, basedir)},
-                     {"--datadir", offsetof(kr_opts, datadir)},
-                     {"--plugin-dir", offsetof(kr_opts, plugin_dir)},
-                     {"--config", offsetof(kr_opts, config)},
-                     {"--auth-id", offsetof(kr_opts, auth_id)},
-                     {"--type", offsetof(kr_opts, type)},
-                     {"--hex", offsetof(kr_opts, hex)},
-                     {"--file", offsetof(kr_opts, file)}};
-        for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++)
-            if (strcmp(a, flags[f].flag) == 0)
-                slot = (const char **)((char *)o + flags[f].offset);
-        if (slot && v) {
-            *slot = v;
-            i++;
-        } else if (strcmp(a, "--length") == 0 && v) {
-            o->length = strtol(v, NULL, 10);
-            i++;
-        } else if (a[0] != '-' && o->id == NULL) {
-            o->id = a;
-        } else {
-            fprintf(stderr, "keyring-kmip %s: unknown or incomplete option '%s'\n", o->command, a);
+        if (in_list(c->flags, a)) {
+            if (strcmp(a, "--json") == 0)
+                o->json = true;
+            else if (strcmp(a, "--hex") == 0)
+                o->as_hex = true;
+            else if (strcmp(a, "--hex-stdin") == 0)
+                o->hex_stdin = true;
+            else if (strcmp(a, "--any-length") == 0)
+                o->any_length = true;
+            continue;
+        }
+        if (!in_list(c->values, a)) {
+            fprintf(stderr, "keyring-kmip %s: unknown option '%s' (keyring-kmip %s --help)\n",
+                    o->command, a, o->command);
+            return CLI_USAGE;
+        }
+        if (v == NULL) {
+            fprintf(stderr, "keyring-kmip %s: %s needs a value\n", o->command, a);
+            return CLI_USAGE;
+        }
+        i++;
+        if (strcmp(a, "--auth-id") == 0)
+            o->auth_id = v;
+        else if (strcmp(a, "--type") == 0)
+            o->type = v;
+        else if (strcmp(a, "--hex") == 0)
+            o->hex = v;
+        else if (strcmp(a, "--file") == 0)
+            o->file = v;
+        else if (strcmp(a, "--length") == 0)
+            length = v;
+    }
+    if (c->needs_id && o->id == NULL) {
+        fprintf(stderr, "keyring-kmip %s: a key ID is required\n", o->command);
+        return CLI_USAGE;
+    }
+    if (strcmp(o->command, "store") == 0) {
+        if (o->type == NULL || (o->hex != NULL) + (o->file != NULL) + o->hex_stdin > 1) {
+            fprintf(stderr, "keyring-kmip store: --type is required, and at most one of "
+                            "--hex-stdin, --file and --hex (without them the key is read "
+                            "from standard input)\n");
             return CLI_USAGE;
         }
     }
-    bool needs_id = strcmp(o->command, "get") == 0 || strcmp(o->command, "store") == 0 ||
-                    strcmp(o->command, "generate") == 0 || strcmp(o->command, "remove") == 0;
-    if ((needs_id && o->id == NULL) || (o->config == NULL && (!o->basedir || !o->plugin_dir))) {
-        fprintf(stderr, "keyring-kmip %s: %s\n", o->command,
-                needs_id && o->id == NULL ? "a key ID is required"
-                                          : "give --config FILE, or --basedir and --plugin-dir");
-        return CLI_USAGE;
+    if (strcmp(o->command, "generate") == 0) {
+        if (o->type == NULL || length == NULL) {
+            fprintf(stderr, "keyring-kmip generate: --type and --length BYTES are required\n");
+            return CLI_USAGE;
+        }
+        if (!cli_parse_number("generate", "--length", length, 1, KRK_MAX_KEY_BYTES, &o->length))
+            return CLI_USAGE;
+        if (strcasecmp(o->type, "AES") == 0 && !o->any_length && o->length != 16 &&
+            o->length != 24 && o->length != 32) {
+            fprintf(stderr, "keyring-kmip generate: an AES key is 16, 24 or 32 bytes, not %lu "
+                            "(--any-length stores other lengths as random bytes)\n",
+                    o->length);
+            return CLI_USAGE;
+        }
+    }
+    return -1;
+}
+
+/* store: the key bytes from --file (raw), --hex, or standard input (raw,
+ * or hex with --hex-stdin), read before anything touches the keyring. */
+static int read_key(kr_opts *o)
+{
+    cli_input *in = &o->key;
+    if (o->file)
+        return cli_read_input(o->file, in) ? -1 : CLI_BAD_INPUT;
+    if (o->hex) {
+        memset(in, 0, sizeof *in);
+        size_t n = strlen(o->hex);
+        in->data = malloc(n + 1);
+        if (in->data == NULL)
+            return CLI_BAD_INPUT;
+        memcpy(in->data, o->hex, n + 1);
+        in->len = in->cap = n;
+        return cli_unhex_inplace("--hex", in) ? -1 : CLI_BAD_INPUT;
+    }
+    if (isatty(STDIN_FILENO))
+        fprintf(stderr, "keyring-kmip store: reading the key %sfrom standard input; end it "
+                        "with Ctrl-D\n",
+                o->hex_stdin ? "in hex " : "");
+    if (!cli_read_input(NULL, in) || (o->hex_stdin && !cli_unhex_inplace(NULL, in)))
+        return CLI_BAD_INPUT;
+    if (in->len == 0) {
+        fprintf(stderr, "keyring-kmip store: no key bytes on standard input\n");
+        return CLI_BAD_INPUT;
     }
     return -1;
 }
@@ -215,29 +290,8 @@ static int do_get(const krk_loaded *l, const kr_opts *o)
 
 static int do_store(const krk_loaded *l, const kr_opts *o)
 {
-    if (o->type == NULL || (o->hex == NULL) == (o->file == NULL)) {
-        fprintf(stderr, "keyring-kmip store: --type and one of --hex or --file are required\n");
-        return CLI_USAGE;
-    }
-    cli_input in;
-    if (o->file) {
-        if (!cli_read_input(o->file, &in))
-            return CLI_BAD_INPUT;
-    } else {
-        memset(&in, 0, sizeof in);
-        size_t n = strlen(o->hex);
-        in.data = malloc(n + 1);
-        if (in.data == NULL)
-            return CLI_BAD_INPUT;
-        memcpy(in.data, o->hex, n + 1);
-        in.len = in.cap = n;
-        if (!cli_unhex_inplace("--hex", &in)) {
-            cli_input_free(&in);
-            return CLI_BAD_INPUT;
-        }
-    }
-    krk_err e = l->api->store(l->keyring, o->id, o->auth_id, in.data, in.len, o->type);
-    cli_input_free(&in);
+    krk_err e =
+        l->api->store(l->keyring, o->id, o->auth_id, o->key.data, o->key.len, o->type);
     if (e != KRK_OK)
         fprintf(stderr, "keyring-kmip: %s\n", l->api->last_error(l->keyring));
     return exit_for(e);
@@ -290,10 +344,6 @@ static int run(const krk_loaded *l, const kr_opts *o, double load_seconds)
     if (strcmp(c, "store") == 0)
         return do_store(l, o);
     if (strcmp(c, "generate") == 0) {
-        if (o->type == NULL || o->length <= 0) {
-            fprintf(stderr, "keyring-kmip generate: --type and --length BYTES are required\n");
-            return CLI_USAGE;
-        }
         e = api->generate(l->keyring, o->id, o->auth_id, o->type, (size_t)o->length);
     } else if (strcmp(c, "remove") == 0) {
         e = api->remove(l->keyring, o->id, o->auth_id);
@@ -313,13 +363,29 @@ bool cmd_is_keyring(const char *command)
     return false;
 }
 
-int cmd_keyring(int argc, char **argv)
+int cmd_keyring(int argc, char **argv, const cli_globals *g)
 {
     kr_opts o;
     memset(&o, 0, sizeof o);
     int rc = parse(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    cli_location loc;
+    rc = cli_locate(g, o.command, &loc);
+    if (rc >= 0)
+        return rc;
+    o.config = loc.config;
+    o.basedir = loc.manifest_dir;
+    o.plugin_dir = loc.plugin_dir.value;
+    o.datadir = loc.datadir.set ? loc.datadir.value : NULL;
+    if (strcmp(o.command, "check") == 0) { /* which file said what, even if opening fails */
+        cli_location_print(&loc);
+        fflush(stdout);
+    }
+    if (strcmp(o.command, "store") == 0 && (rc = read_key(&o)) >= 0) {
+        cli_input_free(&o.key);
+        return rc;
+    }
     krk_loaded l;
     krk_diag d;
     struct timespec t0, t1;
@@ -329,9 +395,11 @@ int cmd_keyring(int argc, char **argv)
     print_diag(&d);
     if (e != KRK_OK) {
         fprintf(stderr, "keyring-kmip: %s\n", d.error[0] ? d.error : krk_strerror(e));
+        cli_input_free(&o.key);
         return exit_for(e);
     }
     rc = run(&l, &o, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    cli_input_free(&o.key);
     if (o.config) {
         l.api->close(l.keyring);
     } else {

@@ -13,19 +13,7 @@ enum { PROBE_CONNECT = 3, PROBE_TLS = 4, PROBE_KMIP = 5 };
 
 static void probe_usage(FILE *f)
 {
-    fputs("Usage: keyring-kmip probe --server HOST[:PORT] --ca FILE --cert FILE --key FILE\n"
-          "                          [--kmip-version X.Y] [--timeout MS]\n"
-          "                          [--insecure-skip-verify] [--insecure-skip-hostname]\n"
-          "\n"
-          "Connects over TLS (1.2 or newer, server certificate and name verified), negotiates\n"
-          "the KMIP version and runs Query. Prints the TLS version and cipher, the server\n"
-          "certificate's subject and expiry, the negotiated and supported KMIP versions, the\n"
-          "vendor identification and the supported operations. PORT defaults to 5696; an IPv6\n"
-          "address is written [::1]:5696.\n"
-          "\n"
-          "Exit status: 0 success, 1 bad local files, 2 usage, 3 cannot connect,\n"
-          "4 TLS refused (either side), 5 KMIP error.\n",
-          f);
+    cli_help(f, "probe");
 }
 
 static int exit_code(kmip_client_err e)
@@ -72,9 +60,8 @@ static bool split_server(const char *s, char *host, size_t cap, unsigned *port)
         host[n] = '\0';
     }
     if (colon) {
-        char *end;
-        long p = strtol(colon + 1, &end, 10);
-        if (*end != '\0' || p < 1 || p > 65535)
+        unsigned long p;
+        if (!cli_parse_number("probe", "the port of --server", colon + 1, 1, 65535, &p))
             return false;
         *port = (unsigned)p;
     }
@@ -171,15 +158,23 @@ static int parse(int argc, char **argv, kmip_client_options *o, const char **ser
         } else if (strcmp(a, "--key") == 0) {
             key = val, i++;
         } else if (strcmp(a, "--timeout") == 0) {
-            unsigned ms = (unsigned)strtoul(val, NULL, 10);
-            kmip_client_options_set_timeouts(o, ms, ms), i++;
+            unsigned long ms;
+            if (!cli_parse_number("probe", "--timeout", val, 1, 3600000, &ms))
+                return CLI_USAGE;
+            kmip_client_options_set_timeouts(o, (unsigned)ms, (unsigned)ms), i++;
         } else if (strcmp(a, "--kmip-version") == 0) {
-            unsigned major, minor;
-            if (sscanf(val, "%u.%u", &major, &minor) != 2 || major > 255 || minor > 255) {
+            char major_text[8], *minor_text;
+            unsigned long major, minor;
+            if (strlen(val) >= sizeof major_text || (minor_text = strchr(val, '.')) == NULL) {
                 fprintf(stderr, "keyring-kmip probe: --kmip-version takes X.Y, not '%s'\n", val);
                 return CLI_USAGE;
             }
-            kmip_client_options_pin_version(o, KMIP_VERSION(major, minor)), i++;
+            memcpy(major_text, val, (size_t)(minor_text - val));
+            major_text[minor_text - val] = '\0';
+            if (!cli_parse_number("probe", "--kmip-version X", major_text, 0, 255, &major) ||
+                !cli_parse_number("probe", "--kmip-version Y", minor_text + 1, 0, 255, &minor))
+                return CLI_USAGE;
+            kmip_client_options_pin_version(o, KMIP_VERSION((unsigned)major, (unsigned)minor)), i++;
         } else {
             fprintf(stderr, "keyring-kmip probe: unknown option '%s'\n", a);
             return CLI_USAGE;

@@ -18,18 +18,7 @@ typedef struct ttlv_opts {
 
 static void ttlv_usage(FILE *f)
 {
-    fputs("Usage:\n"
-          "  keyring-kmip ttlv decode [--in bin|hex] [--out xml|text] [--show-secrets] [FILE]\n"
-          "  keyring-kmip ttlv encode [--in xml] [--out bin|hex] [FILE]\n"
-          "\n"
-          "Reads FILE, or standard input when FILE is absent or '-'.\n"
-          "decode: --in bin (default) or hex (white space allowed); --out xml (default)\n"
-          "        or text. Key material is printed as 'redacted' unless --show-secrets\n"
-          "        is given; only unredacted XML can be encoded again.\n"
-          "encode: --in xml (one message, or any single item); --out bin (default) or\n"
-          "        hex.\n"
-          "Bad input exits with status 1 and names the byte offset or XML line.\n",
-          f);
+    cli_help(f, "ttlv");
 }
 
 /* Parses options; returns -1 to continue, else an exit code. */

@@ -109,3 +109,26 @@ bool cli_unhex_inplace(const char *path, cli_input *in)
     in->len = out;
     return true;
 }
+
+bool cli_parse_number(const char *command, const char *flag, const char *text, unsigned long min,
+                      unsigned long max, unsigned long *out)
+{
+    /* strtoul alone would take " 16", "+16", "-16" (as a huge number) and
+     * stop quietly at "16abc": only digits are a number here */
+    unsigned long v = 0;
+    bool ok = text[0] != '\0' && strlen(text) <= 20;
+    for (const char *p = text; ok && *p; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (*p < '0' || *p > '9' || v > (max - d) / 10)
+            ok = false;
+        else
+            v = v * 10 + d;
+    }
+    if (!ok || v < min || v > max) {
+        fprintf(stderr, "keyring-kmip %s: %s takes a whole number from %lu to %lu, not '%s'\n",
+                command, flag, min, max, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
