@@ -17,6 +17,7 @@ for f in $list; do
     tests/data/* | fuzz/corpus/*) continue ;;
     *.c | *.h | *.py | *.sh | *.cmake | *.in | *.1 | */CMakeLists.txt | CMakeLists.txt) ;;
     .ci/run | .clang-format | .gitignore | src/registry/kmip_registry.txt) ;;
+    debian/rules | debian/control) ;;
     *) continue ;;
     esac
     [ -f "$f" ] || continue

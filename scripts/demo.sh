@@ -7,12 +7,14 @@
 # remove keys. Then a captured KMIP message decoded to XML and back.
 # Usage: demo.sh [--installed]
 #   --installed: run the installed packages (/usr/bin/keyring-kmip and
-#   /usr/lib/mysql/plugin/component_keyring_kmip.so) instead of building.
+#   /usr/lib/mysql/plugin/component_keyring_kmip.so) instead of building
+#   (under $KRK_DEMO_ROOT when set: packages unpacked into a scratch root).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" = --installed ]; then
-  cli=/usr/bin/keyring-kmip
-  component=/usr/lib/mysql/plugin/component_keyring_kmip.so
+  cli=${KRK_DEMO_ROOT:-}/usr/bin/keyring-kmip
+  component=${KRK_DEMO_ROOT:-}/usr/lib/mysql/plugin/component_keyring_kmip.so
+  echo "== the installed packages: $cli, $component"
 else
   bash "$top/scripts/deps.sh"
   cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null

@@ -48,8 +48,8 @@ fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
 mkdir "$fresh/keyring_kmip"
 if git -C "$top" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
-  # the tracked files as they are in the working tree
-  git -C "$top" ls-files -z | tar -C "$top" --null --ignore-failed-read -T - -cf - 2> /dev/null |
+  # the tracked (and new, not ignored) files as they are in the working tree
+  git -C "$top" ls-files -z --cached --others --exclude-standard | tar -C "$top" --null --ignore-failed-read -T - -cf - 2> /dev/null |
     tar -C "$fresh/keyring_kmip" -xf -
 else
   tar -C "$top" --exclude='./build*' -cf - . | tar -C "$fresh/keyring_kmip" -xf -
@@ -65,6 +65,47 @@ fi
   [ -n "$(skipped_corpus_tests build)" ] || { echo "the copy skipped no corpus test" >&2; exit 1; }
 )
 rm -rf "$fresh"
+
+echo "== Debian packages: build, lintian, install, the installed plugin and CLI"
+bash "$top/scripts/package.sh"
+lintian --allow-root --fail-on error --display-level '>=warning' "$top"/build/*.deb
+echo "lintian: no errors"
+pkgs=$(for f in "$top"/build/*.deb; do dpkg-deb -f "$f" Package; done)
+if [ "${CI:-}" = true ] || [ "${KRK_INSTALL_PACKAGES:-}" = 1 ]; then
+  # CI is root on a throwaway machine: install into the machine itself
+  dpkg -i "$top"/build/*.deb
+  root=
+else
+  # elsewhere the packages are unpacked into a scratch root (CI=true or
+  # KRK_INSTALL_PACKAGES=1 installs them with dpkg -i)
+  root=$(mktemp -d)
+  for f in "$top"/build/*.deb; do dpkg-deb -x "$f" "$root"; done
+  echo "unpacked into $root (not installed: CI=true or KRK_INSTALL_PACKAGES=1 runs dpkg -i)"
+fi
+installed_cli=$root/usr/bin/keyring-kmip
+installed_lib=$root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+installed_plugin_dir=$root/usr/lib/mysql/plugin
+[ -x "$installed_cli" ] && [ -f "$installed_plugin_dir/kmip_key_management.so" ] &&
+  [ -f "$installed_plugin_dir/component_keyring_kmip.so" ] ||
+  { echo "the packages did not install the CLI, the component and the plugin" >&2; exit 1; }
+fixture=$(mktemp -d)
+/usr/bin/python3 "$top/tests/pykmip/pykmip_harness.py" start "$fixture/kms" \
+  "$top/build/tests/server/kmip_test_server" > /dev/null
+stop_fixture() { /usr/bin/python3 "$top/tests/pykmip/pykmip_harness.py" stop "$fixture/kms" > /dev/null 2>&1 || true; }
+LD_LIBRARY_PATH=${root:+$installed_lib} sh "$top/tests/mariadb/test_mariadb.sh" "$installed_plugin_dir" \
+  "$fixture/kms" "$top/tests/pykmip/pykmip_harness.py" "$installed_cli" || { stop_fixture; exit 1; }
+stop_fixture
+rm -rf "$fixture"
+echo "the installed CLI runs the README's main job (scripts/demo.sh --installed):"
+LD_LIBRARY_PATH=${root:+$installed_lib} KRK_DEMO_ROOT=$root bash "$top/scripts/demo.sh" --installed > "$top/build/demo-installed.log" 2>&1 ||
+  { cat "$top/build/demo-installed.log"; exit 1; }
+tail -3 "$top/build/demo-installed.log"
+if [ -z "$root" ]; then
+  # shellcheck disable=SC2086
+  dpkg -r $pkgs > /dev/null
+else
+  rm -rf "$root"
+fi
 
 echo "== ASan + UBSan"
 cmake -S "$top" -B "$top/build-asan" -DKMIP_WERROR=ON -DKMIP_SANITIZE=ON \

@@ -6,6 +6,8 @@
 # going away and coming back; FORCE with the KMIP server down; a second
 # mariadbd sharing the object group.
 # Usage: test_mariadb.sh PLUGIN_DIR FIXTURE_DIR HARNESS KEYRING_KMIP
+# PLUGIN_DIR holds kmip_key_management.so: the build's, or the installed
+# package's (/usr/lib/mysql/plugin, scripts/test.sh after dpkg -i).
 set -u
 plugin_dir=$1
 fixture=$2
@@ -76,6 +78,12 @@ version_of() { # current key version of table t.x on server $1
 
 # 1. encrypted data at rest
 if start a; then ok; else bad "mariadbd a did not start"; cat "$tmp/a/err.log"; exit 1; fi
+# the plugin as mariadbd loaded it: from PLUGIN_DIR (the build's, or the installed package's), GPL
+loaded=$(sql a "SELECT @@plugin_dir")
+[ "${loaded%/}" = "${plugin_dir%/}" ] && ok || bad "plugin_dir is $loaded, not $plugin_dir"
+[ "$(sql a "SELECT PLUGIN_STATUS, PLUGIN_LIBRARY, PLUGIN_LICENSE FROM information_schema.PLUGINS
+            WHERE PLUGIN_NAME='kmip_key_management'")" = "ACTIVE	kmip_key_management.so	GPL" ] &&
+    ok || bad "kmip_key_management not active as a GPL plugin from $plugin_dir"
 sql a "CREATE DATABASE t; CREATE TABLE t.x (id INT PRIMARY KEY, s VARCHAR(100)) ENCRYPTED=YES;
        INSERT INTO t.x VALUES (1, 'PLAINTEXT_MARKER_4711'), (2, 'PLAINTEXT_MARKER_4711');
        CREATE TABLE t.y (id INT PRIMARY KEY, s TEXT); INSERT INTO t.y VALUES (1, 'PLAINTEXT_MARKER_4711');" > /dev/null
