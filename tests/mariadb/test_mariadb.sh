@@ -40,11 +40,15 @@ start() {
     shift
     d=$tmp/$name
     if [ ! -d "$d/data" ]; then
-        mkdir -p "$d"
+        mkdir -p "$d/tmp"
+        # a private tmpdir: the bootstrap's temporary tables in a shared /tmp
+        # were seen to vanish under another process's feet
         mariadb-install-db --no-defaults --datadir="$d/data" --user=root --skip-test-db \
+            --tmpdir="$d/tmp" \
             > "$d/install.log" 2>&1 || { cat "$d/install.log"; return 1; }
     fi
     mariadbd --no-defaults --datadir="$d/data" --socket="$d/sock" --skip-networking \
+        --tmpdir="$d/tmp" \
         --user=root --pid-file="$d/pid" --log-error="$d/err.log" \
         --plugin-maturity=experimental --plugin-dir="$plugin_dir" \
         --plugin-load-add=kmip_key_management --kmip-key-management=FORCE \
