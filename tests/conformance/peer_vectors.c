@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The peer projects' TTLV vectors (CORPUS/peer-vectors, see its README):
  *   valid.txt          each vector decodes with the strict decoder (default
- *                      limits) and encodes back to the identical bytes;
+ *                      limits) and encodes back to the identical bytes; it
+ *                      also goes through KMIP XML (written with secrets
+ *                      shown, read back) to the identical bytes; a Request
+ *                      or Response Message is also decoded by the typed
+ *                      message layer, and one it covers entirely encodes
+ *                      back to the identical bytes (one the layer refuses,
+ *                      a vector valid as TTLV but not as a message, is
+ *                      printed with the reason, not counted as a failure);
  *   invalid.txt        each vector is refused with a message, nothing else;
  *   informational.txt  each vector is decoded and the outcome printed, not
  *                      counted (limits the specification does not set).
@@ -18,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kmip/kmip_message.h"
 #include "kmip/kmip_ttlv.h"
+#include "kmip/kmip_xml.h"
 
 #include "corpus.h"
 
@@ -26,7 +35,68 @@ typedef enum kind { VALID, INVALID, INFORMATIONAL } kind;
 
 typedef struct tally {
     int vectors, passed;
+    int xml_passed;                                /* valid: the XML round trip */
+    int messages, typed, typed_passed, refused;    /* valid: the typed message layer */
 } tally;
+
+/* TTLV -> KMIP XML -> TTLV gives the same bytes. */
+static bool xml_round_trip(const char *name, const kmip_item *root, const uint8_t *bytes,
+                           size_t len)
+{
+    char *xml = NULL;
+    size_t xml_len = 0;
+    kmip_tree *back = NULL;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    kmip_xml_reader *r = kmip_xml_reader_new();
+    bool ok = false;
+    if (r == NULL)
+        printf("FAIL %s: out of memory\n", name);
+    else if (kmip_xml_write(root, KMIP_XML_SHOW_SECRETS, &xml, &xml_len) != KMIP_OK)
+        printf("FAIL %s: cannot be written as KMIP XML\n", name);
+    else if (kmip_xml_read(r, xml, xml_len, &back) != KMIP_OK)
+        printf("FAIL %s: its KMIP XML does not read back: %s\n", name,
+               kmip_xml_reader_error_detail(r));
+    else if (kmip_encode_tree(kmip_tree_root(back), &out, &out_len) != KMIP_OK ||
+             out_len != len || memcmp(out, bytes, len) != 0)
+        printf("FAIL %s: TTLV -> XML -> TTLV differs\n", name);
+    else
+        ok = true;
+    kmip_secure_free(out, out_len);
+    kmip_tree_free(back);
+    kmip_secure_free(xml, xml_len);
+    kmip_xml_reader_free(r);
+    return ok;
+}
+
+/* A Request or Response Message through the typed layer (counted in c). */
+static bool typed_round_trip(const char *name, const uint8_t *bytes, size_t len, tally *c)
+{
+    kmip_message *m = NULL;
+    kmip_msg_error merr;
+    c->messages++;
+    kmip_err err = kmip_message_decode(bytes, len, &m, &merr);
+    if (err != KMIP_OK) {
+        c->refused++;
+        printf("not a message %s: %s: %s\n", name, kmip_strerror(err), merr.detail);
+        return true;
+    }
+    bool ok = true;
+    if (kmip_message_fully_typed(m)) {
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        c->typed++;
+        ok = kmip_message_encode(m, &out, &out_len) == KMIP_OK && out_len == len &&
+             memcmp(out, bytes, len) == 0;
+        if (ok)
+            c->typed_passed++;
+        else
+            printf("FAIL %s: typed message re-encoding differs\n", name);
+        kmip_secure_free(out, out_len);
+    }
+    kmip_message_free(m);
+    return ok;
+}
 
 /* Strict hex of even length into a new buffer; false on anything else. */
 static bool parse_hex(const char *hex, size_t hex_len, uint8_t **out, size_t *len)
@@ -58,7 +128,7 @@ static bool parse_hex(const char *hex, size_t hex_len, uint8_t **out, size_t *le
 
 /* Decodes one vector; for a valid one also re-encodes and compares. Returns
  * whether the vector behaved as its file says. */
-static bool check_vector(kind k, const char *name, const uint8_t *bytes, size_t len)
+static bool check_vector(kind k, const char *name, const uint8_t *bytes, size_t len, tally *c)
 {
     kmip_decoder *d = kmip_decoder_new();
     if (d == NULL) {
@@ -81,8 +151,12 @@ static bool check_vector(kind k, const char *name, const uint8_t *bytes, size_t 
                 at++;
             printf("FAIL %s: re-encoding differs from byte %zu (%zu bytes in, %zu out)\n", name,
                    at, len, out_len);
-        } else {
-            ok = true;
+        } else if (xml_round_trip(name, kmip_tree_root(t), bytes, len)) {
+            c->xml_passed++;
+            uint32_t tag = kmip_tree_root(t)->tag;
+            ok = tag != KMIP_TAG_REQUEST_MESSAGE && tag != KMIP_TAG_RESPONSE_MESSAGE
+                     ? true
+                     : typed_round_trip(name, bytes, len, c);
         }
         kmip_secure_free(out, out_len);
     } else if (err == KMIP_OK) {
@@ -134,7 +208,7 @@ static bool check_file(const char *dir, const char *file, kind k, tally *c)
             continue;
         }
         *space = '\0';
-        if (check_vector(k, line, bytes, len))
+        if (check_vector(k, line, bytes, len, c))
             c->passed++;
         free(bytes);
     }
@@ -161,6 +235,11 @@ int main(int argc, char **argv)
     printf("peer vectors: %d/%d valid round-trip byte for byte, %d/%d invalid refused with a "
            "message; %d informational printed above, not counted\n",
            valid.passed, valid.vectors, invalid.passed, invalid.vectors, info.vectors);
+    printf("valid vectors: %d/%d also round-trip through KMIP XML; %d are messages: %d decode as "
+           "typed messages (%d refused, printed above), %d/%d covered entirely re-encode byte "
+           "for byte\n",
+           valid.xml_passed, valid.vectors, valid.messages, valid.messages - valid.refused,
+           valid.refused, valid.typed_passed, valid.typed);
     return readable && valid.vectors > 0 && invalid.vectors > 0 && valid.passed == valid.vectors &&
                    invalid.passed == invalid.vectors
                ? 0
