@@ -16,6 +16,19 @@ bash "$top/scripts/deps.sh"
 echo "== licence: every source file carries the SPDX line"
 sh "$top/scripts/check_spdx.sh"
 
+# What a failing stage leaves behind is removed on exit: the copy of the
+# repository, the packages' scratch root or the installed packages, the
+# KMIP fixture.
+fresh= root= fixture= installed=
+cleanup() {
+  [ -z "$fixture" ] || /usr/bin/python3 "$top/tests/pykmip/pykmip_harness.py" stop "$fixture/kms" \
+    > /dev/null 2>&1 || true
+  # shellcheck disable=SC2086
+  [ -z "$installed" ] || dpkg -r $installed > /dev/null || true
+  rm -rf "$fresh" "$root" "$fixture"
+}
+trap cleanup EXIT
+
 # The lines the corpus-based tests print when they skip (tests/conformance/corpus.h).
 skipped_corpus_tests() { grep -h 'SKIPPED (' "$1/Testing/Temporary/LastTest.log" || true; }
 
@@ -45,7 +58,6 @@ fi
 
 echo "== a copy of the repository alone in an empty directory (no corpus beside it)"
 fresh=$(mktemp -d)
-trap 'rm -rf "$fresh"' EXIT
 mkdir "$fresh/keyring_kmip"
 if git -C "$top" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
   # the tracked (and new, not ignored) files as they are in the working tree
@@ -65,6 +77,7 @@ fi
   [ -n "$(skipped_corpus_tests build)" ] || { echo "the copy skipped no corpus test" >&2; exit 1; }
 )
 rm -rf "$fresh"
+fresh=
 
 echo "== Debian packages: build, lintian, install, the installed plugin and CLI"
 bash "$top/scripts/package.sh"
@@ -73,6 +86,7 @@ echo "lintian: no errors"
 pkgs=$(for f in "$top"/build/*.deb; do dpkg-deb -f "$f" Package; done)
 if [ "${CI:-}" = true ] || [ "${KRK_INSTALL_PACKAGES:-}" = 1 ]; then
   # CI is root on a throwaway machine: install into the machine itself
+  installed=$pkgs
   dpkg -i "$top"/build/*.deb
   root=
 else
@@ -91,21 +105,19 @@ installed_plugin_dir=$root/usr/lib/mysql/plugin
 fixture=$(mktemp -d)
 /usr/bin/python3 "$top/tests/pykmip/pykmip_harness.py" start "$fixture/kms" \
   "$top/build/tests/server/kmip_test_server" > /dev/null
-stop_fixture() { /usr/bin/python3 "$top/tests/pykmip/pykmip_harness.py" stop "$fixture/kms" > /dev/null 2>&1 || true; }
 LD_LIBRARY_PATH=${root:+$installed_lib} sh "$top/tests/mariadb/test_mariadb.sh" "$installed_plugin_dir" \
-  "$fixture/kms" "$top/tests/pykmip/pykmip_harness.py" "$installed_cli" || { stop_fixture; exit 1; }
-stop_fixture
+  "$fixture/kms" "$top/tests/pykmip/pykmip_harness.py" "$installed_cli"
+/usr/bin/python3 "$top/tests/pykmip/pykmip_harness.py" stop "$fixture/kms" > /dev/null
 rm -rf "$fixture"
+fixture=
 echo "the installed CLI runs the README's main job (scripts/demo.sh --installed):"
 LD_LIBRARY_PATH=${root:+$installed_lib} KRK_DEMO_ROOT=$root bash "$top/scripts/demo.sh" --installed > "$top/build/demo-installed.log" 2>&1 ||
   { cat "$top/build/demo-installed.log"; exit 1; }
 tail -3 "$top/build/demo-installed.log"
-if [ -z "$root" ]; then
-  # shellcheck disable=SC2086
-  dpkg -r $pkgs > /dev/null
-else
-  rm -rf "$root"
-fi
+# shellcheck disable=SC2086
+[ -z "$installed" ] || dpkg -r $installed > /dev/null
+rm -rf "$root"
+installed= root=
 
 echo "== ASan + UBSan"
 cmake -S "$top" -B "$top/build-asan" -DKMIP_WERROR=ON -DKMIP_SANITIZE=ON \
