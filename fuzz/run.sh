@@ -20,8 +20,9 @@ python3 "$top/fuzz/make_corpus.py" "$build/tests/conformance" \
 # checked-in seeds; libFuzzer adds to the copies
 cp -r "$top/fuzz/corpus/config" "$corpus/config"
 cp -r "$top/fuzz/corpus/client" "$corpus/client"
+cp -r "$top/fuzz/corpus/mycnf" "$corpus/mycnf"
 mkdir -p "$build/artifacts"
-for target in ttlv xml config client; do
+for target in ttlv xml config client mycnf; do
     echo "fuzz_$target: $seconds s"
     "$build/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
         -timeout=10 -print_final_stats=1 -artifact_prefix="$build/artifacts/" \

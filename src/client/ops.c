@@ -181,7 +181,8 @@ kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid, uint8_t **k
         } else if ((*key = malloc(n ? n : 1)) == NULL) {
             e = kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
         } else {
-            memcpy(*key, p, n);
+            if (n > 0) /* an empty key may come with p == NULL */
+                memcpy(*key, p, n);
             *len = n;
             if (object_type)
                 *object_type = g->object_type;
@@ -202,7 +203,8 @@ static kmip_client_err copy_key(kmip_client *c, const kmip_get_response *g, uint
     *key = malloc(n ? n : 1);
     if (*key == NULL)
         return kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
-    memcpy(*key, p, n);
+    if (n > 0) /* an empty key may come with p == NULL */
+        memcpy(*key, p, n);
     *len = n;
     return KMIP_CLIENT_OK;
 }

@@ -86,6 +86,13 @@ printf '[mysqld]\nbasedir=%s/usr\n' "$r" > "$tmp/basedir-only.cnf"
 check 0 "^plugin_dir:    $r/usr/lib/mysql/plugin (default: BASEDIR/lib/mysql/plugin)$" \
     check --defaults-file "$tmp/basedir-only.cnf"
 
+# quotes, escapes, comments after values and inside quotes, as mysqld reads them
+printf '[mysqld]\nbasedir = "%s/usr"  # c\nplugin_dir=\047/p\\sq\047\ndatadir=/d # c\n[server]\ndatadir\t= "/e#f"\n' \
+    "$r" > "$tmp/quoted.cnf"
+check 4 "^plugin_dir:    /p q ($tmp/quoted.cnf:3, \[mysqld\])$" check --defaults-file "$tmp/quoted.cnf"
+grep -q "^datadir:       /e#f ($tmp/quoted.cnf:6, \[server\])$" "$tmp/out" && ok ||
+    { bad "quoted datadir with #"; cat "$tmp/out"; }
+
 echo "== no location option: the standard option files (KRK_MYSQL_OPTION_FILES for the test)"
 KRK_MYSQL_OPTION_FILES=$tmp/absent.cnf:$r/etc/mysql/my.cnf
 export KRK_MYSQL_OPTION_FILES

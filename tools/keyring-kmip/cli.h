@@ -70,6 +70,7 @@ typedef struct mycnf {
     mycnf_setting basedir, plugin_dir, datadir;
     char files[8192];
     size_t file_count;
+    bool skip_includes; /* the fuzz target: !include and !includedir parsed, not followed */
 } mycnf;
 
 /* Reads one option file with its !include and !includedir directives into

@@ -197,6 +197,8 @@ static bool read_line(reader *r, char *line, const char *path, int number, int d
                             "than %d\n", path, number, target, MYCNF_MAX_DEPTH);
             return true;
         }
+        if (r->c->skip_includes)
+            return true;
         return dir ? read_dir(r, target, depth) : read_file(r, target, false, depth + 1);
     }
     remove_end_comment(s);
