@@ -28,7 +28,9 @@ struct kt_ctx {
 struct kt_conn {
     int fd;
     SSL *ssl;
-    X509 *peer;      /* leaf certificate as presented, kept for messages */
+    X509 *bad_cert;  /* the certificate verification first failed on, for messages */
+    int bad_depth;   /* its depth in the chain (0: the server's own) */
+    long bad_error;  /* the X509_V_ERR_* it failed with */
     bool skip_verify;
     kmip_log_fn log;
     void *log_ctx;
@@ -106,18 +108,23 @@ void kt_ctx_free(kt_ctx *ctx)
     free(ctx);
 }
 
-/* Keeps the leaf certificate for error messages; with verification
- * explicitly turned off, accepts whatever the chain is (and says so). */
+/* Keeps the certificate at the depth of the first verification error (the
+ * leaf, an intermediate or the CA: a saved leaf may not exist when the
+ * error is found higher up the chain); with verification explicitly turned
+ * off, accepts whatever the chain is (and says so). */
 static int verify_cb(int ok, X509_STORE_CTX *store)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
     kt_conn *c = ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
     if (c == NULL)
         return ok;
-    X509 *cert = X509_STORE_CTX_get_current_cert(store);
-    if (X509_STORE_CTX_get_error_depth(store) == 0 && c->peer == NULL && cert != NULL &&
-        X509_up_ref(cert) == 1)
-        c->peer = cert;
+    if (!ok && c->bad_cert == NULL) {
+        X509 *cert = X509_STORE_CTX_get_current_cert(store);
+        c->bad_depth = X509_STORE_CTX_get_error_depth(store);
+        c->bad_error = X509_STORE_CTX_get_error(store);
+        if (cert != NULL && X509_up_ref(cert) == 1)
+            c->bad_cert = cert;
+    }
     if (!ok && c->skip_verify) {
         if (c->log) {
             char msg[300];
@@ -161,10 +168,11 @@ static void cert_names(X509 *cert, char *out, size_t cap)
         X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, out, (int)cap);
 }
 
+/* "(unknown)" when there is no time to print. */
 static void cert_time(const ASN1_TIME *t, char *out, size_t cap)
 {
-    out[0] = '\0';
-    BIO *b = BIO_new(BIO_s_mem());
+    snprintf(out, cap, "(unknown)");
+    BIO *b = t ? BIO_new(BIO_s_mem()) : NULL;
     if (b == NULL)
         return;
     if (ASN1_TIME_print(b, t) == 1) {
@@ -174,25 +182,43 @@ static void cert_time(const ASN1_TIME *t, char *out, size_t cap)
     BIO_free(b);
 }
 
+/* "server certificate" or "CA certificate /CN=Root (chain depth 2)". */
+static void cert_label(const kt_conn *c, char *out, size_t cap)
+{
+    if (c->bad_depth <= 0 || c->bad_cert == NULL) {
+        snprintf(out, cap, "server certificate");
+        return;
+    }
+    char subject[200];
+    X509_NAME_oneline(X509_get_subject_name(c->bad_cert), subject, (int)sizeof subject);
+    snprintf(out, cap, "CA certificate %s (chain depth %d)", subject, c->bad_depth);
+}
+
 static kmip_client_err explain_verify(kt_conn *c, long result, kt_error *err)
 {
-    char names[256], when[64];
+    char names[256], when[64], what[256];
+    X509 *cert = c->bad_cert; /* may be NULL: every use below copes */
+    if (c->bad_error != X509_V_OK)
+        result = c->bad_error;
+    cert_label(c, what, sizeof what);
     switch (result) {
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
-        cert_names(c->peer, names, sizeof names);
+        cert_names(cert, names, sizeof names);
         return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
                        "server certificate does not match host %s: its names are %s (connect "
                        "by one of those names, or fix the server certificate)",
                        c->host, names[0] ? names : "(none)");
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        cert_time(c->peer ? X509_get0_notAfter(c->peer) : NULL, when, sizeof when);
+        cert_time(cert ? X509_get0_notAfter(cert) : NULL, when, sizeof when);
         return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
-                       "server certificate expired (not valid after %s): renew it on the server",
-                       when);
+                       "%s expired (not valid after %s): renew it%s", what, when,
+                       c->bad_depth > 0 ? " and install the new one on the server and in the "
+                                          "CA option" : " on the server");
     case X509_V_ERR_CERT_NOT_YET_VALID:
+        cert_time(cert ? X509_get0_notBefore(cert) : NULL, when, sizeof when);
         return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
-                       "server certificate is not valid yet: check the clocks");
+                       "%s is not valid yet (not before %s): check the clocks", what, when);
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
@@ -200,11 +226,12 @@ static kmip_client_err explain_verify(kt_conn *c, long result, kt_error *err)
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
         return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
-                       "server certificate is not signed by the configured CA (%s): point the "
-                       "CA option at the CA that issued the server's certificate",
-                       X509_verify_cert_error_string(result));
+                       "server certificate is not signed by the configured CA (%s at the %s): "
+                       "point the CA option at the CA that issued the server's certificate, "
+                       "and have the server send its intermediate CA certificates",
+                       X509_verify_cert_error_string(result), what);
     default:
-        return set_err(err, KMIP_CLIENT_E_TLS_VERIFY, "server certificate rejected: %s",
+        return set_err(err, KMIP_CLIENT_E_TLS_VERIFY, "%s rejected: %s", what,
                        X509_verify_cert_error_string(result));
     }
 }
@@ -317,7 +344,7 @@ void kt_close(kt_conn *c)
         SSL_set_quiet_shutdown(c->ssl, 1);
         SSL_free(c->ssl);
     }
-    X509_free(c->peer);
+    X509_free(c->bad_cert);
     if (c->fd >= 0)
         close(c->fd);
     free(c);

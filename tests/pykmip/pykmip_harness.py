@@ -15,7 +15,10 @@ Command line (CTest fixtures):
     pykmip_harness.py stop DIR
 DIR/env then holds KEY=VALUE lines: PORT, CA, CLIENT_CERT, CLIENT_KEY,
 OTHER_CA_PORT, WRONG_NAME_PORT, EXPIRED_PORT, TLS11_PORT, IPV6_PORT (a TLS
-server on [::1] with the good certificate), EC_CLIENT_CERT, ...
+server on [::1] with the good certificate), EC_CLIENT_CERT, CHAIN_PORT and
+CHAIN_{OLD_ROOT,EXPIRED_INT,FUTURE_INT,MISSING_INT}_PORT (chains through an
+intermediate, verified with CHAIN_CA, or EXPIRED_CA for OLD_ROOT), CN_ONLY_PORT
+(CN=localhost, no SAN), ...
 """
 import datetime
 import ipaddress
@@ -53,18 +56,22 @@ def _save(d, name, key, cert):
     _write(os.path.join(d, name + ".crt"), cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _ca(d, name, cn):
+def _ca(d, name, cn, parent=None, valid=(-1, 30)):
+    """A CA certificate, self-signed or issued by parent (key, cert); valid
+    is (first day, last day) relative to now, so it can be expired (-30, -2)
+    or not valid yet (2, 30)."""
     key = _key()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    issuer_key, issuer = (key, subject) if parent is None else (parent[0], parent[1].subject)
     now = datetime.datetime.utcnow()
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
+            .not_valid_before(now + datetime.timedelta(days=valid[0]))
+            .not_valid_after(now + datetime.timedelta(days=valid[1]))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
                                          False), critical=True)
-            .sign(key, hashes.SHA256()))
+            .sign(issuer_key, hashes.SHA256()))
     _save(d, name, key, cert)
     return key, cert
 
@@ -104,6 +111,19 @@ def make_certs(d, client_cn="keyring_client"):
     _leaf(d, "server-wrong-name", ca, "kms.example.com", dns=["kms.example.com"])
     _leaf(d, "server-expired", ca, "localhost", dns=["localhost"], ips=["127.0.0.1"],
           expired=True)
+    # chains through an intermediate CA (the server sends it with -cert_chain):
+    # good, expired root, expired intermediate, intermediate not valid yet;
+    # the good one served without its intermediate is the "missing" case
+    local = dict(dns=["localhost"], ips=["127.0.0.1"])
+    root = _ca(d, "chain-ca", "keyring_kmip chain root")
+    old_root = _ca(d, "expired-ca", "keyring_kmip expired root", valid=(-60, -2))
+    for name, parent, valid in (("chain", root, (-1, 30)), ("chain-old-root", old_root, (-30, 30)),
+                                ("chain-expired-int", root, (-30, -2)),
+                                ("chain-future-int", root, (2, 30))):
+        inter = _ca(d, name + "-int", name + " intermediate", parent=parent, valid=valid)
+        _leaf(d, name + "-leaf", inter, "localhost", **local)
+    # CN=localhost and no subjectAltName: refused by name (RFC 9525)
+    _leaf(d, "server-cn-only", ca, "localhost")
 
 
 def free_port():
@@ -228,7 +248,8 @@ def cmd_start(d, test_server=None):
     make_certs(d)
     env = {"DIR": d, "CA": d + "/ca.crt", "CLIENT_CERT": d + "/client.crt",
            "CLIENT_KEY": d + "/client.key", "EC_CLIENT_CERT": d + "/client-p521.crt",
-           "EC_CLIENT_KEY": d + "/client-p521.key", "OTHER_CA": d + "/other-ca.crt"}
+           "EC_CLIENT_KEY": d + "/client-p521.key", "OTHER_CA": d + "/other-ca.crt",
+           "CHAIN_CA": d + "/chain-ca.crt", "EXPIRED_CA": d + "/expired-ca.crt"}
     env["PORT"] = str(free_port())
     env["PID"] = str(start_pykmip(d, int(env["PORT"])).pid)
     for key, cert, extra, host in (
@@ -236,7 +257,16 @@ def cmd_start(d, test_server=None):
             ("WRONG_NAME", "server-wrong-name", (), "127.0.0.1"),
             ("EXPIRED", "server-expired", (), "127.0.0.1"),
             ("TLS11", "server", ("-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"), "127.0.0.1"),
-            ("IPV6", "server", (), "::1")):
+            ("IPV6", "server", (), "::1"),
+            ("CHAIN", "chain-leaf", ("-cert_chain", d + "/chain-int.crt"), "127.0.0.1"),
+            ("CHAIN_OLD_ROOT", "chain-old-root-leaf",
+             ("-cert_chain", d + "/chain-old-root-int.crt"), "127.0.0.1"),
+            ("CHAIN_EXPIRED_INT", "chain-expired-int-leaf",
+             ("-cert_chain", d + "/chain-expired-int-int.crt"), "127.0.0.1"),
+            ("CHAIN_FUTURE_INT", "chain-future-int-leaf",
+             ("-cert_chain", d + "/chain-future-int-int.crt"), "127.0.0.1"),
+            ("CHAIN_MISSING_INT", "chain-leaf", (), "127.0.0.1"),
+            ("CN_ONLY", "server-cn-only", (), "127.0.0.1")):
         port = free_port()
         env[key + "_PORT"] = str(port)
         env[key + "_PID"] = str(start_decoy(d, port, cert, extra, host).pid)
