@@ -10,11 +10,11 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "kmip/kmip_ttlv.h"
@@ -25,8 +25,15 @@ struct kt_ctx {
     SSL_CTX *ssl_ctx;
 };
 
+/* The socket under a connection, as our own BIO sees it. */
+typedef struct kt_sock {
+    int fd;
+    bool eof; /* recv returned 0 */
+} kt_sock;
+
 struct kt_conn {
     int fd;
+    kt_sock sock;
     SSL *ssl;
     X509 *bad_cert;  /* the certificate verification first failed on, for messages */
     int bad_depth;   /* its depth in the chain (0: the server's own) */
@@ -37,7 +44,82 @@ struct kt_conn {
     char host[256];
 };
 
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int conn_index = -1;
+static BIO_METHOD *sock_method;
+
+/* ---- a socket BIO that never raises SIGPIPE ----
+ * OpenSSL's socket BIO writes with write(2): on a connection the peer has
+ * reset that raises SIGPIPE, which kills a host process that did not
+ * ignore it. OpenSSL writes on its own too (alerts inside SSL_read and
+ * SSL_connect), so guarding our SSL_write calls is not enough: every byte
+ * goes out through send(MSG_NOSIGNAL) here, and nothing touches the
+ * process's signal handling. */
+
+static int sock_write(BIO *b, const char *p, int n)
+{
+    kt_sock *s = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    ssize_t r = send(s->fd, p, (size_t)n, MSG_NOSIGNAL);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)r;
+}
+
+static int sock_read(BIO *b, char *p, int n)
+{
+    kt_sock *s = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    ssize_t r = recv(s->fd, p, (size_t)n, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    else if (r == 0)
+        s->eof = true;
+    return (int)r;
+}
+
+static int sock_puts(BIO *b, const char *str)
+{
+    return sock_write(b, str, (int)strlen(str));
+}
+
+static long sock_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    kt_sock *s = BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_EOF: /* tells an unexpected EOF apart from a retry */
+        return s && s->eof;
+    case BIO_C_GET_FD:
+        if (s && ptr)
+            *(int *)ptr = s->fd;
+        return s ? s->fd : -1;
+    default:
+        return 0;
+    }
+}
+
+static int sock_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static void init_once_fn(void)
+{
+    conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
+                                     BIO_TYPE_DESCRIPTOR, "kmip socket");
+    if (m && BIO_meth_set_write(m, sock_write) == 1 && BIO_meth_set_read(m, sock_read) == 1 &&
+        BIO_meth_set_puts(m, sock_puts) == 1 && BIO_meth_set_ctrl(m, sock_ctrl) == 1 &&
+        BIO_meth_set_create(m, sock_create) == 1) {
+        sock_method = m;
+    } else {
+        BIO_meth_free(m);
+    }
+}
 
 __attribute__((format(printf, 3, 4))) static kmip_client_err set_err(kt_error *err,
                                                                      kmip_client_err code,
@@ -290,12 +372,16 @@ static kmip_client_err handshake(kt_conn *c, int64_t deadline, kt_error *err)
 
 static kmip_client_err setup_ssl(kt_ctx *ctx, const kt_config *cfg, kt_conn *c, kt_error *err)
 {
-    if (conn_index < 0)
-        conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    pthread_once(&init_once, init_once_fn);
     c->ssl = SSL_new(ctx->ssl_ctx);
-    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || conn_index < 0 ||
-        SSL_set_ex_data(c->ssl, conn_index, c) != 1)
+    c->sock.fd = c->fd;
+    BIO *bio = c->ssl && sock_method ? BIO_new(sock_method) : NULL;
+    if (bio == NULL || conn_index < 0 || SSL_set_ex_data(c->ssl, conn_index, c) != 1) {
+        BIO_free(bio);
         return set_err(err, KMIP_CLIENT_E_NOMEM, "cannot set up TLS");
+    }
+    BIO_set_data(bio, &c->sock);
+    SSL_set_bio(c->ssl, bio, bio); /* the SSL owns it now */
     bool ip = kt_is_ip(cfg->host);
     if (!ip && SSL_set_tlsext_host_name(c->ssl, cfg->host) != 1) /* SNI */
         return set_err(err, KMIP_CLIENT_E_ARG, "host name %s cannot be sent as SNI", cfg->host);
@@ -348,31 +434,6 @@ void kt_close(kt_conn *c)
     if (c->fd >= 0)
         close(c->fd);
     free(c);
-}
-
-/* SSL_write may raise SIGPIPE on a socket the peer closed; a library must
- * not change the process's signal handling, so SIGPIPE is blocked in this
- * thread for the write and a pending one is consumed. */
-static int write_nosigpipe(SSL *ssl, const uint8_t *p, int n)
-{
-    sigset_t block, old, pending;
-    sigemptyset(&block);
-    sigaddset(&block, SIGPIPE);
-    sigpending(&pending);
-    bool was_pending = sigismember(&pending, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int r = SSL_write(ssl, p, n);
-    int saved = errno;
-    if (!was_pending) {
-        sigpending(&pending);
-        if (sigismember(&pending, SIGPIPE)) {
-            struct timespec zero = {0, 0};
-            sigtimedwait(&block, NULL, &zero);
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = saved;
-    return r;
 }
 
 /* Maps an SSL_read/SSL_write failure; 1 means "wait and retry". */
@@ -438,7 +499,7 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
         size_t chunk = len - done > (1u << 30) ? (1u << 30) : len - done;
         ERR_clear_error();
         errno = 0;
-        int r = write_nosigpipe(c->ssl, data + done, (int)chunk);
+        int r = SSL_write(c->ssl, data + done, (int)chunk);
         if (r > 0) {
             done += (size_t)r;
             continue;

@@ -17,11 +17,13 @@ const char *const kts_fault_names[KTS_FAULT__COUNT] = {
     "wrong_operation", "wrong_batch_id", "unknown_tags",    "unknown_enum",
     "deep_nesting",  "slow",            "silent",           "lose",
     "crash",         "crash_before",    "close_after_handshake", "tls_alert",
+    "fin_rst",
 };
 
 bool kts_fault_is_connection_level(kts_fault f)
 {
-    return f == KTS_FAULT_CLOSE_AFTER_HANDSHAKE || f == KTS_FAULT_TLS_ALERT;
+    return f == KTS_FAULT_CLOSE_AFTER_HANDSHAKE || f == KTS_FAULT_TLS_ALERT ||
+           f == KTS_FAULT_FIN_RST;
 }
 
 /* ---- arming ---- */

@@ -14,7 +14,7 @@
  * batch_count, no_result_status, wrong_operation, wrong_batch_id,
  * unknown_tags, unknown_enum, deep_nesting, slow, silent, lose, crash,
  * crash_before. Per connection (the next one accepted):
- * close_after_handshake, tls_alert. See kts_fault_names for each meaning. */
+ * close_after_handshake, tls_alert, fin_rst. See kts_fault_names for each meaning. */
 #ifndef KTS_FAULTS_H
 #define KTS_FAULTS_H
 
@@ -45,6 +45,7 @@ typedef enum kts_fault {
     KTS_FAULT_CRASH_BEFORE,     /* exits (status 3) without executing */
     KTS_FAULT_CLOSE_AFTER_HANDSHAKE,
     KTS_FAULT_TLS_ALERT,        /* refuses the client certificate: a TLS alert */
+    KTS_FAULT_FIN_RST,          /* right after the handshake FIN (no close_notify), then RST */
     KTS_FAULT__COUNT
 } kts_fault;
 

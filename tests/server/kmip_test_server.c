@@ -247,9 +247,16 @@ static void *session_main(void *arg)
     if (ssl && f == KTS_FAULT_TLS_ALERT)
         SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        refuse_certificate);
-    if (ssl && SSL_set_fd(ssl, s->fd) == 1 && SSL_accept(ssl) == 1 &&
-        f != KTS_FAULT_CLOSE_AFTER_HANDSHAKE)
+    bool up = ssl && SSL_set_fd(ssl, s->fd) == 1 && SSL_accept(ssl) == 1;
+    if (up && f == KTS_FAULT_FIN_RST) { /* no close_notify: FIN, then RST (linger 0) */
+        shutdown(s->fd, SHUT_WR);
+        struct linger now = {1, 0};
+        setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+        SSL_free(ssl);
+        ssl = NULL;
+    } else if (up && f != KTS_FAULT_CLOSE_AFTER_HANDSHAKE) {
         serve(s->srv, ssl);
+    }
     if (ssl) {
         SSL_shutdown(ssl);
         SSL_free(ssl);
