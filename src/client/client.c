@@ -407,7 +407,87 @@ static bool same_id(const kmip_batch_item *a, const kmip_batch_item *b)
                   a->unique_batch_item_id.len) == 0;
 }
 
-/* Every request item must be answered, in order, for its own operation. */
+/* The Unique Identifier a request item names (NULL for none, or an ID
+ * placeholder), and the one its answer names, for the operations whose
+ * answer must name the object asked for. */
+static const kmip_uid *asked_uid(const kmip_batch_item *rq)
+{
+    const void *p = rq->payload;
+    if (p == NULL)
+        return NULL;
+    switch (rq->operation) {
+    case KMIP_OPERATION_GET: {
+        const kmip_get_request *g = p;
+        return g->has_unique_identifier ? &g->unique_identifier : NULL;
+    }
+    case KMIP_OPERATION_GET_ATTRIBUTES: {
+        const kmip_get_attributes_request *g = p;
+        return g->has_unique_identifier ? &g->unique_identifier : NULL;
+    }
+    case KMIP_OPERATION_ACTIVATE:
+    case KMIP_OPERATION_DESTROY: {
+        const kmip_uid_request *u = p;
+        return u->has_unique_identifier ? &u->unique_identifier : NULL;
+    }
+    case KMIP_OPERATION_REVOKE: {
+        const kmip_revoke_request *r = p;
+        return r->has_unique_identifier ? &r->unique_identifier : NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+static const kmip_uid *answered_uid(uint32_t op, const void *p)
+{
+    switch (op) {
+    case KMIP_OPERATION_GET:
+        return &((const kmip_get_response *)p)->unique_identifier;
+    case KMIP_OPERATION_GET_ATTRIBUTES:
+        return &((const kmip_get_attributes_response *)p)->unique_identifier;
+    case KMIP_OPERATION_ACTIVATE:
+    case KMIP_OPERATION_DESTROY:
+    case KMIP_OPERATION_REVOKE:
+        return &((const kmip_uid_response *)p)->unique_identifier;
+    default:
+        return NULL;
+    }
+}
+
+static bool same_uid(const kmip_uid *a, const kmip_uid *b)
+{
+    if (a->is_enum || b->is_enum)
+        return a->is_enum == b->is_enum && a->enum_value == b->enum_value;
+    return a->text.len == b->text.len &&
+           (a->text.len == 0 || memcmp(a->text.data, b->text.data, a->text.len) == 0);
+}
+
+/* "\"uid\"" for messages (cut at the buffer), or "(none)". */
+static void uid_shown(const kmip_uid *u, char *buf, size_t cap)
+{
+    if (u->is_enum)
+        snprintf(buf, cap, "(placeholder %u)", u->enum_value);
+    else if (u->text.len == 0)
+        snprintf(buf, cap, "(none)");
+    else
+        snprintf(buf, cap, "\"%.*s\"", (int)(u->text.len < cap - 3 ? u->text.len : cap - 3),
+                 (const char *)u->text.data);
+}
+
+/* A response item carries the Unique Batch Item ID its request item sent;
+ * it may leave it out only when the request had one item (KMIP 1.4
+ * section 7.2 requires it back when present), and it never carries one
+ * that was not sent. */
+static bool batch_id_matches(const kmip_message *req, const kmip_batch_item *rq,
+                             const kmip_batch_item *rs)
+{
+    if (!rs->has_unique_batch_item_id)
+        return !rq->has_unique_batch_item_id || req->item_count == 1;
+    return rq->has_unique_batch_item_id && same_id(rq, rs);
+}
+
+/* Every request item must be answered, in order, for its own operation,
+ * and an answer about one object must name that object. */
 static kmip_client_err check_response(kmip_client *c, const kmip_message *req,
                                       const kmip_message *resp)
 {
@@ -424,9 +504,12 @@ static kmip_client_err check_response(kmip_client *c, const kmip_message *req,
     kmip_client_err first = KMIP_CLIENT_OK;
     for (size_t i = 0; i < req->item_count; i++) {
         const kmip_batch_item *rq = &req->items[i], *rs = &resp->items[i];
-        if (rq->has_unique_batch_item_id && rs->has_unique_batch_item_id && !same_id(rq, rs))
+        if (!batch_id_matches(req, rq, rs))
             return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                           "response item %zu answers another batch item id", i + 1);
+                           "response item %zu %s", i + 1,
+                           rs->has_unique_batch_item_id
+                               ? "carries a Unique Batch Item ID the request did not send"
+                               : "carries no Unique Batch Item ID in the answer to a batch");
         if (rs->has_operation && rs->operation != rq->operation)
             return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
                            "response item %zu is for %s, the request was %s", i + 1,
@@ -439,6 +522,16 @@ static kmip_client_err check_response(kmip_client *c, const kmip_message *req,
                 return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
                                "response item %zu (%s) succeeded without a payload of that "
                                "operation", i + 1, operation_name(rq->operation));
+            const kmip_uid *asked = asked_uid(rq);
+            const kmip_uid *named = rs->payload ? answered_uid(rq->operation, rs->payload) : NULL;
+            if (asked && named && !same_uid(asked, named)) {
+                char want[130], got[130];
+                uid_shown(asked, want, sizeof want);
+                uid_shown(named, got, sizeof got);
+                return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
+                               "response item %zu (%s) names object %s, the request asked for "
+                               "%s", i + 1, operation_name(rq->operation), got, want);
+            }
         } else if (first == KMIP_CLIENT_OK) {
             record_result(c, rs, rq->operation);
             first = c->err;

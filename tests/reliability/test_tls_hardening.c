@@ -3,7 +3,7 @@
  * SIGPIPE when the server sends FIN then RST right after the handshake
  * (this process keeps SIGPIPE at its default disposition, so a stray one
  * kills the test), and answers naming other batch items or other objects
- * refused as protocol errors.
+ * refused as protocol errors (the key of another object never handed out).
  * Usage: test_tls_hardening FIXTURE_DIR TEST_SERVER */
 #include <setjmp.h>
 #include <signal.h>
@@ -71,6 +71,96 @@ static void test_fin_rst_no_sigpipe(void **state)
     kmip_client_free(c);
 }
 
+static kmip_key_spec secret_spec(void)
+{
+    kmip_key_spec s = {0};
+    s.object_type = KMIP_OBJECT_TYPE_SECRET_DATA;
+    s.secret_data_type = KMIP_SECRET_DATA_TYPE_PASSWORD;
+    s.object_group = "tls-hardening";
+    return s;
+}
+
+static void expect(const char *what, kmip_client_err got, kmip_client_err want, kmip_client *c,
+                   const char *pattern)
+{
+    const char *m = kmip_client_error_message(c);
+    print_message("%-44s %s: %s\n", what, kmip_client_strerror(got), m);
+    if (got != want || (pattern && strstr(m, pattern) == NULL))
+        fail_msg("%s: expected %s (\"%s\"), got %s (%s)", what, kmip_client_strerror(want),
+                 pattern ? pattern : "", kmip_client_strerror(got), m);
+}
+
+static bool count_uid(void *ctx, const char *uid, size_t len)
+{
+    (void)uid;
+    (void)len;
+    (*(size_t *)ctx)++;
+    return true;
+}
+
+/* Answers that name another object or another batch item are protocol
+ * errors; the key of another object is never handed out. */
+static void test_answers_must_match(void **state)
+{
+    (void)state;
+    kmip_client *c = client_to(E.server_port);
+    kmip_key_spec spec = secret_spec();
+    char uid[128], pre[128];
+    static const uint8_t secret[] = "the key of one object";
+    assert_true(fenv_clear(&E));
+    assert_int_equal(kmip_client_register_activate(c, &spec, secret, sizeof secret, uid,
+                                                   sizeof uid), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_register(c, &spec, secret, sizeof secret, pre, sizeof pre),
+                     KMIP_CLIENT_OK);
+
+    uint8_t *k = NULL;
+    size_t len = 0;
+    uint32_t type = 0;
+    arm("fault wrong_uid op=Get");
+    expect("Get answered for another object", kmip_client_get_key(c, uid, &k, &len, &type),
+           KMIP_CLIENT_E_PROTOCOL, c, "names object \"X");
+    assert_null(k);
+    arm("fault wrong_uid op=Activate");
+    expect("Activate answered for another object", kmip_client_activate(c, pre),
+           KMIP_CLIENT_E_PROTOCOL, c, "the request asked for");
+    arm("fault wrong_uid op=Revoke");
+    expect("Revoke answered for another object",
+           kmip_client_revoke(c, pre, KMIP_REVOCATION_REASON_CODE_CESSATION_OF_OPERATION),
+           KMIP_CLIENT_E_PROTOCOL, c, "the request asked for");
+    arm("fault wrong_uid op=Destroy");
+    expect("Destroy answered for another object", kmip_client_destroy(c, pre),
+           KMIP_CLIENT_E_PROTOCOL, c, "the request asked for");
+    kmip_message *resp = NULL;
+    arm("fault wrong_uid op=GetAttributes");
+    expect("Get Attributes answered for another object",
+           kmip_client_get_attributes(c, uid, NULL, 0, &resp), KMIP_CLIENT_E_PROTOCOL, c,
+           "the request asked for");
+    kmip_message_free(resp);
+
+    kmip_locate_filter f = {0};
+    f.object_group = "tls-hardening";
+    size_t found = 0;
+    arm("fault extra_batch_id op=Locate");
+    expect("batch item id the request never sent", kmip_client_locate(c, &f, count_uid, &found),
+           KMIP_CLIENT_E_PROTOCOL, c, "did not send");
+    char again[128];
+    arm("fault no_batch_id op=Register");
+    expect("batch answered without batch item ids",
+           kmip_client_register_activate(c, &spec, secret, sizeof secret, again, sizeof again),
+           KMIP_CLIENT_E_PROTOCOL, c, "no Unique Batch Item ID");
+    arm("fault no_batch_id op=Get");
+    expect("one-item request answered without its id", kmip_client_get_key(c, uid, &k, &len,
+                                                                            &type),
+           KMIP_CLIENT_OK, c, NULL);
+    assert_int_equal(len, sizeof secret);
+    kmip_secure_free(k, len);
+    assert_true(fenv_clear(&E));
+    k = NULL;
+    assert_int_equal(kmip_client_get_key(c, uid, &k, &len, &type), KMIP_CLIENT_OK);
+    kmip_secure_free(k, len);
+    kmip_client_free(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -99,6 +189,7 @@ int main(int argc, char **argv)
     server_bin = argv[2];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fin_rst_no_sigpipe),
+        cmocka_unit_test(test_answers_must_match),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

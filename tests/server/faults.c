@@ -17,7 +17,7 @@ const char *const kts_fault_names[KTS_FAULT__COUNT] = {
     "wrong_operation", "wrong_batch_id", "unknown_tags",    "unknown_enum",
     "deep_nesting",  "slow",            "silent",           "lose",
     "crash",         "crash_before",    "close_after_handshake", "tls_alert",
-    "fin_rst",
+    "fin_rst",       "no_batch_id",     "extra_batch_id",   "wrong_uid",
 };
 
 bool kts_fault_is_connection_level(kts_fault f)
@@ -253,6 +253,24 @@ static void set_algorithms(kmip_item *s)
     }
 }
 
+/* A Unique Batch Item ID right after the Operation (where KMIP puts it). */
+static bool add_batch_id(kmip_tree *t, kmip_item *bi, kmip_item *op)
+{
+    static const uint8_t never_sent[4] = {0xDE, 0xAD, 0xBE, 0xEF};
+    kmip_item *id = kmip_add_bytes(t, bi, KMIP_TAG_UNIQUE_BATCH_ITEM_ID, never_sent, 4);
+    if (id == NULL)
+        return false;
+    if (op == NULL || op == id)
+        return true;
+    unlink_child(bi, id);
+    id->next = op->next;
+    op->next = id;
+    if (bi->last_child == op)
+        bi->last_child = id;
+    bi->child_count++;
+    return true;
+}
+
 /* Changes made on the decoded item tree, then encoded again. */
 static bool mutate_tree(kts_fault f, kmip_tree *t)
 {
@@ -282,6 +300,15 @@ static bool mutate_tree(kts_fault f, kmip_tree *t)
                                                            : KMIP_OPERATION_LOCATE;
         if (f == KTS_FAULT_WRONG_BATCH_ID && id && id->v.bytes.len > 0)
             id->v.bytes.data[0] ^= 0x5A;
+        if (f == KTS_FAULT_NO_BATCH_ID && id)
+            unlink_child(bi, id);
+        if (f == KTS_FAULT_EXTRA_BATCH_ID && id == NULL && !add_batch_id(t, bi, op))
+            return false;
+        kmip_item *payload = kmip_item_child(bi, KMIP_TAG_RESPONSE_PAYLOAD);
+        kmip_item *uid = payload ? kmip_item_child(payload, KMIP_TAG_UNIQUE_IDENTIFIER) : NULL;
+        if (f == KTS_FAULT_WRONG_UID && uid && uid->type == KMIP_TYPE_TEXT_STRING &&
+            uid->v.bytes.len > 0)
+            uid->v.bytes.data[0] = uid->v.bytes.data[0] == 'X' ? 'Y' : 'X';
     }
     return true;
 }
@@ -307,6 +334,9 @@ uint8_t *kts_fault_mutate(kts_fault f, uint8_t *resp, size_t *len)
     case KTS_FAULT_NO_RESULT_STATUS:
     case KTS_FAULT_WRONG_OPERATION:
     case KTS_FAULT_WRONG_BATCH_ID:
+    case KTS_FAULT_NO_BATCH_ID:
+    case KTS_FAULT_EXTRA_BATCH_ID:
+    case KTS_FAULT_WRONG_UID:
     case KTS_FAULT_UNKNOWN_TAGS:
     case KTS_FAULT_UNKNOWN_ENUM: {
         kmip_decoder *d = kmip_decoder_new();

@@ -12,6 +12,7 @@
  *
  * Per request: truncate, long_length, huge_length, wrong_tag, wrong_type,
  * batch_count, no_result_status, wrong_operation, wrong_batch_id,
+ * no_batch_id, extra_batch_id, wrong_uid,
  * unknown_tags, unknown_enum, deep_nesting, slow, silent, lose, crash,
  * crash_before. Per connection (the next one accepted):
  * close_after_handshake, tls_alert, fin_rst. See kts_fault_names for each meaning. */
@@ -45,7 +46,10 @@ typedef enum kts_fault {
     KTS_FAULT_CRASH_BEFORE,     /* exits (status 3) without executing */
     KTS_FAULT_CLOSE_AFTER_HANDSHAKE,
     KTS_FAULT_TLS_ALERT,        /* refuses the client certificate: a TLS alert */
-    KTS_FAULT_FIN_RST,          /* right after the handshake FIN (no close_notify), then RST */
+    KTS_FAULT_FIN_RST,
+    KTS_FAULT_NO_BATCH_ID,      /* Unique Batch Item IDs removed from every item */
+    KTS_FAULT_EXTRA_BATCH_ID,   /* a Unique Batch Item ID on items whose request had none */
+    KTS_FAULT_WRONG_UID,        /* payloads name another Unique Identifier */          /* right after the handshake FIN (no close_notify), then RST */
     KTS_FAULT__COUNT
 } kts_fault;
 
