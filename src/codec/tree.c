@@ -48,6 +48,8 @@ void kmip_tree_free(kmip_tree *t)
 
 void *kmip_tree_alloc(kmip_tree *t, size_t n)
 {
+    if (n > SIZE_MAX - 7u) /* rounding up would wrap to a tiny block */
+        return NULL;
     n = (n + 7u) & ~(size_t)7u;
     if (n == 0)
         n = 8;

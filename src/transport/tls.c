@@ -235,9 +235,14 @@ static void cert_names(X509 *cert, char *out, size_t cap)
             snprintf(one, sizeof one, "%.*s", ASN1_STRING_length(g->d.dNSName),
                      (const char *)ASN1_STRING_get0_data(g->d.dNSName));
         } else if (g->type == GEN_IPADD) {
+            /* 4 bytes (IPv4) or 16 (IPv6); anything else is malformed and
+             * must not be read as an address */
             int len = ASN1_STRING_length(g->d.iPAddress);
-            inet_ntop(len == 16 ? AF_INET6 : AF_INET, ASN1_STRING_get0_data(g->d.iPAddress), one,
-                      sizeof one);
+            if (len == 4 || len == 16)
+                inet_ntop(len == 16 ? AF_INET6 : AF_INET, ASN1_STRING_get0_data(g->d.iPAddress),
+                          one, sizeof one);
+            else
+                snprintf(one, sizeof one, "(a malformed %d-byte IP)", len);
         }
         if (one[0] && used < cap) {
             int n = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", one);

@@ -4,7 +4,7 @@
 # keyring open of `check` (--config): chains through an intermediate CA with
 # an expired root, an expired intermediate, an intermediate not valid yet, an
 # intermediate the server does not send, and a certificate with CN=localhost
-# and no subjectAltName. Each is a clear message naming the certificate, and
+# and no subjectAltName, and an iPAddress SAN of 3 bytes. Each is a clear message naming the certificate, and
 # the exit status of a refused server identity; never a crash.
 # Usage: test_tls_identity.sh KEYRING_KMIP FIXTURE_DIR
 set -u
@@ -56,5 +56,7 @@ both "$CHAIN_FUTURE_INT_PORT" "$CHAIN_CA" \
 both "$CHAIN_MISSING_INT_PORT" "$CHAIN_CA" \
     "not signed by the configured CA (unable to get local issuer certificate at the server certificate)"
 both "$EXPIRED_PORT" "$CA" "server certificate expired (not valid after"
+# an iPAddress SAN of 3 bytes is named as malformed, never read as 4
+both "$BAD_IP_SAN_PORT" "$CA" "its names are kms.example.com, (a malformed 3-byte IP)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

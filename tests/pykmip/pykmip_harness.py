@@ -18,7 +18,7 @@ OTHER_CA_PORT, WRONG_NAME_PORT, EXPIRED_PORT, TLS11_PORT, IPV6_PORT (a TLS
 server on [::1] with the good certificate), EC_CLIENT_CERT, CHAIN_PORT and
 CHAIN_{OLD_ROOT,EXPIRED_INT,FUTURE_INT,MISSING_INT}_PORT (chains through an
 intermediate, verified with CHAIN_CA, or EXPIRED_CA for OLD_ROOT), CN_ONLY_PORT
-(CN=localhost, no SAN), ...
+(CN=localhost, no SAN), BAD_IP_SAN_PORT (an iPAddress SAN of 3 bytes), ...
 """
 import datetime
 import ipaddress
@@ -32,7 +32,7 @@ import time
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 PYTHON = "/usr/bin/python3"  # Debian's python3, which has python3-pykmip
 
@@ -77,7 +77,7 @@ def _ca(d, name, cn, parent=None, valid=(-1, 30)):
 
 
 def _leaf(d, name, ca, cn, dns=(), ips=(), eku=ExtendedKeyUsageOID.SERVER_AUTH, days=30,
-          expired=False, kind="rsa"):
+          expired=False, kind="rsa", raw_san=None):
     ca_key, ca_cert = ca
     key = _key(kind)
     now = datetime.datetime.utcnow()
@@ -94,6 +94,9 @@ def _leaf(d, name, ca, cn, dns=(), ips=(), eku=ExtendedKeyUsageOID.SERVER_AUTH, 
     names = [x509.DNSName(n) for n in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     if names:
         b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    if raw_san is not None:  # DER written as is, malformed on purpose
+        b = b.add_extension(x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+                                                       raw_san), critical=False)
     _save(d, name, key, b.sign(ca_key, hashes.SHA256()))
 
 
@@ -124,6 +127,9 @@ def make_certs(d, client_cn="keyring_client"):
         _leaf(d, name + "-leaf", inter, "localhost", **local)
     # CN=localhost and no subjectAltName: refused by name (RFC 9525)
     _leaf(d, "server-cn-only", ca, "localhost")
+    # subjectAltName: DNS kms.example.com and an iPAddress of 3 bytes (4 or 16 are valid)
+    _leaf(d, "server-bad-ip-san", ca, "kms.example.com",
+          raw_san=b"\x30\x16\x82\x0fkms.example.com\x87\x03\x7f\x00\x00")
 
 
 def free_port():
@@ -266,7 +272,8 @@ def cmd_start(d, test_server=None):
             ("CHAIN_FUTURE_INT", "chain-future-int-leaf",
              ("-cert_chain", d + "/chain-future-int-int.crt"), "127.0.0.1"),
             ("CHAIN_MISSING_INT", "chain-leaf", (), "127.0.0.1"),
-            ("CN_ONLY", "server-cn-only", (), "127.0.0.1")):
+            ("CN_ONLY", "server-cn-only", (), "127.0.0.1"),
+            ("BAD_IP_SAN", "server-bad-ip-san", (), "127.0.0.1")):
         port = free_port()
         env[key + "_PORT"] = str(port)
         env[key + "_PID"] = str(start_decoy(d, port, cert, extra, host).pid)

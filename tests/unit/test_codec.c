@@ -271,6 +271,19 @@ static void test_builder_and_equal(void **state)
     kmip_decoder_free(d);
 }
 
+/* Sizes near SIZE_MAX must fail, not wrap to a tiny block when rounded up
+ * to a multiple of 8. */
+static void test_tree_alloc_overflow(void **state)
+{
+    (void)state;
+    kmip_tree *t = kmip_tree_new();
+    assert_non_null(t);
+    assert_null(kmip_tree_alloc(t, SIZE_MAX));
+    assert_null(kmip_tree_alloc(t, SIZE_MAX - 6));
+    assert_non_null(kmip_tree_alloc(t, 24));
+    kmip_tree_free(t);
+}
+
 static void test_secure_helpers(void **state)
 {
     (void)state;
@@ -294,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_hostile_values),  cmocka_unit_test(test_limits),
         cmocka_unit_test(test_tree_values),     cmocka_unit_test(test_encoder_errors),
         cmocka_unit_test(test_builder_and_equal), cmocka_unit_test(test_secure_helpers),
+        cmocka_unit_test(test_tree_alloc_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
