@@ -144,12 +144,12 @@ typedef struct krk_metadata_item {
     char value[4352];
 } krk_metadata_item;
 
-#define KRK_METADATA_MAX 20
+#define KRK_METADATA_MAX 24
 
 /* Component_name, Author, License, Implementation_name, Version,
  * Component_status, Server_addr, Server_port, Client_ca, Client_key,
- * Server_ca, Object_group, and KMIP_version, TLS_version, Key_count,
- * Last_error. Returns the number of items written. */
+ * Server_ca, Object_group, TLS_verification, and KMIP_version,
+ * TLS_version, Key_count, Key_memory, Last_error. Returns the number of items written. */
 KRK_API size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap);
 /* Keys in the cache and the request messages the last load took. */
 KRK_API size_t krk_key_count(const krk_keyring *k);

@@ -45,6 +45,11 @@ typedef enum krk_err {
 
 KRK_API const char *krk_strerror(krk_err err);
 
+/* Log callback for messages after a keyring is open (the KMIP client's
+ * warnings on reconnect, for example): level 0 error, 1 warning, 2 note.
+ * Messages while opening go into the krk_diag instead. */
+typedef void (*krk_log_fn)(void *ctx, int level, const char *message);
+
 #define KRK_DIAG_WARNINGS 8
 
 typedef struct krk_diag {
@@ -87,6 +92,18 @@ typedef struct krk_config {
     bool tls_peer_verification;     /* default true */
     bool tls_hostname_verification; /* default true */
     size_t max_objects;      /* 0: no limit */
+    char client_key_password_file[4096]; /* "" when the key is not encrypted */
+    char tls_cipher_list[1024];  /* TLS 1.2, OpenSSL syntax; "": the default policy */
+    char tls_ciphersuites[512];  /* TLS 1.3; "": the default policy */
+    /* the warnings reading this configuration gave (a world-writable file,
+     * verification turned off): krk_open and krk_reload_with repeat them in
+     * their diag, so they reach the operator at every open */
+    size_t warning_count;
+    char warnings[KRK_DIAG_WARNINGS][512];
+    /* set by the front end after reading, before krk_open (NULL: warnings
+     * after open go to stderr, which is the database server's error log) */
+    krk_log_fn log;
+    void *log_ctx;
 } krk_config;
 
 /* Reads plugin_dir/component_keyring_kmip.cnf; with "read_local_config":

@@ -29,6 +29,13 @@ KRK_API KRK_MUST_CHECK krk_err krk_loader_open(const char *basedir, const char *
                                                const char *plugin_dir, krk_progress_fn progress,
                                                void *progress_ctx, krk_loaded *out,
                                                krk_diag *diag);
+/* The same, with the logger for messages after the open (krk_config.log);
+ * the manifest's warnings are kept in diag after the open's. */
+KRK_API KRK_MUST_CHECK krk_err krk_loader_open_log(const char *basedir, const char *datadir,
+                                                   const char *plugin_dir,
+                                                   krk_progress_fn progress, void *progress_ctx,
+                                                   krk_log_fn log, void *log_ctx,
+                                                   krk_loaded *out, krk_diag *diag);
 KRK_API void krk_loader_close(krk_loaded *l);
 
 #ifdef __cplusplus

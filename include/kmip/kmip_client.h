@@ -89,6 +89,21 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_ca(kmip_client_
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_cert(kmip_client_options *o,
                                                                       const char *cert_file,
                                                                       const char *key_file);
+/* A file holding the pass phrase of an encrypted client key (its first
+ * line; the file is checked like the key). There is never a prompt: an
+ * encrypted key without a pass phrase is a KMIP_CLIENT_E_CONFIG error. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_key_password_file(
+    kmip_client_options *o, const char *path);
+/* Cipher policy, in OpenSSL's syntax: tls12_list for TLS 1.2
+ * (SSL_CTX_set_cipher_list), tls13_suites for TLS 1.3
+ * (SSL_CTX_set_ciphersuites); NULL keeps the default: TLS 1.3's suites,
+ * and for TLS 1.2 ECDHE and DHE key exchange only, AEAD suites first, then
+ * the ECDHE CBC-SHA256/384 suites (PyKMIP offers no AEAD ECDHE suite for
+ * RSA certificates). A list that allows a key exchange without forward
+ * secrecy (static RSA) is logged as a warning on every connection setup. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_ciphers(kmip_client_options *o,
+                                                                         const char *tls12_list,
+                                                                         const char *tls13_suites);
 /* Milliseconds; 0 keeps the default (connect 10000, read/write 30000). */
 KMIP_API void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned connect_ms,
                                                unsigned io_ms);
@@ -289,6 +304,29 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_locate(kmip_client *c,
 /* Query: operations and object types the server supports, its vendor id. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_query(kmip_client *c,
                                                            kmip_message **response);
+
+/* ---- files ---- */
+
+/* A whole file read by kmip_file_read: data is NUL-terminated (len bytes
+ * before the NUL); mode and owner come from the descriptor it was read
+ * through. kmip_file_free wipes data (keys, pass phrases) and frees it. */
+typedef struct kmip_file {
+    uint8_t *data;
+    size_t len, cap;
+    unsigned mode;  /* st_mode */
+    unsigned owner; /* st_uid */
+    int error;      /* errno when the file could not be opened (ENOENT, ...) */
+} kmip_file;
+
+/* Opens path once without blocking (O_NONBLOCK: a FIFO does not wait for a
+ * writer), checks through the descriptor that it is a regular file of at
+ * most max bytes, and reads it. Errors: KMIP_CLIENT_E_CONFIG (missing,
+ * unreadable, a FIFO, device, directory or socket, too large: msg names the
+ * file and says which), KMIP_CLIENT_E_NOMEM, KMIP_CLIENT_E_ARG. This is how
+ * the client reads the CA, certificate, key and pass phrase files. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_file_read(const char *path, size_t max,
+                                                        kmip_file *f, char *msg, size_t cap);
+KMIP_API void kmip_file_free(kmip_file *f);
 
 /* ---- pool ---- */
 

@@ -63,6 +63,16 @@ static void log_error(const char *fmt, const char *detail)
     my_printf_error(ER_UNKNOWN, fmt, ME_ERROR_LOG, detail);
 }
 
+/* The keyring's messages after open (the KMIP client's warnings when it
+ * reconnects): MariaDB's error log. */
+static void log_to_server(void *ctx, int level, const char *message)
+{
+    (void)ctx;
+    if (level <= 1)
+        my_printf_error(ER_UNKNOWN, "kmip_key_management: %s",
+                        ME_ERROR_LOG | (level == 1 ? ME_WARNING : 0), message);
+}
+
 static void data_id_of(unsigned int id, unsigned int version, char *out, size_t cap)
 {
     snprintf(out, cap, "mariadb-%u-%u", id, version);
@@ -304,6 +314,7 @@ static int build_config(void)
     config.timeout_ms = timeout_ms;
     config.tls_peer_verification = tls_peer_verification;
     config.tls_hostname_verification = tls_hostname_verification;
+    config.log = log_to_server; /* the client's warnings after open: MariaDB's error log */
     if (!tls_peer_verification || !tls_hostname_verification)
         my_printf_error(ER_UNKNOWN, "kmip_key_management: TLS %s verification is turned off",
                         ME_ERROR_LOG | ME_WARNING,

@@ -174,10 +174,21 @@ static bool out_of_time(const kmip_client *c)
 
 static kt_config config_of(const kmip_client *c)
 {
-    kt_config k = {c->opt.host,         c->opt.port,       c->opt.ca_file,
-                   c->opt.cert_file,    c->opt.key_file,   budget(c, c->opt.connect_ms),
-                   budget(c, c->opt.io_ms), c->opt.max_response, c->opt.skip_verify,
-                   c->opt.skip_hostname, c->opt.log,       c->opt.log_ctx};
+    kt_config k = {.host = c->opt.host,
+                   .port = c->opt.port,
+                   .ca_file = c->opt.ca_file,
+                   .cert_file = c->opt.cert_file,
+                   .key_file = c->opt.key_file,
+                   .connect_ms = budget(c, c->opt.connect_ms),
+                   .io_ms = budget(c, c->opt.io_ms),
+                   .max_response = c->opt.max_response,
+                   .skip_verify = c->opt.skip_verify,
+                   .skip_hostname = c->opt.skip_hostname,
+                   .log = c->opt.log,
+                   .log_ctx = c->opt.log_ctx,
+                   .key_password_file = c->opt.key_password_file,
+                   .cipher_list = c->opt.cipher_list,
+                   .ciphersuites = c->opt.ciphersuites};
     return k;
 }
 

@@ -12,6 +12,9 @@ struct kmip_client_options {
     char *ca_file;
     char *cert_file;
     char *key_file;
+    char *key_password_file;
+    char *cipher_list;  /* TLS 1.2; NULL: the default policy */
+    char *ciphersuites; /* TLS 1.3; NULL: the default policy */
     unsigned connect_ms;
     unsigned io_ms;
     unsigned operation_ms; /* 0: no overall bound */

@@ -20,6 +20,9 @@ void kmip_options_clear(kmip_client_options *o)
     free(o->ca_file);
     free(o->cert_file);
     free(o->key_file);
+    free(o->key_password_file);
+    free(o->cipher_list);
+    free(o->ciphersuites);
     memset(o, 0, sizeof *o);
 }
 
@@ -46,8 +49,12 @@ bool kmip_options_copy(kmip_client_options *dst, const kmip_client_options *src)
     memset(dst, 0, sizeof *dst);
     *dst = *src;
     dst->host = dst->ca_file = dst->cert_file = dst->key_file = NULL;
+    dst->key_password_file = dst->cipher_list = dst->ciphersuites = NULL;
     if (!dup_into(&dst->host, src->host) || !dup_into(&dst->ca_file, src->ca_file) ||
-        !dup_into(&dst->cert_file, src->cert_file) || !dup_into(&dst->key_file, src->key_file)) {
+        !dup_into(&dst->cert_file, src->cert_file) || !dup_into(&dst->key_file, src->key_file) ||
+        !dup_into(&dst->key_password_file, src->key_password_file) ||
+        !dup_into(&dst->cipher_list, src->cipher_list) ||
+        !dup_into(&dst->ciphersuites, src->ciphersuites)) {
         kmip_options_clear(dst);
         return false;
     }
@@ -86,6 +93,25 @@ kmip_client_err kmip_client_options_set_cert(kmip_client_options *o, const char 
     if (o == NULL || (cert_file == NULL) != (key_file == NULL))
         return KMIP_CLIENT_E_ARG;
     return dup_into(&o->cert_file, cert_file) && dup_into(&o->key_file, key_file)
+               ? KMIP_CLIENT_OK
+               : KMIP_CLIENT_E_NOMEM;
+}
+
+kmip_client_err kmip_client_options_set_key_password_file(kmip_client_options *o,
+                                                          const char *path)
+{
+    if (o == NULL || (path && path[0] == '\0'))
+        return KMIP_CLIENT_E_ARG;
+    return dup_into(&o->key_password_file, path) ? KMIP_CLIENT_OK : KMIP_CLIENT_E_NOMEM;
+}
+
+kmip_client_err kmip_client_options_set_ciphers(kmip_client_options *o, const char *tls12_list,
+                                                const char *tls13_suites)
+{
+    if (o == NULL || (tls12_list && tls12_list[0] == '\0') ||
+        (tls13_suites && tls13_suites[0] == '\0'))
+        return KMIP_CLIENT_E_ARG;
+    return dup_into(&o->cipher_list, tls12_list) && dup_into(&o->ciphersuites, tls13_suites)
                ? KMIP_CLIENT_OK
                : KMIP_CLIENT_E_NOMEM;
 }

@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
+#include "kmip/kmip_client.h"
 
 #define DEFAULT_TIMEOUT_MS 10000u
 #define MAX_TIMEOUT_MS 3600000
@@ -20,7 +22,8 @@ static const char *const known_keys[] = {
     "server_addr",    "server_port",           "client_ca",
     "client_key",     "server_ca",             "object_group",
     "kmip_timeout_ms", "tls_peer_verification", "tls_hostname_verification",
-    "max_objects",    "read_local_config",
+    "max_objects",    "read_local_config",     "client_key_password_file",
+    "tls_cipher_list", "tls_ciphersuites",
 };
 
 /* Levenshtein distance, for "did you mean". */
@@ -114,7 +117,8 @@ static krk_err get_uint(json_t *root, const char *path, const char *key, long lo
         char *end;
         errno = 0;
         n = strtoll(s, &end, 10);
-        if (s[0] == '\0' || *end != '\0' || errno != 0)
+        /* digits only: no sign, no spaces, nothing after the number */
+        if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0)
             return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be a number from %lld to %lld, "
                             "found \"%s\"", path, key, min, max, s);
     } else {
@@ -146,49 +150,150 @@ static krk_err resolve(const char *cfg_path, const char *key, char *file, size_t
     return KRK_OK;
 }
 
-static FILE *open_pem(const char *cfg, const char *key, const char *file, krk_diag *d)
+#define MAX_PEM_BYTES ((size_t)4 << 20)
+#define MAX_PASSWORD_BYTES ((size_t)4096)
+
+/* Reads a file named by key through one checked descriptor
+ * (kmip_file_read: regular file, size limit, never blocks on a FIFO), as a
+ * memory BIO over its bytes. */
+static BIO *open_pem(const char *cfg, const char *key, const char *file, size_t max,
+                     kmip_file *f, krk_diag *d)
 {
-    FILE *f = fopen(file, "r");
-    if (f == NULL)
-        krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" names %s, which cannot be read: %s", cfg, key, file,
-                 strerror(errno));
-    return f;
+    char why[600];
+    if (kmip_file_read(file, max, f, why, sizeof why) != KMIP_CLIENT_OK) {
+        if (f->error)
+            krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" names %s, which cannot be read: %s", cfg, key,
+                     file, strerror(f->error));
+        else
+            krk_fail(d, KRK_E_CONFIG, "%s: \"%s\": %s", cfg, key, why);
+        return NULL;
+    }
+    BIO *b = BIO_new_mem_buf(f->data, (int)f->len);
+    if (b == NULL) {
+        kmip_file_free(f);
+        krk_fail(d, KRK_E_NOMEM, "out of memory");
+    }
+    return b;
+}
+
+static X509 *read_cert(const char *cfg, const char *key, const char *file, krk_diag *d,
+                       bool *read)
+{
+    kmip_file f;
+    BIO *b = open_pem(cfg, key, file, MAX_PEM_BYTES, &f, d);
+    *read = b != NULL;
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    kmip_file_free(&f);
+    return x;
+}
+
+typedef struct pass_phrase {
+    const uint8_t *data;
+    size_t len;
+    bool asked;
+} pass_phrase;
+
+/* Never prompts: the pass phrase from the file, or failure. */
+static int pem_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)rwflag;
+    pass_phrase *p = u;
+    p->asked = true;
+    if (p->data == NULL || size < 0 || p->len > (size_t)size)
+        return -1;
+    memcpy(buf, p->data, p->len);
+    return (int)p->len;
+}
+
+static krk_err read_key(const krk_config *c, X509 *cert, krk_diag *d)
+{
+    const char *cfg = c->path;
+    kmip_file pw_file = {0}, f;
+    pass_phrase pw = {NULL, 0, false};
+    if (c->client_key_password_file[0]) {
+        BIO *pb = open_pem(cfg, "client_key_password_file", c->client_key_password_file,
+                           MAX_PASSWORD_BYTES, &pw_file, d);
+        if (pb == NULL)
+            return KRK_E_CONFIG;
+        BIO_free(pb);
+        size_t n = 0; /* the first line */
+        while (n < pw_file.len && pw_file.data[n] != '\n' && pw_file.data[n] != '\r')
+            n++;
+        if (n == 0) {
+            kmip_file_free(&pw_file);
+            return krk_fail(d, KRK_E_CONFIG, "%s: \"client_key_password_file\" (%s) is empty",
+                            cfg, c->client_key_password_file);
+        }
+        pw.data = pw_file.data;
+        pw.len = n;
+    }
+    BIO *b = open_pem(cfg, "client_key", c->client_key, MAX_PEM_BYTES, &f, d);
+    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, pem_password, &pw) : NULL;
+    BIO_free(b);
+    kmip_file_free(&f);
+    kmip_file_free(&pw_file);
+    krk_err e = KRK_OK;
+    if (b == NULL)
+        e = KRK_E_CONFIG;
+    else if (key == NULL && pw.asked && pw.data == NULL)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) is encrypted: name a file "
+                     "holding its pass phrase in \"client_key_password_file\"", cfg,
+                     c->client_key);
+    else if (key == NULL && pw.asked)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: the pass phrase in \"client_key_password_file\" (%s) "
+                     "does not decrypt \"client_key\" (%s)", cfg, c->client_key_password_file,
+                     c->client_key);
+    else if (key == NULL)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) holds no PEM private key", cfg,
+                     c->client_key);
+    else if (X509_check_private_key(cert, key) != 1)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) does not match the certificate in "
+                     "\"client_ca\" (%s)", cfg, c->client_key, c->client_cert);
+    EVP_PKEY_free(key);
+    return e;
 }
 
 static krk_err check_files(const krk_config *c, krk_diag *d)
 {
     const char *cfg = c->path;
-    FILE *f = open_pem(cfg, "server_ca", c->server_ca, d);
-    if (f == NULL)
-        return KRK_E_CONFIG;
-    X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
+    bool read;
+    X509 *ca = read_cert(cfg, "server_ca", c->server_ca, d, &read);
     X509_free(ca);
+    if (!read)
+        return KRK_E_CONFIG;
     if (ca == NULL)
         return krk_fail(d, KRK_E_CONFIG, "%s: \"server_ca\" (%s) holds no PEM certificate", cfg,
                         c->server_ca);
-    if ((f = open_pem(cfg, "client_ca", c->client_cert, d)) == NULL)
+    X509 *cert = read_cert(cfg, "client_ca", c->client_cert, d, &read);
+    if (!read)
         return KRK_E_CONFIG;
-    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
     if (cert == NULL)
         return krk_fail(d, KRK_E_CONFIG, "%s: \"client_ca\" (%s) holds no PEM certificate; it "
                         "names the client certificate", cfg, c->client_cert);
-    if ((f = open_pem(cfg, "client_key", c->client_key, d)) == NULL) {
-        X509_free(cert);
-        return KRK_E_CONFIG;
-    }
-    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    krk_err e = KRK_OK;
-    if (key == NULL)
-        e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) holds no unencrypted PEM private "
-                     "key", cfg, c->client_key);
-    else if (X509_check_private_key(cert, key) != 1)
-        e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) does not match the certificate in "
-                     "\"client_ca\" (%s)", cfg, c->client_key, c->client_cert);
-    EVP_PKEY_free(key);
+    krk_err e = read_key(c, cert, d);
     X509_free(cert);
+    ERR_clear_error();
+    return e;
+}
+
+/* The cipher options are checked by OpenSSL itself, so a typo is an error
+ * here and not a failed connection later. */
+static krk_err check_ciphers(const krk_config *c, krk_diag *d)
+{
+    if (!c->tls_cipher_list[0] && !c->tls_ciphersuites[0])
+        return KRK_OK;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    krk_err e = KRK_OK;
+    if (ctx == NULL)
+        e = krk_fail(d, KRK_E_NOMEM, "out of memory");
+    else if (c->tls_cipher_list[0] && SSL_CTX_set_cipher_list(ctx, c->tls_cipher_list) != 1)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"tls_cipher_list\" (\"%s\") names no cipher "
+                     "OpenSSL knows", c->path, c->tls_cipher_list);
+    else if (c->tls_ciphersuites[0] && SSL_CTX_set_ciphersuites(ctx, c->tls_ciphersuites) != 1)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"tls_ciphersuites\" (\"%s\") names no TLS 1.3 "
+                     "suite OpenSSL knows", c->path, c->tls_ciphersuites);
+    SSL_CTX_free(ctx);
     ERR_clear_error();
     return e;
 }
@@ -219,14 +324,24 @@ static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
         (e = get_uint(root, p, "kmip_timeout_ms", 1, MAX_TIMEOUT_MS, &timeout, d)) ||
         (e = get_uint(root, p, "max_objects", 1, 100000000, &max_objects, d)) ||
         (e = get_bool(root, p, "tls_peer_verification", &c->tls_peer_verification, d)) ||
-        (e = get_bool(root, p, "tls_hostname_verification", &c->tls_hostname_verification, d)))
+        (e = get_bool(root, p, "tls_hostname_verification", &c->tls_hostname_verification, d)) ||
+        (e = get_string(root, p, "client_key_password_file", false, c->client_key_password_file,
+                        sizeof c->client_key_password_file, d)) ||
+        (e = get_string(root, p, "tls_cipher_list", false, c->tls_cipher_list,
+                        sizeof c->tls_cipher_list, d)) ||
+        (e = get_string(root, p, "tls_ciphersuites", false, c->tls_ciphersuites,
+                        sizeof c->tls_ciphersuites, d)))
         return e;
     c->server_port = (unsigned)port;
     c->timeout_ms = (unsigned)timeout;
     c->max_objects = (size_t)max_objects;
     if ((e = resolve(p, "client_ca", c->client_cert, sizeof c->client_cert, d)) ||
         (e = resolve(p, "client_key", c->client_key, sizeof c->client_key, d)) ||
-        (e = resolve(p, "server_ca", c->server_ca, sizeof c->server_ca, d)))
+        (e = resolve(p, "server_ca", c->server_ca, sizeof c->server_ca, d)) ||
+        (c->client_key_password_file[0] &&
+         (e = resolve(p, "client_key_password_file", c->client_key_password_file,
+                      sizeof c->client_key_password_file, d))) ||
+        (e = check_ciphers(c, d)))
         return e;
     if (!c->tls_peer_verification)
         krk_warn(d, "%s: \"tls_peer_verification\" is false: the KMIP server's certificate is "
@@ -260,13 +375,25 @@ static krk_err read_file(const char *path, krk_config *out, bool allow_local, bo
     return e;
 }
 
+/* The reader's warnings travel with the configuration (see krk_config). */
+static krk_err keep_warnings(krk_err e, krk_config *out, const krk_diag *d)
+{
+    if (e != KRK_OK || d == NULL)
+        return e;
+    out->warning_count = d->warning_count < KRK_DIAG_WARNINGS ? d->warning_count
+                                                               : KRK_DIAG_WARNINGS;
+    for (size_t i = 0; i < out->warning_count; i++)
+        memcpy(out->warnings[i], d->warnings[i], sizeof out->warnings[i]);
+    return e;
+}
+
 krk_err krk_config_read(const char *path, krk_config *out, krk_diag *d)
 {
     krk_diag_clear(d);
     if (path == NULL || out == NULL)
         return KRK_E_ARG;
     bool local = false;
-    return read_file(path, out, false, &local, d);
+    return keep_warnings(read_file(path, out, false, &local, d), out, d);
 }
 
 krk_err krk_config_find(const char *plugin_dir, const char *datadir, krk_config *out, krk_diag *d)
@@ -280,7 +407,7 @@ krk_err krk_config_find(const char *plugin_dir, const char *datadir, krk_config 
     bool local = false;
     krk_err e = read_file(path, out, true, &local, d);
     if (e != KRK_OK || !local)
-        return e;
+        return keep_warnings(e, out, d);
     if (datadir == NULL)
         return krk_fail(d, KRK_E_CONFIG, "%s: \"read_local_config\" is true but no data "
                         "directory was given", path);
@@ -292,5 +419,5 @@ krk_err krk_config_find(const char *plugin_dir, const char *datadir, krk_config 
     if (e != KRK_OK && strstr(d->error, "not found"))
         snprintf(d->error + strlen(d->error), sizeof d->error - strlen(d->error),
                  " (%s has \"read_local_config\": true)", global);
-    return e;
+    return keep_warnings(e, out, d);
 }

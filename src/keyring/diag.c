@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kmip/kmip_client.h"
+
 static const char *const messages[KRK_E__COUNT] = {
     [KRK_OK] = "success",
     [KRK_E_NOMEM] = "out of memory",
@@ -84,26 +86,37 @@ bool krk_join(char *out, size_t cap, const char *dir, const char *name)
     return n > 0 && (size_t)n < cap;
 }
 
+#define MAX_JSON_BYTES ((size_t)1 << 20)
+
 krk_err krk_json_load(const char *path, krk_err code, const char *what, json_t **out,
                       bool *missing, krk_diag *d)
 {
     *out = NULL;
     *missing = false;
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT) {
+    /* read once through a checked descriptor: what is checked is what is
+     * parsed, and a FIFO or device never blocks the caller */
+    kmip_file f;
+    char why[600];
+    if (kmip_file_read(path, MAX_JSON_BYTES, &f, why, sizeof why) != KMIP_CLIENT_OK) {
+        if (f.error == ENOENT) {
             *missing = true;
             return krk_fail(d, code, "%s: %s not found", path, what);
         }
-        return krk_fail(d, code, "%s: cannot read the %s: %s", path, what, strerror(errno));
+        if (f.error)
+            return krk_fail(d, code, "%s: cannot read the %s: %s", path, what, strerror(f.error));
+        return krk_fail(d, code, "%s: the %s cannot be used: %s", path, what, why);
     }
-    if (!S_ISREG(st.st_mode))
-        return krk_fail(d, code, "%s: the %s is not a regular file", path, what);
-    if (st.st_mode & S_IWOTH)
+    if (f.mode & S_IWOTH)
         krk_warn(d, "%s: the %s is writable by other users; make it writable by its owner only",
                  path, what);
+    if (f.len >= 3 && memcmp(f.data, "\xEF\xBB\xBF", 3) == 0) {
+        kmip_file_free(&f);
+        return krk_fail(d, code, "%s: the %s starts with a UTF-8 byte order mark (BOM): save it "
+                        "as UTF-8 without a BOM", path, what);
+    }
     json_error_t e;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+    json_t *root = json_loadb((const char *)f.data, f.len, JSON_REJECT_DUPLICATES, &e);
+    kmip_file_free(&f);
     if (root == NULL) {
         if (e.line < 1)
             return krk_fail(d, code, "%s: cannot read the %s: %s", path, what, e.text);

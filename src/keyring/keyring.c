@@ -673,6 +673,7 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
         PUT("Client_key", "%s", s->cfg.client_key);
         PUT("Server_ca", "%s", s->cfg.server_ca);
         PUT("Object_group", "%s", s->cfg.object_group);
+        PUT("TLS_verification", "%s", krk_verification_text(&s->cfg));
         unsigned v = kmip_client_version(s->client);
         PUT("KMIP_version", "%u.%u", v >> 8, v & 0xFF);
         kmip_client_tls_info tls;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_opts.h"
 #include "diag.h"
 #include "layout.h"
 #include "state.h"
@@ -189,7 +190,7 @@ static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
     return KRK_OK;
 }
 
-static kmip_client *make_client(const krk_config *cfg)
+static kmip_client *make_client(const krk_config *cfg, krk_log_sink *sink)
 {
     kmip_client_options *o = kmip_client_options_new();
     if (o == NULL)
@@ -197,7 +198,8 @@ static kmip_client *make_client(const krk_config *cfg)
     kmip_client *c = NULL;
     if (kmip_client_options_set_server(o, cfg->server_addr, cfg->server_port) == KMIP_CLIENT_OK &&
         kmip_client_options_set_ca(o, cfg->server_ca) == KMIP_CLIENT_OK &&
-        kmip_client_options_set_cert(o, cfg->client_cert, cfg->client_key) == KMIP_CLIENT_OK) {
+        kmip_client_options_set_cert(o, cfg->client_cert, cfg->client_key) == KMIP_CLIENT_OK &&
+        krk_client_tls_options(o, cfg, sink)) {
         kmip_client_options_set_timeouts(o, cfg->timeout_ms, cfg->timeout_ms);
         kmip_client_options_set_operation_timeout(o, cfg->timeout_ms);
         kmip_client_options_insecure_skip_verify(o, !cfg->tls_peer_verification);
@@ -227,7 +229,9 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         return krk_fail(d, KRK_E_NOMEM, "out of memory");
     }
     s->cfg = *cfg;
-    s->client = make_client(cfg);
+    krk_open_diag_begin(cfg, d);
+    s->log = (krk_log_sink){cfg->log, cfg->log_ctx, d};
+    s->client = make_client(cfg, &s->log);
     krk_err e = KRK_OK;
     if (s->client == NULL)
         e = krk_fail(d, KRK_E_NOMEM, "cannot create the KMIP client");
@@ -248,6 +252,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
             fn(ctx, i + n, l.count);
     }
     free_uids(&l);
+    s->log.diag = NULL; /* from now on the front end's logger */
     if (e != KRK_OK) {
         krk_state_free(s);
         return e;

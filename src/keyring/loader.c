@@ -7,8 +7,25 @@
 #include "diag.h"
 #include "keyring_kmip/krk_loader.h"
 
+/* The manifest's warnings, which reading the configuration and opening
+ * would otherwise clear, added again. */
+static krk_err with_manifest_warnings(krk_err e, const krk_diag *manifest, krk_diag *d)
+{
+    for (size_t i = 0; i < manifest->warning_count && i < KRK_DIAG_WARNINGS; i++)
+        krk_warn(d, "%s", manifest->warnings[i]);
+    return e;
+}
+
 krk_err krk_loader_open(const char *basedir, const char *datadir, const char *plugin_dir,
                         krk_progress_fn progress, void *progress_ctx, krk_loaded *out, krk_diag *d)
+{
+    return krk_loader_open_log(basedir, datadir, plugin_dir, progress, progress_ctx, NULL, NULL,
+                               out, d);
+}
+
+krk_err krk_loader_open_log(const char *basedir, const char *datadir, const char *plugin_dir,
+                            krk_progress_fn progress, void *progress_ctx, krk_log_fn log,
+                            void *log_ctx, krk_loaded *out, krk_diag *d)
 {
     if (out == NULL || basedir == NULL || plugin_dir == NULL)
         return KRK_E_ARG;
@@ -16,6 +33,7 @@ krk_err krk_loader_open(const char *basedir, const char *datadir, const char *pl
     krk_err e = krk_manifest_read(basedir, datadir, &out->manifest, d);
     if (e != KRK_OK)
         return e;
+    krk_diag manifest = *d;
     char path[4200];
     if (!krk_join(path, sizeof path, plugin_dir, KRK_COMPONENT_NAME ".so"))
         return krk_fail(d, KRK_E_ARG, "%s: path too long", plugin_dir);
@@ -32,11 +50,13 @@ krk_err krk_loader_open(const char *basedir, const char *datadir, const char *pl
     }
     out->api = *sym;
     e = out->api->config_find(plugin_dir, datadir, &out->config, d);
+    out->config.log = log;
+    out->config.log_ctx = log_ctx;
     if (e == KRK_OK)
         e = out->api->open_progress(&out->config, progress, progress_ctx, &out->keyring, d);
     if (e != KRK_OK)
         krk_loader_close(out);
-    return e;
+    return with_manifest_warnings(e, &manifest, d);
 }
 
 void krk_loader_close(krk_loaded *l)

@@ -5,6 +5,7 @@
 #define KRK_STATE_H
 
 #include "cache.h"
+#include "client_opts.h"
 #include "kmip/kmip_client.h"
 #include "keyring_kmip/krk.h"
 
@@ -13,6 +14,7 @@ typedef struct krk_state {
     kmip_client *client; /* used by writers only, under the keyring's write lock */
     krk_cache cache;
     uint64_t load_requests;
+    krk_log_sink log; /* the client's log messages (client_opts.h) */
 } krk_state;
 
 /* Connects and loads every key; diag gets the cause of a failure and a

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -145,6 +146,237 @@ static const char *openssl_reason(char *buf, size_t cap)
     return buf;
 }
 
+/* The default cipher policy (TLS 1.2): forward secrecy only (ECDHE, DHE),
+ * AEAD first; the ECDHE CBC-SHA256/384 suites last, for PyKMIP, which
+ * offers no AEAD ECDHE suite with an RSA certificate. TLS 1.3's suites all
+ * have forward secrecy. */
+#define KT_DEFAULT_CIPHERS                                                                         \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                                   \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:"               \
+    "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"                                           \
+    "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256"
+#define KT_DEFAULT_SUITES "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
+#define KT_MAX_PEM ((size_t)4 << 20)  /* a CA bundle, a certificate chain, a key */
+#define KT_MAX_PASSWORD ((size_t)4096)
+
+typedef struct pass_phrase {
+    const char *data; /* NULL: none given */
+    size_t len;
+    bool asked;       /* the key turned out to be encrypted */
+} pass_phrase;
+
+/* OpenSSL's PEM callback: hands over the configured pass phrase, or fails.
+ * It never prompts (OpenSSL's default reads the terminal, or /dev/tty). */
+static int pem_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)rwflag;
+    pass_phrase *p = u;
+    if (p == NULL)
+        return -1;
+    p->asked = true;
+    if (p->data == NULL || size < 0 || p->len > (size_t)size)
+        return -1;
+    memcpy(buf, p->data, p->len);
+    return (int)p->len;
+}
+
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
+/* A secret file readable by group or others is used, with a warning. */
+static void warn_if_shared(const kt_config *cfg, const kmip_file *f, const char *what,
+                           const char *path)
+{
+    if (cfg->log && (f->mode & 044)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "the %s %s is readable by %s: make it readable by its owner "
+                 "only (chmod 600)", what, path, (f->mode & 004) ? "all users" : "its group");
+        cfg->log(cfg->log_ctx, 1, msg);
+    }
+}
+
+static kmip_client_err read_pem(const char *what, const char *path, size_t max, kmip_file *f,
+                                BIO **bio, kt_error *err)
+{
+    char why[480];
+    *bio = NULL;
+    kmip_client_err e = kmip_file_read(path, max, f, why, sizeof why);
+    if (e != KMIP_CLIENT_OK)
+        return set_err(err, e, "cannot load the %s: %s", what, why);
+    if ((*bio = BIO_new_mem_buf(f->data, (int)f->len)) == NULL) {
+        kmip_file_free(f);
+        return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
+    }
+    return KMIP_CLIENT_OK;
+}
+
+static kmip_client_err load_ca(SSL_CTX *s, const char *path, kt_error *err)
+{
+    kmip_file f;
+    BIO *bio;
+    kmip_client_err e = read_pem("server CA file", path, KT_MAX_PEM, &f, &bio, err);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(bio, NULL, no_password, NULL);
+    X509_STORE *store = SSL_CTX_get_cert_store(s);
+    int added = 0;
+    for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
+        X509_INFO *in = sk_X509_INFO_value(infos, i);
+        if (in->x509 && X509_STORE_add_cert(store, in->x509) == 1)
+            added++;
+    }
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    BIO_free(bio);
+    kmip_file_free(&f);
+    char why[256];
+    if (added == 0)
+        return set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the server CA file %s: it holds "
+                       "no PEM certificate (%s)", path, openssl_reason(why, sizeof why));
+    ERR_clear_error();
+    return KMIP_CLIENT_OK;
+}
+
+static kmip_client_err load_cert_chain(SSL_CTX *s, const char *path, kt_error *err)
+{
+    kmip_file f;
+    BIO *bio;
+    kmip_client_err e = read_pem("client certificate", path, KT_MAX_PEM, &f, &bio, err);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    char why[256];
+    X509 *leaf = PEM_read_bio_X509_AUX(bio, NULL, no_password, NULL);
+    if (leaf == NULL || SSL_CTX_use_certificate(s, leaf) != 1)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the client certificate %s: %s", path,
+                    openssl_reason(why, sizeof why));
+    X509_free(leaf);
+    X509 *ca;
+    while (e == KMIP_CLIENT_OK && (ca = PEM_read_bio_X509(bio, NULL, no_password, NULL))) {
+        if (SSL_CTX_add0_chain_cert(s, ca) != 1) {
+            X509_free(ca);
+            e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot use the chain in %s: %s", path,
+                        openssl_reason(why, sizeof why));
+        }
+    }
+    ERR_clear_error(); /* the end of the file reads as "no start line" */
+    BIO_free(bio);
+    kmip_file_free(&f);
+    return e;
+}
+
+/* The pass phrase: the file's first line (a trailing newline is not part
+ * of it). */
+static kmip_client_err read_password(const kt_config *cfg, kmip_file *f, pass_phrase *p,
+                                     kt_error *err)
+{
+    char why[512];
+    kmip_client_err e = kmip_file_read(cfg->key_password_file, KT_MAX_PASSWORD, f, why,
+                                       sizeof why);
+    if (e != KMIP_CLIENT_OK)
+        return set_err(err, e, "cannot read the client key's pass phrase: %s", why);
+    warn_if_shared(cfg, f, "pass phrase file", cfg->key_password_file);
+    size_t n = 0;
+    while (n < f->len && f->data[n] != '\n' && f->data[n] != '\r')
+        n++;
+    if (n == 0) {
+        kmip_file_free(f);
+        return set_err(err, KMIP_CLIENT_E_CONFIG, "the pass phrase file %s is empty",
+                       cfg->key_password_file);
+    }
+    p->data = (const char *)f->data;
+    p->len = n;
+    return KMIP_CLIENT_OK;
+}
+
+static kmip_client_err load_key(SSL_CTX *s, const kt_config *cfg, kt_error *err)
+{
+    kmip_file f, pw_file = {0};
+    pass_phrase pw = {NULL, 0, false};
+    BIO *bio;
+    kmip_client_err e = read_pem("client key", cfg->key_file, KT_MAX_PEM, &f, &bio, err);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    warn_if_shared(cfg, &f, "client key", cfg->key_file);
+    if (cfg->key_password_file)
+        e = read_password(cfg, &pw_file, &pw, err);
+    EVP_PKEY *key = e == KMIP_CLIENT_OK ? PEM_read_bio_PrivateKey(bio, NULL, pem_password, &pw)
+                                        : NULL;
+    char why[256];
+    if (e != KMIP_CLIENT_OK)
+        ;
+    else if (key == NULL && pw.asked && pw.data == NULL)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "the client key %s is encrypted and no pass "
+                    "phrase was given: name a file holding it (the keyring's "
+                    "\"client_key_password_file\")", cfg->key_file);
+    else if (key == NULL && pw.asked)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "the pass phrase in %s does not decrypt the "
+                    "client key %s", cfg->key_password_file, cfg->key_file);
+    else if (key == NULL)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the client key %s: it holds no PEM "
+                    "private key (%s)", cfg->key_file, openssl_reason(why, sizeof why));
+    else if (SSL_CTX_use_PrivateKey(s, key) != 1)
+        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot use the client key %s: %s", cfg->key_file,
+                    openssl_reason(why, sizeof why));
+    ERR_clear_error();
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    kmip_file_free(&f);
+    kmip_file_free(&pw_file);
+    return e;
+}
+
+/* Names of the TLS 1.2 suites the context offers without forward secrecy
+ * (static RSA, PSK): "" when there are none. */
+static void suites_without_fs(SSL_CTX *s, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t used = 0;
+    STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(s);
+    for (int i = 0; list && i < sk_SSL_CIPHER_num(list); i++) {
+        const SSL_CIPHER *c = sk_SSL_CIPHER_value(list, i);
+        int kx = SSL_CIPHER_get_kx_nid(c);
+        if (kx == NID_kx_ecdhe || kx == NID_kx_dhe || kx == NID_kx_any)
+            continue;
+        int n = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", SSL_CIPHER_get_name(c));
+        if (n < 0 || (size_t)n >= cap - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static kmip_client_err set_policy(SSL_CTX *s, const kt_config *cfg, kt_error *err)
+{
+    char why[256];
+    SSL_CTX_set_min_proto_version(s, TLS1_2_VERSION);
+    SSL_CTX_set_mode(s, SSL_MODE_AUTO_RETRY);
+    /* wipe record buffers once read (key bytes of Get answers); no
+     * renegotiation (TLS 1.2) */
+    SSL_CTX_set_options(s, SSL_OP_CLEANSE_PLAINTEXT | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_default_passwd_cb(s, no_password);
+    const char *list = cfg->cipher_list ? cfg->cipher_list : KT_DEFAULT_CIPHERS;
+    const char *suites = cfg->ciphersuites ? cfg->ciphersuites : KT_DEFAULT_SUITES;
+    if (SSL_CTX_set_cipher_list(s, list) != 1)
+        return set_err(err, KMIP_CLIENT_E_CONFIG, "the TLS 1.2 cipher list \"%s\" names no "
+                       "usable cipher (%s)", list, openssl_reason(why, sizeof why));
+    if (SSL_CTX_set_ciphersuites(s, suites) != 1)
+        return set_err(err, KMIP_CLIENT_E_CONFIG, "the TLS 1.3 cipher suites \"%s\" name no "
+                       "usable suite (%s)", suites, openssl_reason(why, sizeof why));
+    char weak[400];
+    suites_without_fs(s, weak, sizeof weak);
+    if (weak[0] && cfg->log) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "the TLS cipher list allows key exchange without forward "
+                 "secrecy (%s): whoever gets the server's private key later can decrypt "
+                 "recorded sessions and the keys in them", weak);
+        cfg->log(cfg->log_ctx, 1, msg);
+    }
+    return KMIP_CLIENT_OK;
+}
+
 kmip_client_err kt_ctx_new(const kt_config *cfg, kt_ctx **out, kt_error *err)
 {
     *out = NULL;
@@ -156,28 +388,26 @@ kmip_client_err kt_ctx_new(const kt_config *cfg, kt_ctx **out, kt_error *err)
     }
     char why[256];
     SSL_CTX *s = ctx->ssl_ctx;
-    SSL_CTX_set_min_proto_version(s, TLS1_2_VERSION);
-    SSL_CTX_set_mode(s, SSL_MODE_AUTO_RETRY);
-    kmip_client_err e = KMIP_CLIENT_OK;
-    if (cfg->ca_file && SSL_CTX_load_verify_locations(s, cfg->ca_file, NULL) != 1)
-        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the server CA file %s: %s",
-                    cfg->ca_file, openssl_reason(why, sizeof why));
-    else if (!cfg->ca_file && SSL_CTX_set_default_verify_paths(s) != 1)
+    /* files are read once, through descriptors checked with fstat (a FIFO
+     * or device is refused without blocking), then loaded from memory */
+    kmip_client_err e = set_policy(s, cfg, err);
+    if (e == KMIP_CLIENT_OK && cfg->ca_file)
+        e = load_ca(s, cfg->ca_file, err);
+    else if (e == KMIP_CLIENT_OK && SSL_CTX_set_default_verify_paths(s) != 1)
         e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the system CA store: %s",
                     openssl_reason(why, sizeof why));
-    else if (cfg->cert_file && SSL_CTX_use_certificate_chain_file(s, cfg->cert_file) != 1)
-        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the client certificate %s: %s",
-                    cfg->cert_file, openssl_reason(why, sizeof why));
-    else if (cfg->key_file && SSL_CTX_use_PrivateKey_file(s, cfg->key_file, SSL_FILETYPE_PEM) != 1)
-        e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the client key %s: %s", cfg->key_file,
-                    openssl_reason(why, sizeof why));
-    else if (cfg->cert_file && cfg->key_file && SSL_CTX_check_private_key(s) != 1)
+    if (e == KMIP_CLIENT_OK && cfg->cert_file)
+        e = load_cert_chain(s, cfg->cert_file, err);
+    if (e == KMIP_CLIENT_OK && cfg->key_file)
+        e = load_key(s, cfg, err);
+    if (e == KMIP_CLIENT_OK && cfg->cert_file && cfg->key_file && SSL_CTX_check_private_key(s) != 1)
         e = set_err(err, KMIP_CLIENT_E_CONFIG, "the client key %s does not match the certificate %s",
                     cfg->key_file, cfg->cert_file);
     if (e != KMIP_CLIENT_OK) {
         kt_ctx_free(ctx);
         return e;
     }
+    ERR_clear_error();
     *out = ctx;
     return KMIP_CLIENT_OK;
 }
@@ -220,12 +450,13 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
     return ok;
 }
 
-/* "localhost, 127.0.0.1" from the certificate's SANs (or its CN). */
+/* "localhost, 127.0.0.1" from the certificate's SANs. */
 static void cert_names(X509 *cert, char *out, size_t cap)
 {
-    out[0] = '\0';
+    snprintf(out, cap, "(unknown)");
     if (cert == NULL)
         return;
+    out[0] = '\0';
     GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     size_t used = 0;
     for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
@@ -251,8 +482,12 @@ static void cert_names(X509 *cert, char *out, size_t cap)
         }
     }
     GENERAL_NAMES_free(names);
-    if (used == 0)
-        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, out, (int)cap);
+    if (used == 0) { /* the CN is never a name (RFC 9525): say so */
+        char cn[128] = "";
+        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, (int)sizeof cn);
+        snprintf(out, cap, "(none; no subjectAltName, and its CN %s is not used as a name)",
+                 cn[0] ? cn : "(empty)");
+    }
 }
 
 /* "(unknown)" when there is no time to print. */
@@ -295,7 +530,7 @@ static kmip_client_err explain_verify(kt_conn *c, long result, kt_error *err)
         return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
                        "server certificate does not match host %s: its names are %s (connect "
                        "by one of those names, or fix the server certificate)",
-                       c->host, names[0] ? names : "(none)");
+                       c->host, names);
     case X509_V_ERR_CERT_HAS_EXPIRED:
         cert_time(cert ? X509_get0_notAfter(cert) : NULL, when, sizeof when);
         return set_err(err, KMIP_CLIENT_E_TLS_VERIFY,
@@ -348,7 +583,9 @@ static kmip_client_err explain_handshake(kt_conn *c, int ssl_error, kt_error *er
         reason == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN)
         return set_err(err, KMIP_CLIENT_E_TLS,
                        "the KMIP server at %s refused the TLS handshake (%s): check that the "
-                       "client certificate and key are set and signed by a CA the server trusts",
+                       "client certificate and key are set and signed by a CA the server trusts, "
+                       "and that the server offers TLS 1.3 or a TLS 1.2 suite with ECDHE or DHE "
+                       "key exchange (else see the cipher list option)",
                        c->host, why);
     return set_err(err, KMIP_CLIENT_E_TLS, "TLS handshake with %s failed: %s", c->host, why);
 }
@@ -391,6 +628,11 @@ static kmip_client_err setup_ssl(kt_ctx *ctx, const kt_config *cfg, kt_conn *c, 
     if (!ip && SSL_set_tlsext_host_name(c->ssl, cfg->host) != 1) /* SNI */
         return set_err(err, KMIP_CLIENT_E_ARG, "host name %s cannot be sent as SNI", cfg->host);
     if (!cfg->skip_hostname && !cfg->skip_verify) {
+        /* names only from subjectAltName (RFC 9525: never the CN), and no
+         * partial wildcards such as "k*.example.com" */
+        X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(c->ssl),
+                                        X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                                            X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
         int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), cfg->host)
                     : SSL_set1_host(c->ssl, cfg->host);
         if (ok != 1)

@@ -23,6 +23,9 @@ typedef struct kt_config {
     bool skip_hostname;
     kmip_log_fn log;
     void *log_ctx;
+    const char *key_password_file;
+    const char *cipher_list;  /* NULL: default policy */
+    const char *ciphersuites; /* NULL: default policy */
 } kt_config;
 
 typedef struct kt_error {

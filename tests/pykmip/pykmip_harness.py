@@ -18,7 +18,8 @@ OTHER_CA_PORT, WRONG_NAME_PORT, EXPIRED_PORT, TLS11_PORT, IPV6_PORT (a TLS
 server on [::1] with the good certificate), EC_CLIENT_CERT, CHAIN_PORT and
 CHAIN_{OLD_ROOT,EXPIRED_INT,FUTURE_INT,MISSING_INT}_PORT (chains through an
 intermediate, verified with CHAIN_CA, or EXPIRED_CA for OLD_ROOT), CN_ONLY_PORT
-(CN=localhost, no SAN), BAD_IP_SAN_PORT (an iPAddress SAN of 3 bytes), ...
+(CN=localhost, no SAN), BAD_IP_SAN_PORT (an iPAddress SAN of 3 bytes), STATIC_RSA_PORT (TLS 1.2, static RSA
+key exchange only), ENCRYPTED_CLIENT_KEY and CLIENT_KEY_PASSWORD_FILE, ...
 """
 import datetime
 import ipaddress
@@ -109,6 +110,13 @@ def make_certs(d, client_cn="keyring_client"):
     other = _ca(d, "other-ca", "some other CA")
     _leaf(d, "server", ca, "localhost", dns=["localhost"], ips=["127.0.0.1", "::1"])
     _leaf(d, "client", ca, client_cn, eku=ExtendedKeyUsageOID.CLIENT_AUTH)
+    # the client key again, encrypted (PKCS#8, AES-256-CBC), and its pass phrase
+    with open(os.path.join(d, "client.key"), "rb") as f:
+        client_key = serialization.load_pem_private_key(f.read(), None)
+    _write(os.path.join(d, "client-encrypted.key"), client_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"keyring pass phrase")))
+    _write(os.path.join(d, "client-pass.txt"), b"keyring pass phrase\n")
     _leaf(d, "client-p521", ca, client_cn, eku=ExtendedKeyUsageOID.CLIENT_AUTH, kind="p521")
     _leaf(d, "server-other-ca", other, "localhost", dns=["localhost"], ips=["127.0.0.1"])
     _leaf(d, "server-wrong-name", ca, "kms.example.com", dns=["kms.example.com"])
@@ -255,7 +263,9 @@ def cmd_start(d, test_server=None):
     env = {"DIR": d, "CA": d + "/ca.crt", "CLIENT_CERT": d + "/client.crt",
            "CLIENT_KEY": d + "/client.key", "EC_CLIENT_CERT": d + "/client-p521.crt",
            "EC_CLIENT_KEY": d + "/client-p521.key", "OTHER_CA": d + "/other-ca.crt",
-           "CHAIN_CA": d + "/chain-ca.crt", "EXPIRED_CA": d + "/expired-ca.crt"}
+           "CHAIN_CA": d + "/chain-ca.crt", "EXPIRED_CA": d + "/expired-ca.crt",
+           "ENCRYPTED_CLIENT_KEY": d + "/client-encrypted.key",
+           "CLIENT_KEY_PASSWORD_FILE": d + "/client-pass.txt"}
     env["PORT"] = str(free_port())
     env["PID"] = str(start_pykmip(d, int(env["PORT"])).pid)
     for key, cert, extra, host in (
@@ -273,7 +283,8 @@ def cmd_start(d, test_server=None):
              ("-cert_chain", d + "/chain-future-int-int.crt"), "127.0.0.1"),
             ("CHAIN_MISSING_INT", "chain-leaf", (), "127.0.0.1"),
             ("CN_ONLY", "server-cn-only", (), "127.0.0.1"),
-            ("BAD_IP_SAN", "server-bad-ip-san", (), "127.0.0.1")):
+            ("BAD_IP_SAN", "server-bad-ip-san", (), "127.0.0.1"),
+            ("STATIC_RSA", "server", ("-tls1_2", "-cipher", "AES256-GCM-SHA384"), "127.0.0.1")):
         port = free_port()
         env[key + "_PORT"] = str(port)
         env[key + "_PID"] = str(start_decoy(d, port, cert, extra, host).pid)

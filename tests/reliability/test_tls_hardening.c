@@ -3,10 +3,18 @@
  * SIGPIPE when the server sends FIN then RST right after the handshake
  * (this process keeps SIGPIPE at its default disposition, so a stray one
  * kills the test), and answers naming other batch items or other objects
- * refused as protocol errors (the key of another object never handed out).
+ * refused as protocol errors (the key of another object never handed out);
+ * the key bytes of a Get answer not left in memory OpenSSL frees
+ * (SSL_OP_CLEANSE_PLAINTEXT); encrypted client keys, pass phrase files,
+ * key permissions, FIFOs and the cipher policy at the client API.
  * Usage: test_tls_hardening FIXTURE_DIR TEST_SERVER */
+#define _GNU_SOURCE /* memmem */
+#include <malloc.h>
+#include <openssl/crypto.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -161,6 +169,153 @@ static void test_answers_must_match(void **state)
     kmip_client_free(c);
 }
 
+/* ---- memory OpenSSL frees, scanned for the key (CRYPTO_set_mem_functions) ---- */
+
+static const uint8_t *watched;
+static size_t watched_len;
+static atomic_int left_behind;
+
+static void scan(void *p)
+{
+    if (p && watched && memmem(p, malloc_usable_size(p), watched, watched_len))
+        atomic_fetch_add(&left_behind, 1);
+}
+
+static void *os_malloc(size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    return malloc(n);
+}
+
+static void *os_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    scan(p); /* the old block may be released as it is */
+    return realloc(p, n);
+}
+
+static void os_free(void *p, const char *file, int line)
+{
+    (void)file, (void)line;
+    scan(p);
+    free(p);
+}
+
+/* A Get through a connection that is then closed: no buffer OpenSSL
+ * frees holds the key's bytes (its record buffers are cleansed). */
+static void test_record_buffers_cleansed(void **state)
+{
+    (void)state;
+    static const uint8_t key[32] = "0123456789abcdef-key-under-watch";
+    kmip_client *c = client_to(E.server_port);
+    kmip_key_spec spec = secret_spec();
+    char uid[128];
+    assert_true(fenv_clear(&E));
+    assert_int_equal(kmip_client_register_activate(c, &spec, key, sizeof key, uid, sizeof uid),
+                     KMIP_CLIENT_OK);
+    kmip_client_free(c);
+    for (int round = 0; round < 3; round++) {
+        c = client_to(E.server_port);
+        watched = key;
+        watched_len = sizeof key;
+        uint8_t *k = NULL;
+        size_t len = 0;
+        uint32_t type = 0;
+        assert_int_equal(kmip_client_get_key(c, uid, &k, &len, &type), KMIP_CLIENT_OK);
+        assert_memory_equal(k, key, sizeof key);
+        kmip_secure_free(k, len);
+        kmip_client_free(c);
+        watched = NULL;
+    }
+    assert_int_equal(atomic_load(&left_behind), 0);
+}
+
+/* ---- client key files, pass phrases, permissions, cipher policy ---- */
+
+static char logged[4096];
+
+static void capture_log(void *ctx, int level, const char *message)
+{
+    (void)ctx;
+    size_t n = strlen(logged);
+    snprintf(logged + n, sizeof logged - n, "%d:%s\n", level, message);
+}
+
+static kmip_client_err connect_with(const char *key, const char *password_file, const char *ca,
+                                    const char *ciphers, char *message, size_t cap)
+{
+    kmip_client_options *o = kmip_client_options_new();
+    assert_non_null(o);
+    assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", E.server_port),
+                     KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_ca(o, ca ? ca : E.ca), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_cert(o, E.cert, key), KMIP_CLIENT_OK);
+    if (password_file)
+        assert_int_equal(kmip_client_options_set_key_password_file(o, password_file),
+                         KMIP_CLIENT_OK);
+    if (ciphers)
+        assert_int_equal(kmip_client_options_set_ciphers(o, ciphers, NULL), KMIP_CLIENT_OK);
+    kmip_client_options_set_timeouts(o, TIMEOUT_MS, TIMEOUT_MS);
+    logged[0] = '\0';
+    kmip_client_options_set_log(o, capture_log, NULL);
+    kmip_client *c = kmip_client_new(o);
+    kmip_client_options_free(o);
+    assert_non_null(c);
+    kmip_client_err e = kmip_client_connect(c);
+    snprintf(message, cap, "%s", kmip_client_error_message(c));
+    kmip_client_free(c);
+    return e;
+}
+
+static void test_client_key_files(void **state)
+{
+    (void)state;
+    char enc[1200], pw[1200], wrong[1200], shared[1200], fifo[1200], m[600];
+    snprintf(enc, sizeof enc, "%s/client-encrypted.key", fixture);
+    snprintf(pw, sizeof pw, "%s/client-pass.txt", fixture);
+    snprintf(wrong, sizeof wrong, "%s/wrong-pass.txt", E.dir);
+    snprintf(shared, sizeof shared, "%s/shared.key", E.dir);
+    snprintf(fifo, sizeof fifo, "%s/ca.fifo", E.dir);
+    FILE *f = fopen(wrong, "w");
+    assert_non_null(f);
+    fputs("not the pass phrase\n", f);
+    fclose(f);
+    chmod(wrong, 0600);
+    assert_true(fenv_clear(&E));
+    /* an encrypted PKCS#8 key with its pass phrase; without: a clear error, no prompt */
+    kmip_client_err e = connect_with(enc, pw, NULL, NULL, m, sizeof m);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("encrypted key with its pass phrase: %s", m);
+    e = connect_with(enc, NULL, NULL, NULL, m, sizeof m);
+    print_message("encrypted key, no pass phrase: %s\n", m);
+    assert_int_equal(e, KMIP_CLIENT_E_CONFIG);
+    assert_non_null(strstr(m, "is encrypted and no pass phrase was given"));
+    e = connect_with(enc, wrong, NULL, NULL, m, sizeof m);
+    assert_int_equal(e, KMIP_CLIENT_E_CONFIG);
+    assert_non_null(strstr(m, "does not decrypt the client key"));
+    /* a key readable by its group: used, with a warning */
+    char cmd[3600];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 640 '%s'", E.key, shared, shared);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(connect_with(shared, NULL, NULL, NULL, m, sizeof m), KMIP_CLIENT_OK);
+    assert_non_null(strstr(logged, "is readable by its group"));
+    /* a FIFO as the CA file: refused at once, naming it */
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    e = connect_with(E.key, NULL, fifo, NULL, m, sizeof m);
+    assert_int_equal(e, KMIP_CLIENT_E_CONFIG);
+    assert_non_null(strstr(m, "is a FIFO, not a regular file"));
+    assert_non_null(strstr(m, fifo));
+    /* the cipher policy: a static-RSA TLS 1.2 list is allowed, with a warning */
+    assert_int_equal(connect_with(E.key, NULL, NULL, "AES256-GCM-SHA384", m, sizeof m),
+                     KMIP_CLIENT_OK);
+    assert_non_null(strstr(logged, "without forward secrecy (AES256-GCM-SHA384)"));
+    assert_int_equal(connect_with(E.key, NULL, NULL, NULL, m, sizeof m), KMIP_CLIENT_OK);
+    assert_null(strstr(logged, "forward secrecy"));
+    assert_int_equal(connect_with(E.key, NULL, NULL, "NO-SUCH-CIPHER", m, sizeof m),
+                     KMIP_CLIENT_E_CONFIG);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -185,11 +340,18 @@ int main(int argc, char **argv)
     }
     /* the disposition a host program starts with: a SIGPIPE would end us */
     signal(SIGPIPE, SIG_DFL);
+    /* before OpenSSL allocates anything */
+    if (!CRYPTO_set_mem_functions(os_malloc, os_realloc, os_free)) {
+        fprintf(stderr, "cannot hook OpenSSL's allocator\n");
+        return 1;
+    }
     fixture = argv[1];
     server_bin = argv[2];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fin_rst_no_sigpipe),
         cmocka_unit_test(test_answers_must_match),
+        cmocka_unit_test(test_record_buffers_cleansed),
+        cmocka_unit_test(test_client_key_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

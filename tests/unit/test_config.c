@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Table-driven: manifests and configurations, good and bad, each with the
- * exact message it must produce. Certificates are generated at test time. */
+ * exact message it must produce. Certificates are generated at test time.
+ * A FIFO must be refused without blocking: a hang fails the test by its
+ * CTest timeout. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,7 +41,13 @@ typedef struct config_case {
 #define GOOD_CNF(extra)                                                                            \
     "{\"server_addr\": \"127.0.0.1\", \"server_port\": \"5696\", \"client_ca\": \"client.pem\","   \
     " \"client_key\": \"client.key\", \"server_ca\": \"ca.pem\"" extra "}"
+#define GOOD_CNF2(key, extra)                                                                      \
+    "{\"server_addr\": \"127.0.0.1\", \"server_port\": \"5696\", \"client_ca\": \"client.pem\","   \
+    " \"client_key\": \"" key "\", \"server_ca\": \"ca.pem\"" extra "}"
 #define CNF "plugin/component_keyring_kmip.cnf"
+/* file contents that make a FIFO or a directory instead of a file */
+static const char MAKE_FIFO[] = "(fifo)";
+static const char MAKE_DIR[] = "(directory)";
 #define MY "base/mysqld.my"
 
 static const config_case cases[] = {
@@ -230,6 +238,100 @@ static const config_case cases[] = {
      KRK_OK, "", NULL},
     {"world-writable configuration", CONFIG, {{CNF, GOOD_CNF(""), 0646}}, KRK_OK, "",
      "is writable by other users"},
+    /* ---- strict numbers, BOM, files that are not regular files ---- */
+    {"server_port with a space", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": \" 5696\"}", 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_port\" must be a number from 1 to 65535, "
+     "found \" 5696\"",
+     NULL},
+    {"server_port with a sign", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": \"+5696\"}", 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_port\" must be a number from 1 to 65535, "
+     "found \"+5696\"",
+     NULL},
+    {"server_port with trailing junk", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": \"5696 \"}", 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_port\" must be a number from 1 to 65535, "
+     "found \"5696 \"",
+     NULL},
+    {"configuration with a BOM", CONFIG, {{CNF, "\xEF\xBB\xBF" GOOD_CNF(""), 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: the keyring configuration starts with a UTF-8 byte "
+     "order mark (BOM): save it as UTF-8 without a BOM",
+     NULL},
+    {"manifest with a BOM", MANIFEST,
+     {{MY, "\xEF\xBB\xBF{\"components\": \"file://component_keyring_kmip\"}", 0644}},
+     KRK_E_MANIFEST,
+     "%D/base/mysqld.my: the manifest starts with a UTF-8 byte order mark (BOM): save it as UTF-8 "
+     "without a BOM",
+     NULL},
+    {"configuration is a FIFO", CONFIG, {{CNF, MAKE_FIFO, 0600}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: the keyring configuration cannot be used: "
+     "%D/plugin/component_keyring_kmip.cnf is a FIFO, not a regular file",
+     NULL},
+    {"server_ca is a FIFO", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": 1, \"client_ca\": \"client.pem\", "
+            "\"client_key\": \"client.key\", \"server_ca\": \"fifo.pem\"}",
+       0644},
+      {"plugin/fifo.pem", MAKE_FIFO, 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_ca\": %D/plugin/fifo.pem is a FIFO, not a "
+     "regular file",
+     NULL},
+    {"client_key is a directory", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": 1, \"client_ca\": \"client.pem\", "
+            "\"client_key\": \"keys\", \"server_ca\": \"ca.pem\"}",
+       0644},
+      {"plugin/keys", MAKE_DIR, 0755}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"client_key\": %D/plugin/keys is a directory, not "
+     "a regular file",
+     NULL},
+    {"client_ca is a device", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": 1, \"client_ca\": \"/dev/zero\", "
+            "\"client_key\": \"client.key\", \"server_ca\": \"ca.pem\"}",
+       0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"client_ca\": /dev/zero is a character device, "
+     "not a regular file",
+     NULL},
+    /* ---- encrypted client keys (PKCS#8, AES-256-CBC) ---- */
+    {"encrypted key without pass phrase", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": 1, \"client_ca\": \"client.pem\", "
+            "\"client_key\": \"encrypted.key\", \"server_ca\": \"ca.pem\"}",
+       0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"client_key\" (%D/plugin/encrypted.key) is "
+     "encrypted: name a file holding its pass phrase in \"client_key_password_file\"",
+     NULL},
+    {"encrypted key with its pass phrase", CONFIG,
+     {{CNF, GOOD_CNF2("encrypted.key", ", \"client_key_password_file\": \"pass.txt\""), 0644}},
+     KRK_OK, "", NULL},
+    {"encrypted key, wrong pass phrase", CONFIG,
+     {{CNF, GOOD_CNF2("encrypted.key", ", \"client_key_password_file\": \"wrong.txt\""), 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: the pass phrase in \"client_key_password_file\" "
+     "(%D/plugin/wrong.txt) does not decrypt \"client_key\" (%D/plugin/encrypted.key)",
+     NULL},
+    {"pass phrase file missing", CONFIG,
+     {{CNF, GOOD_CNF2("encrypted.key", ", \"client_key_password_file\": \"nope.txt\""), 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"client_key_password_file\" names "
+     "%D/plugin/nope.txt, which cannot be read: No such file or directory",
+     NULL},
+    /* ---- cipher policy ---- */
+    {"unknown TLS 1.2 cipher", CONFIG,
+     {{CNF, GOOD_CNF(", \"tls_cipher_list\": \"NO-SUCH-CIPHER\""), 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"tls_cipher_list\" (\"NO-SUCH-CIPHER\") names no "
+     "cipher OpenSSL knows",
+     NULL},
+    {"unknown TLS 1.3 suite", CONFIG,
+     {{CNF, GOOD_CNF(", \"tls_ciphersuites\": \"TLS_NOPE\""), 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"tls_ciphersuites\" (\"TLS_NOPE\") names no TLS "
+     "1.3 suite OpenSSL knows",
+     NULL},
+    {"static RSA allowed explicitly", CONFIG,
+     {{CNF, GOOD_CNF(", \"tls_cipher_list\": \"AES256-GCM-SHA384\""), 0644}}, KRK_OK, "", NULL},
 };
 
 /* ---- certificates made now ---- */
@@ -276,6 +378,25 @@ static void make_templates(void)
     write_cert(p, k);
     snprintf(p, sizeof p, "%s/template/ca.pem", root);
     write_cert(p, k);
+    /* the same key encrypted (PKCS#8, AES-256-CBC), its pass phrase and a wrong one */
+    snprintf(p, sizeof p, "%s/template/encrypted.key", root);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_PKCS8PrivateKey(f, k, EVP_aes_256_cbc(), "correct horse", 13,
+                                               NULL, NULL),
+                     1);
+    fclose(f);
+    chmod(p, 0600);
+    snprintf(p, sizeof p, "%s/template/pass.txt", root);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("correct horse\n", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/template/wrong.txt", root);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("battery staple\n", f);
+    fclose(f);
     EVP_PKEY_free(k);
     snprintf(p, sizeof p, "%s/template/other.key", root);
     EVP_PKEY_free(write_key(p));
@@ -318,6 +439,13 @@ static void run_case(void **state)
     for (int i = 0; i < 4 && c->files[i].path; i++) {
         char p[2048];
         snprintf(p, sizeof p, "%s/%s", dir, c->files[i].path);
+        if (c->files[i].content == MAKE_FIFO || c->files[i].content == MAKE_DIR) {
+            unlink(p);
+            assert_int_equal(c->files[i].content == MAKE_FIFO ? mkfifo(p, c->files[i].mode)
+                                                              : mkdir(p, c->files[i].mode),
+                             0);
+            continue;
+        }
         FILE *f = fopen(p, "w");
         assert_non_null(f);
         fputs(c->files[i].content, f);

@@ -211,15 +211,26 @@ static void show_progress(void *ctx, size_t loaded, size_t total)
         fputs("\r\033[K", stderr);
 }
 
+/* The keyring's messages after it is open (the KMIP client reconnecting
+ * during a command): stderr, like the open's warnings. */
+static void log_to_stderr(void *ctx, int level, const char *message)
+{
+    (void)ctx;
+    fprintf(stderr, "keyring-kmip: %s: %s\n",
+            level == 0 ? "error" : level == 1 ? "warning" : "note", message);
+}
+
 /* Opens the keyring through the manifest and component, or --config. */
 static krk_err open_keyring(const kr_opts *o, krk_loaded *l, krk_diag *d)
 {
     memset(l, 0, sizeof *l);
     krk_progress_fn progress = isatty(STDERR_FILENO) ? show_progress : NULL;
     if (o->config == NULL)
-        return krk_loader_open(o->basedir, o->datadir, o->plugin_dir, progress, NULL, l, d);
+        return krk_loader_open_log(o->basedir, o->datadir, o->plugin_dir, progress, NULL,
+                                   log_to_stderr, NULL, l, d);
     l->api = krk_component_table();
     krk_err e = l->api->config_read(o->config, &l->config, d);
+    l->config.log = log_to_stderr;
     return e == KRK_OK ? l->api->open_progress(&l->config, progress, NULL, &l->keyring, d) : e;
 }
 

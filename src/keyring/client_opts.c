@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The keyring configuration's TLS options handed to the KMIP client, and
+ * the route of the client's log messages to the operator. */
+#include "client_opts.h"
+
+#include <stdio.h>
+
+#include "diag.h"
+
+static void client_log(void *ctx, int level, const char *message)
+{
+    krk_log_sink *s = ctx;
+    if (s->diag && level <= 1) {
+        krk_warn(s->diag, "%s", message);
+    } else if (s->fn) {
+        s->fn(s->ctx, level, message);
+    } else if (level <= 1) {
+        fprintf(stderr, "keyring_kmip: %s: %s\n", level == 0 ? "error" : "warning", message);
+    }
+}
+
+bool krk_client_tls_options(kmip_client_options *o, const krk_config *cfg, krk_log_sink *sink)
+{
+    const char *pw = cfg->client_key_password_file[0] ? cfg->client_key_password_file : NULL;
+    const char *list = cfg->tls_cipher_list[0] ? cfg->tls_cipher_list : NULL;
+    const char *suites = cfg->tls_ciphersuites[0] ? cfg->tls_ciphersuites : NULL;
+    kmip_client_options_set_log(o, client_log, sink);
+    return (pw == NULL || kmip_client_options_set_key_password_file(o, pw) == KMIP_CLIENT_OK) &&
+           kmip_client_options_set_ciphers(o, list, suites) == KMIP_CLIENT_OK;
+}
+
+void krk_open_diag_begin(const krk_config *cfg, krk_diag *d)
+{
+    size_t n = cfg->warning_count < KRK_DIAG_WARNINGS ? cfg->warning_count : KRK_DIAG_WARNINGS;
+    for (size_t i = 0; i < n; i++)
+        krk_warn(d, "%s", cfg->warnings[i]);
+}
+
+const char *krk_verification_text(const krk_config *cfg)
+{
+    if (!cfg->tls_peer_verification)
+        return "OFF: the server's certificate is not verified (tls_peer_verification false)";
+    if (!cfg->tls_hostname_verification)
+        return "partly off: certificate verified, host name not (tls_hostname_verification "
+               "false)";
+    return "certificate and host name verified";
+}
