@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "secure.h"
 
 static void client_log(void *ctx, int level, const char *message)
 {
@@ -29,11 +30,25 @@ bool krk_client_tls_options(kmip_client_options *o, const krk_config *cfg, krk_l
            kmip_client_options_set_ciphers(o, list, suites) == KMIP_CLIENT_OK;
 }
 
-void krk_open_diag_begin(const krk_config *cfg, krk_diag *d)
+uint64_t krk_open_diag_begin(const krk_config *cfg, krk_diag *d)
 {
     size_t n = cfg->warning_count < KRK_DIAG_WARNINGS ? cfg->warning_count : KRK_DIAG_WARNINGS;
     for (size_t i = 0; i < n; i++)
         krk_warn(d, "%s", cfg->warnings[i]);
+    krk_secure_status s;
+    krk_secure_status_get(&s);
+    return s.ordinary_allocations;
+}
+
+void krk_open_diag_end(uint64_t mark, krk_diag *d)
+{
+    krk_secure_status s;
+    krk_secure_status_get(&s);
+    if (s.ordinary_allocations > mark)
+        krk_warn(d, "%llu keys are held in ordinary memory, wiped on free but not excluded from "
+                 "core dumps nor locked: the keyring's arena (%zu MiB) is full or could not be "
+                 "mapped", (unsigned long long)(s.ordinary_allocations - mark),
+                 (size_t)(KRK_ARENA_MAX_BYTES >> 20));
 }
 
 const char *krk_verification_text(const krk_config *cfg)

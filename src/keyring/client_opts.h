@@ -9,6 +9,7 @@
 #define KRK_CLIENT_OPTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "keyring_kmip/krk_config.h"
 #include "kmip/kmip_client.h"
@@ -24,8 +25,11 @@ typedef struct krk_log_sink {
 bool krk_client_tls_options(kmip_client_options *o, const krk_config *cfg, krk_log_sink *sink);
 
 /* At the start of an open or reload: repeats the configuration reader's
- * warnings in d (they must reach the operator at every open). */
-void krk_open_diag_begin(const krk_config *cfg, krk_diag *d);
+ * warnings in d (they must reach the operator at every open); returns a
+ * mark for krk_open_diag_end. */
+uint64_t krk_open_diag_begin(const krk_config *cfg, krk_diag *d);
+/* At its end: a warning when keys had to go to ordinary memory since. */
+void krk_open_diag_end(uint64_t mark, krk_diag *d);
 
 /* For status: "certificate and host name verified", or what is off. */
 const char *krk_verification_text(const krk_config *cfg);

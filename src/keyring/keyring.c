@@ -681,14 +681,9 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
             kmip_client_tls(s->client, &tls) == KMIP_CLIENT_OK ? tls.protocol : "(not connected)");
         PUT("Key_count", "%zu", s->cache.count);
     }
-    krk_secure_status sec;
-    krk_secure_status_get(&sec);
-    PUT("Key_memory", "%s", !sec.heap      ? "ordinary heap (no secure heap), wiped on free"
-                            : sec.locked    ? "secure heap: locked, excluded from core dumps"
-                                            : "secure heap: excluded from core dumps, not locked "
-                                              "(RLIMIT_MEMLOCK)");
-    if (sec.ordinary_allocations)
-        PUT("Keys_outside_secure_heap", "%llu", (unsigned long long)sec.ordinary_allocations);
+    char where[300];
+    krk_secure_describe(where, sizeof where);
+    PUT("Key_memory", "%s", where);
     pthread_rwlock_unlock(&m->lock);
     pthread_mutex_lock(&m->err_lock);
     PUT("Last_error", "%s", k->last_error);

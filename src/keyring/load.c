@@ -229,7 +229,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         return krk_fail(d, KRK_E_NOMEM, "out of memory");
     }
     s->cfg = *cfg;
-    krk_open_diag_begin(cfg, d);
+    uint64_t mark = krk_open_diag_begin(cfg, d);
     s->log = (krk_log_sink){cfg->log, cfg->log_ctx, d};
     s->client = make_client(cfg, &s->log);
     krk_err e = KRK_OK;
@@ -253,6 +253,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     }
     free_uids(&l);
     s->log.diag = NULL; /* from now on the front end's logger */
+    krk_open_diag_end(mark, d);
     if (e != KRK_OK) {
         krk_state_free(s);
         return e;

@@ -45,6 +45,8 @@ run 0 "warning: TLS server certificate verification is turned off" check --confi
 run 0 "TLS_verification *OFF: the server's certificate is not verified" status --config "$tmp/k.cnf"
 config "$PORT" ""
 run 0 "TLS_verification *certificate and host name verified" status --config "$tmp/k.cnf"
+run 0 "Key_memory *keyring arena (not OpenSSL's secure heap): .*excluded from core dumps" \
+    status --config "$tmp/k.cnf"
 run 0 "!warning" check --config "$tmp/k.cnf"
 # a world-writable configuration: its warning survives the open
 chmod 666 "$tmp/k.cnf"

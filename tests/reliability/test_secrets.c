@@ -16,6 +16,10 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +192,7 @@ static const region *region_of(const region *r, size_t n, const void *p)
 
 /* Copies of the key in memory excluded from core dumps. Mappings beyond
  * 64 MiB are skipped: sanitizers mark their shadow memory (terabytes of
- * reservation) the same way; the secure heap is 4 MiB. */
+ * reservation) the same way; the keyring's arena grows by 1 MiB chunks. */
 static int copies_in_dontdump_memory(void)
 {
     static region r[4096];
@@ -232,10 +236,82 @@ static void test_cache_memory_not_dumped(void **state)
     assert_true(where->dontdump);
     krk_secure_status st;
     krk_secure_status_get(&st);
-    print_message("key memory: secure heap %s, %s\n", st.heap ? "yes" : "no",
+    print_message("key memory: keyring arena %s, %s\n", st.heap ? "yes" : "no",
                   where->locked ? "locked (mlock)" : "not locked (RLIMIT_MEMLOCK)");
     assert_int_equal(st.locked, where->locked);
     krk_key_free(key);
+}
+
+/* The host's OpenSSL is left alone: with 200,000 keys of 32 bytes and 256
+ * of 16 KiB held (the old secure heap of 4 MiB was full after 131,072 such
+ * keys, or 256 large ones, and then DRBG creation and ECDHE failed for the
+ * whole process), every key is in the keyring's arena, OpenSSL's secure
+ * heap was never set up, and TLS handshakes (ECDHE), EC key generation,
+ * new DRBGs and RAND_bytes all still work in this process. */
+static void test_many_keys_leave_openssl_alone(void **state)
+{
+    (void)state;
+    enum { SMALL = 200000, LARGE = 256 };
+    krk_cache c;
+    assert_true(krk_cache_init(&c));
+    uint8_t material[16384];
+    size_t outside = 0;
+    for (unsigned i = 0; i < SMALL + LARGE; i++) {
+        size_t len = i < SMALL ? 32 : sizeof material;
+        memset(material, 0x5A, len);
+        memcpy(material, &i, sizeof i);
+        char id[32];
+        snprintf(id, sizeof id, "k%u", i);
+        krk_key *k = krk_key_new(id, "", KRK_TYPE_AES, material, len, "uid");
+        assert_non_null(k);
+        outside += !krk_secret_is_secure(k->material);
+        assert_true(krk_cache_insert(&c, k));
+    }
+    kmip_secure_zero(material, sizeof material);
+    krk_secure_status st;
+    krk_secure_status_get(&st);
+    print_message("%u keys: %zu outside the arena, %zu KiB in use of %zu KiB mapped in %zu "
+                  "chunks, %s\n", SMALL + LARGE, outside, st.in_use_bytes / 1024,
+                  st.mapped_bytes / 1024, st.chunks, st.locked ? "locked" : "not locked");
+    assert_int_equal(outside, 0);
+    assert_false(CRYPTO_secure_malloc_initialized());
+    /* the host's cryptography, in the same process */
+    for (int i = 0; i < 20; i++) {
+        kmip_client_options *o = kmip_client_options_new();
+        assert_non_null(o);
+        assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", E.server_port),
+                         KMIP_CLIENT_OK);
+        assert_int_equal(kmip_client_options_set_ca(o, E.ca), KMIP_CLIENT_OK);
+        assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), KMIP_CLIENT_OK);
+        kmip_client *cl = kmip_client_new(o);
+        kmip_client_options_free(o);
+        assert_non_null(cl);
+        if (kmip_client_connect(cl) != KMIP_CLIENT_OK)
+            fail_msg("handshake %d: %s", i, kmip_client_error_message(cl));
+        kmip_client_tls_info tls;
+        assert_int_equal(kmip_client_tls(cl, &tls), KMIP_CLIENT_OK);
+        if (i == 0)
+            print_message("handshakes: %s, %s\n", tls.protocol, tls.cipher);
+        kmip_client_free(cl);
+    }
+    for (int i = 0; i < 10; i++) {
+        EVP_PKEY *k = EVP_EC_gen("P-256");
+        assert_non_null(k);
+        EVP_PKEY_free(k);
+        EVP_RAND *r = EVP_RAND_fetch(NULL, "CTR-DRBG", NULL);
+        assert_non_null(r);
+        EVP_RAND_CTX *ctx = EVP_RAND_CTX_new(r, NULL);
+        EVP_RAND_free(r);
+        assert_non_null(ctx);
+        EVP_RAND_CTX_free(ctx);
+    }
+    uint8_t random[64];
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(RAND_bytes(random, sizeof random), 1);
+    assert_false(CRYPTO_secure_malloc_initialized());
+    krk_cache_clear(&c);
+    krk_secure_status_get(&st);
+    assert_int_equal(st.in_use_bytes, 0);
 }
 
 /* The keyring end to end: its copy of a stored key is in dump-excluded
@@ -312,6 +388,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cache_memory_not_dumped),
         cmocka_unit_test(test_client_logs_and_errors),
         cmocka_unit_test(test_keyring),
+        cmocka_unit_test(test_many_keys_leave_openssl_alone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
