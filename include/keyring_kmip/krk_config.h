@@ -40,6 +40,8 @@ typedef enum krk_err {
     KRK_E_KMIP,        /* the KMIP server or the connection failed */
     KRK_E_NOT_INITIALIZED,
     KRK_E_INVALIDATED, /* an iterator after a concurrent change */
+    KRK_E_TLS_IDENTITY, /* the KMIP server's identity was refused: its certificate (chain,
+                           validity, CA), its name, or its TLS version */
     KRK_E__COUNT
 } krk_err;
 

@@ -60,3 +60,9 @@ const char *krk_verification_text(const krk_config *cfg)
                "false)";
     return "certificate and host name verified";
 }
+
+krk_err krk_kmip_code(kmip_client_err e)
+{
+    return e == KMIP_CLIENT_E_TLS_VERIFY || e == KMIP_CLIENT_E_TLS_PROTOCOL ? KRK_E_TLS_IDENTITY
+                                                                           : KRK_E_KMIP;
+}

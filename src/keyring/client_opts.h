@@ -31,6 +31,10 @@ uint64_t krk_open_diag_begin(const krk_config *cfg, krk_diag *d);
 /* At its end: a warning when keys had to go to ordinary memory since. */
 void krk_open_diag_end(uint64_t mark, krk_diag *d);
 
+/* KRK_E_TLS_IDENTITY when the client refused the server's identity
+ * (certificate, name, TLS version), else KRK_E_KMIP. */
+krk_err krk_kmip_code(kmip_client_err e);
+
 /* For status: "certificate and host name verified", or what is off. */
 const char *krk_verification_text(const krk_config *cfg);
 

@@ -140,10 +140,12 @@ bool krk_is_initialized(const krk_keyring *k)
 static krk_err check_ids(krk_keyring *k, const char *data_id, const char *auth_id)
 {
     if (data_id == NULL || data_id[0] == '\0')
-        return set_error(k, KRK_E_ARG, "a data_id is needed");
-    if (strlen(data_id) > KRK_MAX_ID_BYTES || (auth_id && strlen(auth_id) > KRK_MAX_ID_BYTES))
-        return set_error(k, KRK_E_TOO_BIG, "data_id and auth_id are limited to %d bytes",
-                         KRK_MAX_ID_BYTES);
+        return set_error(k, KRK_E_ARG, "the key id (data_id) is empty: a key needs one");
+    size_t dl = strlen(data_id), al = auth_id ? strlen(auth_id) : 0;
+    if (dl > KRK_MAX_ID_BYTES || al > KRK_MAX_ID_BYTES)
+        return set_error(k, KRK_E_TOO_BIG, "the %s has %zu bytes, more than the %d allowed",
+                         dl > KRK_MAX_ID_BYTES ? "key id (data_id)" : "auth_id",
+                         dl > KRK_MAX_ID_BYTES ? dl : al, KRK_MAX_ID_BYTES);
     return KRK_OK;
 }
 

@@ -233,11 +233,12 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     s->log = (krk_log_sink){cfg->log, cfg->log_ctx, d};
     s->client = make_client(cfg, &s->log);
     krk_err e = KRK_OK;
+    kmip_client_err ce;
     if (s->client == NULL)
         e = krk_fail(d, KRK_E_NOMEM, "cannot create the KMIP client");
-    else if (kmip_client_connect(s->client) != KMIP_CLIENT_OK)
-        e = krk_fail(d, KRK_E_KMIP, "cannot reach the KMIP server %s:%u: %s", cfg->server_addr,
-                     cfg->server_port, kmip_client_error_message(s->client));
+    else if ((ce = kmip_client_connect(s->client)) != KMIP_CLIENT_OK)
+        e = krk_fail(d, krk_kmip_code(ce), "cannot reach the KMIP server %s:%u: %s",
+                     cfg->server_addr, cfg->server_port, kmip_client_error_message(s->client));
     uid_list l = {0};
     if (e == KRK_OK) { /* Discover Versions, sent while connecting */
         kmip_client_stats st;

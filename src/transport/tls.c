@@ -575,7 +575,7 @@ static kmip_client_err explain_handshake(kt_conn *c, int ssl_error, kt_error *er
     openssl_reason(why, sizeof why);
     if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
         reason == SSL_R_WRONG_VERSION_NUMBER)
-        return set_err(err, KMIP_CLIENT_E_TLS,
+        return set_err(err, KMIP_CLIENT_E_TLS_PROTOCOL,
                        "the KMIP server at %s does not offer TLS 1.2 or newer (%s)", c->host, why);
     if (reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE || reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA ||
         reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE || reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED ||

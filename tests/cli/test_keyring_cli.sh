@@ -56,6 +56,16 @@ check 0 "" remove g1 $at
 check 5 "no key" remove k1 $at
 check 2 "a key ID is required" get $at
 KRK_MYSQL_OPTION_FILES=$tmp/none check 2 "no MySQL option file" list
+# an empty or over-long id says so (not "no key")
+check 1 "the key id (data_id) is empty" get "" $at
+long=$(printf '%02000d' 0)
+check 1 "the key id (data_id) has 2000 bytes, more than the 1024 allowed" get "$long" $at
+check 1 "the auth_id has 2000 bytes, more than the 1024 allowed" remove k1 --auth-id "$long" $at
+# the server's identity refused: its own status in every command (7)
+sed "s|\"server_ca\": \"$CA\"|\"server_ca\": \"$OTHER_CA\"|" "$tmp/plugin/component_keyring_kmip.cnf" > "$tmp/other.cnf"
+for cmd in check status list "get k1" "store k9 --type AES --hex 00" "generate g9 --type AES --length 16" "remove k1"; do
+    check 7 "server certificate is not signed by the configured CA" $cmd --config "$tmp/other.cnf"
+done
 # directly from a configuration file
 check 0 "Key_count      0" check --config "$tmp/plugin/component_keyring_kmip.cnf"
 # a configuration problem is named, and is its own exit status

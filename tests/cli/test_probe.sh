@@ -31,12 +31,12 @@ check 0 "operations: .*Register.*Locate" --server "127.0.0.1:$PORT" $auth
 check 0 "KMIP version: *1.2" --server "127.0.0.1:$PORT" $auth --kmip-version 1.2
 check 0 "server certificate: /CN=localhost, valid until" --server "127.0.0.1:$PORT" \
     --ca "$CA" --cert "$EC_CLIENT_CERT" --key "$EC_CLIENT_KEY"
-check 4 "not signed by the configured CA" --server "127.0.0.1:$OTHER_CA_PORT" $auth
-check 4 "does not match host 127.0.0.1: its names are kms.example.com" \
+check 7 "not signed by the configured CA" --server "127.0.0.1:$OTHER_CA_PORT" $auth
+check 7 "does not match host 127.0.0.1: its names are kms.example.com" \
     --server "127.0.0.1:$WRONG_NAME_PORT" $auth
-check 4 "expired" --server "127.0.0.1:$EXPIRED_PORT" $auth
-check 4 "does not offer TLS 1.2 or newer" --server "127.0.0.1:$TLS11_PORT" $auth
-check 4 "refused the TLS handshake" --server "127.0.0.1:$PORT" --ca "$CA"
+check 7 "expired" --server "127.0.0.1:$EXPIRED_PORT" $auth
+check 7 "does not offer TLS 1.2 or newer" --server "127.0.0.1:$TLS11_PORT" $auth
+check 3 "refused the TLS handshake" --server "127.0.0.1:$PORT" --ca "$CA"
 check 3 "cannot connect to KMIP server 127.0.0.1:1" --server 127.0.0.1:1 $auth
 check 1 "cannot load the client certificate" --server "127.0.0.1:$PORT" --ca "$CA" \
     --cert /nonexistent --key "$CLIENT_KEY"

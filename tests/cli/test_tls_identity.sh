@@ -14,8 +14,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
 fail=0
-identity=4 # probe: the server's identity refused
-identity_kr=3 # keyring commands
+identity=7 # the server's identity refused: the same status for probe and check
+identity_kr=7
 run() { # expected-status pattern args...
     want=$1 pattern=$2
     shift 2

@@ -488,7 +488,7 @@ static void test_tls_refusals(void **state)
     expect_refused("127.0.0.1", wrong_name_port, true, KMIP_CLIENT_E_TLS_VERIFY,
                    "does not match host 127.0.0.1: its names are kms.example.com");
     expect_refused("127.0.0.1", expired_port, true, KMIP_CLIENT_E_TLS_VERIFY, "expired");
-    expect_refused("127.0.0.1", tls11_port, true, KMIP_CLIENT_E_TLS, "TLS 1.2 or newer");
+    expect_refused("127.0.0.1", tls11_port, true, KMIP_CLIENT_E_TLS_PROTOCOL, "TLS 1.2 or newer");
     expect_refused("127.0.0.1", port, false, KMIP_CLIENT_E_TLS, "client certificate");
     expect_refused("127.0.0.1", 1, true, KMIP_CLIENT_E_CONNECT, "cannot connect");
     expect_refused("no-such-host.invalid", port, true, KMIP_CLIENT_E_CONNECT, "cannot resolve");

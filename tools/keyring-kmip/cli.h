@@ -7,11 +7,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit codes shared by every command. */
-enum { CLI_OK = 0, CLI_BAD_INPUT = 1, CLI_USAGE = 2 };
-/* A malformed option file: the keyring commands' "manifest or configuration
- * problem" status. */
-#define CLI_LOCATION 4
+/* Exit codes shared by every command (the table in docs/CLI.md, in
+ * `keyring-kmip --help` and in the man page). */
+enum {
+    CLI_OK = 0,
+    CLI_BAD_INPUT = 1, /* a bad value or local file given on the command line */
+    CLI_USAGE = 2,
+    CLI_SERVER = 3,    /* the KMIP server cannot be reached, refused us, or failed */
+    CLI_CONFIG = 4,    /* the manifest, the keyring configuration or an option file is wrong */
+    CLI_NOT_FOUND = 5, /* no such key */
+    CLI_EXISTS = 6,    /* the key exists already */
+    CLI_IDENTITY = 7,  /* the server's identity was refused: certificate, name, TLS version */
+};
+/* A malformed option file: the "manifest or configuration problem" status. */
+#define CLI_LOCATION CLI_CONFIG
 
 /* Largest input any command reads (a KMIP message is at most 1 MiB on the
  * wire; its hex or XML text is larger). */

@@ -15,7 +15,6 @@
 #include "keyring_kmip/krk_loader.h"
 #include "kmip/kmip_ttlv.h"
 
-enum { KR_KMIP = 3, KR_CONFIG = 4, KR_NOT_FOUND = 5, KR_EXISTS = 6 };
 
 typedef struct kr_opts {
     const char *command;
@@ -37,15 +36,17 @@ static int exit_for(krk_err e)
     case KRK_OK:
         return CLI_OK;
     case KRK_E_KMIP:
-        return KR_KMIP;
+        return CLI_SERVER;
+    case KRK_E_TLS_IDENTITY:
+        return CLI_IDENTITY;
     case KRK_E_NO_MANIFEST:
     case KRK_E_MANIFEST:
     case KRK_E_CONFIG:
-        return KR_CONFIG;
+        return CLI_CONFIG;
     case KRK_E_NOT_FOUND:
-        return KR_NOT_FOUND;
+        return CLI_NOT_FOUND;
     case KRK_E_EXISTS:
-        return KR_EXISTS;
+        return CLI_EXISTS;
     default:
         return CLI_BAD_INPUT;
     }
@@ -265,7 +266,10 @@ static int do_get(const krk_loaded *l, const kr_opts *o)
     krk_reader *r;
     krk_err e = api->reader_init(l->keyring, o->id, o->auth_id, &r);
     if (e != KRK_OK) {
-        fprintf(stderr, "keyring-kmip: no key %s (auth_id \"%s\")\n", o->id, o->auth_id);
+        if (e == KRK_E_NOT_FOUND)
+            fprintf(stderr, "keyring-kmip: no key %s (auth_id \"%s\")\n", o->id, o->auth_id);
+        else /* the reason: an empty or over-long id, ... */
+            fprintf(stderr, "keyring-kmip: %s\n", api->last_error(l->keyring));
         return exit_for(e);
     }
     static uint8_t data[KRK_MAX_KEY_BYTES];

@@ -9,8 +9,6 @@
 #include "cli.h"
 #include "kmip/kmip_client.h"
 
-enum { PROBE_CONNECT = 3, PROBE_TLS = 4, PROBE_KMIP = 5 };
-
 static void probe_usage(FILE *f)
 {
     cli_help(f, "probe");
@@ -21,17 +19,14 @@ static int exit_code(kmip_client_err e)
     switch (e) {
     case KMIP_CLIENT_OK:
         return CLI_OK;
-    case KMIP_CLIENT_E_CONNECT:
-    case KMIP_CLIENT_E_TIMEOUT:
-        return PROBE_CONNECT;
-    case KMIP_CLIENT_E_TLS:
     case KMIP_CLIENT_E_TLS_VERIFY:
-        return PROBE_TLS;
+    case KMIP_CLIENT_E_TLS_PROTOCOL:
+        return CLI_IDENTITY;
     case KMIP_CLIENT_E_CONFIG:
     case KMIP_CLIENT_E_ARG:
         return CLI_BAD_INPUT;
     default:
-        return PROBE_KMIP;
+        return CLI_SERVER;
     }
 }
 

@@ -21,7 +21,8 @@
 
 #define KEYRING_EXIT                                                                               \
     "Exit status: 0 success, 1 bad input, 2 usage, 3 KMIP server or connection failure,\n"         \
-    "4 manifest or configuration problem, 5 no such key, 6 key exists.\n"
+    "4 manifest or configuration problem, 5 no such key, 6 key exists, 7 the server's\n"           \
+    "identity refused (certificate, name, TLS version); see keyring-kmip --help.\n"
 
 typedef struct help_entry {
     const char *command;
@@ -84,8 +85,9 @@ static const help_entry entries[] = {
               "vendor identification and the supported operations. PORT defaults to 5696; an\n"
               "IPv6 address is written [::1]:5696. MS is 1 to 3600000.\n"
               "\n"
-              "Exit status: 0 success, 1 bad local files, 2 usage, 3 cannot connect,\n"
-              "4 TLS refused (either side), 5 KMIP error.\n"},
+              "Exit status: 0 success, 1 bad local files, 2 usage, 3 cannot connect, the\n"
+              "server refused the TLS handshake or failed, 7 the server's identity refused\n"
+              "(certificate, name, TLS version); see keyring-kmip --help.\n"},
     {"ttlv decode",
      "Usage: keyring-kmip ttlv decode [--in bin|hex] [--out xml|text] [--show-secrets] [FILE]\n"
      "\n"
@@ -120,7 +122,18 @@ static const char overview[] =
     "  --help, -h    this help, or a command's help after the command\n"
     "  --version     the version\n"
     "\n"
-    "Run 'keyring-kmip COMMAND --help' for a command's options; man keyring-kmip for all.\n";
+    "Run 'keyring-kmip COMMAND --help' for a command's options; man keyring-kmip for all.\n"
+    "\n"
+    "Exit status (every command):\n"
+    "  0  success\n"
+    "  1  bad input: a value or local file given on the command line\n"
+    "  2  usage error\n"
+    "  3  the KMIP server cannot be reached, refused the connection or failed\n"
+    "  4  the manifest, the keyring configuration or an option file is wrong\n"
+    "  5  no such key\n"
+    "  6  the key exists already\n"
+    "  7  the KMIP server's identity was refused: its certificate (chain, validity,\n"
+    "     CA), its name, or its TLS version\n";
 
 bool cli_help(FILE *f, const char *command)
 {
