@@ -108,6 +108,14 @@ static int sock_create(BIO *b)
     return 1;
 }
 
+/* The BIO method is ours to free: when the library is unloaded (the
+ * component or the plugin by dlclose), and at exit. */
+__attribute__((destructor)) static void free_sock_method(void)
+{
+    BIO_meth_free(sock_method);
+    sock_method = NULL;
+}
+
 static void init_once_fn(void)
 {
     conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
@@ -306,8 +314,8 @@ static kmip_client_err load_key(SSL_CTX *s, const kt_config *cfg, kt_error *err)
     EVP_PKEY *key = e == KMIP_CLIENT_OK ? PEM_read_bio_PrivateKey(bio, NULL, pem_password, &pw)
                                         : NULL;
     char why[256];
-    if (e != KMIP_CLIENT_OK)
-        ;
+    if (e != KMIP_CLIENT_OK) /* the pass phrase file: err says why */
+        key = NULL;
     else if (key == NULL && pw.asked && pw.data == NULL)
         e = set_err(err, KMIP_CLIENT_E_CONFIG, "the client key %s is encrypted and no pass "
                     "phrase was given: name a file holding it (the keyring's "
