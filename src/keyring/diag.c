@@ -24,8 +24,7 @@ static const char *const messages[KRK_E__COUNT] = {
     [KRK_E_KMIP] = "KMIP server or connection failure",
     [KRK_E_NOT_INITIALIZED] = "the keyring is not initialized",
     [KRK_E_INVALIDATED] = "the keyring changed: iterator invalidated",
-    [KRK_E_TLS_IDENTITY] = "the KMIP server's identity was refused (certificate, name or TLS "
-                           "version)",
+    [KRK_E_TLS_IDENTITY] = "the KMIP server's identity was refused (certificate, name, TLS)",
 };
 
 const char *krk_strerror(krk_err err)

@@ -48,6 +48,7 @@ typedef struct config_case {
 /* file contents that make a FIFO or a directory instead of a file */
 static const char MAKE_FIFO[] = "(fifo)";
 static const char MAKE_DIR[] = "(directory)";
+static const char MAKE_BIG[] = "(5 MiB)"; /* larger than any PEM file we read */
 #define MY "base/mysqld.my"
 
 static const config_case cases[] = {
@@ -287,6 +288,15 @@ static const config_case cases[] = {
      "%D/plugin/component_keyring_kmip.cnf: \"client_key\": %D/plugin/keys is a directory, not "
      "a regular file",
      NULL},
+    {"server_ca too large", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": 1, \"client_ca\": \"client.pem\", "
+            "\"client_key\": \"client.key\", \"server_ca\": \"big.pem\"}",
+       0644},
+      {"plugin/big.pem", MAKE_BIG, 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_ca\": %D/plugin/big.pem is larger than "
+     "the limit of 4194304 bytes",
+     NULL},
     {"client_ca is a device", CONFIG,
      {{CNF, "{\"server_addr\": \"h\", \"server_port\": 1, \"client_ca\": \"/dev/zero\", "
             "\"client_key\": \"client.key\", \"server_ca\": \"ca.pem\"}",
@@ -448,7 +458,10 @@ static void run_case(void **state)
         }
         FILE *f = fopen(p, "w");
         assert_non_null(f);
-        fputs(c->files[i].content, f);
+        if (c->files[i].content == MAKE_BIG)
+            assert_int_equal(ftruncate(fileno(f), 5 << 20), 0);
+        else
+            fputs(c->files[i].content, f);
         fclose(f);
         chmod(p, c->files[i].mode);
     }
