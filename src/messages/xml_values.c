@@ -83,8 +83,12 @@ void xmlv_format_time(int64_t seconds, long micro, char out[XMLV_DATE_MAX])
         /* ISO 8601 needs four year digits: give the number itself, which
          * the reader accepts too */
         int64_t raw = seconds;
-        if (micro >= 0)
-            raw = seconds * 1000000 + micro; /* cannot overflow: it came from this */
+        /* the microseconds it came from, without overflow near INT64_MIN
+         * (seconds were floored there) */
+        if (micro > 0 && seconds < 0)
+            raw = (seconds + 1) * 1000000 - (1000000 - micro);
+        else if (micro >= 0)
+            raw = seconds * 1000000 + micro;
         snprintf(out, XMLV_DATE_MAX, "%" PRId64, raw);
         return;
     }

@@ -196,14 +196,23 @@ static int no_password(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-/* A secret file readable by group or others is used, with a warning. */
+/* A secret file readable by group or others, or owned by another user
+ * (who can replace it), is used, with a warning. */
 static void warn_if_shared(const kt_config *cfg, const kmip_file *f, const char *what,
                            const char *path)
 {
-    if (cfg->log && (f->mode & 044)) {
-        char msg[600];
+    if (cfg->log == NULL)
+        return;
+    char msg[600];
+    if (f->mode & 044) {
         snprintf(msg, sizeof msg, "the %s %s is readable by %s: make it readable by its owner "
                  "only (chmod 600)", what, path, (f->mode & 004) ? "all users" : "its group");
+        cfg->log(cfg->log_ctx, 1, msg);
+    }
+    uid_t me = geteuid();
+    if (me != 0 && f->owner != 0 && f->owner != (unsigned)me) {
+        snprintf(msg, sizeof msg, "the %s %s belongs to uid %u, not to the user the keyring runs "
+                 "as (uid %u), who cannot protect it", what, path, f->owner, (unsigned)me);
         cfg->log(cfg->log_ctx, 1, msg);
     }
 }

@@ -86,6 +86,35 @@ static void test_values_round_trip(void **state)
     kmip_tree_free(t);
 }
 
+/* Date-Time Extended at the ends of its range: written as the number it
+ * is (no year of four digits), without overflow (INT64_MIN overflowed
+ * when microseconds were rebuilt from floored seconds: found by fuzz_ttlv). */
+static void test_extreme_datetime_extended(void **state)
+{
+    (void)state;
+    static const int64_t values[] = {INT64_MIN, INT64_MIN + 1, INT64_MAX, -1000001};
+    static const char *const shown[] = {"-9223372036854775808", "-9223372036854775807",
+                                        "9223372036854775807",
+                                        "1969-12-31T23:59:58.999999+00:00"};
+    for (size_t i = 0; i < 4; i++) {
+        kmip_tree *t = kmip_tree_new();
+        kmip_item *root = kmip_add_struct(t, NULL, 0x540001);
+        kmip_item *it = kmip_add_int(t, root, KMIP_TAG_LAST_CHANGE_DATE, 0);
+        assert_non_null(it);
+        it->type = KMIP_TYPE_DATE_TIME_EXTENDED;
+        it->v.i64 = values[i];
+        char *out = write_ok(t, 0);
+        if (strstr(out, shown[i]) == NULL)
+            fail_msg("%lld written as %s", (long long)values[i], out);
+        kmip_tree *again = read_ok(out);
+        assert_int_equal(kmip_item_child(kmip_tree_root(again), KMIP_TAG_LAST_CHANGE_DATE)->v.i64,
+                         values[i]);
+        free(out);
+        kmip_tree_free(again);
+        kmip_tree_free(t);
+    }
+}
+
 static void test_attribute_context(void **state)
 {
     (void)state;
@@ -187,6 +216,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values_round_trip),
+        cmocka_unit_test(test_extreme_datetime_extended),
         cmocka_unit_test(test_attribute_context),
         cmocka_unit_test(test_redaction),
         cmocka_unit_test(test_bad_input),
