@@ -110,6 +110,59 @@ check 4 "$tmp/badgroup.cnf:1: a group line must be \[NAME\]" list --defaults-fil
 check 4 "$tmp/missing.cnf: No such file or directory" list --defaults-file "$tmp/missing.cnf"
 check 2 "give --config FILE or the installation" list --config "$cfg" --defaults-file "$r/etc/mysql/my.cnf"
 
+echo "== hostile option files: no hang, every error names the file (and line)"
+# timeout: a hang is a failure (status 124), not a stuck test
+hostile() { # status pattern file
+    timeout 20 "$cli" list --defaults-file "$3" > "$tmp/out" 2>&1
+    status=$?
+    if [ $status -eq "$1" ] && grep -q -- "$2" "$tmp/out"; then
+        ok
+    else
+        bad "list --defaults-file $3 gave status $status (wanted $1 and '$2'):"
+        head -c 2000 "$tmp/out"
+    fi
+}
+mkfifo "$tmp/fifo.cnf"
+hostile 4 "$tmp/fifo.cnf: not a regular file" "$tmp/fifo.cnf"
+printf '[mysqld]\n!include %s\n' "$tmp/fifo.cnf" > "$tmp/incfifo.cnf"
+hostile 4 "$tmp/incfifo.cnf:2: $tmp/fifo.cnf: not a regular file" "$tmp/incfifo.cnf"
+hostile 4 "$tmp: not a regular file" "$tmp"
+hostile 4 "/dev/zero: not a regular file" /dev/zero
+# a file including itself 8 times: mysqld's depth limit alone reads it 8^9 times
+printf '[mysqld]\nbasedir=%s\n' "$r/usr" > "$tmp/self.cnf"
+for i in 1 2 3 4 5 6 7 8; do echo "!include $tmp/self.cnf" >> "$tmp/self.cnf"; done
+printf 'plugin_dir=%s\n' "$r/usr/lib/mysql/plugin" >> "$tmp/self.cnf"
+hostile 0 "^k1	$" "$tmp/self.cnf"
+grep -q "$tmp/self.cnf:3: $tmp/self.cnf skipped: it is being read already (an include loop)" \
+    "$tmp/out" && ok || { bad "the include loop is not named"; head -c 2000 "$tmp/out"; }
+printf '[mysqld]\nbasedir=%s\n!include %s\n' "$r/usr" "$tmp/loop-b.cnf" > "$tmp/loop-a.cnf"
+printf '[mysqld]\n!include %s\nplugin_dir=%s\n' "$tmp/loop-a.cnf" "$r/usr/lib/mysql/plugin" \
+    > "$tmp/loop-b.cnf"
+hostile 0 "$tmp/loop-b.cnf:2: $tmp/loop-a.cnf skipped: it is being read already" "$tmp/loop-a.cnf"
+# !includedir reads every .cnf file in name order, or refuses: never an arbitrary subset
+mkdir "$tmp/many"
+i=1000
+while [ $i -lt 1300 ]; do
+    printf '[mysqld]\nplugin_dir=/nowhere/%s\n' $i > "$tmp/many/$i.cnf"
+    i=$((i + 1))
+done
+printf '[mysqld]\nbasedir=%s\n!includedir %s\n' "$r/usr" "$tmp/many" > "$tmp/many.cnf"
+hostile 4 "$tmp/many.cnf:3: $tmp/many: more than 256 .cnf files" "$tmp/many.cnf"
+rm "$tmp"/many/11*.cnf "$tmp"/many/12*.cnf
+printf '[mysqld]\nplugin_dir=%s\n' "$r/usr/lib/mysql/plugin" > "$tmp/many/1099.cnf"
+hostile 0 "^k1	$" "$tmp/many.cnf"
+# ... and at most 256 files in all
+printf '[mysqld]\n!includedir %s\n!includedir %s\n!includedir %s\n' "$tmp/many" "$tmp/many" \
+    "$tmp/many" > "$tmp/many3.cnf"
+hostile 4 "$tmp/many3.cnf:4: $tmp/many/1055.cnf: more than 256 option files in all" "$tmp/many3.cnf"
+# a NUL byte would cut the value short unseen
+printf '[mysqld]\nbasedir=%s\0/elsewhere\n' "$r/usr" > "$tmp/nul.cnf"
+hostile 4 "$tmp/nul.cnf:2: a NUL byte in the line" "$tmp/nul.cnf"
+# [mysqld-8.0] is read by mysqld 8.0 only: not used, and said so
+printf '[mysqld-8.0]\nplugin_dir=/nowhere\n[mysqld]\nbasedir=%s\n' "$r/usr" > "$tmp/ver.cnf"
+hostile 0 "$tmp/ver.cnf:2: warning\|warning: $tmp/ver.cnf:2: plugin-dir in \[mysqld-8.0\] not used" \
+    "$tmp/ver.cnf"
+
 echo "== global options before or after the command"
 check 0 "^k1	$" --config "$cfg" list
 check 0 "^k1	$" list --config "$cfg"

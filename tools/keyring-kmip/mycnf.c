@@ -12,23 +12,37 @@
  * (the *.cnf files of DIR in name order) anywhere, each included file
  * starting outside any group; an included file or directory that does not
  * exist is skipped, and so, with a warning, is an include nested deeper
- * than 10; later values win. */
+ * than 10; later values win.
+ *
+ * Beyond mysqld: a file that includes itself (directly or through others)
+ * is skipped with a warning, at most 256 files are read in all (mysqld's
+ * depth limit alone lets a file that includes itself 8 times be read 8^9
+ * times), a file is opened without blocking (a FIFO would wait forever for
+ * a writer) and must be a regular file, a NUL byte is an error (it would
+ * cut a value short unseen), and [mysqld-X.Y] groups, which only that
+ * version of mysqld reads, are not used, with a warning when they set one
+ * of the settings. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 #define MYCNF_MAX_DEPTH 10              /* includes within includes */
 #define MYCNF_MAX_LINE ((size_t)64 << 10) /* longer lines are an error */
-#define MYCNF_MAX_FILES 256
+#define MYCNF_MAX_FILES 256             /* files read in all, and .cnf files in a directory */
 
 typedef struct reader {
     mycnf *c;
+    size_t opened;                          /* files read so far */
+    struct stat open_files[MYCNF_MAX_DEPTH]; /* the files being read, outermost first */
+    int open_count;
 } reader;
 
 static void note_file(mycnf *c, const char *path, bool present)
@@ -141,36 +155,50 @@ static void set_value(mycnf_setting *s, const char *value, const char *path, int
     s->set = true;
 }
 
-static bool read_file(reader *r, const char *path, bool must_exist, int depth);
+/* from, from_line: the !include or !includedir line, NULL for the top file */
+static bool read_file(reader *r, const char *path, bool must_exist, int depth, const char *from,
+                      int from_line);
 
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool read_dir(reader *r, const char *dir, int depth)
+static bool read_dir(reader *r, const char *dir, int depth, const char *from, int from_line)
 {
     DIR *d = opendir(dir);
     if (d == NULL) {
         note_file(r->c, dir, false);
         return true; /* as mysqld: a missing !includedir is skipped */
     }
+    /* every name, then sorted: stopping early would keep an arbitrary
+     * subset (readdir's order) and break "later values win" */
     char *names[MYCNF_MAX_FILES];
     size_t n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL && n < MYCNF_MAX_FILES;) {
+    bool ok = true;
+    for (struct dirent *e; ok && (e = readdir(d)) != NULL;) {
         size_t l = strlen(e->d_name);
-        if (l > 4 && strcmp(e->d_name + l - 4, ".cnf") == 0 && (names[n] = strdup(e->d_name)))
+        if (l <= 4 || strcmp(e->d_name + l - 4, ".cnf") != 0)
+            continue;
+        if (n == MYCNF_MAX_FILES) {
+            fprintf(stderr, "keyring-kmip: %s:%d: %s: more than %d .cnf files\n", from, from_line,
+                    dir, MYCNF_MAX_FILES);
+            ok = false;
+        } else if ((names[n] = strdup(e->d_name)) == NULL) {
+            fprintf(stderr, "keyring-kmip: %s:%d: %s: out of memory\n", from, from_line, dir);
+            ok = false;
+        } else {
             n++;
+        }
     }
     closedir(d);
     qsort(names, n, sizeof names[0], cmp_names);
-    bool ok = true;
     size_t dir_len = strlen(dir);
     const char *sep = dir_len && dir[dir_len - 1] == '/' ? "" : "/";
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         if (ok && snprintf(path, sizeof path, "%s%s%s", dir, sep, names[i]) < (int)sizeof path)
-            ok = read_file(r, path, false, depth + 1);
+            ok = read_file(r, path, false, depth + 1, from, from_line);
         free(names[i]);
     }
     return ok;
@@ -199,7 +227,8 @@ static bool read_line(reader *r, char *line, const char *path, int number, int d
         }
         if (r->c->skip_includes)
             return true;
-        return dir ? read_dir(r, target, depth) : read_file(r, target, false, depth + 1);
+        return dir ? read_dir(r, target, depth, path, number)
+                   : read_file(r, target, false, depth + 1, path, number);
     }
     remove_end_comment(s);
     s = trim(s);
@@ -217,7 +246,8 @@ static bool read_line(reader *r, char *line, const char *path, int number, int d
         fprintf(stderr, "keyring-kmip: %s:%d: an option before any [group]\n", path, number);
         return false;
     }
-    if (!group_applies(group))
+    bool version_group = strncasecmp(group, "mysqld-", 7) == 0;
+    if (!group_applies(group) && !version_group)
         return true;
     char *eq = strchr(s, '=');
     char *value = "";
@@ -234,6 +264,12 @@ static bool read_line(reader *r, char *line, const char *path, int number, int d
                                                             : NULL;
     if (slot == NULL)
         return true;
+    if (version_group) { /* which mysqld reads it, only the server knows */
+        fprintf(stderr, "keyring-kmip: warning: %s:%d: %s in [%s] not used: only mysqld %s "
+                        "reads that group (give it in [mysqld] or on the command line)\n",
+                path, number, name, group, group + 7);
+        return true;
+    }
     if (*value == '\0') {
         fprintf(stderr, "keyring-kmip: %s:%d: %s needs a value (%s=DIR)\n", path, number, name,
                 name);
@@ -243,23 +279,48 @@ static bool read_line(reader *r, char *line, const char *path, int number, int d
     return true;
 }
 
-static bool read_file(reader *r, const char *path, bool must_exist, int depth)
+static bool read_file(reader *r, const char *path, bool must_exist, int depth, const char *from,
+                      int from_line)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
+    char where[4200] = "";
+    if (from)
+        snprintf(where, sizeof where, "%s:%d: ", from, from_line);
+    if (r->opened >= MYCNF_MAX_FILES) {
+        fprintf(stderr, "keyring-kmip: %s%s: more than %d option files in all\n", where, path,
+                MYCNF_MAX_FILES);
+        return false;
+    }
+    /* O_NONBLOCK: opening a FIFO would wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
         if (must_exist || errno != ENOENT) {
-            fprintf(stderr, "keyring-kmip: %s: %s\n", path, strerror(errno));
+            fprintf(stderr, "keyring-kmip: %s%s: %s\n", where, path, strerror(errno));
             return false;
         }
         note_file(r->c, path, false);
         return true;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "keyring-kmip: %s: not a regular file\n", path);
-        fclose(f);
+    FILE *f = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "keyring-kmip: %s%s: not a regular file\n", where, path);
+        close(fd);
         return false;
     }
+    for (int i = 0; i < r->open_count; i++)
+        if (r->open_files[i].st_dev == st.st_dev && r->open_files[i].st_ino == st.st_ino) {
+            fprintf(stderr, "keyring-kmip: warning: %s%s skipped: it is being read already "
+                            "(an include loop)\n", where, path);
+            close(fd);
+            return true;
+        }
+    if (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "r")) == NULL) {
+        fprintf(stderr, "keyring-kmip: %s%s: %s\n", where, path, strerror(errno));
+        close(fd);
+        return false;
+    }
+    r->opened++;
+    r->open_files[r->open_count++] = st;
     note_file(r->c, path, true);
     char *line = NULL;
     size_t cap = 0;
@@ -272,6 +333,9 @@ static bool read_file(reader *r, const char *path, bool must_exist, int depth)
         if ((size_t)n > MYCNF_MAX_LINE) {
             fprintf(stderr, "keyring-kmip: %s:%d: line longer than 64 KiB\n", path, number);
             ok = false;
+        } else if (memchr(line, '\0', (size_t)n) != NULL) {
+            fprintf(stderr, "keyring-kmip: %s:%d: a NUL byte in the line\n", path, number);
+            ok = false;
         } else {
             ok = read_line(r, line, path, number, depth, group, sizeof group);
         }
@@ -282,11 +346,12 @@ static bool read_file(reader *r, const char *path, bool must_exist, int depth)
     }
     free(line);
     fclose(f);
+    r->open_count--;
     return ok;
 }
 
 bool mycnf_read(mycnf *c, const char *path, bool must_exist)
 {
-    reader r = {c};
-    return read_file(&r, path, must_exist, 0);
+    reader r = {c, 0, {{0}}, 0};
+    return read_file(&r, path, must_exist, 0, NULL, 0);
 }
