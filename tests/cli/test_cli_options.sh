@@ -163,6 +163,21 @@ printf '[mysqld-8.0]\nplugin_dir=/nowhere\n[mysqld]\nbasedir=%s\n' "$r/usr" > "$
 hostile 0 "$tmp/ver.cnf:2: warning\|warning: $tmp/ver.cnf:2: plugin-dir in \[mysqld-8.0\] not used" \
     "$tmp/ver.cnf"
 
+# relative paths mean what they mean to mysqld: plugin_dir and datadir
+# relative to basedir; a relative basedir or ./X is relative to mysqld's
+# working directory, unknown here: refused
+printf '[mysqld]\nbasedir=%s\nplugin_dir=lib/mysql/plugin\n' "$r/usr" > "$tmp/rel.cnf"
+cd "$tmp" && hostile 0 "^k1	$" "$tmp/rel.cnf"
+check 0 "^plugin_dir:    $r/usr/lib/mysql/plugin ($tmp/rel.cnf:3, \[mysqld\])$" check \
+    --defaults-file "$tmp/rel.cnf"
+printf '[mysqld]\nbasedir=usr\nplugin_dir=%s\n' "$r/usr/lib/mysql/plugin" > "$tmp/relbase.cnf"
+cd "$r" && hostile 4 "$tmp/relbase.cnf:2, \[mysqld\]: basedir usr is relative to mysqld's working directory" \
+    "$tmp/relbase.cnf"
+printf '[mysqld]\nbasedir=%s\nplugin_dir=./lib/mysql/plugin\n' "$r/usr" > "$tmp/reldot.cnf"
+cd "$r/usr" && hostile 4 "$tmp/reldot.cnf:3, \[mysqld\]: plugin-dir ./lib/mysql/plugin is relative" \
+    "$tmp/reldot.cnf"
+cd /
+
 echo "== global options before or after the command"
 check 0 "^k1	$" --config "$cfg" list
 check 0 "^k1	$" list --config "$cfg"

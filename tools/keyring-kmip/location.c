@@ -6,7 +6,13 @@
  * environment variable KRK_MYSQL_OPTION_FILES, a colon-separated list,
  * replaces that list for tests). The command line wins over option files;
  * within option files later values win. Each value keeps where it came
- * from, for `check`. */
+ * from, for `check`.
+ *
+ * A relative path from an option file means what it means to mysqld
+ * (my_load_path in fix_paths): plugin_dir and datadir are relative to
+ * basedir, but `./X`, `../X` and a relative basedir are relative to
+ * mysqld's working directory, which this tool cannot know: refused. A
+ * relative path on the command line is relative to ours, as usual. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +128,15 @@ int cli_locate(const cli_globals *g, const char *command, cli_location *loc)
             }
         } else if (values[i].from_file->set) {
             *values[i].out = *values[i].from_file;
+            const char *v = values[i].out->value;
+            bool cwd_relative = strncmp(v, "./", 2) == 0 || strncmp(v, "../", 3) == 0 ||
+                                strcmp(v, ".") == 0 || strcmp(v, "..") == 0;
+            if (v[0] != '/' && (i == 0 || cwd_relative)) {
+                fprintf(stderr, "keyring-kmip %s: %s: %s %s is relative to mysqld's working "
+                                "directory, which is not known here: give an absolute path\n",
+                        command, values[i].out->source, values[i].flag + 2, v);
+                return CLI_LOCATION;
+            }
         }
     }
     if (!loc->basedir.set) {
@@ -132,6 +147,19 @@ int cli_locate(const cli_globals *g, const char *command, cli_location *loc)
             return CLI_USAGE;
         }
         (void)set(&loc->basedir, DEFAULT_BASEDIR, "default: not set in the option files");
+    }
+    /* mysqld's plugin_dir and datadir relative to basedir */
+    for (size_t i = 1; i < sizeof values / sizeof values[0]; i++) {
+        mycnf_setting *s = values[i].out;
+        if (values[i].given == NULL && s->set && s->value[0] != '/' && loc->basedir.set) {
+            char joined[sizeof s->value];
+            if (snprintf(joined, sizeof joined, "%s/%s", loc->basedir.value, s->value) >=
+                (int)sizeof joined) {
+                fprintf(stderr, "keyring-kmip %s: %s: path too long\n", command, s->source);
+                return CLI_LOCATION;
+            }
+            memcpy(s->value, joined, sizeof joined);
+        }
     }
     if (!loc->plugin_dir.set) {
         /* mysqld's default: BASEDIR/lib/plugin, or where the packages put it */
