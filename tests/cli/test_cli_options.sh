@@ -282,6 +282,20 @@ check 1 "no key bytes on standard input" store sk4 --type AES --config "$cfg" < 
 check 1 "not a hex digit" store sk4 --type AES --hex-stdin --config "$cfg" < "$tmp/key.bin"
 check 2 "at most one of" store sk4 --type AES --hex-stdin --file "$tmp/key.bin" --config "$cfg"
 check 5 "no key sk4" get sk4 --config "$cfg"
+# a raw key given where hex was expected: its bytes are not in the message
+printf 'Zsecretkey0123456' > "$tmp/raw.key"
+check 1 "<stdin>: character 0 is not a hex digit" store sk4 --type AES --hex-stdin --config "$cfg" \
+    < "$tmp/raw.key"
+grep -q "Z\|secretkey" "$tmp/out" && { bad "key bytes in the message"; cat "$tmp/out"; } || ok
+check 1 "--hex: character 2 is not a hex digit" store sk4 --type AES --hex "00Zsecretkey" --config "$cfg"
+grep -q "Z\|secretkey" "$tmp/out" && { bad "key bytes in the message"; cat "$tmp/out"; } || ok
+# unreadable inputs say why; a huge one is bounded
+check 1 "<stdin>: Bad file descriptor" store sk4 --type AES --config "$cfg" <&-
+check 1 "$tmp: Is a directory" store sk4 --type AES --file "$tmp" --config "$cfg"
+check 1 "/dev/zero: input larger than 16 MiB" store sk4 --type AES --file /dev/zero --config "$cfg"
+head -c 20971520 /dev/zero > "$tmp/big.key"
+check 1 "<stdin>: input larger than 16 MiB" store sk4 --type AES --config "$cfg" < "$tmp/big.key"
+rm -f "$tmp/big.key"
 
 for k in k1 g17 g24 s5 sk1 sk2 sk3; do
     "$cli" remove "$k" --config "$cfg" > /dev/null 2>&1 || bad "remove $k"

@@ -37,8 +37,10 @@ typedef struct cli_input {
 bool cli_read_input(const char *path, cli_input *in);
 void cli_input_free(cli_input *in);
 /* Converts hex text (white space allowed anywhere between digit pairs) to
- * bytes in place. On failure prints the offset of the bad character. */
-bool cli_unhex_inplace(const char *path, cli_input *in);
+ * bytes in place. On failure prints the offset of the bad character, and
+ * the character itself unless secret (key material: a raw key given where
+ * hex was expected must not appear in the message). */
+bool cli_unhex_inplace(const char *path, cli_input *in, bool secret);
 /* The name to show for an input path. */
 const char *cli_input_name(const char *path);
 

@@ -182,13 +182,13 @@ static int read_key(kr_opts *o)
             return CLI_BAD_INPUT;
         memcpy(in->data, o->hex, n + 1);
         in->len = in->cap = n;
-        return cli_unhex_inplace("--hex", in) ? -1 : CLI_BAD_INPUT;
+        return cli_unhex_inplace("--hex", in, true) ? -1 : CLI_BAD_INPUT;
     }
     if (isatty(STDIN_FILENO))
         fprintf(stderr, "keyring-kmip store: reading the key %sfrom standard input; end it "
                         "with Ctrl-D\n",
                 o->hex_stdin ? "in hex " : "");
-    if (!cli_read_input(NULL, in) || (o->hex_stdin && !cli_unhex_inplace(NULL, in)))
+    if (!cli_read_input(NULL, in) || (o->hex_stdin && !cli_unhex_inplace(NULL, in, true)))
         return CLI_BAD_INPUT;
     if (in->len == 0) {
         fprintf(stderr, "keyring-kmip store: no key bytes on standard input\n");

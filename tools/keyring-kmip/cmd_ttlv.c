@@ -59,7 +59,7 @@ static int parse_opts(int argc, char **argv, bool decode, ttlv_opts *o)
 
 static int do_decode(const ttlv_opts *o, cli_input *in)
 {
-    if (strcmp(o->in_format, "hex") == 0 && !cli_unhex_inplace(o->path, in))
+    if (strcmp(o->in_format, "hex") == 0 && !cli_unhex_inplace(o->path, in, false))
         return CLI_BAD_INPUT;
     kmip_decoder *d = kmip_decoder_new();
     if (d == NULL)

@@ -47,8 +47,8 @@ bool cli_read_input(const char *path, cli_input *in)
         size_t n = fread(in->data + in->len, 1, in->cap - in->len, f);
         in->len += n;
         if (n == 0) {
-            if (ferror(f)) {
-                fprintf(stderr, "keyring-kmip: %s: read error\n", name);
+            if (ferror(f)) { /* a directory (EISDIR), a closed standard input (EBADF) */
+                fprintf(stderr, "keyring-kmip: %s: %s\n", name, strerror(errno));
                 ok = false;
             }
             break;
@@ -80,7 +80,7 @@ static int hex_digit(uint8_t c)
     return -1;
 }
 
-bool cli_unhex_inplace(const char *path, cli_input *in)
+bool cli_unhex_inplace(const char *path, cli_input *in, bool secret)
 {
     size_t out = 0;
     int high = -1;
@@ -89,6 +89,11 @@ bool cli_unhex_inplace(const char *path, cli_input *in)
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
             continue;
         int v = hex_digit(c);
+        if (v < 0 && secret) {
+            fprintf(stderr, "keyring-kmip: %s: character %zu is not a hex digit\n",
+                    cli_input_name(path), i);
+            return false;
+        }
         if (v < 0) {
             fprintf(stderr, "keyring-kmip: %s: character %zu: '%c' is not a hex digit\n",
                     cli_input_name(path), i, c >= 0x20 && c < 0x7f ? c : '?');
