@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Every tracked source, script, CMake, build-template and man-page file
+# Every source, script, CMake, build-template and man-page file
 # carries the project's licence as an SPDX line on its first line (after a
 # shebang): lists each file that does not and fails. Data (tests/data,
 # fuzz/corpus, JSON), Markdown documents and scripts/packages.txt (read
@@ -11,7 +11,8 @@ top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top"
 want='SPDX-License-Identifier: GPL-2.0-only'
 missing=0
-list=$(git ls-files 2> /dev/null) || list=$(find . -type f ! -path './build*' ! -path './.git/*' | sed 's|^\./||')
+# tracked files and new ones not yet added (not the ignored ones: build/)
+list=$(git ls-files --cached --others --exclude-standard 2> /dev/null) || list=$(find . -type f ! -path './build*' ! -path './.git/*' | sed 's|^\./||')
 for f in $list; do
     case $f in
     tests/data/* | fuzz/corpus/*) continue ;;

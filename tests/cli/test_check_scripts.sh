@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The checks test.sh relies on fail when what they check is missing:
+# check_spdx.sh on a source file without the SPDX line (tracked, or new and
+# not yet added), check_hardening.sh on files built without each hardening
+# flag in turn (small programs built here with the C compiler).
+# Usage: test_check_scripts.sh SCRIPTS_DIR CC
+set -u
+scripts=$1
+cc=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect() { # status pattern command...
+    want=$1 pattern=$2
+    shift 2
+    "$@" > "$tmp/out" 2>&1
+    status=$?
+    if [ $status -eq "$want" ] && grep -q -- "$pattern" "$tmp/out"; then
+        ok
+    else
+        bad "$* gave status $status (wanted $want and '$pattern'):"
+        cat "$tmp/out"
+    fi
+}
+
+echo "== check_spdx.sh"
+repo=$tmp/repo
+mkdir -p "$repo/src"
+git -C "$repo" init -q
+printf '/* SPDX-License-Identifier: GPL-2.0-only */\nint a;\n' > "$repo/src/a.c"
+printf '#!/bin/sh\n# SPDX-License-Identifier: GPL-2.0-only\ntrue\n' > "$repo/run.sh"
+git -C "$repo" add src/a.c run.sh
+expect 0 "every source file says GPL-2.0-only" sh "$scripts/check_spdx.sh" "$repo"
+printf 'int b;\n' > "$repo/src/b.c" # new, not added yet
+expect 1 "no 'SPDX-License-Identifier: GPL-2.0-only' on line 1: src/b.c" \
+    sh "$scripts/check_spdx.sh" "$repo"
+git -C "$repo" add src/b.c
+expect 1 "src/b.c" sh "$scripts/check_spdx.sh" "$repo"
+rm "$repo/src/b.c"
+git -C "$repo" rm -q --cached src/b.c
+printf '#!/bin/sh\ntrue\n' > "$repo/run.sh"
+expect 1 "on line 2: run.sh" sh "$scripts/check_spdx.sh" "$repo"
+
+echo "== check_hardening.sh"
+cat > "$tmp/prog.c" << 'C'
+#include <stdio.h>
+#include <string.h>
+static int (*volatile out)(const char *, ...) = printf;
+int main(int argc, char **argv)
+{
+    char b[64];
+    strcpy(b, argv[0]);
+    return out("%s %d\n", b, argc) < 0;
+}
+C
+cat > "$tmp/lib.c" << 'C'
+#include <stdio.h>
+#include <string.h>
+int lib_entry(const char *s)
+{
+    char b[64];
+    strcpy(b, s);
+    return printf("%s", b);
+}
+C
+all="-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fcf-protection -Wl,-z,relro,-z,now -Wl,-z,noexecstack"
+# layout FLAGS...: the files check_hardening.sh reads, built with FLAGS
+layout() {
+    b=$tmp/build
+    rm -rf "$b"
+    mkdir -p "$b/tools/keyring-kmip" "$b/src"
+    $cc "$@" -fPIE -pie "$tmp/prog.c" -o "$b/tools/keyring-kmip/keyring-kmip" || bad "cc $*"
+    for l in component_keyring_kmip.so libkmip_proto.so.0 libkmip_client.so.0 libkeyring_kmip.so.0; do
+        $cc "$@" -fPIC -shared "$tmp/lib.c" -o "$b/src/$l" || bad "cc $*"
+    done
+}
+# shellcheck disable=SC2086 # $all is a list of flags
+layout $all
+expect 0 "keyring-kmip: relro, bind-now, non-exec stack, PIE/PIC, fortify, stack protector" \
+    sh "$scripts/check_hardening.sh" "$tmp/build"
+# each flag removed in turn: the check names what is missing
+for case in "-D_FORTIFY_SOURCE=2|-U_FORTIFY_SOURCE|fortify" \
+    "-fstack-protector-strong|-fno-stack-protector|stack-protector" \
+    "-Wl,-z,relro,-z,now|-Wl,-z,norelro,-z,now|relro" \
+    "-Wl,-z,relro,-z,now|-Wl,-z,relro,-z,lazy|bind-now" \
+    "-Wl,-z,noexecstack|-Wl,-z,execstack|non-exec-stack"; do
+    drop=${case%%|*}
+    rest=${case#*|}
+    add=${rest%|*}
+    what=${rest##*|}
+    flags=$(echo " $all " | sed "s| $drop | $add |")
+    # shellcheck disable=SC2086
+    layout $flags
+    expect 1 "keyring-kmip lacks:.* $what" sh "$scripts/check_hardening.sh" "$tmp/build"
+done
+if [ "$(uname -m)" = x86_64 ]; then
+    # shellcheck disable=SC2086
+    layout $(echo " $all " | sed "s| -fcf-protection | -fcf-protection=none |")
+    expect 1 "keyring-kmip lacks:.* cf-protection" sh "$scripts/check_hardening.sh" "$tmp/build"
+    expect 1 "libkmip_proto.so.0 lacks:.* cf-protection" sh "$scripts/check_hardening.sh" "$tmp/build"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
