@@ -205,6 +205,9 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_register(kmip_message *m,
                                                                size_t len);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_uid_op(kmip_message *m, uint32_t operation,
                                                              const char *uid);
+/* Get asking for a Key Format Type (0: the server's default). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_get(kmip_message *m, const char *uid,
+                                                          uint32_t key_format_type);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_revoke(kmip_message *m, const char *uid,
                                                              uint32_t reason_code);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_req_add_get_attributes(kmip_message *m,
@@ -248,6 +251,12 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_create_activate_get(
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid,
                                                              uint8_t **key, size_t *len,
                                                              uint32_t *object_type);
+/* The same asking for a Key Format Type (KMIP_KEY_FORMAT_TYPE_RAW; 0: the
+ * server's default). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get_key_as(kmip_client *c, const char *uid,
+                                                                uint32_t key_format_type,
+                                                                uint8_t **key, size_t *len,
+                                                                uint32_t *object_type);
 /* The whole Get response (for other objects and formats). */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_get(kmip_client *c, const char *uid,
                                                          kmip_message **response);

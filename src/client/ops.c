@@ -166,10 +166,22 @@ kmip_client_err kmip_client_get(kmip_client *c, const char *uid, kmip_message **
 kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid, uint8_t **key, size_t *len,
                                     uint32_t *object_type)
 {
+    return kmip_client_get_key_as(c, uid, 0, key, len, object_type);
+}
+
+kmip_client_err kmip_client_get_key_as(kmip_client *c, const char *uid, uint32_t key_format_type,
+                                       uint8_t **key, size_t *len, uint32_t *object_type)
+{
     *key = NULL;
     *len = 0;
-    kmip_message *resp = NULL;
-    kmip_client_err e = uid_op(c, KMIP_OPERATION_GET, uid, &resp);
+    kmip_message *resp = NULL, *req;
+    kmip_client_err e = uid == NULL ? kc_fail(c, KMIP_CLIENT_E_ARG, "a Unique Identifier is needed")
+                                    : kmip_client_request(c, &req);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    if ((e = kmip_req_add_get(req, uid, key_format_type)) != KMIP_CLIENT_OK)
+        return build_failed(c, req, e);
+    e = call(c, req, &resp);
     if (e == KMIP_CLIENT_OK) {
         const kmip_get_response *g = resp->items[0].payload;
         const uint8_t *p;

@@ -231,6 +231,17 @@ kmip_client_err kmip_req_add_uid_op(kmip_message *m, uint32_t operation, const c
     return done(&b);
 }
 
+kmip_client_err kmip_req_add_get(kmip_message *m, const char *uid, uint32_t key_format_type)
+{
+    kmip_client_err e = kmip_req_add_uid_op(m, KMIP_OPERATION_GET, uid);
+    if (e != KMIP_CLIENT_OK || key_format_type == 0)
+        return e;
+    kmip_get_request *r = m->items[m->item_count - 1].payload;
+    r->has_key_format_type = true;
+    r->key_format_type = key_format_type;
+    return KMIP_CLIENT_OK;
+}
+
 kmip_client_err kmip_req_add_revoke(kmip_message *m, const char *uid, uint32_t reason_code)
 {
     if (m == NULL)

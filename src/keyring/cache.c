@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kmip/kmip_ttlv.h"
+#include "kmip/kmip_message.h"
+#include "kmip/kmip_registry.h"
 #include "secure.h"
 
 static uint64_t hash(const char *data_id, const char *auth_id)
@@ -34,6 +35,8 @@ void krk_key_free(krk_key *k)
     krk_secret_free(k->material, k->material_len);
     free(k->data_id);
     free(k->auth_id);
+    free(k->uid);
+    free(k->conflict_uid);
     kmip_secure_zero(k, sizeof *k);
     free(k);
 }
@@ -46,8 +49,9 @@ krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type
         return NULL;
     k->data_id = strdup(data_id);
     k->auth_id = strdup(auth_id);
+    k->uid = strdup(uid ? uid : "");
     k->material = krk_secret_alloc(len);
-    if (k->data_id == NULL || k->auth_id == NULL || k->material == NULL) {
+    if (k->data_id == NULL || k->auth_id == NULL || k->uid == NULL || k->material == NULL) {
         krk_key_free(k);
         return NULL;
     }
@@ -55,7 +59,7 @@ krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type
         memcpy(k->material, material, len);
     k->material_len = len;
     k->type = type;
-    snprintf(k->uid, sizeof k->uid, "%s", uid ? uid : "");
+    k->state = KMIP_STATE_ACTIVE;
     return k;
 }
 

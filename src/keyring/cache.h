@@ -17,7 +17,10 @@ typedef struct krk_key {
     krk_key_type type;
     uint8_t *material;
     size_t material_len;
-    char uid[128]; /* the KMIP object */
+    char *uid;     /* the KMIP object's Unique Identifier (any length) */
+    uint32_t state; /* its KMIP State: Active, Deactivated or Compromised */
+    char *conflict_uid; /* another object with this identity and other bytes, or NULL:
+                           the key is then not served (invariant 3) */
 } krk_key;
 
 typedef struct krk_cache {

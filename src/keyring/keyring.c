@@ -18,6 +18,7 @@
 #include "reconcile.h"
 #include "secure.h"
 #include "state.h"
+#include "write.h"
 
 struct krk_keyring {
     pthread_rwlock_t lock;      /* the state pointer and the cache */
@@ -192,70 +193,32 @@ static krk_err publish(krk_keyring *k, const char *data_id, const char *auth_id,
                           "not cached; reload to see it", data_id, uid);
 }
 
-/* A store or generate whose outcome is unknown (the error is in
- * last_error already): adopt what landed or report that nothing did. */
-static krk_err settle_store(krk_keyring *k, krk_state *s, krk_key_type type, const char *data_id,
-                            const char *auth_id, size_t size, const uint8_t *expected, char *uid,
-                            size_t uid_cap, uint8_t **key, size_t *key_len)
-{
-    char was[sizeof k->last_error], why[512];
-    pthread_mutex_lock(&k->err_lock);
-    memcpy(was, k->last_error, sizeof was);
-    pthread_mutex_unlock(&k->err_lock);
-    char known[128];
-    snprintf(known, sizeof known, "%s", uid);
-    switch (krk_reconcile_store(s, type, data_id, auth_id, size, known, expected, uid, uid_cap,
-                                key, key_len, why, sizeof why)) {
-    case KRK_OUTCOME_ADOPTED:
-        return KRK_OK;
-    case KRK_OUTCOME_ABSENT:
-        return set_error(k, KRK_E_KMIP, "%s; the server holds no such key (checked), nothing "
-                         "was stored", was);
-    default:
-        return set_error(k, KRK_E_KMIP, "%s; whether the server kept the key could not be "
-                         "checked (%s): it is not in the keyring, a reload shows it if the "
-                         "server has it", was, why);
-    }
-}
-
-/* Register + Activate; a Register that succeeded without activation is
- * destroyed again, so no half-stored key remains. When the answer was lost
- * the server is asked what landed (reconcile.h). */
-static krk_err store_on_server(krk_keyring *k, krk_state *s, krk_key_type type,
-                               const char *data_id, const char *auth_id, const uint8_t *data,
-                               size_t size, char *uid, size_t uid_cap)
-{
-    kmip_key_spec spec;
-    krk_spec_buffers *b = malloc(sizeof *b);
-    if (b == NULL || !krk_spec_for(s, type, data_id, auth_id, size, &spec, b)) {
-        free(b);
-        return set_error(k, KRK_E_NOMEM, "out of memory");
-    }
-    uid[0] = '\0';
-    kmip_client_err ce = kmip_client_register_activate(s->client, &spec, data, size, uid, uid_cap);
-    free(b);
-    if (ce == KMIP_CLIENT_OK)
-        return KRK_OK;
-    krk_err e = set_error(k, KRK_E_KMIP, "storing key %s on the KMIP server failed: %s", data_id,
-                          kmip_client_error_message(s->client));
-    if (krk_outcome_unknown(ce))
-        return settle_store(k, s, type, data_id, auth_id, size, data, uid, uid_cap, NULL, NULL);
-    if (uid[0] && kmip_client_destroy(s->client, uid) != KMIP_CLIENT_OK)
-        set_error(k, KRK_E_KMIP, "storing key %s failed after the server registered it as %s, "
-                  "and removing that object failed too: %s", data_id, uid,
-                  kmip_client_error_message(s->client));
-    return e;
-}
-
-static krk_err store_locked(krk_keyring *k, const char *data_id, const char *auth_id,
+/* A write with the protocol of write.h. On KRK_E_EXISTS the other object
+ * is adopted into the cache when it is Active (the cache then agrees with
+ * the server); a Pre-Active one is not adopted before it is Active. */
+static krk_err write_locked(krk_keyring *k, const char *data_id, const char *auth_id,
                             const uint8_t *data, size_t size, krk_key_type type)
 {
     if (exists(k, data_id, auth_id))
         return set_error(k, KRK_E_EXISTS, "key %s (auth_id \"%s\") exists already", data_id,
                          auth_id);
-    char uid[128];
-    krk_err e = store_on_server(k, k->state, type, data_id, auth_id, data, size, uid, sizeof uid);
-    return e == KRK_OK ? publish(k, data_id, auth_id, type, data, size, uid) : e;
+    krk_write_result *r = malloc(sizeof *r);
+    if (r == NULL)
+        return set_error(k, KRK_E_NOMEM, "out of memory");
+    krk_err e = krk_write_key(k->state, type, data_id, auth_id, data, size, r);
+    if (e == KRK_OK) {
+        e = publish(k, data_id, auth_id, type, data ? data : r->key, data ? size : r->key_len,
+                    r->uid);
+    } else {
+        set_error(k, e, "%s", r->message);
+        if (e == KRK_E_EXISTS && r->other_key &&
+            publish(k, data_id, auth_id, r->other_type, r->other_key, r->other_len,
+                    r->other_uid) != KRK_OK)
+            set_error(k, e, "%s", r->message);
+    }
+    krk_write_result_free(r);
+    free(r);
+    return e;
 }
 
 krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id, const uint8_t *data,
@@ -273,57 +236,15 @@ krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id, cons
                          "a key has 1 to %d bytes, not %zu", KRK_MAX_KEY_BYTES, size);
     pthread_mutex_lock(&k->write_lock);
     begin_write(k);
-    e = store_locked(k, data_id, auth_id, data, size, t);
+    e = write_locked(k, data_id, auth_id, data, size, t);
     end_write(k);
     pthread_mutex_unlock(&k->write_lock);
     return e;
 }
 
-/* AES keys of 128, 192 and 256 bits are created by the server (Create +
- * Activate + Get in one request message); other keys are random bytes from
- * OpenSSL's CSPRNG, stored like any key. */
-static krk_err generate_on_server(krk_keyring *k, const char *data_id, const char *auth_id,
-                                  size_t size)
-{
-    krk_state *s = k->state;
-    kmip_key_spec spec;
-    krk_spec_buffers *b = malloc(sizeof *b);
-    if (b == NULL || !krk_spec_for(s, KRK_TYPE_AES, data_id, auth_id, size, &spec, b)) {
-        free(b);
-        return set_error(k, KRK_E_NOMEM, "out of memory");
-    }
-    char uid[128] = "";
-    uint8_t *key = NULL;
-    size_t len = 0;
-    kmip_client_err ce = kmip_client_create_activate_get(s->client, &spec, uid, sizeof uid, &key,
-                                                         &len);
-    free(b);
-    krk_err e = KRK_OK;
-    if (ce != KMIP_CLIENT_OK && krk_outcome_unknown(ce)) {
-        set_error(k, KRK_E_KMIP, "generating key %s on the KMIP server failed: %s", data_id,
-                  kmip_client_error_message(s->client));
-        kmip_secure_free(key, len);
-        key = NULL;
-        len = 0;
-        e = settle_store(k, s, KRK_TYPE_AES, data_id, auth_id, size, NULL, uid, sizeof uid, &key,
-                         &len);
-        if (e == KRK_OK)
-            e = publish(k, data_id, auth_id, KRK_TYPE_AES, key, len, uid);
-    } else if (ce != KMIP_CLIENT_OK || len != size) {
-        e = set_error(k, KRK_E_KMIP, "generating key %s on the KMIP server failed: %s", data_id,
-                      ce != KMIP_CLIENT_OK ? kmip_client_error_message(s->client)
-                                           : "the key has the wrong length");
-        if (uid[0] && kmip_client_revoke_destroy(s->client, uid) != KMIP_CLIENT_OK &&
-            kmip_client_destroy(s->client, uid) != KMIP_CLIENT_OK)
-            set_error(k, KRK_E_KMIP, "generating key %s failed, and removing the object %s it "
-                      "left failed too: %s", data_id, uid, kmip_client_error_message(s->client));
-    } else {
-        e = publish(k, data_id, auth_id, KRK_TYPE_AES, key, len, uid);
-    }
-    kmip_secure_free(key, len);
-    return e;
-}
-
+/* AES keys of 128, 192 and 256 bits are created by the server (Create,
+ * Get, then Activate once shown to be the only object of the identity);
+ * other keys are random bytes from OpenSSL's CSPRNG, stored like any key. */
 krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, const char *type,
                      size_t size)
 {
@@ -342,10 +263,7 @@ krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, c
             return e;
         pthread_mutex_lock(&k->write_lock);
         begin_write(k);
-        e = exists(k, data_id, auth_id)
-                ? set_error(k, KRK_E_EXISTS, "key %s (auth_id \"%s\") exists already", data_id,
-                            auth_id)
-                : generate_on_server(k, data_id, auth_id, size);
+        e = write_locked(k, data_id, auth_id, NULL, size, KRK_TYPE_AES);
         end_write(k);
         pthread_mutex_unlock(&k->write_lock);
         return e;
@@ -403,14 +321,17 @@ krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
     pthread_mutex_lock(&k->write_lock);
     begin_write(k);
     removal r;
-    char uid[128] = "";
+    char *uid = NULL;
     pthread_rwlock_rdlock(&k->lock);
     const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
+    bool found = key != NULL;
     if (key)
-        snprintf(uid, sizeof uid, "%s", key->uid);
+        uid = strdup(key->uid);
     pthread_rwlock_unlock(&k->lock);
-    if (uid[0] == '\0') {
+    if (!found) {
         e = set_error(k, KRK_E_NOT_FOUND, "no key %s (auth_id \"%s\")", data_id, auth_id);
+    } else if (uid == NULL) {
+        e = set_error(k, KRK_E_NOMEM, "out of memory");
     } else if ((r = remove_on_server(k, data_id, uid)) == REMOVAL_KEPT) {
         e = KRK_E_KMIP;
     } else {
@@ -423,6 +344,7 @@ krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
     }
     end_write(k);
     pthread_mutex_unlock(&k->write_lock);
+    free(uid);
     return e;
 }
 

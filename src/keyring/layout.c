@@ -17,8 +17,8 @@ static bool put_hex(const char *s, char **p, char *end)
     return true;
 }
 
-bool krk_layout_encode(krk_key_type type, const char *data_id, const char *auth_id, char *out,
-                       size_t cap)
+bool krk_layout_encode(krk_key_type type, const char *data_id, const char *auth_id,
+                       const char *tag, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "v1;%s;", krk_type_name(type));
     if (n < 0 || (size_t)n >= cap)
@@ -30,6 +30,11 @@ bool krk_layout_encode(krk_key_type type, const char *data_id, const char *auth_
     if (!put_hex(data_id, &p, end))
         return false;
     *p = '\0';
+    if (tag) {
+        int t = snprintf(p, (size_t)(end - p), ";%s", tag);
+        if (t < 0 || t >= end - p)
+            return false;
+    }
     return true;
 }
 
@@ -63,9 +68,13 @@ static char *unhex(const char *s, size_t len)
 }
 
 bool krk_layout_decode(const char *s, size_t len, krk_key_type *type, char **data_id,
-                       char **auth_id)
+                       char **auth_id, const char **tag, size_t *tag_len)
 {
     *data_id = *auth_id = NULL;
+    if (tag) {
+        *tag = NULL;
+        *tag_len = 0;
+    }
     if (len < 3 || memcmp(s, "v1;", 3) != 0)
         return false;
     const char *end = s + len, *t = s + 3;
@@ -82,8 +91,16 @@ bool krk_layout_decode(const char *s, size_t len, krk_key_type *type, char **dat
     const char *semi2 = memchr(a, ';', (size_t)(end - a));
     if (semi2 == NULL || !krk_type_parse(tname, type))
         return false;
+    /* hex cannot hold ';': what follows a third one is the write tag */
+    const char *d = semi2 + 1;
+    const char *semi3 = memchr(d, ';', (size_t)(end - d));
+    const char *d_end = semi3 ? semi3 : end;
+    if (semi3 && tag) {
+        *tag = semi3 + 1;
+        *tag_len = (size_t)(end - semi3 - 1);
+    }
     *auth_id = unhex(a, (size_t)(semi2 - a));
-    *data_id = unhex(semi2 + 1, (size_t)(end - semi2 - 1));
+    *data_id = unhex(d, (size_t)(d_end - d));
     if (*auth_id == NULL || *data_id == NULL || (*data_id)[0] == '\0') {
         free(*auth_id);
         free(*data_id);

@@ -66,10 +66,14 @@ static char *text_dup(const kmip_item *it)
     return s;
 }
 
-/* Identity of a loaded object: ours (Application Data) or Percona's (Name). */
-static bool identify(const kmip_get_attributes_response *ga, uint32_t object_type,
-                     krk_key_type *type, char **data_id, char **auth_id)
+bool krk_identify(const kmip_get_attributes_response *ga, uint32_t object_type,
+                  krk_key_type *type, char **data_id, char **auth_id, const char **tag,
+                  size_t *tag_len)
 {
+    if (tag) {
+        *tag = NULL;
+        *tag_len = 0;
+    }
     const kmip_item *name = NULL;
     for (const kmip_attribute *a = ga->attributes.first; a; a = a->next) {
         if (a->tag == KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION && a->value) {
@@ -80,7 +84,7 @@ static bool identify(const kmip_get_attributes_response *ga, uint32_t object_typ
             free(ns);
             if (ours)
                 return krk_layout_decode((const char *)ad->v.bytes.data, ad->v.bytes.len, type,
-                                         data_id, auth_id);
+                                         data_id, auth_id, tag, tag_len);
         } else if (a->tag == KMIP_TAG_NAME && a->value && name == NULL) {
             name = kmip_item_child(a->value, KMIP_TAG_NAME_VALUE);
         }
@@ -111,8 +115,8 @@ static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
     }
     krk_key_type type;
     char *data_id, *auth_id;
-    if (!identify(attrs->payload, ((const kmip_get_response *)get->payload)->object_type, &type,
-                  &data_id, &auth_id)) {
+    if (!krk_identify(attrs->payload, ((const kmip_get_response *)get->payload)->object_type, &type,
+                  &data_id, &auth_id, NULL, NULL)) {
         krk_warn(d, "object %s skipped: it has neither our Application Specific Information "
                  "nor a Name", uid);
         return KRK_OK;
@@ -264,11 +268,11 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
 }
 
 bool krk_spec_for(const krk_state *s, krk_key_type type, const char *data_id, const char *auth_id,
-                  size_t size, kmip_key_spec *spec, krk_spec_buffers *b)
+                  size_t size, const char *tag, kmip_key_spec *spec, krk_spec_buffers *b)
 {
     memset(spec, 0, sizeof *spec);
     if (!krk_layout_name(data_id, auth_id, b->name, sizeof b->name) ||
-        !krk_layout_encode(type, data_id, auth_id, b->app_data, sizeof b->app_data))
+        !krk_layout_encode(type, data_id, auth_id, tag, b->app_data, sizeof b->app_data))
         return false;
     if (type == KRK_TYPE_AES) {
         spec->object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY;

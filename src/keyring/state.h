@@ -23,13 +23,22 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
                        krk_diag *d);
 void krk_state_free(krk_state *s);
 
+/* Identity of an object from its Get Attributes answer: ours (our
+ * Application Specific Information) or Percona's (the Name, auth_id empty,
+ * type from the object type). malloc'ed ids; false when it has neither. */
+bool krk_identify(const kmip_get_attributes_response *ga, uint32_t object_type,
+                  krk_key_type *type, char **data_id, char **auth_id, const char **tag,
+                  size_t *tag_len);
+
 /* The key spec for storing (name, group and application data filled into
  * the caller's buffers). */
 typedef struct krk_spec_buffers {
     char name[2 * KRK_MAX_ID_BYTES + 2];
-    char app_data[4 * KRK_MAX_ID_BYTES + 32];
+    char app_data[4 * KRK_MAX_ID_BYTES + 96];
 } krk_spec_buffers;
+/* tag: the write tag to put into the Application Data, or NULL. */
 bool krk_spec_for(const krk_state *s, krk_key_type type, const char *data_id,
-                  const char *auth_id, size_t size, kmip_key_spec *spec, krk_spec_buffers *b);
+                  const char *auth_id, size_t size, const char *tag, kmip_key_spec *spec,
+                  krk_spec_buffers *b);
 
 #endif

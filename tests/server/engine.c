@@ -62,9 +62,13 @@ static void take_attributes(kts_object *o, const kmip_attr_list *l)
             text_of(kmip_item_child(v, KMIP_TAG_NAME_VALUE), o->name, sizeof o->name);
             break;
         case KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION:
-            text_of(kmip_item_child(v, KMIP_TAG_APPLICATION_NAMESPACE), o->app_namespace,
-                    sizeof o->app_namespace);
-            text_of(kmip_item_child(v, KMIP_TAG_APPLICATION_DATA), o->app_data, sizeof o->app_data);
+            if (o->app_count == KTS_MAX_APP_INFO)
+                break;
+            text_of(kmip_item_child(v, KMIP_TAG_APPLICATION_NAMESPACE),
+                    o->app_namespace[o->app_count], sizeof o->app_namespace[0]);
+            text_of(kmip_item_child(v, KMIP_TAG_APPLICATION_DATA), o->app_data[o->app_count],
+                    sizeof o->app_data[0]);
+            o->app_count++;
             break;
         default:
             break;
@@ -225,10 +229,13 @@ static void do_get(ctx *c, const kmip_get_request *r, kmip_batch_item *ri)
     }
 }
 
-/* The attribute item for tag, built in the response's arena, or NULL when
- * the object does not have it. */
-static kmip_item *attribute_value(ctx *c, const kts_object *o, uint32_t tag)
+/* The attribute item for tag (its instance-th value for a multi-valued
+ * one), built in the response's arena, or NULL when the object does not
+ * have it. */
+static kmip_item *attribute_value(ctx *c, const kts_object *o, uint32_t tag, size_t instance)
 {
+    if (instance > 0 && tag != KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION)
+        return NULL;
     kmip_tree *t = kmip_message_arena(c->resp);
     kmip_item *h = kmip_message_arena_root(c->resp);
     switch (tag) {
@@ -258,12 +265,13 @@ static kmip_item *attribute_value(ctx *c, const kts_object *o, uint32_t tag)
         return NULL;
     }
     case KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION: {
-        if (o->app_namespace[0] == '\0')
+        if (instance >= o->app_count)
             return NULL;
         kmip_item *s = kmip_add_struct(t, h, tag);
-        if (s && kmip_add_text(t, s, KMIP_TAG_APPLICATION_NAMESPACE, o->app_namespace,
-                               strlen(o->app_namespace)) &&
-            kmip_add_text(t, s, KMIP_TAG_APPLICATION_DATA, o->app_data, strlen(o->app_data)))
+        if (s && kmip_add_text(t, s, KMIP_TAG_APPLICATION_NAMESPACE, o->app_namespace[instance],
+                               strlen(o->app_namespace[instance])) &&
+            kmip_add_text(t, s, KMIP_TAG_APPLICATION_DATA, o->app_data[instance],
+                          strlen(o->app_data[instance])))
             return s;
         return NULL;
     }
@@ -308,10 +316,12 @@ static void do_get_attributes(ctx *c, const kmip_get_attributes_request *r, kmip
                 continue;
             tag = ref->v.u32;
         }
-        kmip_item *v = attribute_value(c, o, tag);
-        if (v && kmip_attr_append(c->resp, &p->attributes, tag, v) == NULL) {
-            fail(ri, KMIP_RESULT_REASON_GENERAL_FAILURE, "out of memory", c->resp);
-            return;
+        kmip_item *v;
+        for (size_t k = 0; (v = attribute_value(c, o, tag, k)) != NULL; k++) {
+            if (kmip_attr_append(c->resp, &p->attributes, tag, v) == NULL) {
+                fail(ri, KMIP_RESULT_REASON_GENERAL_FAILURE, "out of memory", c->resp);
+                return;
+            }
         }
     }
 }
@@ -330,7 +340,7 @@ static void do_get_attribute_list(ctx *c, const kmip_uid_request *r, kmip_batch_
     if (p->attribute_names == NULL || p->attribute_references == NULL)
         return;
     for (size_t i = 0; i < n; i++) {
-        if (attribute_value(c, o, all_attributes[i]) == NULL)
+        if (attribute_value(c, o, all_attributes[i], 0) == NULL)
             continue;
         const char *name = kmip_tag_name(all_attributes[i]);
         p->attribute_names[p->attribute_name_count].data = (const uint8_t *)name;
@@ -357,9 +367,14 @@ static bool matches(const kts_object *o, const kmip_attr_list *filter)
         return false;
     if (want.group[0] && strcmp(want.group, o->group) != 0)
         return false;
-    if (want.app_namespace[0] && (strcmp(want.app_namespace, o->app_namespace) != 0 ||
-                                  (want.app_data[0] && strcmp(want.app_data, o->app_data) != 0)))
-        return false;
+    for (size_t w = 0; w < want.app_count; w++) { /* each asked for must be one of o's */
+        bool found = false;
+        for (size_t i = 0; i < o->app_count && !found; i++)
+            found = strcmp(want.app_namespace[w], o->app_namespace[i]) == 0 &&
+                    (want.app_data[w][0] == '\0' || strcmp(want.app_data[w], o->app_data[i]) == 0);
+        if (!found)
+            return false;
+    }
     return true;
 }
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define KTS_MAX_APP_INFO 4
+
 typedef struct kts_object {
     char uid[40];
     char owner[128];
@@ -20,8 +22,10 @@ typedef struct kts_object {
     size_t material_len;
     char name[256];
     char group[256];
-    char app_namespace[128];
-    char app_data[256];
+    /* Application Specific Information: multi-valued */
+    char app_namespace[KTS_MAX_APP_INFO][128];
+    char app_data[KTS_MAX_APP_INFO][256];
+    size_t app_count;
     int64_t created;
 } kts_object;
 
