@@ -17,8 +17,10 @@
  * data type); KRK_E_KMIP (the KMIP server or the connection failed; the
  * message says which); KRK_E_NOT_INITIALIZED; KRK_E_INVALIDATED (an
  * iterator after a concurrent change); KRK_E_CONFIG; KRK_E_NOMEM; KRK_E_ARG.
- * The last error's message is kept in the keyring (krk_last_error), per
- * keyring, never global.
+ * krk_last_error gives the message of the calling thread's last failed
+ * call: per thread (thread-local), so that no thread reads a message
+ * another thread is writing; the keyring's own last error (any thread) is
+ * the Last_error item of krk_metadata.
  *
  * Memory: key material handed out is copied into the caller's buffers;
  * every copy the keyring holds is wiped when it is dropped. */
@@ -66,7 +68,9 @@ KRK_API KRK_MUST_CHECK krk_err krk_open_progress(const krk_config *cfg, krk_prog
 KRK_API void krk_close(krk_keyring *k);
 /* Re-reads configuration and keys (the plugin directory and data
  * directory as for krk_config_find) into a new state and swaps it in; on
- * failure the old state stays in service and diag says why. */
+ * failure the old state stays in service and diag says why. The load holds
+ * the writers' lock for its whole length (writes wait, readers keep
+ * reading the old state), so no acknowledged write is lost by a reload. */
 KRK_API KRK_MUST_CHECK krk_err krk_reload(krk_keyring *k, const char *plugin_dir,
                                           const char *datadir, krk_diag *diag);
 /* The same with a configuration given directly (front ends configured by
@@ -74,6 +78,7 @@ KRK_API KRK_MUST_CHECK krk_err krk_reload(krk_keyring *k, const char *plugin_dir
 KRK_API KRK_MUST_CHECK krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg,
                                                krk_diag *diag);
 KRK_API bool krk_is_initialized(const krk_keyring *k);
+/* The calling thread's last error message (valid until its next call). */
 KRK_API const char *krk_last_error(const krk_keyring *k);
 
 /* ---- writer and generator ---- */

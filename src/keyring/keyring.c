@@ -25,8 +25,13 @@ struct krk_keyring {
     pthread_mutex_t write_lock; /* one writer (or reload) at a time */
     pthread_mutex_t err_lock;
     krk_state *state;
-    char last_error[768];
+    uint64_t epoch;         /* changes with every swap of the state */
+    char last_error[768];   /* the keyring's last error, for metadata (err_lock) */
 };
+
+/* krk_last_error: the calling thread's last error, never a buffer other
+ * threads overwrite */
+static _Thread_local char thread_error[768];
 
 static const char *const type_names[] = {"AES", "RSA", "DSA", "SECRET"};
 
@@ -49,18 +54,20 @@ bool krk_type_parse(const char *s, krk_key_type *t)
 __attribute__((format(printf, 3, 4))) static krk_err set_error(krk_keyring *k, krk_err code,
                                                                const char *fmt, ...)
 {
-    pthread_mutex_lock(&k->err_lock);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(k->last_error, sizeof k->last_error, fmt, ap);
+    vsnprintf(thread_error, sizeof thread_error, fmt, ap);
     va_end(ap);
+    pthread_mutex_lock(&k->err_lock);
+    memcpy(k->last_error, thread_error, sizeof k->last_error);
     pthread_mutex_unlock(&k->err_lock);
     return code;
 }
 
 const char *krk_last_error(const krk_keyring *k)
 {
-    return k->last_error;
+    (void)k;
+    return thread_error;
 }
 
 krk_err krk_open(const krk_config *cfg, krk_keyring **out, krk_diag *d)
@@ -116,17 +123,24 @@ krk_err krk_reload(krk_keyring *k, const char *plugin_dir, const char *datadir, 
     return krk_reload_with(k, &cfg, d);
 }
 
+/* The whole load runs under the writers' lock: a write acknowledged before
+ * the reload is on the server when the load reads it, and none can land
+ * between the load and the swap (which would lose it, or bring back a
+ * removed key). Readers keep reading the old state until the swap. */
 krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg, krk_diag *d)
 {
     krk_diag_clear(d);
     krk_state *fresh = NULL;
-    krk_err e = krk_state_open(cfg, NULL, NULL, &fresh, d);
-    if (e != KRK_OK)
-        return set_error(k, e, "reload failed, the previous keys stay in service: %s", d->error);
     pthread_mutex_lock(&k->write_lock);
+    krk_err e = krk_state_open(cfg, NULL, NULL, &fresh, d);
+    if (e != KRK_OK) {
+        pthread_mutex_unlock(&k->write_lock);
+        return set_error(k, e, "reload failed, the previous keys stay in service: %s", d->error);
+    }
     pthread_rwlock_wrlock(&k->lock);
     krk_state *old = k->state;
     k->state = fresh;
+    k->epoch++;
     pthread_rwlock_unlock(&k->lock);
     pthread_mutex_unlock(&k->write_lock);
     krk_state_free(old);
@@ -135,7 +149,13 @@ krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg, krk_diag *d)
 
 bool krk_is_initialized(const krk_keyring *k)
 {
-    return k != NULL && k->state != NULL;
+    if (k == NULL)
+        return false;
+    krk_keyring *m = (krk_keyring *)k;
+    pthread_rwlock_rdlock(&m->lock);
+    bool up = k->state != NULL;
+    pthread_rwlock_unlock(&m->lock);
+    return up;
 }
 
 static krk_err check_ids(krk_keyring *k, const char *data_id, const char *auth_id)
@@ -171,6 +191,9 @@ static void begin_write(krk_keyring *k)
 static void end_write(krk_keyring *k)
 {
     kmip_client_end_deadline(k->state->client);
+    pthread_rwlock_wrlock(&k->lock);
+    krk_state_note_connection(k->state);
+    pthread_rwlock_unlock(&k->lock);
 }
 
 static bool exists(krk_keyring *k, const char *data_id, const char *auth_id)
@@ -295,10 +318,8 @@ static removal remove_on_server(krk_keyring *k, const char *data_id, const char 
               kmip_client_error_message(s->client));
     if (!krk_outcome_unknown(ce))
         return REMOVAL_KEPT;
-    char was[sizeof k->last_error], why[512];
-    pthread_mutex_lock(&k->err_lock);
-    memcpy(was, k->last_error, sizeof was);
-    pthread_mutex_unlock(&k->err_lock);
+    char was[sizeof thread_error], why[512];
+    memcpy(was, thread_error, sizeof was);
     krk_outcome o = krk_reconcile_remove(s, uid, why, sizeof why);
     if (o == KRK_OUTCOME_ABSENT)
         return REMOVAL_DONE;
@@ -445,7 +466,7 @@ krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, ui
 
 struct krk_iter {
     krk_keyring *k;
-    const krk_state *state;
+    uint64_t epoch;
     uint64_t generation;
     char **data_ids;
     char **auth_ids;
@@ -479,7 +500,7 @@ krk_err krk_iter_init(krk_keyring *k, krk_iter **out)
     it->k = k;
     pthread_rwlock_rdlock(&k->lock);
     const krk_cache *c = &k->state->cache;
-    it->state = k->state;
+    it->epoch = k->epoch;
     it->generation = c->generation;
     it->data_ids = calloc(c->count + 1, sizeof(char *));
     it->auth_ids = calloc(c->count + 1, sizeof(char *));
@@ -498,7 +519,7 @@ krk_err krk_iter_init(krk_keyring *k, krk_iter **out)
 static bool unchanged(const krk_iter *it)
 {
     pthread_rwlock_rdlock(&it->k->lock);
-    bool same = it->k->state == it->state && it->state->cache.generation == it->generation;
+    bool same = it->k->epoch == it->epoch && it->k->state->cache.generation == it->generation;
     pthread_rwlock_unlock(&it->k->lock);
     return same;
 }
@@ -567,7 +588,11 @@ size_t krk_key_count(const krk_keyring *k)
 
 uint64_t krk_load_requests(const krk_keyring *k)
 {
-    return k->state ? k->state->load_requests : 0;
+    krk_keyring *m = (krk_keyring *)k;
+    pthread_rwlock_rdlock(&m->lock);
+    uint64_t n = k->state ? k->state->load_requests : 0;
+    pthread_rwlock_unlock(&m->lock);
+    return n;
 }
 
 size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
@@ -598,11 +623,10 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
         PUT("Server_ca", "%s", s->cfg.server_ca);
         PUT("Object_group", "%s", s->cfg.object_group);
         PUT("TLS_verification", "%s", krk_verification_text(&s->cfg));
-        unsigned v = kmip_client_version(s->client);
-        PUT("KMIP_version", "%u.%u", v >> 8, v & 0xFF);
-        kmip_client_tls_info tls;
-        PUT("TLS_version", "%s",
-            kmip_client_tls(s->client, &tls) == KMIP_CLIENT_OK ? tls.protocol : "(not connected)");
+        /* copies the writers made under the lock: the client itself is the
+         * writers' (it may be reconnecting right now) */
+        PUT("KMIP_version", "%s", s->kmip_version);
+        PUT("TLS_version", "%s", s->tls_version);
         PUT("Key_count", "%zu", s->cache.count);
     }
     char where[300];

@@ -214,6 +214,15 @@ static kmip_client *make_client(const krk_config *cfg, krk_log_sink *sink)
     return c;
 }
 
+void krk_state_note_connection(krk_state *s)
+{
+    unsigned v = kmip_client_version(s->client);
+    snprintf(s->kmip_version, sizeof s->kmip_version, "%u.%u", v >> 8, v & 0xFF);
+    kmip_client_tls_info tls;
+    snprintf(s->tls_version, sizeof s->tls_version, "%s",
+             kmip_client_tls(s->client, &tls) == KMIP_CLIENT_OK ? tls.protocol : "(not connected)");
+}
+
 void krk_state_free(krk_state *s)
 {
     if (s == NULL)
@@ -263,6 +272,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         krk_state_free(s);
         return e;
     }
+    krk_state_note_connection(s);
     *out = s;
     return KRK_OK;
 }

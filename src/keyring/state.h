@@ -15,7 +15,16 @@ typedef struct krk_state {
     krk_cache cache;
     uint64_t load_requests;
     krk_log_sink log; /* the client's log messages (client_opts.h) */
+    /* what status and metadata show of the connection: copied from the
+     * client by the writer holding the keyring's write lock, so that
+     * readers never touch the client */
+    char kmip_version[16];
+    char tls_version[32];
 } krk_state;
+
+/* Copies the connection's details into kmip_version / tls_version. Called
+ * by the writer, with the keyring's read/write lock held for writing. */
+void krk_state_note_connection(krk_state *s);
 
 /* Connects and loads every key; diag gets the cause of a failure and a
  * warning per skipped object. */

@@ -9,7 +9,12 @@
  *    each store, generate or remove the keyring agrees with the model;
  *  - at the end the keyring, the writers' models and the server (read by
  *    a separate client) agree, and again after a reload.
- * Usage: test_stress FIXTURE_DIR TEST_SERVER */
+ * With "reload" (invariant 2 of docs/RELIABILITY.md): 2 writers, 4 readers,
+ * 1 thread reloading in a loop and 1 calling krk_metadata for the same
+ * bounded time; every write a writer saw acknowledged must be in the cache
+ * and on the server afterwards (a reload loading outside the writers' lock
+ * lost them), and the cache must equal the server.
+ * Usage: test_stress FIXTURE_DIR TEST_SERVER [reload] */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,7 +42,8 @@ static fenv E;
 static krk_keyring *K;
 static krk_config cfg;
 static atomic_bool stop, failed;
-static atomic_ulong reads, writes, misses;
+static atomic_ulong reads, writes, misses, reloads, metadata_calls;
+static int reader_count = READERS;
 
 typedef struct model {
     bool present[IDS];
@@ -209,27 +215,87 @@ static void check_final(void)
     assert_int_equal(server_count(), expected);
 }
 
-static void test_readers_and_writers(void **state)
+static void *reloader_main(void *arg)
 {
-    (void)state;
+    (void)arg;
+    while (!atomic_load(&stop)) {
+        krk_diag d;
+        krk_err e = krk_reload_with(K, &cfg, &d);
+        CHECK(e == KRK_OK, "reload: %s", d.error);
+        atomic_fetch_add(&reloads, 1);
+    }
+    return NULL;
+}
+
+static void *metadata_main(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop)) {
+        krk_metadata_item md[KRK_METADATA_MAX];
+        size_t n = krk_metadata(K, md, KRK_METADATA_MAX);
+        bool active = false, version = false;
+        for (size_t i = 0; i < n; i++) {
+            active |= strcmp(md[i].key, "Component_status") == 0 &&
+                      strcmp(md[i].value, "Active") == 0;
+            version |= strcmp(md[i].key, "KMIP_version") == 0 && md[i].value[0] != '\0';
+        }
+        CHECK(active && version, "metadata without status or KMIP version");
+        CHECK(krk_is_initialized(K), "not initialized");
+        (void)krk_load_requests(K);
+        atomic_fetch_add(&metadata_calls, 1);
+    }
+    return NULL;
+}
+
+static void run_threads(bool reload)
+{
     const char *env = getenv("STRESS_SECONDS");
     int seconds = env ? atoi(env) : 5;
     if (seconds < 1 || seconds > 600)
         seconds = 5;
-    pthread_t r[READERS], w[WRITERS];
-    for (int i = 0; i < READERS; i++)
+    pthread_t r[READERS], w[WRITERS], extra[2];
+    for (int i = 0; i < reader_count; i++)
         assert_int_equal(pthread_create(&r[i], NULL, reader_main, (void *)(uintptr_t)(i + 1)), 0);
     for (int i = 0; i < WRITERS; i++)
         assert_int_equal(pthread_create(&w[i], NULL, writer_main, (void *)(intptr_t)i), 0);
+    if (reload) {
+        assert_int_equal(pthread_create(&extra[0], NULL, reloader_main, NULL), 0);
+        assert_int_equal(pthread_create(&extra[1], NULL, metadata_main, NULL), 0);
+    }
     for (int s = 0; s < seconds * 10 && !atomic_load(&stop); s++)
         usleep(100000);
     atomic_store(&stop, true);
-    for (int i = 0; i < READERS; i++)
+    for (int i = 0; i < reader_count; i++)
         pthread_join(r[i], NULL);
     for (int i = 0; i < WRITERS; i++)
         pthread_join(w[i], NULL);
-    print_message("%d s: %lu reads (%lu found no key), %lu writes\n", seconds,
-                  atomic_load(&reads), atomic_load(&misses), atomic_load(&writes));
+    for (int i = 0; reload && i < 2; i++)
+        pthread_join(extra[i], NULL);
+    print_message("%d s: %lu reads (%lu found no key), %lu writes, %lu reloads, %lu metadata "
+                  "calls\n", seconds, atomic_load(&reads), atomic_load(&misses),
+                  atomic_load(&writes), atomic_load(&reloads), atomic_load(&metadata_calls));
+}
+
+static void test_reload_under_load(void **state)
+{
+    (void)state;
+    run_threads(true);
+    assert_false(atomic_load(&failed));
+    assert_true(atomic_load(&writes) > 0);
+    assert_true(atomic_load(&reloads) > 0);
+    check_final();
+    /* a fresh keyring: the same keys */
+    krk_keyring *fresh = NULL;
+    krk_diag d;
+    assert_int_equal(krk_open(&cfg, &fresh, &d), KRK_OK);
+    assert_int_equal(krk_key_count(fresh), krk_key_count(K));
+    krk_close(fresh);
+}
+
+static void test_readers_and_writers(void **state)
+{
+    (void)state;
+    run_threads(false);
     assert_false(atomic_load(&failed));
     assert_true(atomic_load(&writes) > 0);
     check_final();
@@ -241,7 +307,9 @@ static void test_readers_and_writers(void **state)
 static int setup(void **state)
 {
     (void)state;
-    if (!fenv_init(&E, fixture, "stress", server_bin, "") || !fenv_server_start(&E))
+    if (!fenv_init(&E, fixture, reader_count == READERS ? "stress" : "stress-reload", server_bin,
+                   "") ||
+        !fenv_server_start(&E))
         return -1;
     char path[1200];
     snprintf(path, sizeof path, "%s/stress.cnf", E.dir);
@@ -265,12 +333,17 @@ static int teardown(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s FIXTURE_DIR TEST_SERVER\n", argv[0]);
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "reload") == 0)) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR TEST_SERVER [reload]\n", argv[0]);
         return 2;
     }
     fixture = argv[1];
     server_bin = argv[2];
+    if (argc == 4) {
+        reader_count = 4;
+        const struct CMUnitTest tests[] = {cmocka_unit_test(test_reload_under_load)};
+        return cmocka_run_group_tests(tests, setup, teardown);
+    }
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_readers_and_writers)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
