@@ -16,7 +16,14 @@
  * caller's buffer is too small: nothing is written); KRK_E_TYPE (unknown
  * data type); KRK_E_KMIP (the KMIP server or the connection failed; the
  * message says which); KRK_E_NOT_INITIALIZED; KRK_E_INVALIDATED (an
- * iterator after a concurrent change); KRK_E_CONFIG; KRK_E_NOMEM; KRK_E_ARG.
+ * iterator after a concurrent change); KRK_E_CONFIG; KRK_E_NOMEM; KRK_E_ARG;
+ * KRK_E_CONFLICT (reader, AES, remove: two objects on the server hold the
+ * key with different bytes; the message names both Unique Identifiers).
+ *
+ * A load (open, reload) has every key of the group or fails and keeps the
+ * old state: only an object destroyed between Locate and Get (Item Not
+ * Found) is skipped. Active, Deactivated and Compromised keys are loaded
+ * (krk_iter_get_state), Pre-Active ones never served.
  * krk_last_error gives the message of the calling thread's last failed
  * call: per thread (thread-local), so that no thread reads a message
  * another thread is writing; the keyring's own last error (any thread) is
@@ -116,6 +123,18 @@ KRK_API bool krk_iter_is_valid(const krk_iter *it);
 KRK_API KRK_MUST_CHECK krk_err krk_iter_next(krk_iter *it);
 KRK_API KRK_MUST_CHECK krk_err krk_iter_get_length(const krk_iter *it, size_t *data_id_len,
                                                    size_t *auth_id_len);
+/* The state of a key as the KMIP server holds it. Deactivated and
+ * Compromised keys are served (data encrypted with them stays readable);
+ * a key in conflict (two objects with different bytes) is not. */
+typedef enum krk_key_state {
+    KRK_KEY_ACTIVE = 0,
+    KRK_KEY_DEACTIVATED,
+    KRK_KEY_COMPROMISED,
+    KRK_KEY_CONFLICT,
+} krk_key_state;
+/* "Active", "Deactivated", "Compromised", "Conflict". */
+KRK_API const char *krk_key_state_name(krk_key_state state);
+KRK_API KRK_MUST_CHECK krk_err krk_iter_get_state(const krk_iter *it, krk_key_state *state);
 /* NUL-terminated copies; KRK_E_BUFFER when a buffer is too small. */
 KRK_API KRK_MUST_CHECK krk_err krk_iter_get(const krk_iter *it, char *data_id, size_t data_id_cap,
                                             char *auth_id, size_t auth_id_cap);

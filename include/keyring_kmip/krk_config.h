@@ -42,6 +42,7 @@ typedef enum krk_err {
     KRK_E_INVALIDATED, /* an iterator after a concurrent change */
     KRK_E_TLS_IDENTITY, /* the KMIP server's identity was refused: its certificate (chain,
                            validity, CA), its name, or its TLS version */
+    KRK_E_CONFLICT,    /* two objects on the server claim one key with different bytes */
     KRK_E__COUNT
 } krk_err;
 
@@ -93,7 +94,8 @@ typedef struct krk_config {
     unsigned timeout_ms;     /* kmip_timeout_ms, default 10000 */
     bool tls_peer_verification;     /* default true */
     bool tls_hostname_verification; /* default true */
-    size_t max_objects;      /* 0: no limit */
+    size_t max_objects;      /* 0: no limit; enforced while listing */
+    unsigned load_timeout_ms; /* a whole open/reload, default 120000 */
     char client_key_password_file[4096]; /* "" when the key is not encrypted */
     char tls_cipher_list[1024];  /* TLS 1.2, OpenSSL syntax; "": the default policy */
     char tls_ciphersuites[512];  /* TLS 1.3; "": the default policy */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Locate with paging: Maximum Items and Offset Items (KMIP 1.3+), page after
- * page until a short page. Located Items is not trusted: PyKMIP omits it and
+ * page until a short page; a page repeating the previous one (a server
+ * ignoring Offset Items) stops it with an error. Located Items is not trusted: PyKMIP omits it and
  * some servers send 0. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "client_internal.h"
@@ -64,8 +66,9 @@ static bool build_filter(kmip_message *m, kmip_locate_request *r, const kmip_loc
 /* One Locate request; *count is the number of identifiers returned. */
 static kmip_client_err locate_page(kmip_client *c, const kmip_locate_filter *f, bool paged,
                                    int32_t page, int32_t offset, kmip_uid_fn fn, void *ctx,
-                                   size_t *count, bool *stopped)
+                                   size_t *count, bool *stopped, char **first)
 {
+    *first = NULL;
     kmip_message *req, *resp = NULL;
     kmip_client_err e = kmip_client_request(c, &req);
     if (e != KMIP_CLIENT_OK)
@@ -88,6 +91,16 @@ static kmip_client_err locate_page(kmip_client *c, const kmip_locate_filter *f, 
     if (e == KMIP_CLIENT_OK) {
         const kmip_locate_response *l = resp->items[0].payload;
         *count = l->unique_identifier_count;
+        if (l->unique_identifier_count && !l->unique_identifiers[0].is_enum) {
+            const kmip_uid *u = &l->unique_identifiers[0];
+            *first = malloc(u->text.len + 1);
+            if (*first == NULL) {
+                kmip_message_free(resp);
+                return kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
+            }
+            memcpy(*first, u->text.data, u->text.len);
+            (*first)[u->text.len] = '\0';
+        }
         for (size_t i = 0; i < l->unique_identifier_count && !*stopped; i++) {
             const kmip_uid *u = &l->unique_identifiers[i];
             if (!u->is_enum && !fn(ctx, (const char *)u->text.data, u->text.len))
@@ -114,16 +127,30 @@ kmip_client_err kmip_client_locate(kmip_client *c, const kmip_locate_filter *fil
     int32_t page = filter->page_size > 0 ? filter->page_size : DEFAULT_PAGE;
     int32_t offset = 0;
     bool stopped = false;
+    char *previous = NULL; /* the first identifier of the previous page */
     for (;;) {
         size_t got = 0;
-        kmip_client_err e = locate_page(c, filter, paged, page, offset, fn, ctx, &got, &stopped);
-        if (e != KMIP_CLIENT_OK)
+        char *first = NULL;
+        kmip_client_err e = locate_page(c, filter, paged, page, offset, fn, ctx, &got, &stopped,
+                                        &first);
+        /* a page that starts where the previous one did: the server ignores
+         * Offset Items, and would page forever */
+        bool repeated = e == KMIP_CLIENT_OK && previous && first && strcmp(previous, first) == 0;
+        free(previous);
+        previous = first;
+        if (e == KMIP_CLIENT_OK && repeated && !stopped)
+            e = kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "Locate stopped: the server ignores Offset "
+                        "Items (the page at offset %d starts with the same identifier as the "
+                        "one before)", (int)offset);
+        if (e != KMIP_CLIENT_OK || !paged || stopped || got < (size_t)page) {
+            free(previous);
             return e;
-        if (!paged || stopped || got < (size_t)page)
-            return KMIP_CLIENT_OK;
-        if (got > (size_t)page || offset > INT32_MAX - page)
+        }
+        if (got > (size_t)page || offset > INT32_MAX - page) {
+            free(previous);
             return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
                            "the server returned more identifiers than Maximum Items allows");
+        }
         offset += page;
     }
 }

@@ -17,6 +17,7 @@
 
 #define DEFAULT_TIMEOUT_MS 10000u
 #define MAX_TIMEOUT_MS 3600000
+#define DEFAULT_LOAD_TIMEOUT_MS 120000u
 
 static const char *const known_keys[] = {
     "server_addr",    "server_port",           "client_ca",
@@ -24,6 +25,7 @@ static const char *const known_keys[] = {
     "kmip_timeout_ms", "tls_peer_verification", "tls_hostname_verification",
     "max_objects",    "read_local_config",     "client_key_password_file",
     "tls_cipher_list", "tls_ciphersuites",
+    "load_timeout_ms",
 };
 
 /* Levenshtein distance, for "did you mean". */
@@ -310,7 +312,8 @@ static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
         if (!known)
             return unknown_key(p, key, d);
     }
-    long long port = 0, timeout = DEFAULT_TIMEOUT_MS, max_objects = 0;
+    long long port = 0, timeout = DEFAULT_TIMEOUT_MS, max_objects = 0,
+              load_timeout = DEFAULT_LOAD_TIMEOUT_MS;
     krk_err e;
     if ((e = get_string(root, p, "server_addr", true, c->server_addr, sizeof c->server_addr, d)) ||
         (json_object_get(root, "server_port") == NULL &&
@@ -323,6 +326,7 @@ static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
                         d)) ||
         (e = get_uint(root, p, "kmip_timeout_ms", 1, MAX_TIMEOUT_MS, &timeout, d)) ||
         (e = get_uint(root, p, "max_objects", 1, 100000000, &max_objects, d)) ||
+        (e = get_uint(root, p, "load_timeout_ms", 1, MAX_TIMEOUT_MS, &load_timeout, d)) ||
         (e = get_bool(root, p, "tls_peer_verification", &c->tls_peer_verification, d)) ||
         (e = get_bool(root, p, "tls_hostname_verification", &c->tls_hostname_verification, d)) ||
         (e = get_string(root, p, "client_key_password_file", false, c->client_key_password_file,
@@ -335,6 +339,7 @@ static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
     c->server_port = (unsigned)port;
     c->timeout_ms = (unsigned)timeout;
     c->max_objects = (size_t)max_objects;
+    c->load_timeout_ms = (unsigned)load_timeout;
     if ((e = resolve(p, "client_ca", c->client_cert, sizeof c->client_cert, d)) ||
         (e = resolve(p, "client_key", c->client_key, sizeof c->client_key, d)) ||
         (e = resolve(p, "server_ca", c->server_ca, sizeof c->server_ca, d)) ||

@@ -301,25 +301,45 @@ krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, c
     return e;
 }
 
-typedef enum removal { REMOVAL_KEPT, REMOVAL_DONE, REMOVAL_UNKNOWN } removal;
+static krk_err conflict_error(krk_keyring *k, const krk_key *key);
 
-/* Revoke + Destroy; when the answer was lost, the server is asked whether
- * the object is still Active (reconcile.h). When even that fails the key
- * leaves the keyring anyway: serving a key the server may have destroyed
- * could let data be encrypted with a key that is gone, while a key dropped
- * from the cache but kept by the server only comes back at the next load. */
-static removal remove_on_server(krk_keyring *k, const char *data_id, const char *uid)
+typedef enum removal { REMOVAL_KEPT, REMOVAL_DONE, REMOVAL_UNKNOWN, REMOVAL_REVOKED } removal;
+
+/* Revoke + Destroy (Destroy alone for a key no longer Active); when the
+ * answer was lost, the server is asked whether the object is still Active
+ * (reconcile.h). When even that fails the key leaves the keyring anyway:
+ * serving a key the server may have destroyed could let data be encrypted
+ * with a key that is gone, while a key dropped from the cache but kept by
+ * the server only comes back at the next load. A server that revoked the
+ * key but refused to destroy it (Destroy needing an approval) leaves it
+ * Deactivated: REMOVAL_REVOKED, *state says so, and the cache shows it
+ * Deactivated as the server does (still readable, as a load would have
+ * it). */
+static removal remove_on_server(krk_keyring *k, const char *data_id, const char *uid,
+                                uint32_t *state)
 {
     krk_state *s = k->state;
-    kmip_client_err ce = kmip_client_revoke_destroy(s->client, uid);
+    kmip_client_err ce = *state == KMIP_STATE_ACTIVE ? kmip_client_revoke_destroy(s->client, uid)
+                                                     : kmip_client_destroy(s->client, uid);
     if (ce == KMIP_CLIENT_OK)
         return REMOVAL_DONE;
     set_error(k, KRK_E_KMIP, "removing key %s (object %s) failed: %s", data_id, uid,
               kmip_client_error_message(s->client));
-    if (!krk_outcome_unknown(ce))
-        return REMOVAL_KEPT;
     char was[sizeof thread_error], why[512];
     memcpy(was, thread_error, sizeof was);
+    if (!krk_outcome_unknown(ce)) {
+        uint32_t now = 0;
+        if (krk_object_state(s, uid, &now) && now != *state &&
+            (now == KMIP_STATE_DEACTIVATED || now == KMIP_STATE_COMPROMISED)) {
+            *state = now;
+            set_error(k, KRK_E_KMIP, "%s; the server revoked it (now %s) but did not destroy "
+                      "it: the keyring shows it as the server holds it, still readable; remove "
+                      "it again once the server allows it", was,
+                      now == KMIP_STATE_DEACTIVATED ? "Deactivated" : "Compromised");
+            return REMOVAL_REVOKED;
+        }
+        return REMOVAL_KEPT;
+    }
     krk_outcome o = krk_reconcile_remove(s, uid, why, sizeof why);
     if (o == KRK_OUTCOME_ABSENT)
         return REMOVAL_DONE;
@@ -345,16 +365,30 @@ krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
     char *uid = NULL;
     pthread_rwlock_rdlock(&k->lock);
     const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
-    bool found = key != NULL;
-    if (key)
+    bool found = key != NULL, conflict = key && key->conflict_uid;
+    if (conflict)
+        e = conflict_error(k, key);
+    else if (key)
         uid = strdup(key->uid);
+    uint32_t state = key ? key->state : 0;
     pthread_rwlock_unlock(&k->lock);
-    if (!found) {
+    if (conflict) {
+        /* which object to remove is the operator's decision */
+    } else if (!found) {
         e = set_error(k, KRK_E_NOT_FOUND, "no key %s (auth_id \"%s\")", data_id, auth_id);
     } else if (uid == NULL) {
         e = set_error(k, KRK_E_NOMEM, "out of memory");
-    } else if ((r = remove_on_server(k, data_id, uid)) == REMOVAL_KEPT) {
+    } else if ((r = remove_on_server(k, data_id, uid, &state)) == REMOVAL_KEPT) {
         e = KRK_E_KMIP;
+    } else if (r == REMOVAL_REVOKED) {
+        e = KRK_E_KMIP;
+        pthread_rwlock_wrlock(&k->lock);
+        krk_key *held = krk_cache_find(&k->state->cache, data_id, auth_id);
+        if (held) {
+            held->state = state;
+            k->state->cache.generation++;
+        }
+        pthread_rwlock_unlock(&k->lock);
     } else {
         e = r == REMOVAL_DONE ? KRK_OK : KRK_E_KMIP;
         pthread_rwlock_wrlock(&k->lock);
@@ -370,6 +404,15 @@ krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
 }
 
 /* ---- reader ---- */
+
+/* The message for a key in conflict (called with the lock held). */
+static krk_err conflict_error(krk_keyring *k, const krk_key *key)
+{
+    return set_error(k, KRK_E_CONFLICT, "key %s (auth_id \"%s\") is in conflict: objects %s and "
+                     "%s on the KMIP server hold it with different bytes; it is not served "
+                     "until an operator removes the wrong one (`keyring-kmip check` lists them)",
+                     key->data_id, key->auth_id, key->uid, key->conflict_uid);
+}
 
 struct krk_reader {
     krk_key_type type;
@@ -389,6 +432,12 @@ krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id
         return set_error(k, KRK_E_NOMEM, "out of memory");
     pthread_rwlock_rdlock(&k->lock);
     const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
+    if (key && key->conflict_uid) {
+        conflict_error(k, key);
+        pthread_rwlock_unlock(&k->lock);
+        krk_reader_deinit(r);
+        return KRK_E_CONFLICT;
+    }
     if (key) {
         /* the reader's copy is short-lived and wiped: the ordinary heap,
          * because the secure heap's one lock would serialize all readers */
@@ -452,6 +501,8 @@ krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, ui
     const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
     if (key == NULL)
         e = KRK_E_NOT_FOUND;
+    else if (key->conflict_uid)
+        e = conflict_error(k, key);
     else if (key->type != KRK_TYPE_AES)
         e = KRK_E_TYPE;
     else
@@ -470,8 +521,26 @@ struct krk_iter {
     uint64_t generation;
     char **data_ids;
     char **auth_ids;
+    krk_key_state *states;
     size_t count, pos;
 };
+
+static krk_key_state state_of_key(const krk_key *key)
+{
+    if (key->conflict_uid)
+        return KRK_KEY_CONFLICT;
+    if (key->state == KMIP_STATE_DEACTIVATED)
+        return KRK_KEY_DEACTIVATED;
+    if (key->state == KMIP_STATE_COMPROMISED)
+        return KRK_KEY_COMPROMISED;
+    return KRK_KEY_ACTIVE;
+}
+
+const char *krk_key_state_name(krk_key_state st)
+{
+    static const char *const names[] = {"Active", "Deactivated", "Compromised", "Conflict"};
+    return (unsigned)st < 4 ? names[st] : "unknown";
+}
 
 typedef struct snap {
     krk_iter *it;
@@ -484,6 +553,7 @@ static void take_ids(void *ctx, const krk_key *key)
     krk_iter *it = s->it;
     it->data_ids[it->count] = strdup(key->data_id);
     it->auth_ids[it->count] = strdup(key->auth_id);
+    it->states[it->count] = state_of_key(key);
     if (it->data_ids[it->count] == NULL || it->auth_ids[it->count] == NULL)
         s->failed = true;
     it->count++;
@@ -504,7 +574,8 @@ krk_err krk_iter_init(krk_keyring *k, krk_iter **out)
     it->generation = c->generation;
     it->data_ids = calloc(c->count + 1, sizeof(char *));
     it->auth_ids = calloc(c->count + 1, sizeof(char *));
-    snap s = {it, it->data_ids == NULL || it->auth_ids == NULL};
+    it->states = calloc(c->count + 1, sizeof *it->states);
+    snap s = {it, it->data_ids == NULL || it->auth_ids == NULL || it->states == NULL};
     if (!s.failed)
         krk_cache_each(c, take_ids, &s);
     pthread_rwlock_unlock(&k->lock);
@@ -562,6 +633,15 @@ krk_err krk_iter_get(const krk_iter *it, char *data_id, size_t data_id_cap, char
     return KRK_OK;
 }
 
+krk_err krk_iter_get_state(const krk_iter *it, krk_key_state *state)
+{
+    size_t dl, al;
+    krk_err e = krk_iter_get_length(it, &dl, &al);
+    if (e == KRK_OK)
+        *state = it->states[it->pos];
+    return e;
+}
+
 void krk_iter_deinit(krk_iter *it)
 {
     if (it == NULL)
@@ -572,6 +652,7 @@ void krk_iter_deinit(krk_iter *it)
     }
     free(it->data_ids);
     free(it->auth_ids);
+    free(it->states);
     free(it);
 }
 
@@ -593,6 +674,11 @@ uint64_t krk_load_requests(const krk_keyring *k)
     uint64_t n = k->state ? k->state->load_requests : 0;
     pthread_rwlock_unlock(&m->lock);
     return n;
+}
+
+static void count_state(void *ctx, const krk_key *key)
+{
+    ((size_t *)ctx)[state_of_key(key)]++;
 }
 
 size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
@@ -628,6 +714,11 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
         PUT("KMIP_version", "%s", s->kmip_version);
         PUT("TLS_version", "%s", s->tls_version);
         PUT("Key_count", "%zu", s->cache.count);
+        size_t n_state[4] = {0};
+        krk_cache_each(&s->cache, count_state, n_state);
+        PUT("Key_states", "%zu Active, %zu Deactivated, %zu Compromised, %zu in conflict "
+            "(not served)", n_state[KRK_KEY_ACTIVE], n_state[KRK_KEY_DEACTIVATED],
+            n_state[KRK_KEY_COMPROMISED], n_state[KRK_KEY_CONFLICT]);
     }
     char where[300];
     krk_secure_describe(where, sizeof where);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Opening a keyring state: connect, Locate every Active Symmetric Key and
- * Secret Data of the object group (paged), then fetch them with Get and
+/* Opening a keyring state: connect, Locate every Symmetric Key and Secret
+ * Data of the object group in any state (paged), then fetch them with Get and
  * Get Attributes batched many keys per request message, so that N keys
  * cost about N/KEYS_PER_MESSAGE round trips instead of 2N. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client_opts.h"
 #include "diag.h"
@@ -14,28 +15,50 @@
 
 #define KEYS_PER_MESSAGE 50
 
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 typedef struct uid_list {
     char **uids;
+    uint32_t *types; /* the Object Type each was located as */
     size_t count, cap;
-    bool failed;
+    uint32_t current; /* the type being located */
+    size_t max;       /* max_objects, 0: none */
+    bool failed, too_many;
 } uid_list;
 
 static bool add_uid(void *ctx, const char *uid, size_t len)
 {
     uid_list *l = ctx;
+    if (l->max && l->count >= l->max) { /* enforced while paging, not afterwards */
+        l->too_many = true;
+        return false;
+    }
     if (l->count == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
         char **grown = malloc(cap * sizeof *grown);
-        if (grown == NULL) {
+        uint32_t *types = malloc(cap * sizeof *types);
+        if (grown == NULL || types == NULL) {
+            free(grown);
+            free(types);
             l->failed = true;
             return false;
         }
-        if (l->count)
+        if (l->count) {
             memcpy(grown, l->uids, l->count * sizeof *grown);
+            memcpy(types, l->types, l->count * sizeof *types);
+        }
         free(l->uids);
+        free(l->types);
         l->uids = grown;
+        l->types = types;
         l->cap = cap;
     }
+    l->types[l->count] = l->current;
     char *copy = malloc(len + 1);
     if (copy == NULL) {
         l->failed = true;
@@ -52,6 +75,7 @@ static void free_uids(uid_list *l)
     for (size_t i = 0; i < l->count; i++)
         free(l->uids[i]);
     free(l->uids);
+    free(l->types);
 }
 
 static char *text_dup(const kmip_item *it)
@@ -100,33 +124,118 @@ bool krk_identify(const kmip_get_attributes_response *ga, uint32_t object_type,
     return true;
 }
 
-/* Adds one fetched object to the cache; a warning when it is skipped. */
+static bool item_not_found(const kmip_batch_item *bi)
+{
+    return bi->has_result_reason && bi->result_reason == KMIP_RESULT_REASON_ITEM_NOT_FOUND;
+}
+
+static krk_err item_failed(krk_state *s, const char *what, const char *uid,
+                           const kmip_batch_item *bi, krk_diag *d)
+{
+    return krk_fail(d, KRK_E_KMIP, "loading keys from %s:%u failed: %s of object %s: %.*s "
+                    "(result reason %u); a load either has every key or fails",
+                    s->cfg.server_addr, s->cfg.server_port, what, uid,
+                    bi->has_result_message ? (int)bi->result_message.len : 0,
+                    bi->has_result_message ? (const char *)bi->result_message.data : "",
+                    bi->has_result_reason ? bi->result_reason : 0);
+}
+
+static uint32_t state_in(const kmip_get_attributes_response *ga)
+{
+    for (const kmip_attribute *a = ga->attributes.first; a; a = a->next)
+        if (a->tag == KMIP_TAG_STATE && a->value && a->value->type == KMIP_TYPE_ENUMERATION)
+            return a->value->v.u32;
+    return 0;
+}
+
+/* A second object for a key already loaded: the same bytes are harmless
+ * (the Active one is kept), other bytes a conflict (invariant 3): never
+ * resolved by order of arrival, the key is not served. */
+static krk_err duplicate(krk_state *s, krk_key *held, const char *uid, krk_key_type type,
+                         const uint8_t *material, size_t len, uint32_t state, krk_diag *d)
+{
+    bool same = held->type == type && held->material_len == len &&
+                kmip_ct_equal(held->material, material, len);
+    if (same) {
+        s->duplicates++;
+        if (state == KMIP_STATE_ACTIVE && held->state != KMIP_STATE_ACTIVE) {
+            char *u = strdup(uid);
+            if (u == NULL)
+                return krk_fail(d, KRK_E_NOMEM, "out of memory loading keys");
+            free(held->uid);
+            held->uid = u;
+            held->state = state;
+        }
+        return KRK_OK;
+    }
+    if (held->conflict_uid == NULL) {
+        held->conflict_uid = strdup(uid);
+        if (held->conflict_uid == NULL)
+            return krk_fail(d, KRK_E_NOMEM, "out of memory loading keys");
+        s->conflicts++;
+    }
+    krk_warn(d, "conflict: key \"%s\" (auth_id \"%s\") is held by objects %s and %s with "
+             "different bytes; it is not served until one of them is removed on the server",
+             held->data_id, held->auth_id, held->uid, uid);
+    return KRK_OK;
+}
+
+/* Adds one fetched object to the cache. Only Item Not Found (an object
+ * destroyed between Locate and Get) is skipped, and counted; any other
+ * failure fails the load. Objects that are not keys of ours are skipped
+ * with a warning. */
 static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
                     const kmip_batch_item *attrs, krk_diag *d)
 {
+    if (get->result_status != KMIP_RESULT_STATUS_SUCCESS ||
+        attrs->result_status != KMIP_RESULT_STATUS_SUCCESS) {
+        if ((get->result_status != KMIP_RESULT_STATUS_SUCCESS && !item_not_found(get)) ||
+            (attrs->result_status != KMIP_RESULT_STATUS_SUCCESS && !item_not_found(attrs)))
+            return item_failed(s, get->result_status != KMIP_RESULT_STATUS_SUCCESS
+                                      ? "Get" : "Get Attributes",
+                               uid, get->result_status != KMIP_RESULT_STATUS_SUCCESS ? get : attrs,
+                               d);
+        s->vanished++;
+        krk_warn(d, "object %s skipped: destroyed on the server while the keys were loading",
+                 uid);
+        return KRK_OK;
+    }
     const uint8_t *material;
     size_t len;
-    if (get->result_status != KMIP_RESULT_STATUS_SUCCESS || get->payload == NULL ||
-        attrs->result_status != KMIP_RESULT_STATUS_SUCCESS || attrs->payload == NULL ||
-        !kmip_object_key_material(&((const kmip_get_response *)get->payload)->object, &material,
+    if (get->payload == NULL || attrs->payload == NULL)
+        return krk_fail(d, KRK_E_KMIP, "loading keys failed: the answer for object %s has no "
+                        "payload", uid);
+    if (!kmip_object_key_material(&((const kmip_get_response *)get->payload)->object, &material,
                                   &len)) {
         krk_warn(d, "object %s skipped: it cannot be read as a plain key", uid);
         return KRK_OK;
     }
+    uint32_t state = state_in(attrs->payload);
     krk_key_type type;
     char *data_id, *auth_id;
     if (!krk_identify(attrs->payload, ((const kmip_get_response *)get->payload)->object_type, &type,
-                  &data_id, &auth_id, NULL, NULL)) {
+                      &data_id, &auth_id, NULL, NULL)) {
         krk_warn(d, "object %s skipped: it has neither our Application Specific Information "
                  "nor a Name", uid);
         return KRK_OK;
     }
     krk_err e = KRK_OK;
-    if (krk_cache_find(&s->cache, data_id, auth_id)) {
-        krk_warn(d, "object %s skipped: key \"%s\" (auth_id \"%s\") is held by another object too",
-                 uid, data_id, auth_id);
+    krk_key *held;
+    if (state == KMIP_STATE_PRE_ACTIVE || state == KMIP_STATE_DESTROYED ||
+        state == KMIP_STATE_DESTROYED_COMPROMISED || state == 0) {
+        /* never served: a write in progress (or a crashed writer's
+         * leftover, see `keyring-kmip check`), or no key any more */
+        s->not_served++;
+    } else if ((held = krk_cache_find(&s->cache, data_id, auth_id)) != NULL) {
+        e = duplicate(s, held, uid, type, material, len, state, d);
     } else {
+        if (state == KMIP_STATE_COMPROMISED)
+            krk_warn(d, "error: key \"%s\" (auth_id \"%s\", object %s) is Compromised on the "
+                     "KMIP server: it is loaded so that existing data stays readable; re-encrypt "
+                     "with a new key", data_id, auth_id, uid);
         krk_key *k = krk_key_new(data_id, auth_id, type, material, len, uid);
+        if (k)
+            k->state = state;
         if (k == NULL || !krk_cache_insert(&s->cache, k))
             e = krk_fail(d, KRK_E_NOMEM, "out of memory loading keys");
     }
@@ -135,19 +244,23 @@ static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
     return e;
 }
 
-static krk_err fetch_batch(krk_state *s, char **uids, size_t n, krk_diag *d)
+static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, size_t n,
+                           krk_diag *d)
 {
     /* Object Type is asked for too although it is not needed: every object
      * has it, and PyKMIP 0.10 at KMIP 2.0 cannot encode an empty Get
      * Attributes answer (it drops the connection instead). */
     static const uint32_t wanted[] = {KMIP_TAG_NAME, KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION,
-                                      KMIP_TAG_OBJECT_TYPE};
+                                      KMIP_TAG_OBJECT_TYPE, KMIP_TAG_STATE};
     kmip_message *req = NULL, *resp = NULL;
     if (kmip_client_request(s->client, &req) != KMIP_CLIENT_OK)
         return krk_fail(d, KRK_E_KMIP, "%s", kmip_client_error_message(s->client));
     for (size_t i = 0; i < n; i++) {
-        if (kmip_req_add_uid_op(req, KMIP_OPERATION_GET, uids[i]) != KMIP_CLIENT_OK ||
-            kmip_req_add_get_attributes(req, uids[i], wanted, 3) != KMIP_CLIENT_OK) {
+        /* Raw for keys: a server defaulting to Transparent would hand out a
+         * form we do not read; Secret Data in the server's own (plain) form */
+        uint32_t format = types[i] == KMIP_OBJECT_TYPE_SYMMETRIC_KEY ? KMIP_KEY_FORMAT_TYPE_RAW : 0;
+        if (kmip_req_add_get(req, uids[i], format) != KMIP_CLIENT_OK ||
+            kmip_req_add_get_attributes(req, uids[i], wanted, 4) != KMIP_CLIENT_OK) {
             kmip_message_free(req);
             return krk_fail(d, KRK_E_NOMEM, "out of memory building requests");
         }
@@ -156,8 +269,8 @@ static krk_err fetch_batch(krk_state *s, char **uids, size_t n, krk_diag *d)
     kmip_message_free(req);
     s->load_requests++;
     krk_err e = KRK_OK;
-    /* a failed item (one unreadable object) is skipped; no answer, or an
-     * answer that does not match the request, is fatal */
+    /* failed items are judged one by one (take); no answer, or an answer
+     * that does not match the request, is fatal */
     bool item_failures = ce == KMIP_CLIENT_E_SERVER || ce == KMIP_CLIENT_E_NOT_FOUND;
     if (ce != KMIP_CLIENT_OK && (!item_failures || resp == NULL || resp->item_count != 2 * n))
         e = krk_fail(d, KRK_E_KMIP, "loading keys from %s:%u failed: %s", s->cfg.server_addr,
@@ -174,8 +287,9 @@ static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
     for (size_t t = 0; t < 2; t++) {
         kmip_locate_filter f = {0};
         f.object_group = s->cfg.object_group[0] ? s->cfg.object_group : NULL;
-        f.object_type = types[t];
-        f.state = KMIP_STATE_ACTIVE;
+        f.object_type = types[t]; /* every state: Deactivated keys still decrypt */
+        l->current = types[t];
+        l->max = s->cfg.max_objects;
         kmip_client_stats before, after;
         kmip_client_get_stats(s->client, &before);
         kmip_client_err ce = kmip_client_locate(s->client, &f, add_uid, l);
@@ -183,14 +297,14 @@ static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
         s->load_requests += after.requests - before.requests;
         if (l->failed)
             return krk_fail(d, KRK_E_NOMEM, "out of memory listing keys");
+        if (l->too_many)
+            return krk_fail(d, KRK_E_CONFIG, "the KMIP server holds more than \"max_objects\" "
+                            "(%zu) objects for this keyring (%s); listing stopped there",
+                            s->cfg.max_objects, s->cfg.path);
         if (ce != KMIP_CLIENT_OK)
             return krk_fail(d, KRK_E_KMIP, "listing keys on %s:%u failed: %s", s->cfg.server_addr,
                             s->cfg.server_port, kmip_client_error_message(s->client));
     }
-    if (s->cfg.max_objects && l->count > s->cfg.max_objects)
-        return krk_fail(d, KRK_E_CONFIG, "the KMIP server holds %zu keys for this keyring, more "
-                        "than \"max_objects\" (%zu) in %s", l->count, s->cfg.max_objects,
-                        s->cfg.path);
     return KRK_OK;
 }
 
@@ -247,6 +361,13 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     s->client = make_client(cfg, &s->log);
     krk_err e = KRK_OK;
     kmip_client_err ce;
+    if (s->cfg.load_timeout_ms == 0)
+        s->cfg.load_timeout_ms = KRK_DEFAULT_LOAD_TIMEOUT_MS;
+    /* the whole load has one deadline: a slow or misbehaving server cannot
+     * hold an open or a reload (and the writers' lock) longer */
+    long long start = monotonic_ms();
+    if (s->client)
+        kmip_client_begin_deadline(s->client, s->cfg.load_timeout_ms);
     if (s->client == NULL)
         e = krk_fail(d, KRK_E_NOMEM, "cannot create the KMIP client");
     else if ((ce = kmip_client_connect(s->client)) != KMIP_CLIENT_OK)
@@ -261,11 +382,19 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     }
     for (size_t i = 0; e == KRK_OK && i < l.count; i += KEYS_PER_MESSAGE) {
         size_t n = l.count - i < KEYS_PER_MESSAGE ? l.count - i : KEYS_PER_MESSAGE;
-        e = fetch_batch(s, l.uids + i, n, d);
+        e = fetch_batch(s, l.uids + i, l.types + i, n, d);
         if (e == KRK_OK && fn)
             fn(ctx, i + n, l.count);
     }
     free_uids(&l);
+    if (s->client)
+        kmip_client_end_deadline(s->client);
+    if (e == KRK_E_KMIP && d && monotonic_ms() - start >= (long long)s->cfg.load_timeout_ms) {
+        char was[sizeof d->error];
+        memcpy(was, d->error, sizeof was);
+        snprintf(d->error, sizeof d->error, "loading the keys took longer than "
+                 "\"load_timeout_ms\" (%u ms): %.600s", s->cfg.load_timeout_ms, was);
+    }
     s->log.diag = NULL; /* from now on the front end's logger */
     krk_open_diag_end(mark, d);
     if (e != KRK_OK) {

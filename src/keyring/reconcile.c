@@ -20,7 +20,7 @@ static krk_outcome unknown(krk_state *s, char *why, size_t cap)
 
 /* The object's State; 0 when it does not exist. false: the server could
  * not be asked. */
-static bool state_of(krk_state *s, const char *uid, uint32_t *state)
+bool krk_object_state(krk_state *s, const char *uid, uint32_t *state)
 {
     static const uint32_t wanted[] = {KMIP_TAG_STATE};
     kmip_message *resp = NULL;
@@ -48,7 +48,7 @@ static void clean_up(krk_state *s, const char *uid, uint32_t state)
 krk_outcome krk_reconcile_remove(krk_state *s, const char *uid, char *why, size_t why_cap)
 {
     uint32_t state = 0;
-    if (!state_of(s, uid, &state))
+    if (!krk_object_state(s, uid, &state))
         return unknown(s, why, why_cap);
     if (state == KMIP_STATE_ACTIVE)
         return KRK_OUTCOME_ADOPTED;

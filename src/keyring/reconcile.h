@@ -15,6 +15,10 @@ typedef enum krk_outcome {
     KRK_OUTCOME_UNKNOWN, /* the server could not be asked */
 } krk_outcome;
 
+/* The object's KMIP State; 0 when it does not exist. false: the server
+ * could not be asked. */
+bool krk_object_state(krk_state *s, const char *uid, uint32_t *state);
+
 /* True for the client errors after which a write may have taken effect. */
 bool krk_outcome_unknown(kmip_client_err e);
 

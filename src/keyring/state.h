@@ -9,12 +9,19 @@
 #include "kmip/kmip_client.h"
 #include "keyring_kmip/krk.h"
 
+#define KRK_DEFAULT_LOAD_TIMEOUT_MS 120000u
+
 typedef struct krk_state {
     krk_config cfg;
     kmip_client *client; /* used by writers only, under the keyring's write lock */
     krk_cache cache;
     uint64_t load_requests;
     krk_log_sink log; /* the client's log messages (client_opts.h) */
+    /* what the load found besides keys */
+    size_t vanished;   /* destroyed between Locate and Get (Item Not Found): skipped */
+    size_t not_served; /* Pre-Active (a write in progress or a leftover) or Destroyed */
+    size_t duplicates; /* second objects with the same bytes: harmless */
+    size_t conflicts;  /* keys held by objects with different bytes: not served */
     /* what status and metadata show of the connection: copied from the
      * client by the writer holding the keyring's write lock, so that
      * readers never touch the client */

@@ -16,8 +16,19 @@ typedef struct ctx {
     const kts_options *opt;
     const char *owner;
     kmip_message *resp;
-    char placeholder[40];
+    char placeholder[320];
+    kts_fault fault;
+    bool fault_used; /* one-item faults: the first matching item only */
 } ctx;
+
+/* The engine-level fault for this item, once. */
+static bool injected(ctx *c, kts_fault f)
+{
+    if (c->fault != f || c->fault_used)
+        return false;
+    c->fault_used = f == KTS_FAULT_DENY_GET || f == KTS_FAULT_GONE_GET;
+    return true;
+}
 
 static void fail(kmip_batch_item *ri, uint32_t reason, const char *message, kmip_message *resp)
 {
@@ -82,6 +93,12 @@ static kts_object *add(ctx *c, kts_object *o)
     o->state = KMIP_STATE_PRE_ACTIVE;
     o->created = (int64_t)time(NULL);
     kts_object *stored = kts_store_add(c->store, o);
+    if (stored && injected(c, KTS_FAULT_LONG_UID)) { /* 300 bytes, unique by its prefix */
+        size_t n = strlen(stored->uid);
+        memset(stored->uid + n, 'u', 300 - n);
+        stored->uid[300] = '\0';
+        memcpy(o->uid, stored->uid, sizeof o->uid);
+    }
     if (stored)
         snprintf(c->placeholder, sizeof c->placeholder, "%s", stored->uid);
     return stored;
@@ -208,6 +225,14 @@ static void key_block(ctx *c, kmip_key_block *kb, const kts_object *o)
 
 static void do_get(ctx *c, const kmip_get_request *r, kmip_batch_item *ri)
 {
+    if (injected(c, KTS_FAULT_DENY_GET)) {
+        fail(ri, KMIP_RESULT_REASON_PERMISSION_DENIED, "not allowed (injected)", c->resp);
+        return;
+    }
+    if (injected(c, KTS_FAULT_GONE_GET)) {
+        fail(ri, KMIP_RESULT_REASON_ITEM_NOT_FOUND, "no such object (injected)", c->resp);
+        return;
+    }
     kts_object *o = target(c, r->has_unique_identifier, &r->unique_identifier, ri);
     if (o == NULL)
         return;
@@ -383,6 +408,8 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
     kmip_locate_response *p = ri->payload;
     size_t total = 0, n = kts_store_count(c->store);
     size_t offset = r->has_offset_items && r->offset_items > 0 ? (size_t)r->offset_items : 0;
+    if (injected(c, KTS_FAULT_IGNORE_OFFSET))
+        offset = 0;
     size_t max = r->has_maximum_items && r->maximum_items > 0 ? (size_t)r->maximum_items : n;
     p->unique_identifiers = kmip_message_alloc(c->resp, (n ? n : 1) * sizeof(kmip_uid));
     if (p->unique_identifiers == NULL)
@@ -419,6 +446,9 @@ static void do_state_change(ctx *c, uint32_t op, const kmip_batch_item *rq, kmip
                        : KMIP_STATE_DEACTIVATED;
     } else if (o->state == KMIP_STATE_ACTIVE) {
         fail(ri, KMIP_RESULT_REASON_PERMISSION_DENIED, "an Active object cannot be destroyed",
+             c->resp);
+    } else if (injected(c, KTS_FAULT_REFUSE_DESTROY)) {
+        fail(ri, KMIP_RESULT_REASON_PERMISSION_DENIED, "Destroy needs an approval (injected)",
              c->resp);
     } else {
         kts_store_remove(c->store, o);
@@ -514,14 +544,14 @@ static void process_item(ctx *c, const kmip_batch_item *rq, kmip_batch_item *ri,
 }
 
 kmip_message *kts_process(kts_store *store, const kts_options *opt, const char *owner,
-                          const kmip_message *req)
+                          const kmip_message *req, kts_fault f)
 {
     unsigned version = kmip_message_version(req);
     kmip_message *resp = kmip_message_new(true, version);
     if (resp == NULL)
         return NULL;
     resp->response_header.time_stamp = (int64_t)time(NULL);
-    ctx c = {store, opt, owner, resp, ""};
+    ctx c = {store, opt, owner, resp, "", f, false};
     kts_store_lock(store);
     for (size_t i = 0; i < req->item_count; i++) {
         const kmip_batch_item *rq = &req->items[i];

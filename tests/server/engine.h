@@ -4,6 +4,7 @@
 #define KTS_ENGINE_H
 
 #include "kmip/kmip_message.h"
+#include "faults.h"
 #include "store.h"
 
 /* Behaviour switches (for tests that need an older or stranger server). */
@@ -12,8 +13,10 @@ typedef struct kts_options {
 } kts_options;
 
 /* Answers every batch item of req into a new response (ID placeholders
- * chain the items). NULL when out of memory. */
+ * chain the items), with the engine-level fault f (deny_get, gone_get,
+ * ignore_offset, refuse_destroy, long_uid; others are ignored here). NULL
+ * when out of memory. */
 kmip_message *kts_process(kts_store *store, const kts_options *opt, const char *owner,
-                          const kmip_message *req);
+                          const kmip_message *req, kts_fault f);
 
 #endif

@@ -18,6 +18,8 @@ const char *const kts_fault_names[KTS_FAULT__COUNT] = {
     "deep_nesting",  "slow",            "silent",           "lose",
     "crash",         "crash_before",    "close_after_handshake", "tls_alert",
     "fin_rst",       "no_batch_id",     "extra_batch_id",   "wrong_uid",
+    "deny_get",      "gone_get",        "ignore_offset",    "refuse_destroy",
+    "long_uid",
 };
 
 bool kts_fault_is_connection_level(kts_fault f)

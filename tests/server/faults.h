@@ -14,7 +14,7 @@
  * batch_count, no_result_status, wrong_operation, wrong_batch_id,
  * no_batch_id, extra_batch_id, wrong_uid,
  * unknown_tags, unknown_enum, deep_nesting, slow, silent, lose, crash,
- * crash_before. Per connection (the next one accepted):
+ * crash_before, deny_get, gone_get, ignore_offset, refuse_destroy, long_uid. Per connection (the next one accepted):
  * close_after_handshake, tls_alert, fin_rst. See kts_fault_names for each meaning. */
 #ifndef KTS_FAULTS_H
 #define KTS_FAULTS_H
@@ -50,6 +50,12 @@ typedef enum kts_fault {
     KTS_FAULT_NO_BATCH_ID,      /* Unique Batch Item IDs removed from every item */
     KTS_FAULT_EXTRA_BATCH_ID,   /* a Unique Batch Item ID on items whose request had none */
     KTS_FAULT_WRONG_UID,        /* payloads name another Unique Identifier */          /* right after the handshake FIN (no close_notify), then RST */
+    /* the server's state and policies (engine.c) */
+    KTS_FAULT_DENY_GET,         /* the request's first Get answered Permission Denied */
+    KTS_FAULT_GONE_GET,         /* the request's first Get answered Item Not Found */
+    KTS_FAULT_IGNORE_OFFSET,    /* Locate ignores Offset Items (honours Maximum Items) */
+    KTS_FAULT_REFUSE_DESTROY,   /* Destroy refused (Permission Denied: "needs an approval") */
+    KTS_FAULT_LONG_UID,         /* objects made get a 300-byte Unique Identifier */
     KTS_FAULT__COUNT
 } kts_fault;
 

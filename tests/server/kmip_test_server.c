@@ -205,7 +205,7 @@ static void serve(server *srv, SSL *ssl)
         kts_fault f = kts_faults_take_request(req);
         if (f == KTS_FAULT_CRASH_BEFORE)
             _exit(3);
-        kmip_message *resp = kts_process(srv->store, &srv->opt, owner, req);
+        kmip_message *resp = kts_process(srv->store, &srv->opt, owner, req, f);
         save_state(srv, req);
         if (f == KTS_FAULT_CRASH)
             _exit(3);

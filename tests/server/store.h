@@ -10,7 +10,7 @@
 #define KTS_MAX_APP_INFO 4
 
 typedef struct kts_object {
-    char uid[40];
+    char uid[320];
     char owner[128];
     uint32_t object_type;
     uint32_t state;
