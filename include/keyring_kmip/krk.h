@@ -161,6 +161,25 @@ KRK_API KRK_MUST_CHECK krk_err krk_aes_decrypt(krk_keyring *k, const char *data_
                                                bool padding, const uint8_t *in, size_t in_len,
                                                uint8_t *out, size_t out_cap, size_t *out_len);
 
+/* ---- incremental reads (the MariaDB plugin) ---- */
+
+/* Locates the group's objects and fetches only those the keyring does not
+ * hold yet (new keys made elsewhere): N unchanged keys cost the Locate and
+ * no Get. Keys already held are not re-read (a state changed on the
+ * server shows at the next reload). *added (may be NULL) counts the new
+ * keys; krk_load_requests then gives the request messages it took. Holds
+ * the writers' lock (bounded by load_timeout_ms); on failure the keys in
+ * memory stay. */
+KRK_API KRK_MUST_CHECK krk_err krk_refresh(krk_keyring *k, size_t *added, krk_diag *diag);
+/* Fetches one key missing from memory from the server (a Locate of its
+ * name and a Get, bounded by kmip_timeout_ms), on a client of its own:
+ * it never waits for writers or reloads, and readers never wait for it.
+ * KRK_OK: the key is now in the cache (Active, Deactivated or
+ * Compromised); KRK_E_NOT_FOUND: the server has no served object for it;
+ * KRK_E_CONFLICT, KRK_E_KMIP. Concurrent lookups run one at a time. */
+KRK_API KRK_MUST_CHECK krk_err krk_lookup(krk_keyring *k, const char *data_id,
+                                          const char *auth_id);
+
 /* ---- status and metadata ---- */
 
 typedef struct krk_metadata_item {

@@ -10,11 +10,17 @@
  * old versions alive.
  *
  * get_latest_key_version and get_key answer from memory: the keyring's
- * cache and a small table of latest versions under a read/write lock that
- * network I/O never holds. A version not in memory (rotated by another
- * server sharing the object group) is fetched by reloading the keyring;
- * a periodic refresh does the same. Encryption itself is left to MariaDB
- * (NULL crypt hooks). */
+ * cache and a table of latest versions (any number of key ids) under a
+ * read/write lock that network I/O never holds. A version not in memory
+ * (rotated by another server sharing the object group) is fetched alone
+ * (krk_lookup: its own client, bounded, never a reload in the caller's
+ * thread); a periodic refresh fetches only versions not held yet
+ * (krk_refresh). Rotation creates the next version with the keyring's
+ * write protocol: when another server made that version at the same time
+ * exactly one wins, the other reports "another server rotated at the same
+ * time: retry" and takes the winner's version. Deactivated versions are
+ * read, never chosen for new encryption. Encryption itself is left to
+ * MariaDB (NULL crypt hooks). */
 #define _GNU_SOURCE /* PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP */
 #include <errno.h>
 #include <limits.h>
@@ -29,7 +35,6 @@
 #include "keyring_kmip/krk.h"
 
 #define KEY_BYTES 32
-#define MAX_KEY_IDS 4096
 #define ER_UNKNOWN 1105 /* ER_UNKNOWN_ERROR */
 
 /* ---- system variables (kmip_key_management_*) ---- */
@@ -50,8 +55,8 @@ static krk_keyring *keyring;
 static krk_config config; /* built from the system variables at startup */
 /* writers first, so that rotation is not kept waiting by a stream of readers */
 static pthread_rwlock_t versions_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
-static version_entry versions[MAX_KEY_IDS];
-static size_t version_count;
+static version_entry *versions; /* any number of key ids */
+static size_t version_count, version_cap;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER; /* rotation, reload */
 static pthread_t refresher;
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -78,51 +83,133 @@ static void data_id_of(unsigned int id, unsigned int version, char *out, size_t 
     snprintf(out, cap, "mariadb-%u-%u", id, version);
 }
 
-static int parse_data_id(const char *s, unsigned int *id, unsigned int *version)
+/* A decimal number as data_id_of writes it: digits only, no sign, no
+ * leading zero, below UINT_MAX; *end after it. */
+static int parse_number(const char *s, const char **end, unsigned int *out)
 {
-    char tail;
-    return sscanf(s, "mariadb-%u-%u%c", id, version, &tail) == 2;
+    if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+        return 0;
+    unsigned long long v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (unsigned)(*p - '0');
+        if (v >= UINT_MAX)
+            return 0;
+    }
+    *end = p;
+    *out = (unsigned int)v;
+    return 1;
 }
 
-/* Rebuilds the table of latest versions from the keyring's keys. */
+/* "mariadb-<id>-<version>" exactly as data_id_of writes it (round trip
+ * checked): a non-canonical name (mariadb-1-02) or a version that is
+ * ENCRYPTION_KEY_VERSION_INVALID (mariadb-1-4294967295) is not a key of
+ * ours. */
+static int parse_data_id(const char *s, unsigned int *id, unsigned int *version)
+{
+    const char *p;
+    if (strncmp(s, "mariadb-", 8) != 0 || !parse_number(s + 8, &p, id) || *p != '-' ||
+        !parse_number(p + 1, &p, version) || *p != '\0' || *version == 0 ||
+        *version == ENCRYPTION_KEY_VERSION_INVALID)
+        return 0;
+    char back[64];
+    data_id_of(*id, *version, back, sizeof back);
+    return strcmp(back, s) == 0;
+}
+
+typedef struct version_table {
+    version_entry *v;
+    size_t n, cap;
+    unsigned int *active; /* per entry: the latest Active version, 0: none */
+} version_table;
+
+static version_entry *table_entry(version_table *t, unsigned int id)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].id == id)
+            return &t->v[i];
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        version_entry *v = realloc(t->v, cap * sizeof *v);
+        unsigned int *a = v ? realloc(t->active, cap * sizeof *a) : NULL;
+        if (v)
+            t->v = v;
+        if (a == NULL)
+            return NULL;
+        t->active = a;
+        t->cap = cap;
+    }
+    t->active[t->n] = 0;
+    t->v[t->n] = (version_entry){id, 0};
+    return &t->v[t->n++];
+}
+
+/* Rebuilds the table of latest versions from the keyring's keys: the
+ * latest Active version of each key id (a Deactivated or Compromised
+ * version stays readable but is never chosen for new encryption; only
+ * when a key id has no Active version left is its highest one kept). */
 static void rebuild_versions(void)
 {
-    static version_entry fresh[MAX_KEY_IDS];
-    size_t n = 0;
+    version_table t = {NULL, 0, 0, NULL};
     krk_iter *it;
     if (krk_iter_init(keyring, &it) != KRK_OK)
         return;
+    int failed = 0;
     for (bool more = krk_iter_is_valid(it); more; more = krk_iter_next(it) == KRK_OK &&
                                                         krk_iter_is_valid(it)) {
         char d[KRK_MAX_ID_BYTES + 1], a[KRK_MAX_ID_BYTES + 1];
         unsigned int id, version;
+        krk_key_state st;
         if (krk_iter_get(it, d, sizeof d, a, sizeof a) != KRK_OK || a[0] != '\0' ||
-            !parse_data_id(d, &id, &version) || version == 0)
+            !parse_data_id(d, &id, &version) || krk_iter_get_state(it, &st) != KRK_OK ||
+            st == KRK_KEY_CONFLICT)
             continue;
-        size_t i = 0;
-        while (i < n && fresh[i].id != id)
-            i++;
-        if (i == n && n < MAX_KEY_IDS)
-            fresh[n++] = (version_entry){id, version};
-        else if (i < n && fresh[i].latest < version)
-            fresh[i].latest = version;
+        version_entry *e = table_entry(&t, id);
+        if (e == NULL) {
+            failed = 1;
+            break;
+        }
+        if (e->latest < version)
+            e->latest = version;
+        size_t i = (size_t)(e - t.v);
+        if (st == KRK_KEY_ACTIVE && t.active[i] < version)
+            t.active[i] = version;
     }
     krk_iter_deinit(it);
-    pthread_rwlock_wrlock(&versions_lock);
-    /* Never forget a key id or go back to an older version: InnoDB aborts
-     * on ENCRYPTION_KEY_VERSION_INVALID for a key it has used. */
-    for (size_t i = 0; i < version_count; i++) {
-        size_t k = 0;
-        while (k < n && fresh[k].id != versions[i].id)
-            k++;
-        if (k == n && n < MAX_KEY_IDS)
-            fresh[n++] = versions[i];
-        else if (k < n && fresh[k].latest < versions[i].latest)
-            fresh[k].latest = versions[i].latest;
+    if (failed) {
+        log_error("kmip_key_management: %s", "out of memory listing key versions");
+        free(t.v);
+        free(t.active);
+        return;
     }
-    memcpy(versions, fresh, n * sizeof *fresh);
-    version_count = n;
+    for (size_t i = 0; i < t.n; i++)
+        if (t.active[i])
+            t.v[i].latest = t.active[i];
+    pthread_rwlock_wrlock(&versions_lock);
+    /* Never forget a key id: InnoDB aborts on ENCRYPTION_KEY_VERSION_INVALID
+     * for a key it has used. */
+    for (size_t i = 0; i < version_count && !failed; i++) {
+        size_t k = 0;
+        while (k < t.n && t.v[k].id != versions[i].id)
+            k++;
+        if (k == t.n) {
+            version_entry *e = table_entry(&t, versions[i].id);
+            if (e)
+                e->latest = versions[i].latest;
+            else
+                failed = 1;
+        }
+    }
+    if (!failed) {
+        free(versions);
+        versions = t.v;
+        version_count = t.n;
+        version_cap = t.cap;
+        t.v = NULL;
+    }
     pthread_rwlock_unlock(&versions_lock);
+    free(t.v);
+    free(t.active);
 }
 
 static unsigned int latest_of(unsigned int id)
@@ -136,12 +223,13 @@ static unsigned int latest_of(unsigned int id)
     return v;
 }
 
-/* Re-reads all keys from the KMIP server (new versions made elsewhere).
- * On failure the keys in memory stay in service. */
+/* Reads the versions made elsewhere (other servers sharing the group): a
+ * Locate, and Gets only of objects not held yet. On failure the keys in
+ * memory stay in service. */
 static int refresh(void)
 {
     krk_diag d;
-    int ok = krk_reload_with(keyring, &config, &d) == KRK_OK;
+    int ok = krk_refresh(keyring, NULL, &d) == KRK_OK;
     if (ok)
         rebuild_versions();
     else
@@ -183,13 +271,23 @@ static unsigned int fetch(unsigned int key_id, unsigned int version, unsigned ch
 static unsigned int get_key(unsigned int key_id, unsigned int version, unsigned char *key,
                             unsigned int *key_length)
 {
+    if (version == 0 || version == ENCRYPTION_KEY_VERSION_INVALID)
+        return ENCRYPTION_KEY_VERSION_INVALID;
     unsigned int rc = fetch(key_id, version, key, key_length);
     if (rc != ENCRYPTION_KEY_VERSION_INVALID)
         return rc;
-    /* not in memory: perhaps created by another server sharing the group */
-    pthread_mutex_lock(&write_lock);
-    refresh();
-    pthread_mutex_unlock(&write_lock);
+    /* not in memory: perhaps made by another server sharing the group. One
+     * bounded lookup of this key alone (its own client: no reload in this
+     * thread, no wait for rotations or the refresh) */
+    char id[64];
+    data_id_of(key_id, version, id, sizeof id);
+    krk_err e = krk_lookup(keyring, id, "");
+    if (e != KRK_OK) {
+        if (e != KRK_E_NOT_FOUND)
+            log_error("kmip_key_management: %s", krk_last_error(keyring));
+        return ENCRYPTION_KEY_VERSION_INVALID;
+    }
+    rebuild_versions();
     return fetch(key_id, version, key, key_length);
 }
 
@@ -200,6 +298,14 @@ static int create_version(unsigned int id, unsigned int version, char *why, size
     char data_id[64];
     data_id_of(id, version, data_id, sizeof data_id);
     krk_err e = krk_generate(keyring, data_id, "", "AES", KEY_BYTES);
+    if (e == KRK_E_EXISTS) {
+        /* the write protocol saw another object of this version: another
+         * server rotated at the same time (its key is adopted here once
+         * Active); nothing of ours is left on the server */
+        snprintf(why, cap, "another server rotated key %u to version %u at the same time: retry "
+                 "(%s)", id, version, krk_last_error(keyring));
+        return 1;
+    }
     if (e != KRK_OK) {
         snprintf(why, cap, "%s", krk_last_error(keyring));
         return 1;
@@ -211,10 +317,13 @@ static int rotate_one(unsigned int id, char *why, size_t cap)
 {
     unsigned int latest = latest_of(id);
     unsigned int next = latest == ENCRYPTION_KEY_VERSION_INVALID ? 1 : latest + 1;
-    if (create_version(id, next, why, cap) != 0)
+    if (next == ENCRYPTION_KEY_VERSION_INVALID) {
+        snprintf(why, cap, "key %u has no version left", id);
         return 1;
-    rebuild_versions();
-    return 0;
+    }
+    int failed = create_version(id, next, why, cap);
+    rebuild_versions(); /* also after a lost race: the other server's version */
+    return failed;
 }
 
 /* SET GLOBAL kmip_key_management_rotate_key = <id> | -1: checked (and done)
@@ -234,13 +343,19 @@ static int check_rotate(MYSQL_THD thd, struct st_mysql_sys_var *var, void *save,
     int failed = 0;
     pthread_mutex_lock(&write_lock);
     if (v == -1) {
-        version_entry snapshot[MAX_KEY_IDS];
         pthread_rwlock_rdlock(&versions_lock);
         size_t n = version_count;
-        memcpy(snapshot, versions, n * sizeof *snapshot);
+        version_entry *snapshot = malloc((n ? n : 1) * sizeof *snapshot);
+        if (snapshot)
+            memcpy(snapshot, versions, n * sizeof *snapshot);
         pthread_rwlock_unlock(&versions_lock);
-        for (size_t i = 0; i < n && !failed; i++)
+        if (snapshot == NULL) {
+            snprintf(why, sizeof why, "out of memory");
+            failed = 1;
+        }
+        for (size_t i = 0; snapshot && i < n && !failed; i++)
             failed = rotate_one(snapshot[i].id, why, sizeof why);
+        free(snapshot);
     } else {
         failed = rotate_one((unsigned int)v, why, sizeof why);
     }
@@ -322,6 +437,34 @@ static int build_config(void)
     return 0;
 }
 
+/* A version held by two objects with different bytes could decrypt with
+ * the wrong key: the server does not start until an operator resolves it
+ * (both Unique Identifiers are in the log). */
+static int refuse_conflicts(void)
+{
+    krk_iter *it;
+    if (krk_iter_init(keyring, &it) != KRK_OK)
+        return 1;
+    int conflicts = 0;
+    for (bool more = krk_iter_is_valid(it); more;
+         more = krk_iter_next(it) == KRK_OK && krk_iter_is_valid(it)) {
+        char d[KRK_MAX_ID_BYTES + 1], a[KRK_MAX_ID_BYTES + 1];
+        unsigned int id, version;
+        krk_key_state st;
+        krk_reader *r = NULL;
+        if (krk_iter_get(it, d, sizeof d, a, sizeof a) != KRK_OK || a[0] != '\0' ||
+            !parse_data_id(d, &id, &version) || krk_iter_get_state(it, &st) != KRK_OK ||
+            st != KRK_KEY_CONFLICT)
+            continue;
+        if (krk_reader_init(keyring, d, "", &r) == KRK_E_CONFLICT)
+            log_error("kmip_key_management: refusing to start: %s", krk_last_error(keyring));
+        krk_reader_deinit(r);
+        conflicts++;
+    }
+    krk_iter_deinit(it);
+    return conflicts ? 1 : 0;
+}
+
 static int plugin_init(void *p)
 {
     (void)p;
@@ -335,6 +478,11 @@ static int plugin_init(void *p)
     for (size_t i = 0; i < d.warning_count; i++)
         my_printf_error(ER_UNKNOWN, "kmip_key_management: %s", ME_ERROR_LOG | ME_WARNING,
                         d.warnings[i]);
+    if (refuse_conflicts() != 0) {
+        krk_close(keyring);
+        keyring = NULL;
+        return 1;
+    }
     rebuild_versions();
     if (latest_of(1) == ENCRYPTION_KEY_VERSION_INVALID) {
         char why[768];
@@ -372,6 +520,9 @@ static int plugin_deinit(void *p)
     }
     krk_close(keyring);
     keyring = NULL;
+    free(versions);
+    versions = NULL;
+    version_count = version_cap = 0;
     return 0;
 }
 

@@ -26,6 +26,10 @@ struct krk_keyring {
     pthread_mutex_t err_lock;
     krk_state *state;
     uint64_t epoch;         /* changes with every swap of the state */
+    pthread_mutex_t lookup_lock; /* krk_lookup, one at a time, on its own client */
+    kmip_client *lookup;
+    krk_log_sink lookup_sink; /* outlives the lookup client */
+    uint64_t lookup_epoch;
     char last_error[768];   /* the keyring's last error, for metadata (err_lock) */
 };
 
@@ -99,6 +103,7 @@ krk_err krk_open_progress(const krk_config *cfg, krk_progress_fn fn, void *ctx, 
     pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&k->write_lock, NULL);
     pthread_mutex_init(&k->err_lock, NULL);
+    pthread_mutex_init(&k->lookup_lock, NULL);
     *out = k;
     return KRK_OK;
 }
@@ -108,6 +113,8 @@ void krk_close(krk_keyring *k)
     if (k == NULL)
         return;
     krk_state_free(k->state);
+    kmip_client_free(k->lookup);
+    pthread_mutex_destroy(&k->lookup_lock);
     pthread_rwlock_destroy(&k->lock);
     pthread_mutex_destroy(&k->write_lock);
     pthread_mutex_destroy(&k->err_lock);
@@ -209,7 +216,11 @@ static krk_err publish(krk_keyring *k, const char *data_id, const char *auth_id,
 {
     krk_key *key = krk_key_new(data_id, auth_id, type, data, size, uid);
     pthread_rwlock_wrlock(&k->lock);
-    bool ok = key && krk_cache_insert(&k->state->cache, key);
+    /* a lookup may have brought the same object in meanwhile */
+    bool there = key && krk_cache_find(&k->state->cache, data_id, auth_id) != NULL;
+    if (there)
+        krk_key_free(key);
+    bool ok = there || (key && krk_cache_insert(&k->state->cache, key));
     pthread_rwlock_unlock(&k->lock);
     return ok ? KRK_OK
               : set_error(k, KRK_E_NOMEM, "out of memory: key %s stored on the server as %s but "
@@ -400,6 +411,182 @@ krk_err krk_remove(krk_keyring *k, const char *data_id, const char *auth_id)
     end_write(k);
     pthread_mutex_unlock(&k->write_lock);
     free(uid);
+    return e;
+}
+
+/* ---- refresh and lookup (the MariaDB plugin) ---- */
+
+typedef struct uid_snap {
+    char **v;
+    size_t n;
+    bool failed;
+} uid_snap;
+
+static void take_uid_of(void *ctx, const krk_key *key)
+{
+    uid_snap *u = ctx;
+    if ((u->v[u->n] = strdup(key->uid)) == NULL)
+        u->failed = true;
+    else
+        u->n++;
+}
+
+/* Merges a fetched key into the cache (lock held): a new identity is
+ * added; the same bytes again are nothing new; other bytes a conflict. */
+static void merge_key(void *ctx, const krk_key *add)
+{
+    krk_cache *c = ctx;
+    krk_key *held = krk_cache_find(c, add->data_id, add->auth_id);
+    if (held == NULL) {
+        krk_key *k = krk_key_new(add->data_id, add->auth_id, add->type, add->material,
+                                 add->material_len, add->uid);
+        if (k) {
+            k->state = add->state;
+            if (add->conflict_uid)
+                k->conflict_uid = strdup(add->conflict_uid);
+            krk_cache_insert(c, k);
+        }
+    } else if (held->conflict_uid == NULL &&
+               (held->material_len != add->material_len ||
+                !kmip_ct_equal(held->material, add->material, add->material_len))) {
+        held->conflict_uid = strdup(add->uid);
+        c->generation++;
+    }
+}
+
+krk_err krk_refresh(krk_keyring *k, size_t *added, krk_diag *d)
+{
+    krk_diag_clear(d);
+    if (added)
+        *added = 0;
+    if (!krk_is_initialized(k))
+        return KRK_E_NOT_INITIALIZED;
+    pthread_mutex_lock(&k->write_lock);
+    krk_state *s = k->state;
+    uid_snap u = {NULL, 0, false};
+    pthread_rwlock_rdlock(&k->lock);
+    u.v = calloc(s->cache.count + 1, sizeof *u.v);
+    if (u.v)
+        krk_cache_each(&s->cache, take_uid_of, &u);
+    pthread_rwlock_unlock(&k->lock);
+    krk_state fresh;
+    memset(&fresh, 0, sizeof fresh);
+    krk_err e = u.v == NULL || u.failed ? krk_fail(d, KRK_E_NOMEM, "out of memory") : KRK_OK;
+    if (e == KRK_OK) {
+        kmip_client_begin_deadline(s->client, s->cfg.load_timeout_ms);
+        e = krk_state_fetch_new(s, u.v, u.n, &fresh, d);
+        kmip_client_end_deadline(s->client);
+    }
+    for (size_t i = 0; i < u.n; i++)
+        free(u.v[i]);
+    free(u.v);
+    if (e == KRK_OK) {
+        pthread_rwlock_wrlock(&k->lock);
+        size_t before = s->cache.count;
+        krk_cache_each(&fresh.cache, merge_key, &s->cache);
+        if (added)
+            *added = s->cache.count - before;
+        s->load_requests = fresh.load_requests;
+        krk_state_note_connection(s);
+        pthread_rwlock_unlock(&k->lock);
+    } else {
+        set_error(k, e, "refresh failed, the keys in memory stay in service: %s", d->error);
+    }
+    krk_cache_clear(&fresh.cache);
+    pthread_mutex_unlock(&k->write_lock);
+    return e;
+}
+
+/* The lookup's own client, so that a lookup never waits for a writer (nor
+ * a writer for it): made from the current configuration, again after a
+ * reload swapped the state. Called with lookup_lock held. */
+static kmip_client *lookup_client(krk_keyring *k, krk_config *cfg)
+{
+    pthread_rwlock_rdlock(&k->lock);
+    uint64_t epoch = k->epoch;
+    *cfg = k->state->cfg;
+    pthread_rwlock_unlock(&k->lock);
+    if (k->lookup && k->lookup_epoch == epoch)
+        return k->lookup;
+    kmip_client_free(k->lookup);
+    k->lookup_sink = (krk_log_sink){cfg->log, cfg->log_ctx, NULL};
+    k->lookup = krk_client_for(cfg, &k->lookup_sink);
+    k->lookup_epoch = epoch;
+    return k->lookup;
+}
+
+krk_err krk_lookup(krk_keyring *k, const char *data_id, const char *auth_id)
+{
+    krk_err e = begin(k, data_id, &auth_id);
+    if (e != KRK_OK)
+        return e;
+    if (exists(k, data_id, auth_id))
+        return KRK_OK;
+    pthread_mutex_lock(&k->lookup_lock);
+    krk_state tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.client = lookup_client(k, &tmp.cfg);
+    if (tmp.client == NULL) {
+        pthread_mutex_unlock(&k->lookup_lock);
+        return set_error(k, KRK_E_NOMEM, "cannot create the KMIP client");
+    }
+    kmip_client_begin_deadline(tmp.client, tmp.cfg.timeout_ms);
+    krk_survey sv;
+    char why[1024];
+    if (!krk_survey_identity(&tmp, data_id, auth_id, NULL, &sv, why, sizeof why)) {
+        e = set_error(k, KRK_E_KMIP, "looking up key %s on the KMIP server failed: %s", data_id,
+                      why);
+    } else {
+        e = KRK_E_NOT_FOUND;
+        uint8_t *first = NULL;
+        size_t first_len = 0;
+        const krk_candidate *used = NULL;
+        for (size_t i = 0; i < sv.count && e != KRK_E_KMIP; i++) {
+            const krk_candidate *c = &sv.items[i];
+            if (c->state == KMIP_STATE_PRE_ACTIVE)
+                continue; /* never served */
+            uint8_t *b = NULL;
+            size_t len = 0;
+            uint32_t ot = 0;
+            kmip_client_err ce = kmip_client_get_key_as(
+                tmp.client, c->uid,
+                c->object_type == KMIP_OBJECT_TYPE_SYMMETRIC_KEY ? KMIP_KEY_FORMAT_TYPE_RAW : 0,
+                &b, &len, &ot);
+            if (ce == KMIP_CLIENT_E_NOT_FOUND)
+                continue;
+            if (ce != KMIP_CLIENT_OK) {
+                e = set_error(k, KRK_E_KMIP, "looking up key %s: Get of object %s: %s", data_id,
+                              c->uid, kmip_client_error_message(tmp.client));
+            } else if (used == NULL) {
+                first = b;
+                first_len = len;
+                used = c;
+                e = KRK_OK;
+                continue;
+            } else if (len != first_len || !kmip_ct_equal(b, first, len)) {
+                e = set_error(k, KRK_E_CONFLICT, "key %s (auth_id \"%s\") is in conflict: "
+                              "objects %s and %s on the KMIP server hold it with different "
+                              "bytes", data_id, auth_id, used->uid, c->uid);
+            }
+            kmip_secure_free(b, len);
+        }
+        if (e == KRK_OK) {
+            krk_key *key = krk_key_new(data_id, auth_id, used->type, first, first_len, used->uid);
+            pthread_rwlock_wrlock(&k->lock);
+            if (key && krk_cache_find(&k->state->cache, data_id, auth_id) == NULL) {
+                key->state = used->state;
+                if (!krk_cache_insert(&k->state->cache, key))
+                    e = set_error(k, KRK_E_NOMEM, "out of memory");
+            } else {
+                krk_key_free(key);
+            }
+            pthread_rwlock_unlock(&k->lock);
+        }
+        kmip_secure_free(first, first_len);
+        krk_survey_free(&sv);
+    }
+    kmip_client_end_deadline(tmp.client);
+    pthread_mutex_unlock(&k->lookup_lock);
     return e;
 }
 

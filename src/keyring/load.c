@@ -308,7 +308,7 @@ static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
     return KRK_OK;
 }
 
-static kmip_client *make_client(const krk_config *cfg, krk_log_sink *sink)
+kmip_client *krk_client_for(const krk_config *cfg, krk_log_sink *sink)
 {
     kmip_client_options *o = kmip_client_options_new();
     if (o == NULL)
@@ -358,7 +358,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     s->cfg = *cfg;
     uint64_t mark = krk_open_diag_begin(cfg, d);
     s->log = (krk_log_sink){cfg->log, cfg->log_ctx, d};
-    s->client = make_client(cfg, &s->log);
+    s->client = krk_client_for(cfg, &s->log);
     krk_err e = KRK_OK;
     kmip_client_err ce;
     if (s->cfg.load_timeout_ms == 0)
@@ -404,6 +404,46 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     krk_state_note_connection(s);
     *out = s;
     return KRK_OK;
+}
+
+static int uid_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+krk_err krk_state_fetch_new(krk_state *from, char **known, size_t known_count, krk_state *into,
+                            krk_diag *d)
+{
+    into->cfg = from->cfg;
+    into->client = from->client;
+    if (!krk_cache_init(&into->cache))
+        return krk_fail(d, KRK_E_NOMEM, "out of memory");
+    kmip_client_stats st;
+    kmip_client_get_stats(from->client, &st);
+    uint64_t before = st.requests;
+    uid_list l = {0};
+    krk_err e = locate_all(into, &l, d);
+    qsort(known, known_count, sizeof *known, uid_cmp);
+    size_t n = 0;
+    for (size_t i = 0; e == KRK_OK && i < l.count; i++) {
+        if (known_count && bsearch(&l.uids[i], known, known_count, sizeof *known, uid_cmp)) {
+            free(l.uids[i]);
+            continue;
+        }
+        l.uids[n] = l.uids[i];
+        l.types[n++] = l.types[i];
+    }
+    if (e == KRK_OK)
+        l.count = n;
+    for (size_t i = 0; e == KRK_OK && i < l.count; i += KEYS_PER_MESSAGE) {
+        size_t m = l.count - i < KEYS_PER_MESSAGE ? l.count - i : KEYS_PER_MESSAGE;
+        e = fetch_batch(into, l.uids + i, l.types + i, m, d);
+    }
+    free_uids(&l);
+    kmip_client_get_stats(from->client, &st);
+    into->load_requests = st.requests - before;
+    into->client = NULL;
+    return e;
 }
 
 bool krk_spec_for(const krk_state *s, krk_key_type type, const char *data_id, const char *auth_id,

@@ -33,11 +33,21 @@ typedef struct krk_state {
  * by the writer, with the keyring's read/write lock held for writing. */
 void krk_state_note_connection(krk_state *s);
 
+/* A client for the configuration (not connected yet); NULL on NOMEM. */
+kmip_client *krk_client_for(const krk_config *cfg, krk_log_sink *sink);
+
 /* Connects and loads every key; diag gets the cause of a failure and a
  * warning per skipped object. */
 krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk_state **out,
                        krk_diag *d);
 void krk_state_free(krk_state *s);
+
+/* The objects of from's group that are not in known (Unique Identifiers,
+ * sorted here): Locate, then Get and Get Attributes of the new ones only,
+ * into `into` (a zeroed state whose cache this initialises; its client is
+ * from's while it runs, NULL after). */
+krk_err krk_state_fetch_new(krk_state *from, char **known, size_t known_count, krk_state *into,
+                            krk_diag *d);
 
 /* Identity of an object from its Get Attributes answer: ours (our
  * Application Specific Information) or Percona's (the Name, auth_id empty,

@@ -135,6 +135,16 @@ sql b "CREATE TABLE t.w (id INT) ENCRYPTED=YES" > /dev/null
 stop b
 stop a
 
+# 5b. names that are not canonical versions are not versions of ours: a
+# leading zero (mariadb-1-05) or ENCRYPTION_KEY_VERSION_INVALID as a version
+k32=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+"$cli" store mariadb-1-05 --type AES --hex $k32 --config "$tmp/keyring.cnf" > /dev/null 2>&1 || bad "store mariadb-1-05"
+"$cli" store mariadb-1-4294967295 --type AES --hex $k32 --config "$tmp/keyring.cnf" > /dev/null 2>&1 || bad "store mariadb-1-4294967295"
+start a && ok || bad "restart with non-canonical names failed"
+sql a "CREATE TABLE t.v (id INT) ENCRYPTED=YES" > /dev/null
+[ "$(version_of a v)" = "4" ] && ok || bad "a non-canonical name was taken as a version: $(version_of a v)"
+stop a
+
 # 6. FORCE with the KMIP server down at startup: mariadbd refuses to start
 /usr/bin/python3 "$harness" kill "$fixture"
 if start c; then bad "mariadbd c started without its keys"; stop c; else ok; fi

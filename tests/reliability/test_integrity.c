@@ -308,6 +308,66 @@ static void test_lost_create_spares_others(void **state)
     krk_close(k);
 }
 
+/* The periodic refresh of the MariaDB plugin: 1,000 unchanged keys cost
+ * the Locate and no Get; a key made elsewhere is fetched alone. A key
+ * missing from memory is looked up alone. */
+static void test_refresh_and_lookup(void **state)
+{
+    (void)state;
+    char g[64];
+    krk_keyring *k = fresh(g, sizeof g);
+    /* 1,000 keys behind the keyring's back, in one request message */
+    kmip_message *req = NULL, *resp = NULL;
+    assert_int_equal(kmip_client_request(direct, &req), 0);
+    char names[1000][16], apps[1000][64];
+    for (int i = 0; i < 1000; i++) {
+        char h[32];
+        snprintf(names[i], sizeof names[i], "k%d", i);
+        hex(names[i], h);
+        snprintf(apps[i], sizeof apps[i], "v1;SECRET;;%s", h);
+        kmip_key_spec spec = {0};
+        spec.object_type = KMIP_OBJECT_TYPE_SECRET_DATA;
+        spec.name = names[i];
+        spec.object_group = g;
+        spec.app_namespace = "keyring_kmip";
+        spec.app_data = apps[i];
+        assert_int_equal(kmip_req_add_register(req, &spec, (const uint8_t *)names[i],
+                                               strlen(names[i])), 0);
+        assert_int_equal(kmip_req_add_uid_op(req, KMIP_OPERATION_ACTIVATE, NULL), 0);
+    }
+    assert_int_equal(kmip_client_call(direct, req, &resp), 0);
+    kmip_message_free(req);
+    kmip_message_free(resp);
+    /* one of them is looked up alone, before anything else */
+    assert_true(!readable(k, "k7", "k7"));
+    assert_int_equal(krk_lookup(k, "k7", ""), KRK_OK);
+    assert_true(readable(k, "k7", "k7"));
+    assert_int_equal(krk_lookup(k, "nothing", ""), KRK_E_NOT_FOUND);
+    krk_diag d;
+    size_t added = 0;
+    assert_int_equal(krk_refresh(k, &added, &d), KRK_OK);
+    assert_int_equal(added, 999);
+    assert_int_equal(krk_key_count(k), 1000);
+    /* unchanged: Locates only, not one Get */
+    char out[160];
+    assert_true(fenv_ctl(E.server_ctl, "stats", out, sizeof out));
+    long r0 = atol(strstr(out, "requests=") + 9);
+    assert_int_equal(krk_refresh(k, &added, &d), KRK_OK);
+    assert_int_equal(added, 0);
+    assert_true(fenv_ctl(E.server_ctl, "stats", out, sizeof out));
+    long r1 = atol(strstr(out, "requests=") + 9);
+    assert_int_equal(krk_load_requests(k), (uint64_t)(r1 - r0));
+    assert_int_equal(r1 - r0, 5); /* 4 pages of Secret Data (the last short), 1 of keys */
+    /* a new key made elsewhere: one more request message, for it alone */
+    char uid[400];
+    make_object(g, "late", (const uint8_t *)"lt", 2, KMIP_STATE_ACTIVE, uid, sizeof uid);
+    assert_int_equal(krk_refresh(k, &added, &d), KRK_OK);
+    assert_int_equal(added, 1);
+    assert_int_equal(krk_load_requests(k), 6);
+    assert_true(readable(k, "late", "lt"));
+    krk_close(k);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -346,6 +406,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_long_unique_identifier),
         cmocka_unit_test(test_destroy_refused),
         cmocka_unit_test(test_lost_create_spares_others),
+        cmocka_unit_test(test_refresh_and_lookup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
