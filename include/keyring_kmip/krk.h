@@ -180,6 +180,26 @@ KRK_API KRK_MUST_CHECK krk_err krk_refresh(krk_keyring *k, size_t *added, krk_di
 KRK_API KRK_MUST_CHECK krk_err krk_lookup(krk_keyring *k, const char *data_id,
                                           const char *auth_id);
 
+/* ---- checking the server (keyring-kmip check) ---- */
+
+typedef struct krk_check_result {
+    size_t conflicts;   /* keys held by objects with different bytes (not served) */
+    size_t leftovers;   /* Pre-Active objects of ours past their write lease */
+    size_t removed;     /* of those, destroyed (repair) */
+    size_t in_progress; /* Pre-Active objects of ours within their lease: writes going on */
+    size_t foreign;     /* Pre-Active objects of our keys without a write tag */
+} krk_check_result;
+typedef void (*krk_check_fn)(void *ctx, const char *line);
+/* Loads the keys of cfg's group like krk_open and reports, a line each
+ * through fn: every conflict (both Unique Identifiers), every Pre-Active
+ * object of a key (a write in progress, or a leftover of a writer that
+ * crashed between Register and Activate once its lease of 600 s ran out).
+ * repair destroys the leftovers (they were never served: their writer
+ * gives up before half the lease). Errors as krk_open. */
+KRK_API KRK_MUST_CHECK krk_err krk_check_server(const krk_config *cfg, bool repair,
+                                                krk_check_fn fn, void *ctx,
+                                                krk_check_result *out, krk_diag *diag);
+
 /* ---- status and metadata ---- */
 
 typedef struct krk_metadata_item {

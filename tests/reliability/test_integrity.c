@@ -2,7 +2,7 @@
 /* The server's state is not ours (docs/RELIABILITY.md, invariants 1, 3, 4
  * and 5): the test server's injections and objects made behind the
  * keyring's back, one case each.
- * Usage: test_integrity FIXTURE_DIR TEST_SERVER */
+ * Usage: test_integrity FIXTURE_DIR TEST_SERVER [KEYRING_KMIP] */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,13 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "fault_env.h"
 #include "keyring_kmip/krk.h"
 #include "kmip/kmip_client.h"
 #include "kmip/kmip_registry.h"
 
-static const char *fixture, *server_bin;
+static const char *fixture, *server_bin, *cli;
 static fenv E;
 static kmip_client *direct;
 static krk_config cfg;
@@ -53,6 +55,8 @@ static void hex(const char *s, char *out)
     *out = '\0';
 }
 
+static const char *tag_for_next; /* a write tag for make_object, or NULL */
+
 /* An object of key data_id made the keyring's way (our Application
  * Specific Information), behind its back, in state `state`. */
 static void make_object(const char *group, const char *data_id, const uint8_t *bytes,
@@ -60,7 +64,8 @@ static void make_object(const char *group, const char *data_id, const uint8_t *b
 {
     char app[256], h[128];
     hex(data_id, h);
-    snprintf(app, sizeof app, "v1;SECRET;;%s", h);
+    snprintf(app, sizeof app, "v1;SECRET;;%s%s%s", h, tag_for_next ? ";" : "",
+             tag_for_next ? tag_for_next : "");
     kmip_key_spec spec = {0};
     spec.object_type = KMIP_OBJECT_TYPE_SECRET_DATA;
     spec.secret_data_type = KMIP_SECRET_DATA_TYPE_PASSWORD;
@@ -368,6 +373,71 @@ static void test_refresh_and_lookup(void **state)
     krk_close(k);
 }
 
+static void collect(void *ctx, const char *line)
+{
+    char *all = ctx;
+    strncat(all, line, 8000 - strlen(all) - 2);
+    strcat(all, "\n");
+}
+
+/* Pre-Active objects: a crashed writer's leftover past its lease is
+ * ignored by writers, reported by check and removed by check --repair; one
+ * within its lease is a write in progress. check lists conflicts and the
+ * CLI exits 7 on them. */
+static void test_check_and_leases(void **state)
+{
+    (void)state;
+    char g[64], old[400], young[400], c1[400], c2[400], tag[80];
+    krk_keyring *k = fresh(g, sizeof g);
+    snprintf(tag, sizeof tag, "w1;0123456789abcdef0123456789abcdef;%lld",
+             (long long)time(NULL) - 700);
+    tag_for_next = tag;
+    make_object(g, "crashed", (const uint8_t *)"cr", 2, KMIP_STATE_PRE_ACTIVE, old, sizeof old);
+    snprintf(tag, sizeof tag, "w1;fedcba9876543210fedcba9876543210;%lld",
+             (long long)time(NULL));
+    make_object(g, "busy", (const uint8_t *)"bz", 2, KMIP_STATE_PRE_ACTIVE, young, sizeof young);
+    tag_for_next = NULL;
+    make_object(g, "twice", (const uint8_t *)"t1", 2, KMIP_STATE_ACTIVE, c1, sizeof c1);
+    make_object(g, "twice", (const uint8_t *)"t2", 2, KMIP_STATE_ACTIVE, c2, sizeof c2);
+    /* a leftover past its lease does not block its key */
+    assert_int_equal(krk_store(k, "crashed", "", (const uint8_t *)"new", 3, "SECRET"), KRK_OK);
+    assert_int_equal(krk_store(k, "busy", "", (const uint8_t *)"new", 3, "SECRET"), KRK_E_EXISTS);
+    static char lines[8000];
+    lines[0] = '\0';
+    krk_check_result r;
+    krk_diag d;
+    assert_int_equal(krk_check_server(&cfg, false, collect, lines, &r, &d), KRK_OK);
+    assert_int_equal(r.conflicts, 1);
+    assert_int_equal(r.leftovers, 1);
+    assert_int_equal(r.in_progress, 1);
+    assert_int_equal(r.removed, 0);
+    assert_non_null(strstr(lines, c1));
+    assert_non_null(strstr(lines, c2));
+    assert_non_null(strstr(lines, old));
+    assert_int_equal(server_state(old), KMIP_STATE_PRE_ACTIVE);
+    lines[0] = '\0';
+    assert_int_equal(krk_check_server(&cfg, true, collect, lines, &r, &d), KRK_OK);
+    assert_int_equal(r.removed, 1);
+    assert_int_equal(server_state(old), 0);
+    assert_int_equal(server_state(young), KMIP_STATE_PRE_ACTIVE);
+    if (cli) { /* the CLI: exit 8, both identifiers listed */
+        char cmd[2600], path[1200];
+        snprintf(path, sizeof path, "%s/integrity.cnf", E.dir);
+        snprintf(cmd, sizeof cmd, "%s check --config %s 2>&1", cli, path);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        lines[0] = '\0';
+        size_t n = fread(lines, 1, sizeof lines - 1, p);
+        lines[n] = '\0';
+        int st = pclose(p);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 8);
+        assert_non_null(strstr(lines, c1));
+        assert_non_null(strstr(lines, c2));
+    }
+    krk_close(k);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -392,12 +462,13 @@ static int teardown(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s FIXTURE_DIR TEST_SERVER\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR TEST_SERVER [KEYRING_KMIP]\n", argv[0]);
         return 2;
     }
     fixture = argv[1];
     server_bin = argv[2];
+    cli = argc == 4 ? argv[3] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_denied_get_fails_the_load),
         cmocka_unit_test(test_vanished_object_is_skipped),
@@ -407,6 +478,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_destroy_refused),
         cmocka_unit_test(test_lost_create_spares_others),
         cmocka_unit_test(test_refresh_and_lookup),
+        cmocka_unit_test(test_check_and_leases),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

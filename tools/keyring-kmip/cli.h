@@ -18,6 +18,7 @@ enum {
     CLI_NOT_FOUND = 5, /* no such key */
     CLI_EXISTS = 6,    /* the key exists already */
     CLI_IDENTITY = 7,  /* the server's identity was refused: certificate, name, TLS version */
+    CLI_CONFLICT = 8,  /* check: keys in conflict on the server */
 };
 /* A malformed option file: the "manifest or configuration problem" status. */
 #define CLI_LOCATION CLI_CONFIG

@@ -21,7 +21,7 @@ typedef struct kr_opts {
     const char *basedir, *datadir, *plugin_dir, *config; /* from the location */
     const char *id, *auth_id, *type, *hex, *file;
     unsigned long length;
-    bool json, as_hex, hex_stdin, any_length;
+    bool json, as_hex, hex_stdin, any_length, repair;
     cli_input key; /* store: the key bytes, read before the keyring is opened */
 } kr_opts;
 
@@ -62,7 +62,7 @@ typedef struct kr_command {
 } kr_command;
 
 static const kr_command kr_commands[] = {
-    {"check", false, "", ""},
+    {"check", false, "--repair", ""},
     {"status", false, "--json", ""},
     {"list", false, "--json", ""},
     {"get", true, "--hex --json", "--auth-id"},
@@ -114,6 +114,8 @@ static int parse(int argc, char **argv, kr_opts *o)
                 o->hex_stdin = true;
             else if (strcmp(a, "--any-length") == 0)
                 o->any_length = true;
+            else if (strcmp(a, "--repair") == 0)
+                o->repair = true;
             continue;
         }
         if (!in_list(c->values, a)) {
@@ -331,6 +333,29 @@ static int do_status(const krk_loaded *l, bool json)
     return CLI_OK;
 }
 
+static void print_check_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("%s\n", line);
+}
+
+/* The server's objects beyond the load: conflicts (exit 7) and Pre-Active
+ * objects, leftovers removed with --repair. */
+static int check_server(const krk_loaded *l, const kr_opts *o)
+{
+    krk_check_result r;
+    krk_diag d;
+    krk_err e = krk_check_server(&l->config, o->repair, print_check_line, NULL, &r, &d);
+    if (e != KRK_OK) {
+        fprintf(stderr, "keyring-kmip: %s\n", d.error[0] ? d.error : krk_strerror(e));
+        return exit_for(e);
+    }
+    printf("conflicts:     %zu\n", r.conflicts);
+    printf("pre-active:    %zu leftovers (%zu removed), %zu writes in progress, %zu foreign\n",
+           r.leftovers, r.removed, r.in_progress, r.foreign);
+    return r.conflicts ? CLI_CONFLICT : CLI_OK;
+}
+
 static int run(const krk_loaded *l, const kr_opts *o, double load_seconds)
 {
     const krk_component_v1 *api = l->api;
@@ -348,7 +373,7 @@ static int run(const krk_loaded *l, const kr_opts *o, double load_seconds)
                 printf("%-14s %s\n", md[i].key, md[i].value);
         printf("loaded in:     %.3f s, %llu request messages\n", load_seconds,
                (unsigned long long)api->load_requests(l->keyring));
-        return CLI_OK;
+        return check_server(l, o);
     }
     if (strcmp(c, "status") == 0)
         return do_status(l, o->json);

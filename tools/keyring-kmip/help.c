@@ -22,7 +22,8 @@
 #define KEYRING_EXIT                                                                               \
     "Exit status: 0 success, 1 bad input, 2 usage, 3 KMIP server or connection failure,\n"         \
     "4 manifest or configuration problem, 5 no such key, 6 key exists, 7 the server's\n"           \
-    "identity refused (certificate, name, TLS version); see keyring-kmip --help.\n"
+    "identity refused (certificate, name, TLS version); 8 keys in conflict\n"     \
+    "(check); see keyring-kmip --help.\n"
 
 typedef struct help_entry {
     const char *command;
@@ -30,12 +31,15 @@ typedef struct help_entry {
 } help_entry;
 
 static const help_entry entries[] = {
-    {"check", "Usage: keyring-kmip check [LOCATION]\n"
+    {"check", "Usage: keyring-kmip check [--repair] [LOCATION]\n"
               "\n"
               "The preflight: says which option file supplied basedir, plugin_dir and datadir,\n"
               "validates the manifest and the configuration, connects to the KMIP server, loads\n"
               "every key, and prints the KMIP and TLS versions, the key count, the load time and\n"
-              "the number of request messages.\n"
+              "the number of request messages. Then it lists keys in conflict (two objects with\n"
+              "different bytes; exit status 8) and Pre-Active objects: writes in progress, and\n"
+              "leftovers of writers that crashed before activating, past their 600 s lease;\n"
+              "--repair removes those leftovers (they were never served).\n"
               "\n" LOCATION "\n" KEYRING_EXIT},
     {"status", "Usage: keyring-kmip status [--json] [LOCATION]\n"
                "\n"
