@@ -355,10 +355,20 @@ static krk_err yield(krk_state *s, const char *what, const char *data_id, const 
     return KRK_E_EXISTS;
 }
 
-krk_err krk_write_key(krk_state *s, krk_key_type type, const char *data_id, const char *auth_id,
-                      const uint8_t *data, size_t size, krk_write_result *r)
+static bool only_pre_active(const krk_survey *sv)
+{
+    for (size_t i = 0; i < sv->count; i++)
+        if (sv->items[i].state != KMIP_STATE_PRE_ACTIVE)
+            return false;
+    return sv->count > 0;
+}
+
+static krk_err write_once(krk_state *s, krk_key_type type, const char *data_id,
+                          const char *auth_id, const uint8_t *data, size_t size,
+                          krk_write_result *r, bool *contended)
 {
     memset(r, 0, sizeof *r);
+    *contended = false;
     const char *what = data ? "stored" : "generated";
     /* the write tag */
     uint8_t raw[16];
@@ -445,6 +455,7 @@ krk_err krk_write_key(krk_state *s, krk_key_type type, const char *data_id, cons
     } else if (sv.count > 0) {
         e = yield(s, what, data_id, auth_id, &sv, r);
         destroy_own(s, uid, r);
+        *contended = only_pre_active(&sv);
     } else if (monotonic_ms() - started > (int64_t)KRK_LEASE_SECONDS * 1000 / 2) {
         e = say(r, KRK_E_KMIP, "%s key %s failed: it took longer than half the write lease "
                 "(%d s)", data ? "storing" : "generating", data_id, KRK_LEASE_SECONDS);
@@ -482,4 +493,52 @@ krk_err krk_write_key(krk_state *s, krk_key_type type, const char *data_id, cons
         r->key_len = 0;
     }
     return e;
+}
+
+/* Random back-off of 10 ms to 40 << round ms. */
+static void back_off(unsigned round)
+{
+    uint8_t b[2] = {0, 0};
+    if (RAND_bytes(b, 2) != 1)
+        b[0] = 7;
+    unsigned ms = 10 + ((unsigned)b[0] << 8 | (unsigned)b[1]) % (40u << round);
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Liveness: two writers that each saw the other's Pre-Active object both
+ * yield. A writer that yielded only to Pre-Active objects (writes in
+ * progress) backs off a random while and looks again: the other one won
+ * (adopt it: KRK_E_EXISTS), or gave up too (write again, at most 3
+ * attempts), or is still going (wait more). Safety does not depend on it:
+ * every attempt is the whole protocol. */
+krk_err krk_write_key(krk_state *s, krk_key_type type, const char *data_id, const char *auth_id,
+                      const uint8_t *data, size_t size, krk_write_result *r)
+{
+    unsigned round = 0;
+    for (int attempt = 0;; attempt++) {
+        bool contended = false;
+        krk_err e = write_once(s, type, data_id, auth_id, data, size, r, &contended);
+        if (e != KRK_E_EXISTS || !contended || attempt == 2)
+            return e;
+        for (int wait = 0;; wait++) {
+            back_off(round++);
+            krk_survey sv;
+            char why[512];
+            if (!krk_survey_identity(s, data_id, auth_id, NULL, &sv, why, sizeof why))
+                return e; /* the first answer stands */
+            if (sv.count == 0) {
+                krk_survey_free(&sv);
+                break; /* the other writer gave up too: write again */
+            }
+            if (!only_pre_active(&sv) || wait == 3) {
+                krk_write_result_free(r);
+                e = yield(s, data ? "stored" : "generated", data_id, auth_id, &sv, r);
+                krk_survey_free(&sv);
+                return e;
+            }
+            krk_survey_free(&sv);
+        }
+        krk_write_result_free(r);
+    }
 }
