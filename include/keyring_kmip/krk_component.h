@@ -67,6 +67,20 @@ typedef struct krk_component_v1 {
  * component exports). */
 KRK_API const krk_component_v1 *krk_component_table(void);
 
+/* Functions added after ABI 1, exported by the component as a second,
+ * optional symbol (an older component lacks it): key states, the MariaDB
+ * plugin's incremental reads. `size` is sizeof the struct the component was
+ * built with; a field is there when it lies within it. */
+#define KRK_COMPONENT_SYMBOL_EXT1 "keyring_kmip_component_ext1"
+typedef struct krk_component_ext1 {
+    size_t size;
+    krk_err (*iter_get_state)(const krk_iter *it, krk_key_state *state);
+    const char *(*key_state_name)(krk_key_state state);
+    krk_err (*lookup)(krk_keyring *k, const char *data_id, const char *auth_id);
+    krk_err (*refresh)(krk_keyring *k, size_t *added, krk_diag *diag);
+} krk_component_ext1;
+KRK_API const krk_component_ext1 *krk_component_ext1_table(void);
+
 #ifdef __cplusplus
 }
 #endif

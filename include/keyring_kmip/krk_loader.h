@@ -20,6 +20,7 @@ typedef struct krk_loaded {
     krk_keyring *keyring;
     krk_manifest manifest;
     krk_config config;
+    const krk_component_ext1 *ext; /* NULL: the component predates it */
 } krk_loaded;
 
 /* Errors: KRK_E_NO_MANIFEST, KRK_E_MANIFEST (also: the module cannot be

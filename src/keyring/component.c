@@ -43,7 +43,18 @@ const krk_component_v1 *krk_component_table(void)
     return &table;
 }
 
+static const krk_component_ext1 ext1 = {
+    sizeof(krk_component_ext1), krk_iter_get_state, krk_key_state_name, krk_lookup, krk_refresh,
+};
+
+const krk_component_ext1 *krk_component_ext1_table(void)
+{
+    return &ext1;
+}
+
 #ifdef KRK_BUILDING_COMPONENT
 /* The one symbol the component module exports. */
 __attribute__((visibility("default"))) const krk_component_v1 *const keyring_kmip_component_v1 = &table;
+__attribute__((visibility("default"))) const krk_component_ext1 *const keyring_kmip_component_ext1 =
+    &ext1;
 #endif

@@ -49,6 +49,8 @@ krk_err krk_loader_open_log(const char *basedir, const char *datadir, const char
         return e;
     }
     out->api = *sym;
+    const krk_component_ext1 *const *ext = dlsym(out->module, KRK_COMPONENT_SYMBOL_EXT1);
+    out->ext = ext && *ext && (*ext)->size >= sizeof(krk_component_ext1) ? *ext : NULL;
     e = out->api->config_find(plugin_dir, datadir, &out->config, d);
     out->config.log = log;
     out->config.log_ctx = log_ctx;

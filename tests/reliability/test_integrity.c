@@ -434,6 +434,15 @@ static void test_check_and_leases(void **state)
         assert_int_equal(WEXITSTATUS(st), 8);
         assert_non_null(strstr(lines, c1));
         assert_non_null(strstr(lines, c2));
+        /* list shows the state of a key that is not Active */
+        snprintf(cmd, sizeof cmd, "%s list --config %s 2>&1", cli, path);
+        p = popen(cmd, "r");
+        assert_non_null(p);
+        n = fread(lines, 1, sizeof lines - 1, p);
+        lines[n] = '\0';
+        assert_int_equal(pclose(p), 0);
+        assert_non_null(strstr(lines, "twice\t\tConflict\n"));
+        assert_non_null(strstr(lines, "crashed\t\n"));
     }
     krk_close(k);
 }

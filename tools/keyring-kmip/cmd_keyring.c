@@ -232,14 +232,19 @@ static krk_err open_keyring(const kr_opts *o, krk_loaded *l, krk_diag *d)
         return krk_loader_open_log(o->basedir, o->datadir, o->plugin_dir, progress, NULL,
                                    log_to_stderr, NULL, l, d);
     l->api = krk_component_table();
+    l->ext = krk_component_ext1_table();
     krk_err e = l->api->config_read(o->config, &l->config, d);
     l->config.log = log_to_stderr;
     return e == KRK_OK ? l->api->open_progress(&l->config, progress, NULL, &l->keyring, d) : e;
 }
 
+/* Keys: data_id and auth_id, and the state when it is not Active (a
+ * Deactivated or Compromised key is served for decryption; a key in
+ * conflict is not). */
 static int do_list(const krk_loaded *l, bool json)
 {
     const krk_component_v1 *api = l->api;
+    const krk_component_ext1 *ext = l->ext;
     krk_iter *it;
     if (api->iter_init(l->keyring, &it) != KRK_OK)
         return CLI_BAD_INPUT;
@@ -248,8 +253,15 @@ static int do_list(const krk_loaded *l, bool json)
         char d[KRK_MAX_ID_BYTES + 1], a[KRK_MAX_ID_BYTES + 1];
         if (api->iter_get(it, d, sizeof d, a, sizeof a) != KRK_OK)
             break;
+        krk_key_state st = KRK_KEY_ACTIVE;
+        if (ext && ext->iter_get_state(it, &st) != KRK_OK)
+            st = KRK_KEY_ACTIVE;
+        const char *name = ext ? ext->key_state_name(st) : "Active";
         if (list)
-            json_array_append_new(list, json_pack("{s:s, s:s}", "data_id", d, "auth_id", a));
+            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "data_id", d, "auth_id", a,
+                                                  "state", name));
+        else if (st != KRK_KEY_ACTIVE)
+            printf("%s\t%s\t%s\n", d, a, name);
         else
             printf("%s\t%s\n", d, a);
     }

@@ -49,8 +49,11 @@ static const help_entry entries[] = {
                "\n" LOCATION "\n" KEYRING_EXIT},
     {"list", "Usage: keyring-kmip list [--json] [LOCATION]\n"
              "\n"
-             "Lists the keys: data_id and auth_id separated by a tab, one key a line; --json\n"
-             "prints a JSON array of {\"data_id\", \"auth_id\"}. Never prints key material.\n"
+             "Lists the keys: data_id and auth_id separated by a tab, one key a line, and a\n"
+             "third column with the state of a key that is not Active (Deactivated and\n"
+             "Compromised keys are still served for decryption, a key in Conflict is not);\n"
+             "--json prints a JSON array of {\"data_id\", \"auth_id\", \"state\"}. Never prints\n"
+             "key material.\n"
              "\n" LOCATION "\n" KEYRING_EXIT},
     {"get", "Usage: keyring-kmip get ID [--auth-id U] [--hex | --json] [LOCATION]\n"
             "\n"
