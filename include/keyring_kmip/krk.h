@@ -176,7 +176,9 @@ KRK_API KRK_MUST_CHECK krk_err krk_refresh(krk_keyring *k, size_t *added, krk_di
  * it never waits for writers or reloads, and readers never wait for it.
  * KRK_OK: the key is now in the cache (Active, Deactivated or
  * Compromised); KRK_E_NOT_FOUND: the server has no served object for it;
- * KRK_E_CONFLICT, KRK_E_KMIP. Concurrent lookups run one at a time. */
+ * KRK_E_CONFLICT, KRK_E_KMIP. Concurrent lookups run one at a time; for
+ * 2 s after the server failed one, lookups fail at once (KRK_E_KMIP, the
+ * message says so) instead of each costing the timeout while it is down. */
 KRK_API KRK_MUST_CHECK krk_err krk_lookup(krk_keyring *k, const char *data_id,
                                           const char *auth_id);
 

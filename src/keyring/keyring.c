@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "diag.h"
 #include "layout.h"
@@ -30,6 +31,8 @@ struct krk_keyring {
     kmip_client *lookup;
     krk_log_sink lookup_sink; /* outlives the lookup client */
     uint64_t lookup_epoch;
+    long long lookup_failed_ms; /* when the server last failed a lookup (monotonic), 0: never */
+    char lookup_failure[768];
     char last_error[768];   /* the keyring's last error, for metadata (err_lock) */
 };
 
@@ -497,6 +500,15 @@ krk_err krk_refresh(krk_keyring *k, size_t *added, krk_diag *d)
     return e;
 }
 
+#define LOOKUP_RETRY_MS 2000
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The lookup's own client, so that a lookup never waits for a writer (nor
  * a writer for it): made from the current configuration, again after a
  * reload swapped the state. Called with lookup_lock held. */
@@ -523,6 +535,16 @@ krk_err krk_lookup(krk_keyring *k, const char *data_id, const char *auth_id)
     if (exists(k, data_id, auth_id))
         return KRK_OK;
     pthread_mutex_lock(&k->lookup_lock);
+    /* a server that just failed is not asked again for a while: while it
+     * is down, every missing key would cost the whole timeout, one caller
+     * after the other */
+    long long now = now_ms();
+    if (k->lookup_failed_ms && now - k->lookup_failed_ms < LOOKUP_RETRY_MS) {
+        e = set_error(k, KRK_E_KMIP, "looking up key %s: not asked, the KMIP server failed %lld "
+                      "ms ago (%s)", data_id, now - k->lookup_failed_ms, k->lookup_failure);
+        pthread_mutex_unlock(&k->lookup_lock);
+        return e;
+    }
     krk_state tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.client = lookup_client(k, &tmp.cfg);
@@ -586,6 +608,12 @@ krk_err krk_lookup(krk_keyring *k, const char *data_id, const char *auth_id)
         krk_survey_free(&sv);
     }
     kmip_client_end_deadline(tmp.client);
+    if (e == KRK_E_KMIP) {
+        k->lookup_failed_ms = now_ms();
+        snprintf(k->lookup_failure, sizeof k->lookup_failure, "%s", thread_error);
+    } else {
+        k->lookup_failed_ms = 0;
+    }
     pthread_mutex_unlock(&k->lookup_lock);
     return e;
 }

@@ -370,6 +370,13 @@ static void test_refresh_and_lookup(void **state)
     assert_int_equal(added, 1);
     assert_int_equal(krk_load_requests(k), 6);
     assert_true(readable(k, "late", "lt"));
+    /* the server down: a lookup fails, the next one at once without asking */
+    fenv_server_kill(&E);
+    assert_int_equal(krk_lookup(k, "k9999", ""), KRK_E_KMIP);
+    assert_int_equal(krk_lookup(k, "k9998", ""), KRK_E_KMIP);
+    assert_non_null(strstr(krk_last_error(k), "not asked, the KMIP server failed"));
+    assert_true(readable(k, "k7", "k7")); /* readers never wait for it */
+    assert_true(fenv_server_start(&E));
     krk_close(k);
 }
 
