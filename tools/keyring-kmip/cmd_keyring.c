@@ -351,7 +351,7 @@ static void print_check_line(void *ctx, const char *line)
     printf("%s\n", line);
 }
 
-/* The server's objects beyond the load: conflicts (exit 7) and Pre-Active
+/* The server's objects beyond the load: conflicts (exit 8) and Pre-Active
  * objects, leftovers removed with --repair. */
 static int check_server(const krk_loaded *l, const kr_opts *o)
 {
