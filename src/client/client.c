@@ -508,6 +508,18 @@ static kmip_client_err check_response(kmip_client *c, const kmip_message *req,
             record_result(c, &resp->items[0], req->items[0].operation);
             return c->err;
         }
+        /* a server that stopped at a failed item (Stop, or Continue not
+         * honoured): the answers after it are missing, which no caller can
+         * read item by item */
+        if (resp->item_count > 0 && resp->item_count < req->item_count &&
+            resp->items[resp->item_count - 1].result_status != KMIP_RESULT_STATUS_SUCCESS) {
+            record_result(c, &resp->items[resp->item_count - 1],
+                          req->items[resp->item_count - 1].operation);
+            return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
+                           "the KMIP server stopped the batch at item %zu of %zu (%s) and "
+                           "answered none after it", resp->item_count, req->item_count,
+                           c->message);
+        }
         return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
                        "the KMIP server answered %zu batch items to a request of %zu",
                        resp->item_count, req->item_count);
@@ -566,6 +578,18 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
         return e;
     request->request_header.protocol_version.major = (int32_t)(c->version >> 8);
     request->request_header.protocol_version.minor = (int32_t)(c->version & 0xFF);
+    /* Reads batched in one message are independent of each other: the
+     * server is asked to answer every item even when one fails (KMIP 1.0
+     * section 6.7, Batch Error Continuation Option; its default is Stop, and
+     * a stopping server such as PyKMIP sends no answer at all for the items
+     * after the failure: one object destroyed by another writer between a
+     * Locate and the Gets of a load would fail the whole batch). Chained
+     * writes (placeholders, Revoke then Destroy) keep Stop. */
+    if (request->item_count > 1 && all_idempotent(request)) {
+        request->request_header.has_batch_error_continuation_option = true;
+        request->request_header.batch_error_continuation_option =
+            KMIP_BATCH_ERROR_CONTINUATION_OPTION_CONTINUE;
+    }
     uint8_t *bytes = NULL;
     size_t len = 0;
     kmip_err ee = kmip_message_encode(request, &bytes, &len);

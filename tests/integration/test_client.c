@@ -413,6 +413,39 @@ static void test_batch_of_100_gets(void **state)
     kmip_client_free(c);
 }
 
+/* One object of a batch of reads missing (destroyed by another writer
+ * between a Locate and the Gets): every other item is still answered. */
+static void test_batch_with_a_missing_object(void **state)
+{
+    (void)state;
+    for (unsigned v = 0; v < 2; v++) {
+        kmip_client *c = client(v == 0 ? KMIP_VERSION(1, 0) : KMIP_VERSION(1, 4));
+        char uid[128];
+        kmip_key_spec spec = aes_spec(NULL, NULL);
+        CHECK_OK(c, kmip_client_register(c, &spec, KEY32, sizeof KEY32, uid, sizeof uid));
+        kmip_message *req = NULL, *resp = NULL;
+        CHECK_OK(c, kmip_client_request(c, &req));
+        const char *uids[] = {uid, "no-such-object-4711", uid};
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(kmip_req_add_uid_op(req, KMIP_OPERATION_GET, uids[i]),
+                             KMIP_CLIENT_OK);
+        assert_int_equal(kmip_client_call(c, req, &resp), KMIP_CLIENT_E_NOT_FOUND);
+        assert_non_null(resp);
+        assert_int_equal(resp->item_count, 3);
+        assert_int_equal(resp->items[0].result_status, KMIP_RESULT_STATUS_SUCCESS);
+        assert_int_not_equal(resp->items[1].result_status, KMIP_RESULT_STATUS_SUCCESS);
+        assert_int_equal(resp->items[1].result_reason, KMIP_RESULT_REASON_ITEM_NOT_FOUND);
+        assert_int_equal(resp->items[2].result_status, KMIP_RESULT_STATUS_SUCCESS);
+        const kmip_get_response *g = resp->items[2].payload;
+        const kmip_item *km = g->object.symmetric_key.key_block.key_value.key_material;
+        assert_memory_equal(km->v.bytes.data, KEY32, 32);
+        kmip_message_free(req);
+        kmip_message_free(resp);
+        CHECK_OK(c, kmip_client_destroy(c, uid));
+        kmip_client_free(c);
+    }
+}
+
 static void run_paging(unsigned version)
 {
     kmip_client *c = client(version);
@@ -624,6 +657,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_operations_2_0),
         cmocka_unit_test(test_placeholder_batches_one_round_trip),
         cmocka_unit_test(test_batch_of_100_gets),
+        cmocka_unit_test(test_batch_with_a_missing_object),
         cmocka_unit_test(test_paging_1_4),
         cmocka_unit_test(test_paging_2_0),
         cmocka_unit_test(test_tls_refusals),

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* kmip_key_management.so outside mariadbd (tests/mariadb/plugin_host.c),
+ * against our KMIP test server: what the plugin takes as its keys.
+ *   - only canonical names "mariadb-<id>-<version>" are versions of a key:
+ *     mariadb-1-02, mariadb-01-3, mariadb-1-4294967295 (the INVALID value
+ *     MariaDB reads as "no such key"), signs, junk are not;
+ *   - any number of key ids (the table had a fixed 4,096).
+ * Usage: test_plugin_host FIXTURE_DIR TEST_SERVER PLUGIN_SO */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../reliability/fault_env.h"
+#include "keyring_kmip/krk.h"
+#include "plugin_host.h"
+
+#define MANY_IDS 5000
+
+static const char *fixture, *server_bin, *plugin_so;
+static fenv E;
+static plugin_host H;
+static char port_text[16];
+
+/* A keyring of our own on the group, to put objects there as another
+ * writer would. */
+static krk_keyring *seeder(const char *group)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.cnf", E.dir, group);
+    assert_true(fenv_write_keyring_config(&E, path, E.server_port, group, 0, NULL, NULL));
+    krk_config cfg;
+    krk_diag d;
+    krk_keyring *k = NULL;
+    assert_int_equal(krk_config_read(path, &cfg, &d), KRK_OK);
+    assert_int_equal(krk_open(&cfg, &k, &d), KRK_OK);
+    return k;
+}
+
+static void seed(krk_keyring *k, const char *data_id)
+{
+    uint8_t key[32];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)((size_t)(uint8_t)data_id[i % strlen(data_id)] + i);
+    krk_err e = krk_store(k, data_id, "", key, sizeof key, "AES");
+    if (e != KRK_OK)
+        fail_msg("store %s: %s", data_id, krk_last_error(k));
+}
+
+static void plugin_start(char *group)
+{
+    assert_true(ph_set_str(&H, "server_addr", "127.0.0.1"));
+    assert_true(ph_set_uint(&H, "server_port", E.server_port));
+    assert_true(ph_set_str(&H, "client_cert", E.cert));
+    assert_true(ph_set_str(&H, "client_key", E.key));
+    assert_true(ph_set_str(&H, "server_ca", E.ca));
+    assert_true(ph_set_str(&H, "object_group", group));
+    assert_true(ph_set_uint(&H, "timeout_ms", 5000));
+    assert_true(ph_set_uint(&H, "refresh_seconds", 0));
+    assert_true(ph_set_bool(&H, "tls_peer_verification", true));
+    assert_true(ph_set_bool(&H, "tls_hostname_verification", true));
+    assert_true(ph_set_bool(&H, "create_key", false));
+    assert_int_equal(H.decl->init(NULL), 0);
+}
+
+static void canonical_names(void **state)
+{
+    (void)state;
+    static char group[64];
+    snprintf(group, sizeof group, "names-%ld", (long)getpid());
+    krk_keyring *k = seeder(group);
+    static const char *const not_versions[] = {
+        "mariadb-1-02",  "mariadb-01-3",  "mariadb-1-4294967295", "mariadb-1-4294967296",
+        "mariadb-1-+5",  "mariadb-1--6",  "mariadb-1-7x",         "mariadb-1-0",
+        "mariadb-1- 8",  "mariadb-1-9 ",  "mariadb--1-10",        "mariadb-1-11-1",
+        "Mariadb-1-12",  "mariadb-0x1-13",
+    };
+    seed(k, "mariadb-1-1");
+    for (size_t i = 0; i < sizeof not_versions / sizeof *not_versions; i++)
+        seed(k, not_versions[i]);
+    seed(k, "mariadb-4294967294-1"); /* a large key id, canonical */
+    krk_close(k);
+
+    plugin_start(group);
+    assert_int_equal(H.enc->get_latest_key_version(1), 1);
+    assert_int_equal(H.enc->get_latest_key_version(4294967294u), 1);
+    unsigned char key[32];
+    for (unsigned v = 2; v <= 13; v++) {
+        unsigned len = sizeof key;
+        assert_int_equal(H.enc->get_key(1, v, key, &len), ENCRYPTION_KEY_VERSION_INVALID);
+    }
+    unsigned len = sizeof key;
+    assert_int_equal(H.enc->get_key(1, 1, key, &len), 0);
+    assert_int_equal(len, 32);
+    assert_int_equal(H.decl->deinit(NULL), 0);
+}
+
+static void many_key_ids(void **state)
+{
+    (void)state;
+    static char group[64];
+    snprintf(group, sizeof group, "many-%ld", (long)getpid());
+    krk_keyring *k = seeder(group);
+    for (unsigned id = 1; id <= MANY_IDS; id++) {
+        char data_id[64];
+        snprintf(data_id, sizeof data_id, "mariadb-%u-%u", id, id % 3 + 1);
+        seed(k, data_id);
+    }
+    krk_close(k);
+
+    plugin_start(group);
+    for (unsigned id = 1; id <= MANY_IDS; id++)
+        if (H.enc->get_latest_key_version(id) != id % 3 + 1)
+            fail_msg("key id %u: latest version %u, expected %u", id,
+                     H.enc->get_latest_key_version(id), id % 3 + 1);
+    assert_int_equal(H.enc->get_latest_key_version(MANY_IDS + 1),
+                     ENCRYPTION_KEY_VERSION_INVALID);
+    assert_int_equal(H.decl->deinit(NULL), 0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_plugin_host FIXTURE_DIR TEST_SERVER PLUGIN_SO\n");
+        return 2;
+    }
+    fixture = argv[1];
+    server_bin = argv[2];
+    plugin_so = argv[3];
+    if (!fenv_init(&E, fixture, "plugin-host", server_bin, "") || !fenv_server_start(&E)) {
+        fprintf(stderr, "cannot start the test server\n");
+        return 1;
+    }
+    snprintf(port_text, sizeof port_text, "%u", E.server_port);
+    if (!ph_load(&H, plugin_so))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(canonical_names),
+        cmocka_unit_test(many_key_ids),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    fenv_stop(&E);
+    return failed;
+}
