@@ -4,7 +4,9 @@
  *   - only canonical names "mariadb-<id>-<version>" are versions of a key:
  *     mariadb-1-02, mariadb-01-3, mariadb-1-4294967295 (the INVALID value
  *     MariaDB reads as "no such key"), signs, junk are not;
- *   - any number of key ids (the table had a fixed 4,096).
+ *   - any number of key ids (the table had a fixed 4,096);
+ *   - a version Deactivated on the server (revoked, its Destroy refused)
+ *     stays readable and is never the latest for new encryption.
  * Usage: test_plugin_host FIXTURE_DIR TEST_SERVER PLUGIN_SO */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 
 #include "../reliability/fault_env.h"
 #include "keyring_kmip/krk.h"
+#include "kmip/kmip_client.h"
 #include "plugin_host.h"
 
 #define MANY_IDS 5000
@@ -50,6 +53,34 @@ static void seed(krk_keyring *k, const char *data_id)
     krk_err e = krk_store(k, data_id, "", key, sizeof key, "AES");
     if (e != KRK_OK)
         fail_msg("store %s: %s", data_id, krk_last_error(k));
+}
+
+/* Another writer's objects, put on the server directly (Register and
+ * Activate in one request message): Name "mariadb-ID-VERSION", the group,
+ * no Application Specific Information (read by Name, as Percona's are). */
+static void seed_direct(const char *group, const char *data_id)
+{
+    static kmip_client *direct;
+    if (direct == NULL) {
+        kmip_client_options *o = kmip_client_options_new();
+        assert_non_null(o);
+        assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", E.server_port), 0);
+        assert_int_equal(kmip_client_options_set_ca(o, E.ca), 0);
+        assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), 0);
+        direct = kmip_client_new(o);
+        kmip_client_options_free(o);
+        assert_non_null(direct);
+    }
+    kmip_key_spec spec = {0};
+    spec.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY;
+    spec.algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES;
+    spec.length_bits = 256;
+    spec.name = data_id;
+    spec.object_group = group;
+    uint8_t key[32] = {1, 2, 3};
+    char uid[256];
+    if (kmip_client_register_activate(direct, &spec, key, sizeof key, uid, sizeof uid) != 0)
+        fail_msg("register %s: %s", data_id, kmip_client_error_message(direct));
 }
 
 static void plugin_start(char *group)
@@ -105,13 +136,11 @@ static void many_key_ids(void **state)
     (void)state;
     static char group[64];
     snprintf(group, sizeof group, "many-%ld", (long)getpid());
-    krk_keyring *k = seeder(group);
     for (unsigned id = 1; id <= MANY_IDS; id++) {
         char data_id[64];
         snprintf(data_id, sizeof data_id, "mariadb-%u-%u", id, id % 3 + 1);
-        seed(k, data_id);
+        seed_direct(group, data_id);
     }
-    krk_close(k);
 
     plugin_start(group);
     for (unsigned id = 1; id <= MANY_IDS; id++)
@@ -120,6 +149,32 @@ static void many_key_ids(void **state)
                      H.enc->get_latest_key_version(id), id % 3 + 1);
     assert_int_equal(H.enc->get_latest_key_version(MANY_IDS + 1),
                      ENCRYPTION_KEY_VERSION_INVALID);
+    assert_int_equal(H.decl->deinit(NULL), 0);
+}
+
+static void deactivated_not_latest(void **state)
+{
+    (void)state;
+    static char group[64];
+    snprintf(group, sizeof group, "deact-%ld", (long)getpid());
+    krk_keyring *k = seeder(group);
+    seed(k, "mariadb-1-1");
+    seed(k, "mariadb-7-1");
+    seed(k, "mariadb-7-2");
+    /* the server revokes version 2 but refuses to destroy it: Deactivated */
+    char out[160];
+    assert_true(fenv_ctl(E.server_ctl, "fault refuse_destroy times=0", out, sizeof out));
+    assert_string_equal(out, "ok");
+    assert_int_equal(krk_remove(k, "mariadb-7-2", ""), KRK_E_KMIP);
+    assert_true(fenv_clear(&E));
+    krk_close(k);
+
+    plugin_start(group);
+    assert_int_equal(H.enc->get_latest_key_version(7), 1);
+    unsigned char key[32];
+    unsigned len = sizeof key;
+    assert_int_equal(H.enc->get_key(7, 2, key, &len), 0); /* still readable */
+    assert_int_equal(len, 32);
     assert_int_equal(H.decl->deinit(NULL), 0);
 }
 
@@ -142,6 +197,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(canonical_names),
         cmocka_unit_test(many_key_ids),
+        cmocka_unit_test(deactivated_not_latest),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     fenv_stop(&E);
