@@ -28,6 +28,11 @@ typedef struct chunk {
     uint8_t *base;
     size_t used; /* bytes handed out from the start (bump pointer) */
     bool locked;
+    /* per 16-byte unit: 1 + the size class of the block handed out that
+     * starts there, 0 for none; a free is checked against it, so a double
+     * free, a pointer into a block or a wrong size never puts a block on a
+     * free list twice or on the wrong one (two keys sharing bytes) */
+    uint8_t *starts;
 } chunk;
 
 typedef struct free_block {
@@ -73,13 +78,40 @@ static chunk *grow(void)
         arena.unmappable = true;
         return NULL;
     }
+    /* mapped like the chunk, not from the heap: the chunks live as long as
+     * the process (the library may be unloaded; blocks are wiped on free),
+     * and so does this; zero-filled */
+    uint8_t *starts = mmap(NULL, KRK_ARENA_CHUNK_BYTES >> MIN_SHIFT, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (starts == MAP_FAILED) {
+        munmap(p, KRK_ARENA_CHUNK_BYTES);
+        return NULL;
+    }
     chunk *c = &arena.chunks[arena.chunk_count++];
     c->base = p;
+    c->starts = starts;
     c->used = 0;
     /* the system call itself: sanitizers replace mlock() by a no-op that
      * reports success, and status must say what really happened */
     c->locked = syscall(SYS_mlock, p, KRK_ARENA_CHUNK_BYTES) == 0;
     return c;
+}
+
+static chunk *chunk_of(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    for (size_t i = 0; i < arena.chunk_count; i++) {
+        uintptr_t base = (uintptr_t)arena.chunks[i].base;
+        if (a >= base && a - base < KRK_ARENA_CHUNK_BYTES)
+            return &arena.chunks[i];
+    }
+    return NULL;
+}
+
+static void mark(const void *p, uint8_t v)
+{
+    chunk *ch = chunk_of(p);
+    ch->starts[((const uint8_t *)p - ch->base) >> MIN_SHIFT] = v;
 }
 
 static void *arena_alloc(size_t n)
@@ -91,6 +123,7 @@ static void *arena_alloc(size_t n)
         arena.free[c] = b->next;
         b->next = NULL;
         arena.in_use += size;
+        mark(b, (uint8_t)(c + 1));
         return b;
     }
     chunk *ch = arena.chunk_count ? &arena.chunks[arena.chunk_count - 1] : NULL;
@@ -99,6 +132,7 @@ static void *arena_alloc(size_t n)
     if (ch == NULL)
         return NULL;
     void *p = ch->base + ch->used;
+    ch->starts[ch->used >> MIN_SHIFT] = (uint8_t)(c + 1);
     ch->used += size;
     arena.in_use += size;
     return p;
@@ -106,13 +140,7 @@ static void *arena_alloc(size_t n)
 
 static bool in_arena(const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    for (size_t i = 0; i < arena.chunk_count; i++) {
-        uintptr_t base = (uintptr_t)arena.chunks[i].base;
-        if (a >= base && a - base < KRK_ARENA_CHUNK_BYTES)
-            return true;
-    }
-    return false;
+    return chunk_of(p) != NULL;
 }
 
 void *krk_secret_alloc(size_t n)
@@ -148,11 +176,20 @@ void krk_secret_free(void *p, size_t n)
 {
     if (p == NULL)
         return;
-    if (n == 0)
-        n = 1;
     pthread_mutex_lock(&arena.lock);
-    if (n <= MAX_BLOCK && in_arena(p)) {
-        unsigned c = class_of(n);
+    chunk *ch = chunk_of(p);
+    if (ch) {
+        /* the block's own class, whatever n says; a pointer where no block
+         * handed out starts (freed twice, or into a block) is left alone:
+         * it is not ours to free, and listing it would hand it out twice */
+        size_t off = (size_t)((uint8_t *)p - ch->base);
+        unsigned c = off % class_size(0) ? 0 : ch->starts[off >> MIN_SHIFT];
+        if (c == 0) {
+            pthread_mutex_unlock(&arena.lock);
+            return;
+        }
+        c--;
+        ch->starts[off >> MIN_SHIFT] = 0;
         kmip_secure_zero(p, class_size(c));
         free_block *b = p;
         b->next = arena.free[c];
@@ -162,7 +199,7 @@ void krk_secret_free(void *p, size_t n)
         return;
     }
     pthread_mutex_unlock(&arena.lock);
-    kmip_secure_free(p, n);
+    kmip_secure_free(p, n ? n : 1);
 }
 
 void krk_secure_status_get(krk_secure_status *s)
