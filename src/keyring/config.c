@@ -124,8 +124,12 @@ static krk_err get_uint(json_t *root, const char *path, const char *key, long lo
             return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be a number from %lld to %lld, "
                             "found \"%s\"", path, key, min, max, s);
     } else {
+        /* 5696.0 or 1e3 is a JSON real: "must be a number, found a number"
+         * would not tell the operator what is wrong */
         return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be a number from %lld to %lld, found "
-                        "%s", path, key, min, max, krk_json_kind(v));
+                        "%s", path, key, min, max,
+                        json_is_real(v) ? "a number with a fraction or an exponent"
+                                        : krk_json_kind(v));
     }
     if (n < min || n > max)
         return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" must be a number from %lld to %lld, found "

@@ -255,6 +255,11 @@ static const config_case cases[] = {
      "%D/plugin/component_keyring_kmip.cnf: \"server_port\" must be a number from 1 to 65535, "
      "found \"5696 \"",
      NULL},
+    {"server_port with a fraction", CONFIG,
+     {{CNF, "{\"server_addr\": \"h\", \"server_port\": 5696.0}", 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_port\" must be a number from 1 to 65535, "
+     "found a number with a fraction or an exponent",
+     NULL},
     {"configuration with a BOM", CONFIG, {{CNF, "\xEF\xBB\xBF" GOOD_CNF(""), 0644}},
      KRK_E_CONFIG,
      "%D/plugin/component_keyring_kmip.cnf: the keyring configuration starts with a UTF-8 byte "
