@@ -726,7 +726,7 @@ static int io_status(kt_conn *c, int r, bool *want_write, kmip_client_err *code,
         (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
          (errno == 0 || errno == EPIPE || errno == ECONNRESET)))
         *code = set_err(err, KMIP_CLIENT_E_CLOSED, "the KMIP server at %s closed the connection "
-                        "while %s", c->host, what);
+                        "while %s it", c->host, what);
     else
         *code = set_err(err, KMIP_CLIENT_E_IO, "%s the KMIP server at %s failed: %s", what,
                         c->host, e == SSL_ERROR_SYSCALL ? strerror(errno) : openssl_reason(why, sizeof why));
