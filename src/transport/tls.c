@@ -478,10 +478,17 @@ static void cert_names(X509 *cert, char *out, size_t cap)
     size_t used = 0;
     for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
-        char one[INET6_ADDRSTRLEN + 1] = "";
+        char one[INET6_ADDRSTRLEN + 80] = "";
         if (g->type == GEN_DNS) {
-            snprintf(one, sizeof one, "%.*s", ASN1_STRING_length(g->d.dNSName),
-                     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+            int n = snprintf(one, INET6_ADDRSTRLEN + 1, "%.*s", ASN1_STRING_length(g->d.dNSName),
+                             (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+            /* "127.0.0.1" written as a DNS name never matches the address:
+             * "connect by one of those names" alone would puzzle */
+            uint8_t addr[16];
+            if (n > 0 && n <= INET6_ADDRSTRLEN && (inet_pton(AF_INET, one, addr) == 1 ||
+                                                   inet_pton(AF_INET6, one, addr) == 1))
+                snprintf(one + n, sizeof one - (size_t)n,
+                         " (a DNS name: an IP address matches only an iPAddress entry)");
         } else if (g->type == GEN_IPADD) {
             /* 4 bytes (IPv4) or 16 (IPv6); anything else is malformed and
              * must not be read as an address */

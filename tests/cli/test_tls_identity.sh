@@ -58,5 +58,8 @@ both "$CHAIN_MISSING_INT_PORT" "$CHAIN_CA" \
 both "$EXPIRED_PORT" "$CA" "server certificate expired (not valid after"
 # an iPAddress SAN of 3 bytes is named as malformed, never read as 4
 both "$BAD_IP_SAN_PORT" "$CA" "its names are kms.example.com, (a malformed 3-byte IP)"
+# an address written as a DNS name is not an iPAddress entry, and the message says so
+both "$DNS_IP_SAN_PORT" "$CA" \
+    "its names are 127.0.0.1 (a DNS name: an IP address matches only an iPAddress entry)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -18,7 +18,7 @@ OTHER_CA_PORT, WRONG_NAME_PORT, EXPIRED_PORT, TLS11_PORT, IPV6_PORT (a TLS
 server on [::1] with the good certificate), EC_CLIENT_CERT, CHAIN_PORT and
 CHAIN_{OLD_ROOT,EXPIRED_INT,FUTURE_INT,MISSING_INT}_PORT (chains through an
 intermediate, verified with CHAIN_CA, or EXPIRED_CA for OLD_ROOT), CN_ONLY_PORT
-(CN=localhost, no SAN), BAD_IP_SAN_PORT (an iPAddress SAN of 3 bytes), STATIC_RSA_PORT (TLS 1.2, static RSA
+(CN=localhost, no SAN), BAD_IP_SAN_PORT (an iPAddress SAN of 3 bytes), DNS_IP_SAN_PORT (DNS name 127.0.0.1, no iPAddress), STATIC_RSA_PORT (TLS 1.2, static RSA
 key exchange only), ENCRYPTED_CLIENT_KEY and CLIENT_KEY_PASSWORD_FILE, ...
 """
 import datetime
@@ -138,6 +138,8 @@ def make_certs(d, client_cn="keyring_client"):
     # subjectAltName: DNS kms.example.com and an iPAddress of 3 bytes (4 or 16 are valid)
     _leaf(d, "server-bad-ip-san", ca, "kms.example.com",
           raw_san=b"\x30\x16\x82\x0fkms.example.com\x87\x03\x7f\x00\x00")
+    # "127.0.0.1" as a DNS name only: no match for the address 127.0.0.1
+    _leaf(d, "server-dns-ip-san", ca, "localhost", dns=["127.0.0.1"])
 
 
 def free_port():
@@ -308,6 +310,7 @@ def cmd_start(d, test_server=None):
             ("CHAIN_MISSING_INT", "chain-leaf", (), "127.0.0.1"),
             ("CN_ONLY", "server-cn-only", (), "127.0.0.1"),
             ("BAD_IP_SAN", "server-bad-ip-san", (), "127.0.0.1"),
+            ("DNS_IP_SAN", "server-dns-ip-san", (), "127.0.0.1"),
             ("STATIC_RSA", "server", ("-tls1_2", "-cipher", "AES256-GCM-SHA384"), "127.0.0.1")):
         port = free_port()
         env[key + "_PORT"] = str(port)
