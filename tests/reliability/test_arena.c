@@ -12,8 +12,41 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../src/keyring/secure.h"
+
+/* RLIMIT_MEMLOCK 0 (and, as root, no CAP_IPC_LOCK: the child becomes
+ * nobody): mlock fails, keys still go to the arena, status says so. Runs
+ * first, in a child, so that the child maps the arena's first chunk. */
+static void test_memlock_zero(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit none = {0, 0};
+        if (setrlimit(RLIMIT_MEMLOCK, &none) != 0 || (getuid() == 0 && setuid(65534) != 0))
+            _exit(10);
+        uint8_t *p = krk_secret_alloc(32);
+        if (p == NULL || !krk_secret_is_secure(p))
+            _exit(11);
+        krk_secure_status s;
+        krk_secure_status_get(&s);
+        char line[512];
+        krk_secure_describe(line, sizeof line);
+        if (!s.heap || s.locked || strstr(line, "not locked in memory") == NULL)
+            _exit(12);
+        krk_secret_free(p, 32);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
 
 static void test_edge_sizes(void **state)
 {
@@ -108,6 +141,7 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_memlock_zero),
         cmocka_unit_test(test_edge_sizes),
         cmocka_unit_test(test_double_free_hands_out_once),
         cmocka_unit_test(test_interior_and_wrong_size_free),
