@@ -283,10 +283,37 @@ static krk_err check_files(const krk_config *c, krk_diag *d)
     return e;
 }
 
+/* The first name in a list that OpenSSL does not know, or NULL. OpenSSL
+ * takes a list as long as one name in it is known and drops the rest, so
+ * "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA348" would silently
+ * lose its second suite: each plain name is tried alone (operators such as
+ * "!aNULL", "+RSA", "-X" or "@SECLEVEL=1" select nothing alone and are
+ * left to the whole-list check). */
+static const char *unknown_name(SSL_CTX *ctx, const char *list, bool suites, char *one,
+                                size_t cap)
+{
+    const char *seps = suites ? ":" : ":, ";
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, seps);
+        if (n > 0 && n < cap && (suites || !strchr("!+-@", p[0]))) {
+            memcpy(one, p, n);
+            one[n] = '\0';
+            if ((suites ? SSL_CTX_set_ciphersuites(ctx, one) : SSL_CTX_set_cipher_list(ctx, one))
+                != 1)
+                return one;
+        }
+        p += n;
+        p += *p != '\0';
+    }
+    return NULL;
+}
+
 /* The cipher options are checked by OpenSSL itself, so a typo is an error
  * here and not a failed connection later. */
 static krk_err check_ciphers(const krk_config *c, krk_diag *d)
 {
+    char one[256];
+    const char *bad;
     if (!c->tls_cipher_list[0] && !c->tls_ciphersuites[0])
         return KRK_OK;
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -299,6 +326,14 @@ static krk_err check_ciphers(const krk_config *c, krk_diag *d)
     else if (c->tls_ciphersuites[0] && SSL_CTX_set_ciphersuites(ctx, c->tls_ciphersuites) != 1)
         e = krk_fail(d, KRK_E_CONFIG, "%s: \"tls_ciphersuites\" (\"%s\") names no TLS 1.3 "
                      "suite OpenSSL knows", c->path, c->tls_ciphersuites);
+    else if (c->tls_cipher_list[0] &&
+             (bad = unknown_name(ctx, c->tls_cipher_list, false, one, sizeof one)))
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"tls_cipher_list\" (\"%s\") names \"%s\", a cipher "
+                     "OpenSSL does not know", c->path, c->tls_cipher_list, bad);
+    else if (c->tls_ciphersuites[0] &&
+             (bad = unknown_name(ctx, c->tls_ciphersuites, true, one, sizeof one)))
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"tls_ciphersuites\" (\"%s\") names \"%s\", a TLS "
+                     "1.3 suite OpenSSL does not know", c->path, c->tls_ciphersuites, bad);
     SSL_CTX_free(ctx);
     ERR_clear_error();
     return e;

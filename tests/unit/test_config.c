@@ -260,6 +260,36 @@ static const config_case cases[] = {
      "%D/plugin/component_keyring_kmip.cnf: \"server_port\" must be a number from 1 to 65535, "
      "found a number with a fraction or an exponent",
      NULL},
+    {"unknown cipher", CONFIG, {{CNF, GOOD_CNF(", \"tls_cipher_list\": \"BOGUS\""), 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"tls_cipher_list\" (\"BOGUS\") names no cipher "
+     "OpenSSL knows",
+     NULL},
+    {"unknown cipher among known ones", CONFIG,
+     {{CNF, GOOD_CNF(", \"tls_cipher_list\": \"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-"
+                     "SHA348:!aNULL\""), 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"tls_cipher_list\" (\"ECDHE-RSA-AES128-GCM-SHA256:"
+     "ECDHE-RSA-AES256-GCM-SHA348:!aNULL\") names \"ECDHE-RSA-AES256-GCM-SHA348\", a cipher "
+     "OpenSSL does not know",
+     NULL},
+    {"unknown TLS 1.3 suite", CONFIG,
+     {{CNF, GOOD_CNF(", \"tls_ciphersuites\": \"TLS_BOGUS\""), 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"tls_ciphersuites\" (\"TLS_BOGUS\") names no TLS "
+     "1.3 suite OpenSSL knows",
+     NULL},
+    {"unknown TLS 1.3 suite among known ones", CONFIG,
+     {{CNF, GOOD_CNF(", \"tls_ciphersuites\": \"TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM\""),
+       0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"tls_ciphersuites\" (\"TLS_AES_256_GCM_SHA384:"
+     "TLS_AES_128_GCM\") names \"TLS_AES_128_GCM\", a TLS 1.3 suite OpenSSL does not know",
+     NULL},
+    {"good cipher options", CONFIG,
+     {{CNF, GOOD_CNF(", \"tls_cipher_list\": \"ECDHE+AESGCM:!aNULL:@SECLEVEL=1\", "
+                     "\"tls_ciphersuites\": \"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\""),
+       0644}},
+     KRK_OK, "", NULL},
     {"configuration with a BOM", CONFIG, {{CNF, "\xEF\xBB\xBF" GOOD_CNF(""), 0644}},
      KRK_E_CONFIG,
      "%D/plugin/component_keyring_kmip.cnf: the keyring configuration starts with a UTF-8 byte "
