@@ -25,8 +25,8 @@ static const char *const messages[KRK_E__COUNT] = {
     [KRK_E_NOT_INITIALIZED] = "the keyring is not initialized",
     [KRK_E_INVALIDATED] = "the keyring changed: iterator invalidated",
     [KRK_E_TLS_IDENTITY] = "the KMIP server's identity was refused (certificate, name, TLS)",
-    [KRK_E_CONFLICT] = "two objects on the KMIP server hold this key with different bytes: "
-                       "it is not served until an operator resolves the conflict",
+    /* one literal: clang's -Wstring-concatenation (fuzz build) */
+    [KRK_E_CONFLICT] = "two objects on the KMIP server hold this key with different bytes: it is not served until an operator resolves the conflict",
 };
 
 const char *krk_strerror(krk_err err)
