@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "layout.h"
+#include "reconcile.h"
 
 #define UID_CAP (KMIP_DEFAULT_MAX_STRING + 1)
 #define MAX_SURVEY 1024 /* objects carrying one Name: more is not a keyring of ours */
@@ -298,24 +299,6 @@ static void destroy_own(krk_state *s, const char *uid, krk_write_result *r)
             uid, kmip_client_error_message(s->client), KRK_LEASE_SECONDS);
 }
 
-/* The object's State; 0 when it does not exist; false when the server could
- * not be asked. */
-static bool state_of(krk_state *s, const char *uid, uint32_t *state)
-{
-    static const uint32_t wanted[] = {KMIP_TAG_STATE};
-    kmip_message *resp = NULL;
-    kmip_client_err e = kmip_client_get_attributes(s->client, uid, wanted, 1, &resp);
-    *state = 0;
-    if (e == KMIP_CLIENT_OK && resp->item_count == 1 && resp->items[0].payload) {
-        const kmip_get_attributes_response *ga = resp->items[0].payload;
-        for (const kmip_attribute *a = ga->attributes.first; a; a = a->next)
-            if (a->tag == KMIP_TAG_STATE && a->value && a->value->type == KMIP_TYPE_ENUMERATION)
-                *state = a->value->v.u32;
-    }
-    kmip_message_free(resp);
-    return e == KMIP_CLIENT_OK || e == KMIP_CLIENT_E_NOT_FOUND;
-}
-
 static bool outcome_unknown(kmip_client_err e)
 {
     return e == KMIP_CLIENT_E_AMBIGUOUS || e == KMIP_CLIENT_E_PROTOCOL ||
@@ -470,7 +453,7 @@ static krk_err write_once(krk_state *s, krk_key_type type, const char *data_id,
                     kmip_client_error_message(s->client));
             /* an object that may be Active is never destroyed: another
              * writer may have seen it Active and adopted it */
-            if (!state_of(s, uid, &st)) {
+            if (!krk_object_state(s, uid, &st)) {
                 add(r, "; whether the server activated it could not be checked (%s): the key "
                     "is not in the keyring; a reload loads it if it is Active",
                     kmip_client_error_message(s->client));
