@@ -40,47 +40,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start() {
-    name=$1
-    d=$tmp/$name
-    if [ ! -d "$d/data" ]; then
-        mkdir -p "$d/tmp"
-        # a private tmpdir: the bootstrap's temporary tables in a shared /tmp
-        # were seen to vanish under another process's feet
-        mariadb-install-db --no-defaults --datadir="$d/data" --user=root --skip-test-db \
-            --tmpdir="$d/tmp" \
-            > "$d/install.log" 2>&1 || { cat "$d/install.log"; return 1; }
-    fi
-    mariadbd --no-defaults --datadir="$d/data" --socket="$d/sock" --skip-networking \
-        --tmpdir="$d/tmp" \
-        --user=root --pid-file="$d/pid" --log-error="$d/err.log" \
-        --plugin-maturity=experimental --plugin-dir="$plugin_dir" \
-        --plugin-load-add=kmip_key_management --kmip-key-management=FORCE \
-        --kmip-key-management-server-addr=127.0.0.1 --kmip-key-management-server-port="$PORT" \
-        --kmip-key-management-client-cert="$CLIENT_CERT" \
-        --kmip-key-management-client-key="$CLIENT_KEY" \
-        --kmip-key-management-server-ca="$CA" --kmip-key-management-object-group="$group" \
-        --kmip-key-management-timeout-ms=5000 --kmip-key-management-refresh-seconds=2 \
-        --innodb-encrypt-tables=ON --innodb-encrypt-log=ON --innodb-encryption-threads=2 \
-        --innodb-encryption-rotate-key-age=1 \
-        > /dev/null 2>&1 &
-    echo $! > "$d/mariadbd.pid"
-    for i in $(seq 1 120); do
-        [ -S "$d/sock" ] && mariadb -S "$d/sock" -e "SELECT 1" > /dev/null 2>&1 && return 0
-        kill -0 "$(cat "$d/mariadbd.pid")" 2> /dev/null || return 1
-        sleep 0.5
-    done
-    return 1
-}
-stop() {
-    mariadb-admin -S "$tmp/$1/sock" shutdown 2> /dev/null
-    for i in $(seq 1 60); do
-        kill -0 "$(cat "$tmp/$1/mariadbd.pid")" 2> /dev/null || return 0
-        sleep 0.5
-    done
-    echo "mariadbd $1 did not stop"
-}
-sql() { mariadb -S "$tmp/$1/sock" -N -B -e "$2" 2>&1; }
+. "$here/mariadbd.sh"
+# the race's servers: a fast refresh, pages re-encrypted in the background
+race_options="--kmip-key-management-timeout-ms=5000 --kmip-key-management-refresh-seconds=2
+    --innodb-encryption-rotate-key-age=1"
 inv() { /usr/bin/python3 "$inventory" "$fixture" "$group"; }
 
 # Both servers start on an empty group: the first creates mariadb-1-1, the
@@ -88,7 +51,7 @@ inv() { /usr/bin/python3 "$inventory" "$fixture" "$group"; }
 # one of them must yield). Started one after the other here; the race is
 # in the rotations.
 for s in a b; do
-    if start $s; then ok; else bad "mariadbd $s did not start"; cat "$tmp/$s/err.log"; exit 1; fi
+    if start $s $race_options; then ok; else bad "mariadbd $s did not start"; cat "$tmp/$s/err.log"; exit 1; fi
     sql $s "CREATE DATABASE t; CREATE TABLE t.r (round INT, server CHAR(1), s VARCHAR(64),
             PRIMARY KEY (round, server)) ENCRYPTED=YES;
             INSERT INTO t.r VALUES (0, '$s', 'RACE_ROW');" > /dev/null
@@ -151,7 +114,7 @@ grep -q "PRE_ACTIVE" "$tmp/inv.final" &&
 dups=$(cut -f2 "$tmp/inv.final" | sort | uniq -d | tr '\n' ' ')
 [ -z "$dups" ] && ok || bad "names held by two objects: $dups"
 for s in a b; do
-    if start $s; then ok; else
+    if start $s $race_options; then ok; else
         bad "mariadbd $s did not restart: $(grep -i 'error' "$tmp/$s/err.log" | tail -5)"
         continue
     fi
