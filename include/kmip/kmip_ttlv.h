@@ -58,6 +58,30 @@ KMIP_API void kmip_secure_free(void *p, size_t len);
  * The time depends on len only. */
 KMIP_API bool kmip_ct_equal(const void *a, const void *b, size_t len);
 
+/* ---- hex (base 16), one codec for the whole project ---- */
+
+/* Writes 2*n lowercase hex digits and a NUL at out (room for 2*n + 1). */
+KMIP_API void kmip_hex_encode(const uint8_t *p, size_t n, char *out);
+
+#define KMIP_HEX_LOWER_ONLY 1u /* refuse 'A'-'F' (canonical names) */
+#define KMIP_HEX_SKIP_SPACE 2u /* ignore space, tab, CR and LF between digits */
+
+/* Value of the hex digit c (0-15), or -1 when c is not one under flags. */
+KMIP_API int kmip_hex_digit(int c, unsigned flags);
+/* Decodes the len characters at s into out, which has room for len / 2
+ * bytes and may be s itself (in place). True with *out_len set on success.
+ * False when a character is not a digit (*bad = its offset) or the digits
+ * are odd in number (*bad = len); out may then hold partial output, which
+ * the caller wipes if it is secret. bad may be NULL. */
+KMIP_API KMIP_MUST_CHECK bool kmip_hex_decode(const char *s, size_t len, unsigned flags,
+                                              uint8_t *out, size_t *out_len, size_t *bad);
+
+/* ---- one clock ---- */
+
+/* Milliseconds of CLOCK_MONOTONIC: every deadline, back-off and duration in
+ * the project is measured with it (never the wall clock, which can jump). */
+KMIP_API int64_t kmip_monotonic_ms(void);
+
 /* ---- item trees ---- */
 
 typedef struct kmip_tree kmip_tree;

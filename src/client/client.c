@@ -131,24 +131,17 @@ void kmip_client_disconnect(kmip_client *c)
     c->conn = NULL;
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Starts the time budget of one public operation. */
 static void start_operation(kmip_client *c)
 {
-    c->deadline_ms = c->opt.operation_ms ? monotonic_ms() + c->opt.operation_ms : 0;
+    c->deadline_ms = c->opt.operation_ms ? kmip_monotonic_ms() + c->opt.operation_ms : 0;
     if (c->task_deadline_ms && (c->deadline_ms == 0 || c->task_deadline_ms < c->deadline_ms))
         c->deadline_ms = c->task_deadline_ms;
 }
 
 void kmip_client_begin_deadline(kmip_client *c, unsigned ms)
 {
-    c->task_deadline_ms = monotonic_ms() + ms;
+    c->task_deadline_ms = kmip_monotonic_ms() + ms;
 }
 
 void kmip_client_end_deadline(kmip_client *c)
@@ -161,7 +154,7 @@ static unsigned budget(const kmip_client *c, unsigned step_ms)
 {
     if (c->deadline_ms == 0)
         return step_ms;
-    int64_t left = c->deadline_ms - monotonic_ms();
+    int64_t left = c->deadline_ms - kmip_monotonic_ms();
     if (left < 1)
         left = 1;
     return left < (int64_t)step_ms ? (unsigned)left : step_ms;
@@ -169,7 +162,7 @@ static unsigned budget(const kmip_client *c, unsigned step_ms)
 
 static bool out_of_time(const kmip_client *c)
 {
-    return c->deadline_ms != 0 && monotonic_ms() >= c->deadline_ms;
+    return c->deadline_ms != 0 && kmip_monotonic_ms() >= c->deadline_ms;
 }
 
 static kt_config config_of(const kmip_client *c)

@@ -502,13 +502,6 @@ krk_err krk_refresh(krk_keyring *k, size_t *added, krk_diag *d)
 
 #define LOOKUP_RETRY_MS 2000
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The lookup's own client, so that a lookup never waits for a writer (nor
  * a writer for it): made from the current configuration, again after a
  * reload swapped the state. Called with lookup_lock held. */
@@ -538,7 +531,7 @@ krk_err krk_lookup(krk_keyring *k, const char *data_id, const char *auth_id)
     /* a server that just failed is not asked again for a while: while it
      * is down, every missing key would cost the whole timeout, one caller
      * after the other */
-    long long now = now_ms();
+    long long now = kmip_monotonic_ms();
     if (k->lookup_failed_ms && now - k->lookup_failed_ms < LOOKUP_RETRY_MS) {
         e = set_error(k, KRK_E_KMIP, "looking up key %s: not asked, the KMIP server failed %lld "
                       "ms ago (%s)", data_id, now - k->lookup_failed_ms, k->lookup_failure);
@@ -609,7 +602,7 @@ krk_err krk_lookup(krk_keyring *k, const char *data_id, const char *auth_id)
     }
     kmip_client_end_deadline(tmp.client);
     if (e == KRK_E_KMIP) {
-        k->lookup_failed_ms = now_ms();
+        k->lookup_failed_ms = kmip_monotonic_ms();
         snprintf(k->lookup_failure, sizeof k->lookup_failure, "%s", thread_error);
     } else {
         k->lookup_failed_ms = 0;

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "layout.h"
+#include "kmip/kmip_ttlv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Appends the lowercase hex of the string s at *p, leaving room for a NUL. */
 static bool put_hex(const char *s, char **p, char *end)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (; *s; s++) {
-        if (end - *p < 3)
-            return false;
-        *(*p)++ = digits[(uint8_t)*s >> 4];
-        *(*p)++ = digits[(uint8_t)*s & 15];
-    }
+    size_t n = strlen(s);
+    if (n > (size_t)(end - *p) / 2 || (size_t)(end - *p) - 2 * n < 1)
+        return false;
+    kmip_hex_encode((const uint8_t *)s, n, *p);
+    *p += 2 * n;
     return true;
 }
 
@@ -38,32 +38,23 @@ bool krk_layout_encode(krk_key_type type, const char *data_id, const char *auth_
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Decodes len hex digits into a new NUL-terminated string (no NUL bytes). */
+/* Decodes len hex digits into a new NUL-terminated string (no NUL bytes).
+ * Lowercase only: the names we write are canonical, so "6A" and "6a" must not
+ * both name one key. */
 static char *unhex(const char *s, size_t len)
 {
     if (len % 2 || len / 2 > KRK_MAX_ID_BYTES)
         return NULL;
     char *out = malloc(len / 2 + 1);
+    size_t n = 0;
     if (out == NULL)
         return NULL;
-    for (size_t i = 0; i < len; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            free(out);
-            return NULL;
-        }
-        out[i / 2] = (char)(hi << 4 | lo);
+    if (!kmip_hex_decode(s, len, KMIP_HEX_LOWER_ONLY, (uint8_t *)out, &n, NULL) ||
+        memchr(out, '\0', n) != NULL) {
+        free(out);
+        return NULL;
     }
-    out[len / 2] = '\0';
+    out[n] = '\0';
     return out;
 }
 

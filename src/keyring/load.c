@@ -15,13 +15,6 @@
 
 #define KEYS_PER_MESSAGE 50
 
-static long long monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct uid_list {
     char **uids;
     uint32_t *types; /* the Object Type each was located as */
@@ -365,7 +358,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         s->cfg.load_timeout_ms = KRK_DEFAULT_LOAD_TIMEOUT_MS;
     /* the whole load has one deadline: a slow or misbehaving server cannot
      * hold an open or a reload (and the writers' lock) longer */
-    long long start = monotonic_ms();
+    long long start = kmip_monotonic_ms();
     if (s->client)
         kmip_client_begin_deadline(s->client, s->cfg.load_timeout_ms);
     if (s->client == NULL)
@@ -389,7 +382,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     free_uids(&l);
     if (s->client)
         kmip_client_end_deadline(s->client);
-    if (e == KRK_E_KMIP && d && monotonic_ms() - start >= (long long)s->cfg.load_timeout_ms) {
+    if (e == KRK_E_KMIP && d && kmip_monotonic_ms() - start >= (long long)s->cfg.load_timeout_ms) {
         char was[sizeof d->error];
         memcpy(was, d->error, sizeof was);
         snprintf(d->error, sizeof d->error, "loading the keys took longer than "

@@ -36,13 +36,6 @@ const char *krk_kmip_state_name(uint32_t state)
     }
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool krk_write_tag_parse(const uint8_t *data, size_t len, char nonce[33], int64_t *stamp)
 {
     if (len < 3 + 32 + 2 || len > 3 + 32 + 1 + 20 || memcmp(data, "w1;", 3) != 0 ||
@@ -361,7 +354,7 @@ static krk_err write_once(krk_state *s, krk_key_type type, const char *data_id,
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(nonce + 2 * i, 3, "%02x", raw[i]);
     snprintf(tag, sizeof tag, "w1;%s;%lld", nonce, (long long)time(NULL));
-    int64_t started = monotonic_ms();
+    int64_t started = kmip_monotonic_ms();
 
     kmip_key_spec spec;
     krk_spec_buffers *b = malloc(sizeof *b);
@@ -439,7 +432,7 @@ static krk_err write_once(krk_state *s, krk_key_type type, const char *data_id,
         e = yield(s, what, data_id, auth_id, &sv, r);
         destroy_own(s, uid, r);
         *contended = only_pre_active(&sv);
-    } else if (monotonic_ms() - started > (int64_t)KRK_LEASE_SECONDS * 1000 / 2) {
+    } else if (kmip_monotonic_ms() - started > (int64_t)KRK_LEASE_SECONDS * 1000 / 2) {
         e = say(r, KRK_E_KMIP, "%s key %s failed: it took longer than half the write lease "
                 "(%d s)", data ? "storing" : "generating", data_id, KRK_LEASE_SECONDS);
         destroy_own(s, uid, r);

@@ -104,7 +104,7 @@ static kmip_err parse_bytes(kmip_xml_reader *r, const xmlNode *n, kmip_item *it,
     if (bytes == NULL)
         return fail(r, KMIP_E_NOMEM, n, "out of memory");
     kmip_err err = KMIP_OK;
-    if (!xmlv_unhex(s, bytes, &len))
+    if (!kmip_hex_decode(s, strlen(s), 0, bytes, &len, NULL))
         err = fail(r, KMIP_E_SYNTAX, n, "value is not an even number of hex digits");
     else if (kmip_item_set_bytes(r->tree, it, bytes, len) != KMIP_OK)
         err = fail(r, KMIP_E_NOMEM, n, "out of memory");

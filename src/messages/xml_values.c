@@ -7,42 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void xmlv_hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15u];
-    }
-    out[2 * n] = '\0';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-bool xmlv_unhex(const char *s, uint8_t *out, size_t *out_len)
-{
-    size_t n = strlen(s);
-    if (n % 2 != 0)
-        return false;
-    for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    *out_len = n / 2;
-    return true;
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
  * days_from_civil); exact for every year we accept. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -350,7 +314,7 @@ char *xmlv_value_text(const kmip_item *it, uint32_t value_tag, unsigned flags, s
         memcpy(out, it->v.bytes.data, n);
         out[n] = '\0';
     } else {
-        xmlv_hex(it->v.bytes.data, n, out);
+        kmip_hex_encode(it->v.bytes.data, n, out);
     }
     return out;
 }

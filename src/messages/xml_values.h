@@ -13,10 +13,6 @@
 /* Room for any date-time text we produce or accept. */
 #define XMLV_DATE_MAX 128
 
-/* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
-void xmlv_hex(const uint8_t *p, size_t n, char *out);
-/* Parses an even-length hex string; out has room for strlen(s)/2 bytes. */
-bool xmlv_unhex(const char *s, uint8_t *out, size_t *out_len);
 
 /* ISO 8601 UTC "1970-01-01T00:00:06+00:00"; with micro >= 0 a ".ffffff"
  * fraction is added (Date-Time Extended). A year outside 0000-9999 is

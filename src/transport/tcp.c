@@ -14,17 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t kt_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int kt_wait(int fd, bool want_write, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - kt_now_ms();
+        int64_t left = deadline - kmip_monotonic_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = {fd, (short)(want_write ? POLLOUT : POLLIN), 0};

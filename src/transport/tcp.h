@@ -8,8 +8,6 @@
 
 #include "transport.h"
 
-/* Monotonic milliseconds. */
-int64_t kt_now_ms(void);
 /* A non-blocking, close-on-exec socket connected to host:port before the
  * deadline, trying every address the name resolves to; -1 on failure. */
 int kt_tcp_connect(const char *host, unsigned port, int64_t deadline, kt_error *err);

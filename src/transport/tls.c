@@ -680,7 +680,7 @@ kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_
     c->log = cfg->log;
     c->log_ctx = cfg->log_ctx;
     snprintf(c->host, sizeof c->host, "%s", cfg->host);
-    int64_t deadline = kt_now_ms() + cfg->connect_ms;
+    int64_t deadline = kmip_monotonic_ms() + cfg->connect_ms;
     c->fd = kt_tcp_connect(cfg->host, cfg->port, deadline, err);
     kmip_client_err e = c->fd < 0 ? err->code : setup_ssl(ctx, cfg, c, err);
     if (e == KMIP_CLIENT_OK)
@@ -764,7 +764,7 @@ static kmip_client_err alert_after_write(kt_conn *c, kmip_client_err code, kt_er
 
 kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err)
 {
-    int64_t deadline = kt_now_ms() + io_ms;
+    int64_t deadline = kmip_monotonic_ms() + io_ms;
     size_t done = 0;
     while (done < len) {
         size_t chunk = len - done > (1u << 30) ? (1u << 30) : len - done;
@@ -806,7 +806,7 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
         return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
     kmip_framer_set_max_message_size(f, max);
     kmip_framer_set_expected_tag(f, KMIP_TAG_RESPONSE_MESSAGE);
-    int64_t deadline = kt_now_ms() + io_ms;
+    int64_t deadline = kmip_monotonic_ms() + io_ms;
     uint8_t buf[16384];
     kmip_client_err code = KMIP_CLIENT_OK;
     while (code == KMIP_CLIENT_OK && !kmip_framer_ready(f)) {

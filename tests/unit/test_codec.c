@@ -299,6 +299,65 @@ static void test_secure_helpers(void **state)
         assert_string_not_equal(kmip_strerror((kmip_err)i), "unknown error");
 }
 
+/* The one hex codec: lowercase out, both cases in unless LOWER_ONLY, spaces
+ * only with SKIP_SPACE, the offset of the first bad character, odd counts
+ * reported as the length, in-place decoding. */
+static void test_hex_codec(void **state)
+{
+    (void)state;
+    const uint8_t bytes[] = {0x00, 0x7f, 0xab, 0xff};
+    char text[9];
+    kmip_hex_encode(bytes, sizeof bytes, text);
+    assert_string_equal(text, "007fabff");
+    kmip_hex_encode(bytes, 0, text);
+    assert_string_equal(text, "");
+
+    uint8_t out[8];
+    size_t n = 99, bad = 99;
+    assert_true(kmip_hex_decode("007FabfF", 8, 0, out, &n, &bad));
+    assert_int_equal(n, 4);
+    assert_memory_equal(out, bytes, 4);
+    assert_false(kmip_hex_decode("007Fab", 6, KMIP_HEX_LOWER_ONLY, out, &n, &bad));
+    assert_int_equal(bad, 3);
+    assert_false(kmip_hex_decode("00 7f", 5, 0, out, &n, &bad));
+    assert_int_equal(bad, 2);
+    assert_true(kmip_hex_decode(" 00\n7f\r\t", 8, KMIP_HEX_SKIP_SPACE, out, &n, &bad));
+    assert_int_equal(n, 2);
+    assert_false(kmip_hex_decode("abc", 3, 0, out, &n, &bad));
+    assert_int_equal(bad, 3);
+    assert_false(kmip_hex_decode("ab c", 4, KMIP_HEX_SKIP_SPACE, out, &n, &bad));
+    assert_int_equal(bad, 4);
+    assert_false(kmip_hex_decode("0g", 2, 0, out, &n, NULL));
+    assert_true(kmip_hex_decode("", 0, 0, out, &n, &bad));
+    assert_int_equal(n, 0);
+    /* the length is what is read, not strlen: "abcd" read as two digits */
+    assert_true(kmip_hex_decode("abcd", 2, 0, out, &n, &bad));
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0], 0xab);
+
+    char inplace[] = "41 42\n43";
+    assert_true(kmip_hex_decode(inplace, strlen(inplace), KMIP_HEX_SKIP_SPACE,
+                                (uint8_t *)inplace, &n, &bad));
+    assert_int_equal(n, 3);
+    assert_memory_equal(inplace, "ABC", 3);
+
+    assert_int_equal(kmip_hex_digit('F', 0), 15);
+    assert_int_equal(kmip_hex_digit('F', KMIP_HEX_LOWER_ONLY), -1);
+    assert_int_equal(kmip_hex_digit('/', 0), -1);
+    assert_int_equal(kmip_hex_digit(':', 0), -1);
+    assert_int_equal(kmip_hex_digit('g', 0), -1);
+}
+
+/* The one clock never goes back. */
+static void test_monotonic_clock(void **state)
+{
+    (void)state;
+    int64_t a = kmip_monotonic_ms();
+    int64_t b = kmip_monotonic_ms();
+    assert_true(a >= 0);
+    assert_true(b >= a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,7 +365,8 @@ int main(void)
         cmocka_unit_test(test_hostile_overrun), cmocka_unit_test(test_hostile_depth_bomb),
         cmocka_unit_test(test_hostile_values),  cmocka_unit_test(test_limits),
         cmocka_unit_test(test_tree_values),     cmocka_unit_test(test_encoder_errors),
-        cmocka_unit_test(test_builder_and_equal), cmocka_unit_test(test_secure_helpers),
+        cmocka_unit_test(test_builder_and_equal), cmocka_unit_test(test_secure_helpers), cmocka_unit_test(test_hex_codec),
+        cmocka_unit_test(test_monotonic_clock),
         cmocka_unit_test(test_tree_alloc_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

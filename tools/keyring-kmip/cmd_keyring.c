@@ -293,23 +293,21 @@ static int do_get(const krk_loaded *l, const kr_opts *o)
     api->reader_deinit(r);
     if (e != KRK_OK)
         return exit_for(e);
-    if (o->json) {
-        char *hex = malloc(2 * len + 1);
-        for (size_t i = 0; hex && i < len; i++)
-            snprintf(hex + 2 * i, 3, "%02x", data[i]);
-        json_t *j = hex ? json_pack("{s:s, s:s, s:s, s:s}", "data_id", o->id, "auth_id",
-                                    o->auth_id, "type", type, "hex", hex)
-                        : NULL;
-        if (j) {
-            json_dumpf(j, stdout, JSON_COMPACT);
-            putchar('\n');
+    if (o->json || o->as_hex) {
+        static char hex[2 * KRK_MAX_KEY_BYTES + 1];
+        kmip_hex_encode(data, len, hex);
+        if (o->json) {
+            json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "data_id", o->id, "auth_id",
+                                  o->auth_id, "type", type, "hex", hex);
+            if (j) {
+                json_dumpf(j, stdout, JSON_COMPACT);
+                putchar('\n');
+            }
+            json_decref(j);
+        } else {
+            puts(hex);
         }
-        json_decref(j);
-        kmip_secure_free(hex, 2 * len + 1);
-    } else if (o->as_hex) {
-        for (size_t i = 0; i < len; i++)
-            printf("%02x", data[i]);
-        putchar('\n');
+        kmip_secure_zero(hex, 2 * len + 1);
     } else {
         fwrite(data, 1, len, stdout);
     }
@@ -440,17 +438,16 @@ int cmd_keyring(int argc, char **argv, const cli_globals *g)
     }
     krk_loaded l;
     krk_diag d;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = kmip_monotonic_ms();
     krk_err e = open_keyring(&o, &l, &d);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t t1 = kmip_monotonic_ms();
     print_diag(&d);
     if (e != KRK_OK) {
         fprintf(stderr, "keyring-kmip: %s\n", d.error[0] ? d.error : krk_strerror(e));
         cli_input_free(&o.key);
         return exit_for(e);
     }
-    rc = run(&l, &o, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    rc = run(&l, &o, (double)(t1 - t0) / 1e3);
     cli_input_free(&o.key);
     if (o.config) {
         l.api->close(l.keyring);

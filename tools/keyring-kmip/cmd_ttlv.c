@@ -93,11 +93,18 @@ static int do_decode(const ttlv_opts *o, cli_input *in)
     return rc;
 }
 
-static void print_hex(const uint8_t *p, size_t n)
+/* False (and said) when there is no memory for the text. */
+static bool print_hex(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        printf("%02x", p[i]);
-    putchar('\n');
+    char *hex = malloc(2 * n + 1);
+    if (hex == NULL) {
+        fprintf(stderr, "keyring-kmip: out of memory for %zu bytes of hex\n", 2 * n + 1);
+        return false;
+    }
+    kmip_hex_encode(p, n, hex);
+    puts(hex);
+    kmip_secure_free(hex, 2 * n + 1);
+    return true;
 }
 
 static int do_encode(const ttlv_opts *o, cli_input *in)
@@ -121,7 +128,8 @@ static int do_encode(const ttlv_opts *o, cli_input *in)
                     kmip_strerror(err));
             rc = CLI_BAD_INPUT;
         } else if (strcmp(o->out_format, "hex") == 0) {
-            print_hex(bytes, n);
+            if (!print_hex(bytes, n))
+                rc = CLI_BAD_INPUT;
         } else {
             fwrite(bytes, 1, n, stdout);
         }

@@ -69,45 +69,20 @@ void cli_input_free(cli_input *in)
     memset(in, 0, sizeof *in);
 }
 
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool cli_unhex_inplace(const char *path, cli_input *in, bool secret)
 {
-    size_t out = 0;
-    int high = -1;
-    for (size_t i = 0; i < in->len; i++) {
-        uint8_t c = in->data[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-            continue;
-        int v = hex_digit(c);
-        if (v < 0 && secret) {
+    size_t out = 0, bad = 0;
+    if (!kmip_hex_decode((const char *)in->data, in->len, KMIP_HEX_SKIP_SPACE, in->data, &out,
+                         &bad)) {
+        if (bad == in->len)
+            fprintf(stderr, "keyring-kmip: %s: odd number of hex digits\n", cli_input_name(path));
+        else if (secret) /* the character itself may be part of the key */
             fprintf(stderr, "keyring-kmip: %s: character %zu is not a hex digit\n",
-                    cli_input_name(path), i);
-            return false;
-        }
-        if (v < 0) {
+                    cli_input_name(path), bad);
+        else
             fprintf(stderr, "keyring-kmip: %s: character %zu: '%c' is not a hex digit\n",
-                    cli_input_name(path), i, c >= 0x20 && c < 0x7f ? c : '?');
-            return false;
-        }
-        if (high < 0) {
-            high = v;
-        } else {
-            in->data[out++] = (uint8_t)(high << 4 | v);
-            high = -1;
-        }
-    }
-    if (high >= 0) {
-        fprintf(stderr, "keyring-kmip: %s: odd number of hex digits\n", cli_input_name(path));
+                    cli_input_name(path), bad,
+                    in->data[bad] >= 0x20 && in->data[bad] < 0x7f ? in->data[bad] : '?');
         return false;
     }
     kmip_secure_zero(in->data + out, in->len - out);
