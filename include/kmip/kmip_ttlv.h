@@ -76,6 +76,12 @@ KMIP_API int kmip_hex_digit(int c, unsigned flags);
 KMIP_API KMIP_MUST_CHECK bool kmip_hex_decode(const char *s, size_t len, unsigned flags,
                                               uint8_t *out, size_t *out_len, size_t *bad);
 
+/* ---- text as C strings ---- */
+
+/* Copies len bytes of text and a NUL into buf; false (buf untouched) when
+ * they do not fit in cap bytes with the NUL. */
+KMIP_API KMIP_MUST_CHECK bool kmip_text_copy(const void *text, size_t len, char *buf, size_t cap);
+
 /* ---- one clock ---- */
 
 /* Milliseconds of CLOCK_MONOTONIC: every deadline, back-off and duration in
@@ -158,6 +164,20 @@ KMIP_API kmip_item *kmip_item_next_same(const kmip_item *item);
 /* Deep equality of two items: tag, type and value, children in order. Byte
  * values are compared in constant time per item. */
 KMIP_API bool kmip_item_equal(const kmip_item *a, const kmip_item *b);
+
+/* The value of the Text String item it as a C string in buf (see
+ * kmip_text_copy); false when it is NULL, not a Text String, or too long. */
+KMIP_API KMIP_MUST_CHECK bool kmip_item_text_copy(const kmip_item *it, char *buf, size_t cap);
+/* A new malloc'd C string of the Text String item it (free with free()), or
+ * NULL when it is NULL, not a Text String, or memory runs out. */
+KMIP_API char *kmip_item_text_dup(const kmip_item *it);
+
+/* The value of the Text String item it as a C string in buf (see
+ * kmip_text_copy); false when it is NULL, not a Text String, or too long. */
+KMIP_API KMIP_MUST_CHECK bool kmip_item_text_copy(const kmip_item *it, char *buf, size_t cap);
+/* A new malloc'd C string of the Text String item it (free with free()), or
+ * NULL when it is NULL, not a Text String, or memory runs out. */
+KMIP_API char *kmip_item_text_dup(const kmip_item *it);
 
 /* ---- encoder ---- */
 

@@ -44,12 +44,7 @@ void kc_log(const kmip_client *c, int level, const char *message)
 
 bool kc_uid_text(const kmip_uid *u, char *buf, size_t cap)
 {
-    if (u->is_enum || u->text.len >= cap)
-        return false;
-    if (u->text.len)
-        memcpy(buf, u->text.data, u->text.len);
-    buf[u->text.len] = '\0';
-    return true;
+    return !u->is_enum && kmip_text_copy(u->text.data, u->text.len, buf, cap);
 }
 
 kmip_client *kmip_client_new(const kmip_client_options *o)

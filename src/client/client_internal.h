@@ -75,5 +75,11 @@ void kc_set_exchange(kmip_client *c,
 
 /* Text of a kmip_uid into buf (NUL-terminated); false if it does not fit. */
 bool kc_uid_text(const kmip_uid *u, char *buf, size_t cap);
+/* Appends an Add Attribute (op KMIP_OPERATION_ADD_ATTRIBUTE) or Modify Attribute
+ * batch item to m setting the Text String attribute name of uid to value
+ * (current: the value replaced, 2.x Modify only; NULL otherwise). */
+kmip_client_err kc_add_attribute_change(kmip_message *m, uint32_t op, const char *uid,
+                                        const char *name, const char *current,
+                                        const char *value);
 
 #endif

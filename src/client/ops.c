@@ -6,10 +6,6 @@
 
 #include "client_internal.h"
 
-kmip_client_err kc_add_attribute_change(kmip_message *m, uint32_t op, const char *uid,
-                                        const char *name, const char *current,
-                                        const char *value);
-
 static kmip_client_err build_failed(kmip_client *c, kmip_message *m, kmip_client_err e)
 {
     kmip_message_free(m);

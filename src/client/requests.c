@@ -328,9 +328,6 @@ static void append_text_attribute(builder *b, kmip_attr_list *list, const char *
 
 /* Add Attribute / Modify Attribute with a Text String value. */
 kmip_client_err kc_add_attribute_change(kmip_message *m, uint32_t op, const char *uid,
-                                        const char *name, const char *current,
-                                        const char *value);
-kmip_client_err kc_add_attribute_change(kmip_message *m, uint32_t op, const char *uid,
                                         const char *name, const char *current, const char *value)
 {
     builder b = builder_of(m);

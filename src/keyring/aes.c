@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "cache.h"
+#include "state.h"
 #include "keyring_kmip/krk.h"
 #include "kmip/kmip_ttlv.h"
 
@@ -44,10 +45,6 @@ krk_err krk_aes_get_size(size_t input_length, const char *mode, size_t block_siz
     *out_size = is_cbc(mode) ? (input_length / 16 + 1) * 16 : input_length;
     return KRK_OK;
 }
-
-/* The SHA-256 of the key, or an error code (not found, not AES). */
-krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id,
-                    uint8_t digest[32]);
 
 static krk_err run(krk_keyring *k, bool encrypt, const char *data_id, const char *auth_id,
                    const char *mode, size_t block_size, const uint8_t *iv, bool padding,

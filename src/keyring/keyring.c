@@ -699,7 +699,6 @@ void krk_reader_deinit(krk_reader *r)
 
 /* ---- AES key material (aes.c) ---- */
 
-krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, uint8_t digest[32]);
 krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, uint8_t digest[32])
 {
     krk_err e = begin(k, data_id, &auth_id);

@@ -71,18 +71,6 @@ static void free_uids(uid_list *l)
     free(l->types);
 }
 
-static char *text_dup(const kmip_item *it)
-{
-    if (it == NULL || it->type != KMIP_TYPE_TEXT_STRING)
-        return NULL;
-    char *s = malloc(it->v.bytes.len + 1);
-    if (s) {
-        memcpy(s, it->v.bytes.data, it->v.bytes.len);
-        s[it->v.bytes.len] = '\0';
-    }
-    return s;
-}
-
 bool krk_identify(const kmip_get_attributes_response *ga, uint32_t object_type,
                   krk_key_type *type, char **data_id, char **auth_id, const char **tag,
                   size_t *tag_len)
@@ -94,7 +82,7 @@ bool krk_identify(const kmip_get_attributes_response *ga, uint32_t object_type,
     const kmip_item *name = NULL;
     for (const kmip_attribute *a = ga->attributes.first; a; a = a->next) {
         if (a->tag == KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION && a->value) {
-            char *ns = text_dup(kmip_item_child(a->value, KMIP_TAG_APPLICATION_NAMESPACE));
+            char *ns = kmip_item_text_dup(kmip_item_child(a->value, KMIP_TAG_APPLICATION_NAMESPACE));
             const kmip_item *ad = kmip_item_child(a->value, KMIP_TAG_APPLICATION_DATA);
             bool ours = ns && strcmp(ns, KRK_APP_NAMESPACE) == 0 && ad &&
                         ad->type == KMIP_TYPE_TEXT_STRING;
@@ -106,7 +94,7 @@ bool krk_identify(const kmip_get_attributes_response *ga, uint32_t object_type,
             name = kmip_item_child(a->value, KMIP_TAG_NAME_VALUE);
         }
     }
-    *data_id = text_dup(name);
+    *data_id = kmip_item_text_dup(name);
     *auth_id = strdup("");
     *type = object_type == KMIP_OBJECT_TYPE_SYMMETRIC_KEY ? KRK_TYPE_AES : KRK_TYPE_SECRET;
     if (*data_id == NULL || *auth_id == NULL || (*data_id)[0] == '\0') {

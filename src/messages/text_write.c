@@ -33,13 +33,10 @@ static void text_item(text_out *o, const kmip_item *it, const char *attr_name, u
     if (it->type == KMIP_TYPE_STRUCTURE) {
         fputc('\n', o->f);
         char buf[128];
-        const char *an = NULL;
-        const kmip_item *n = kmip_item_child(it, KMIP_TAG_ATTRIBUTE_NAME);
-        if (n && n->type == KMIP_TYPE_TEXT_STRING && n->v.bytes.len < sizeof buf) {
-            memcpy(buf, n->v.bytes.data, n->v.bytes.len);
-            buf[n->v.bytes.len] = '\0';
-            an = buf;
-        }
+        const char *an =
+            kmip_item_text_copy(kmip_item_child(it, KMIP_TAG_ATTRIBUTE_NAME), buf, sizeof buf)
+                ? buf
+                : NULL;
         for (const kmip_item *c = it->first_child; c && !o->failed; c = c->next)
             text_item(o, c, an, depth + 1);
         return;

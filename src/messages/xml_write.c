@@ -77,12 +77,8 @@ static void write_value(writer *wr, const kmip_item *it, uint32_t value_tag)
  * names; NUL-terminated copy in buf, or NULL. */
 static const char *attribute_name(const kmip_item *parent, char *buf, size_t cap)
 {
-    const kmip_item *n = kmip_item_child(parent, KMIP_TAG_ATTRIBUTE_NAME);
-    if (n == NULL || n->type != KMIP_TYPE_TEXT_STRING || n->v.bytes.len >= cap)
-        return NULL;
-    memcpy(buf, n->v.bytes.data, n->v.bytes.len);
-    buf[n->v.bytes.len] = '\0';
-    return buf;
+    return kmip_item_text_copy(kmip_item_child(parent, KMIP_TAG_ATTRIBUTE_NAME), buf, cap) ? buf
+                                                                                         : NULL;
 }
 
 static void write_item(writer *wr, const kmip_item *it, const char *attr_name, unsigned depth)

@@ -358,6 +358,39 @@ static void test_monotonic_clock(void **state)
     assert_true(b >= a);
 }
 
+/* The one text accessor: bounded copies, only of Text Strings. */
+static void test_text_accessors(void **state)
+{
+    (void)state;
+    char buf[4] = "xyz";
+    assert_false(kmip_text_copy("abcd", 4, buf, sizeof buf));
+    assert_string_equal(buf, "xyz"); /* untouched */
+    assert_true(kmip_text_copy("abc", 3, buf, sizeof buf));
+    assert_string_equal(buf, "abc");
+    assert_true(kmip_text_copy(NULL, 0, buf, 1));
+    assert_string_equal(buf, "");
+
+    kmip_tree *t = kmip_tree_new();
+    assert_non_null(t);
+    kmip_item *root = kmip_add_struct(t, NULL, 0x420008U);
+    kmip_item *text = kmip_add_text(t, root, 0x42000BU, "Name", 4);
+    kmip_item *num = kmip_add_int(t, root, 0x42000AU, 1);
+    assert_non_null(text);
+    assert_non_null(num);
+    char name[8];
+    assert_true(kmip_item_text_copy(text, name, sizeof name));
+    assert_string_equal(name, "Name");
+    assert_false(kmip_item_text_copy(text, name, 4));
+    assert_false(kmip_item_text_copy(num, name, sizeof name));
+    assert_false(kmip_item_text_copy(NULL, name, sizeof name));
+    char *dup = kmip_item_text_dup(text);
+    assert_string_equal(dup, "Name");
+    free(dup);
+    assert_null(kmip_item_text_dup(num));
+    assert_null(kmip_item_text_dup(NULL));
+    kmip_tree_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,7 +399,7 @@ int main(void)
         cmocka_unit_test(test_hostile_values),  cmocka_unit_test(test_limits),
         cmocka_unit_test(test_tree_values),     cmocka_unit_test(test_encoder_errors),
         cmocka_unit_test(test_builder_and_equal), cmocka_unit_test(test_secure_helpers), cmocka_unit_test(test_hex_codec),
-        cmocka_unit_test(test_monotonic_clock),
+        cmocka_unit_test(test_monotonic_clock), cmocka_unit_test(test_text_accessors),
         cmocka_unit_test(test_tree_alloc_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
