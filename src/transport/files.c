@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kmip/kmip_client.h"
+#include "kmip/kmip_common.h"
 #include "kmip/kmip_ttlv.h"
 
 static const char *kind_of(mode_t m)

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kmip/kmip_ttlv.h"
+
 int kt_wait(int fd, bool want_write, int64_t deadline)
 {
     for (;;) {

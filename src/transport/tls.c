@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kmip/kmip_registry.h"
 #include "kmip/kmip_ttlv.h"
 #include "tcp.h"
 #include "transport.h"

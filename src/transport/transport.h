@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kmip/kmip_client.h"
+#include "kmip/kmip_common.h"
 
 typedef struct kt_config {
     const char *host;

@@ -3,7 +3,9 @@
 # The checks test.sh relies on fail when what they check is missing:
 # check_spdx.sh on a source file without the SPDX line (tracked, or new and
 # not yet added), check_hardening.sh on files built without each hardening
-# flag in turn (small programs built here with the C compiler).
+# flag in turn (small programs built here with the C compiler),
+# check_layers.py on includes that point up a layer, out of the layers, or
+# at a library a layer must not use.
 # Usage: test_check_scripts.sh SCRIPTS_DIR CC
 set -u
 scripts=$1
@@ -103,6 +105,35 @@ if [ "$(uname -m)" = x86_64 ]; then
     expect 1 "keyring-kmip lacks:.* cf-protection" sh "$scripts/check_hardening.sh" "$tmp/build"
     expect 1 "libkmip_proto.so.0 lacks:.* cf-protection" sh "$scripts/check_hardening.sh" "$tmp/build"
 fi
+
+echo "== check_layers.py"
+# A tree laid out like ours: clean, then with each kind of wrong include.
+layers=$tmp/layers
+mkdir -p "$layers/src/codec" "$layers/src/transport" "$layers/src/client" "$layers/include/kmip"
+printf '#include "kmip/kmip_ttlv.h"\n' > "$layers/src/codec/a.c"
+printf '#include "kmip/kmip_common.h"\n#include "kmip/kmip_ttlv.h"\n' > "$layers/src/transport/t.c"
+printf '#include "kmip/kmip_client.h"\n#include "../transport/t.h"\n' > "$layers/src/client/c.c"
+printf '#include "kmip_common.h"\n' > "$layers/include/kmip/kmip_client.h"
+: > "$layers/include/kmip/kmip_ttlv.h"
+: > "$layers/include/kmip/kmip_common.h"
+: > "$layers/src/transport/t.h"
+expect 0 "every include points down" python3 "$scripts/check_layers.py" "$layers"
+printf '#include "kmip/kmip_client.h"\n' >> "$layers/src/transport/t.c"
+expect 1 "src/transport/t.c:3: the transport layer includes \"kmip/kmip_client.h\" of the client layer above it" \
+    python3 "$scripts/check_layers.py" "$layers"
+printf '#include "kmip/kmip_ttlv.h"\n' > "$layers/src/transport/t.c"
+printf '#include "../client/c.h"\n' > "$layers/src/transport/t.h"
+expect 1 "src/transport/t.h:1: the transport layer includes \"../client/c.h\" of the client layer above it" \
+    python3 "$scripts/check_layers.py" "$layers"
+: > "$layers/src/transport/t.h"
+printf '#include <openssl/ssl.h>\n' >> "$layers/src/codec/a.c"
+expect 1 "src/codec/a.c:2: the codec layer includes <openssl/ssl.h>" python3 "$scripts/check_layers.py" "$layers"
+printf '#include "kmip/kmip_ttlv.h"\n#include "kmip/kmip_new.h"\n' > "$layers/src/codec/a.c"
+expect 1 "\"kmip/kmip_new.h\" is in no layer" python3 "$scripts/check_layers.py" "$layers"
+printf '#include "kmip/kmip_ttlv.h"\n' > "$layers/src/codec/a.c"
+mkdir -p "$layers/src/newlayer"
+: > "$layers/src/newlayer/n.c"
+expect 1 "src/newlayer/n.c: is in no layer" python3 "$scripts/check_layers.py" "$layers"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
