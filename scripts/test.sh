@@ -37,6 +37,8 @@ cmake -S "$top" -B "$top/build" -DKMIP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebIn
   -DKMIP_BUILD_BENCH=ON > /dev/null
 cmake --build "$top/build" -j"$jobs"
 sh "$top/scripts/check_hardening.sh" "$top/build"
+# The shared libraries' ABI against the dumps of the last release (abi/).
+sh "$top/scripts/check_abi.sh" "$top/build"
 # The KMIP conformance corpus (OASIS test cases, peer TTLV vectors): the
 # environment's KMIP_CORPUS_DIR, else the CMake cache's (its default is
 # documented in CMakeLists.txt). CI must have it, and runs every corpus test.

@@ -135,5 +135,30 @@ mkdir -p "$layers/src/newlayer"
 : > "$layers/src/newlayer/n.c"
 expect 1 "src/newlayer/n.c: is in no layer" python3 "$scripts/check_layers.py" "$layers"
 
+echo "== check_abi.sh"
+# A library with a dump, then an added function (compatible), then a
+# changed parameter type (incompatible).
+if command -v abidw > /dev/null; then
+    abit=$tmp/abi
+    mkdir -p "$abit/b/src" "$abit/b/include" "$abit/h" "$abit/dumps"
+    printf 'int f(int x);\n' > "$abit/h/l.h"
+    printf '#include "l.h"\nint f(int x) { return x; }\n' > "$abit/l.c"
+    "$cc" -g -shared -fPIC -I"$abit/h" -o "$abit/b/src/libl.so.0" "$abit/l.c"
+    export ABI_DIR="$abit/dumps" ABI_LIBS=libl ABI_HEADERS="$abit/h"
+    expect 0 "wrote" sh "$scripts/check_abi.sh" "$abit/b" --update
+    expect 0 "same ABI" sh "$scripts/check_abi.sh" "$abit/b"
+    printf 'int f(int x);\nint g(void);\n' > "$abit/h/l.h"
+    printf '#include "l.h"\nint f(int x) { return x; }\nint g(void) { return 1; }\n' > "$abit/l.c"
+    "$cc" -g -shared -fPIC -I"$abit/h" -o "$abit/b/src/libl.so.0" "$abit/l.c"
+    expect 0 "compatible additions" sh "$scripts/check_abi.sh" "$abit/b"
+    printf 'int f(long x);\nint g(void);\n' > "$abit/h/l.h"
+    printf '#include "l.h"\nint f(long x) { return (int)x; }\nint g(void) { return 1; }\n' > "$abit/l.c"
+    "$cc" -g -shared -fPIC -I"$abit/h" -o "$abit/b/src/libl.so.0" "$abit/l.c"
+    expect 1 "INCOMPATIBLE" sh "$scripts/check_abi.sh" "$abit/b"
+    unset ABI_DIR ABI_LIBS ABI_HEADERS
+else
+    bad "abidw is not installed (Debian abigail-tools, in scripts/packages.txt)"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
