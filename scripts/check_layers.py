@@ -45,7 +45,9 @@ PUBLIC = {
     "keyring_kmip/krk.h": "keyring",
     "keyring_kmip/krk_config.h": "keyring",
     "keyring_kmip/krk_loader.h": "keyring",
-    "keyring_kmip/krk_component.h": "keyring",
+    "keyring_kmip/krk_mysql_abi.h": "keyring",  # MySQL's component ABI, our declarations
+    "keyring_kmip/krk_admin.h": "keyring",
+    "keyring_kmip/krk_chassis.h": "keyring",
 }
 
 # System libraries a layer may not use: prefix of the <...> include.

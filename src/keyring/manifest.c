@@ -60,6 +60,11 @@ static krk_err check_components(const char *path, const char *list, krk_manifest
             keyring_count++;
         if (strcmp(name, KRK_COMPONENT_NAME) == 0) {
             ours = true;
+            if (strncmp(tok, "file:///", 8) == 0) /* mysqld's path filter refuses a '/' */
+                krk_warn(d, "%s: \"%s\" names the component with a '/' (\"/%s\"), which "
+                         "mysqld's path filter refuses, so MySQL would not start with this "
+                         "manifest; write \"file://%s\"",
+                         path, tok, name, name);
             snprintf(out->component_url, sizeof out->component_url, "%s", tok);
         }
     }

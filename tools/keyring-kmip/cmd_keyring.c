@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* keyring-kmip check|list|get|store|generate|remove|status: the keyring as
  * the database would load it (manifest, component, configuration), or
- * directly from a configuration file (--config). */
+ * directly from a configuration file (--config), always through the
+ * component's services (keyring_services.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "keyring_kmip/krk_loader.h"
+#include "keyring_services.h"
 #include "kmip/kmip_ttlv.h"
 
 
@@ -205,94 +206,48 @@ static void print_diag(const krk_diag *d)
         fprintf(stderr, "keyring-kmip: warning: %s\n", d->warnings[i]);
 }
 
-/* "loading keys: 500/1000" on a terminal while a large keyring loads. */
-static void show_progress(void *ctx, size_t loaded, size_t total)
-{
-    (void)ctx;
-    fprintf(stderr, "\rloading keys: %zu/%zu", loaded, total);
-    if (loaded == total)
-        fputs("\r\033[K", stderr);
-}
-
-/* The keyring's messages after it is open (the KMIP client reconnecting
- * during a command): stderr, like the open's warnings. */
-static void log_to_stderr(void *ctx, int level, const char *message)
-{
-    (void)ctx;
-    fprintf(stderr, "keyring-kmip: %s: %s\n",
-            level == 0 ? "error" : level == 1 ? "warning" : "note", message);
-}
-
-/* Opens the keyring through the manifest and component, or --config. */
-static krk_err open_keyring(const kr_opts *o, krk_loaded *l, krk_diag *d)
-{
-    memset(l, 0, sizeof *l);
-    krk_progress_fn progress = isatty(STDERR_FILENO) ? show_progress : NULL;
-    if (o->config == NULL)
-        return krk_loader_open_log(o->basedir, o->datadir, o->plugin_dir, progress, NULL,
-                                   log_to_stderr, NULL, l, d);
-    l->api = krk_component_table();
-    l->ext = krk_component_ext1_table();
-    krk_err e = l->api->config_read(o->config, &l->config, d);
-    l->config.log = log_to_stderr;
-    return e == KRK_OK ? l->api->open_progress(&l->config, progress, NULL, &l->keyring, d) : e;
-}
-
 /* Keys: data_id and auth_id, and the state when it is not Active (a
  * Deactivated or Compromised key is served for decryption; a key in
  * conflict is not). */
-static int do_list(const krk_loaded *l, bool json)
+static bool list_key(void *ctx, const char *d, const char *a, krk_key_state st, const char *name)
 {
-    const krk_component_v1 *api = l->api;
-    const krk_component_ext1 *ext = l->ext;
-    krk_iter *it;
-    if (api->iter_init(l->keyring, &it) != KRK_OK)
-        return CLI_BAD_INPUT;
-    json_t *list = json ? json_array() : NULL;
-    for (; api->iter_is_valid(it); (void)api->iter_next(it)) {
-        char d[KRK_MAX_ID_BYTES + 1], a[KRK_MAX_ID_BYTES + 1];
-        if (api->iter_get(it, d, sizeof d, a, sizeof a) != KRK_OK)
-            break;
-        krk_key_state st = KRK_KEY_ACTIVE;
-        if (ext && ext->iter_get_state(it, &st) != KRK_OK)
-            st = KRK_KEY_ACTIVE;
-        const char *name = ext ? ext->key_state_name(st) : "Active";
-        if (list)
-            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "data_id", d, "auth_id", a,
-                                                  "state", name));
-        else if (st != KRK_KEY_ACTIVE)
-            printf("%s\t%s\t%s\n", d, a, name);
-        else
-            printf("%s\t%s\n", d, a);
-    }
-    api->iter_deinit(it);
-    if (list) {
-        json_dumpf(list, stdout, JSON_COMPACT);
-        putchar('\n');
-        json_decref(list);
-    }
-    return CLI_OK;
+    json_t *list = ctx;
+    if (list)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "data_id", d, "auth_id", a,
+                                              "state", name));
+    else if (st != KRK_KEY_ACTIVE)
+        printf("%s\t%s\t%s\n", d, a, name);
+    else
+        printf("%s\t%s\n", d, a);
+    return true;
 }
 
-static int do_get(const krk_loaded *l, const kr_opts *o)
+static int do_list(ks_keyring *k, bool json)
 {
-    const krk_component_v1 *api = l->api;
-    krk_reader *r;
-    krk_err e = api->reader_init(l->keyring, o->id, o->auth_id, &r);
-    if (e != KRK_OK) {
-        if (e == KRK_E_NOT_FOUND)
-            fprintf(stderr, "keyring-kmip: no key %s (auth_id \"%s\")\n", o->id, o->auth_id);
-        else /* the reason: an empty or over-long id, ... */
-            fprintf(stderr, "keyring-kmip: %s\n", api->last_error(l->keyring));
-        return exit_for(e);
+    json_t *list = json ? json_array() : NULL;
+    krk_err e = ks_each_key(k, list_key, list);
+    if (e != KRK_OK)
+        fprintf(stderr, "keyring-kmip: %s\n", ks_error(k));
+    if (list) {
+        if (e == KRK_OK) {
+            json_dumpf(list, stdout, JSON_COMPACT);
+            putchar('\n');
+        }
+        json_decref(list);
     }
+    return exit_for(e);
+}
+
+static int do_get(ks_keyring *k, const kr_opts *o)
+{
     static uint8_t data[KRK_MAX_KEY_BYTES];
     char type[16];
-    size_t len, tl;
-    e = api->reader_fetch(r, data, sizeof data, &len, type, sizeof type, &tl);
-    api->reader_deinit(r);
-    if (e != KRK_OK)
+    size_t len = 0;
+    krk_err e = ks_get(k, o->id, o->auth_id, data, sizeof data, &len, type, sizeof type);
+    if (e != KRK_OK) { /* "no key ...", or the reason: an empty or over-long id, ... */
+        fprintf(stderr, "keyring-kmip: %s\n", ks_error(k));
         return exit_for(e);
+    }
     if (o->json || o->as_hex) {
         static char hex[2 * KRK_MAX_KEY_BYTES + 1];
         kmip_hex_encode(data, len, hex);
@@ -315,32 +270,30 @@ static int do_get(const krk_loaded *l, const kr_opts *o)
     return CLI_OK;
 }
 
-static int do_store(const krk_loaded *l, const kr_opts *o)
+static void print_row(void *ctx, const char *key, const char *value)
 {
-    krk_err e =
-        l->api->store(l->keyring, o->id, o->auth_id, o->key.data, o->key.len, o->type);
-    if (e != KRK_OK)
-        fprintf(stderr, "keyring-kmip: %s\n", l->api->last_error(l->keyring));
-    return exit_for(e);
+    json_t *obj = ctx;
+    if (obj)
+        json_object_set_new(obj, key, json_string(value));
+    else
+        printf("%-20s %s\n", key, value);
 }
 
-static int do_status(const krk_loaded *l, bool json)
+/* The rows of performance_schema.keyring_component_status. */
+static int do_status(ks_keyring *k, bool json)
 {
-    krk_metadata_item md[KRK_METADATA_MAX];
-    size_t n = l->api->metadata(l->keyring, md, KRK_METADATA_MAX);
     json_t *obj = json ? json_object() : NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (obj)
-            json_object_set_new(obj, md[i].key, json_string(md[i].value));
-        else
-            printf("%-20s %s\n", md[i].key, md[i].value);
-    }
+    krk_err e = ks_each_status(k, print_row, obj);
+    if (e != KRK_OK)
+        fprintf(stderr, "keyring-kmip: %s\n", ks_error(k));
     if (obj) {
-        json_dumpf(obj, stdout, JSON_COMPACT);
-        putchar('\n');
+        if (e == KRK_OK) {
+            json_dumpf(obj, stdout, JSON_COMPACT);
+            putchar('\n');
+        }
         json_decref(obj);
     }
-    return CLI_OK;
+    return exit_for(e);
 }
 
 static void print_check_line(void *ctx, const char *line)
@@ -351,13 +304,12 @@ static void print_check_line(void *ctx, const char *line)
 
 /* The server's objects beyond the load: conflicts (exit 8) and Pre-Active
  * objects, leftovers removed with --repair. */
-static int check_server(const krk_loaded *l, const kr_opts *o)
+static int check_server(ks_keyring *k, const kr_opts *o)
 {
     krk_check_result r;
-    krk_diag d;
-    krk_err e = krk_check_server(&l->config, o->repair, print_check_line, NULL, &r, &d);
+    krk_err e = ks_check_server(k, o->repair, print_check_line, NULL, &r);
     if (e != KRK_OK) {
-        fprintf(stderr, "keyring-kmip: %s\n", d.error[0] ? d.error : krk_strerror(e));
+        fprintf(stderr, "keyring-kmip: %s\n", ks_error(k));
         return exit_for(e);
     }
     printf("conflicts:     %zu\n", r.conflicts);
@@ -366,40 +318,47 @@ static int check_server(const krk_loaded *l, const kr_opts *o)
     return r.conflicts ? CLI_CONFLICT : CLI_OK;
 }
 
-static int run(const krk_loaded *l, const kr_opts *o, double load_seconds)
+static void print_check_row(void *ctx, const char *key, const char *value)
 {
-    const krk_component_v1 *api = l->api;
+    (void)ctx;
+    if (strcmp(key, "KMIP_version") == 0 || strcmp(key, "TLS_version") == 0 ||
+        strcmp(key, "Server_addr") == 0 || strcmp(key, "Key_count") == 0)
+        printf("%-14s %s\n", key, value);
+}
+
+static int run(ks_keyring *k, const kr_opts *o, double load_seconds)
+{
     const char *c = o->command;
     krk_err e = KRK_OK;
     if (strcmp(c, "check") == 0) {
-        krk_metadata_item md[KRK_METADATA_MAX];
-        size_t n = api->metadata(l->keyring, md, KRK_METADATA_MAX);
-        printf("configuration: %s\n", l->config.path);
-        if (l->manifest.path[0])
-            printf("manifest:      %s (%s)\n", l->manifest.path, l->manifest.component_url);
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(md[i].key, "KMIP_version") == 0 || strcmp(md[i].key, "TLS_version") == 0 ||
-                strcmp(md[i].key, "Server_addr") == 0 || strcmp(md[i].key, "Key_count") == 0)
-                printf("%-14s %s\n", md[i].key, md[i].value);
+        printf("configuration: %s\n", ks_config_path(k));
+        const krk_manifest *m = ks_manifest(k);
+        if (m->path[0])
+            printf("manifest:      %s (%s)\n", m->path, m->component_url);
+        if ((e = ks_each_status(k, print_check_row, NULL)) != KRK_OK) {
+            fprintf(stderr, "keyring-kmip: %s\n", ks_error(k));
+            return exit_for(e);
+        }
         printf("loaded in:     %.3f s, %llu request messages\n", load_seconds,
-               (unsigned long long)api->load_requests(l->keyring));
-        return check_server(l, o);
+               (unsigned long long)ks_load_requests(k));
+        return check_server(k, o);
     }
     if (strcmp(c, "status") == 0)
-        return do_status(l, o->json);
+        return do_status(k, o->json);
     if (strcmp(c, "list") == 0)
-        return do_list(l, o->json);
+        return do_list(k, o->json);
     if (strcmp(c, "get") == 0)
-        return do_get(l, o);
+        return do_get(k, o);
     if (strcmp(c, "store") == 0)
-        return do_store(l, o);
-    if (strcmp(c, "generate") == 0) {
-        e = api->generate(l->keyring, o->id, o->auth_id, o->type, (size_t)o->length);
-    } else if (strcmp(c, "remove") == 0) {
-        e = api->remove(l->keyring, o->id, o->auth_id);
-    }
-    if (e != KRK_OK)
-        fprintf(stderr, "keyring-kmip: %s\n", api->last_error(l->keyring));
+        e = ks_store(k, o->id, o->auth_id, o->key.data, o->key.len, o->type);
+    else if (strcmp(c, "generate") == 0)
+        e = ks_generate(k, o->id, o->auth_id, o->type, (size_t)o->length);
+    else if (strcmp(c, "remove") == 0)
+        e = ks_remove(k, o->id, o->auth_id);
+    if (e == KRK_E_NOT_FOUND && strcmp(c, "remove") == 0)
+        fprintf(stderr, "keyring-kmip: no key %s (auth_id \"%s\")\n", o->id, o->auth_id);
+    else if (e != KRK_OK)
+        fprintf(stderr, "keyring-kmip: %s\n", ks_error(k));
     return exit_for(e);
 }
 
@@ -436,10 +395,13 @@ int cmd_keyring(int argc, char **argv, const cli_globals *g)
         cli_input_free(&o.key);
         return rc;
     }
-    krk_loaded l;
+    ks_where w = {o.config, o.basedir, o.datadir, o.plugin_dir, isatty(STDERR_FILENO) != 0,
+                  false};
+    ks_keyring *k = NULL;
     krk_diag d;
+    memset(&d, 0, sizeof d);
     int64_t t0 = kmip_monotonic_ms();
-    krk_err e = open_keyring(&o, &l, &d);
+    krk_err e = ks_open(&w, &k, &d);
     int64_t t1 = kmip_monotonic_ms();
     print_diag(&d);
     if (e != KRK_OK) {
@@ -447,12 +409,8 @@ int cmd_keyring(int argc, char **argv, const cli_globals *g)
         cli_input_free(&o.key);
         return exit_for(e);
     }
-    rc = run(&l, &o, (double)(t1 - t0) / 1e3);
+    rc = run(k, &o, (double)(t1 - t0) / 1e3);
     cli_input_free(&o.key);
-    if (o.config) {
-        l.api->close(l.keyring);
-    } else {
-        krk_loader_close(&l);
-    }
+    ks_close(k);
     return rc;
 }

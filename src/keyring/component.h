@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* component_keyring_kmip's insides: the state every service shares
+ * (component.c) and the service tables (component_services.c,
+ * component_log.c). */
+#ifndef KRK_COMPONENT_INTERNAL_H
+#define KRK_COMPONENT_INTERNAL_H
+
+#include "keyring_kmip/krk.h"
+#include "keyring_kmip/krk_admin.h"
+#include "keyring_kmip/krk_loader.h" /* krk_component_descriptor */
+#include "keyring_kmip/krk_mysql_abi.h"
+
+#define COMP_NAME KRK_COMPONENT_NAME
+
+/* The keyring in service, or NULL (never loaded, or every load failed:
+ * the component is Disabled). Set by the first successful load, freed by
+ * deinit only, so a pointer taken here stays valid while any service is
+ * in use. Sets the thread's error (KRK_E_NOT_INITIALIZED) when NULL. */
+krk_keyring *comp_keyring(void);
+/* Records the calling thread's failure (admin last_error) and returns 1
+ * (the services' "failed"); KRK_OK records nothing and returns 0. */
+int comp_fail(krk_err e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The keyring's own message of the thread's last failed call. */
+int comp_fail_keyring(krk_err e, krk_keyring *k);
+/* To log_builtins->message (the host's, or our fallback). */
+void comp_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+extern const mysql_service_keyring_reader_with_status_t comp_reader;
+extern const mysql_service_keyring_writer_t comp_writer;
+extern const mysql_service_keyring_generator_t comp_generator;
+extern const mysql_service_keyring_keys_metadata_iterator_t comp_keys_iterator;
+extern const mysql_service_keyring_aes_t comp_aes;
+extern const mysql_service_log_builtins_t comp_fallback_log_builtins;
+extern const mysql_service_log_builtins_string_t comp_fallback_log_builtins_string;
+/* the admin service's iterator_state and key_state_name */
+mysql_service_status_t comp_iterator_state(my_h_keyring_keys_metadata_iterator it,
+                                           krk_key_state *state);
+
+#endif

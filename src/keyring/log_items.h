@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* log_builtins->message(type, ...) read back: the item list a keyring
+ * component passes (MySQL's log_vmessage convention: item type as int,
+ * integer items as long long, string items as char *, LOG_ITEM_LOG_MESSAGE
+ * a printf format with its arguments, ending the list). Shared by the
+ * component's fallback log_builtins and the chassis's host log_builtins. */
+#ifndef KRK_LOG_ITEMS_H
+#define KRK_LOG_ITEMS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct krk_log_record {
+    int prio;              /* KRK_LOG_*_LEVEL; ERROR when not given */
+    const char *component; /* "" when not given */
+    char message[2048];
+} krk_log_record;
+
+/* Reads the items after the log type. An item type it does not know ends
+ * the reading (its argument's class is unknown): the message then says so. */
+void krk_log_read_items(va_list ap, krk_log_record *out);
+/* "Error", "Warning", "Note", "System". */
+const char *krk_log_label(int prio);
+/* "2026-12-01T11:40:21.123456Z [Warning] [Keyring] component: message\n"
+ * written to stderr in one call (no interleaving within a line). */
+void krk_log_to_stderr(const krk_log_record *r);
+
+#endif
