@@ -36,6 +36,17 @@ check() { # status pattern args...
 }
 check 0 "KMIP_version   2.0" check $at
 check 0 "Key_count      0" check $at
+# the seed's file:/// loads here, but mysqld's path filter refuses it: check says so
+echo '{"components": "file:///component_keyring_kmip"}' > "$tmp/base/mysqld.my"
+check 0 "warning: .*write \"file://component_keyring_kmip\"" check $at
+echo '{"components": "file://component_keyring_kmip"}' > "$tmp/base/mysqld.my"
+# a module that is not a MySQL component (no list_components) is refused
+cp "$tmp/plugin/component_keyring_kmip.so" "$tmp/good.so"
+cp /bin/true "$tmp/plugin/component_keyring_kmip.so" 2>/dev/null
+check 4 "cannot load" list $at
+printf '' > "$tmp/plugin/component_keyring_kmip.so"
+check 4 "cannot load" list $at
+cp "$tmp/good.so" "$tmp/plugin/component_keyring_kmip.so"
 check 0 "" store k1 --type aes --hex 00112233445566778899aabbccddeeff $at
 check 6 "exists already" store k1 --type AES --hex 00 $at
 check 0 "" store k1 --type SECRET --auth-id bob --hex 626f62 $at
