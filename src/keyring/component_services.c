@@ -8,6 +8,19 @@
 
 #include "component.h"
 
+/* A write that the KMIP server or the connection failed is the operator's
+ * business (the error log); a caller's mistake (exists, not found, a bad
+ * type) is only the caller's. */
+static int write_failed(krk_err e, krk_keyring *k, const char *what, const char *data_id,
+                        const char *auth_id)
+{
+    int r = comp_fail_keyring(e, k);
+    if (e == KRK_E_KMIP || e == KRK_E_TLS_IDENTITY || e == KRK_E_CONFLICT || e == KRK_E_NOMEM)
+        comp_log(KRK_LOG_ERROR_LEVEL, "%s of key \"%s\" (auth_id \"%s\") failed: %s", what,
+                 data_id ? data_id : "", auth_id ? auth_id : "", krk_last_error(k));
+    return r;
+}
+
 /* ---- keyring_reader_with_status ---- */
 
 static mysql_service_status_t reader_init(const char *data_id, const char *auth_id,
@@ -73,7 +86,7 @@ static mysql_service_status_t writer_store(const char *data_id, const char *auth
     if (k == NULL)
         return 1;
     krk_err e = krk_store(k, data_id, auth_id ? auth_id : "", data, size, type);
-    return e == KRK_OK ? 0 : comp_fail_keyring(e, k);
+    return e == KRK_OK ? 0 : write_failed(e, k, "store", data_id, auth_id);
 }
 
 static mysql_service_status_t writer_remove(const char *data_id, const char *auth_id)
@@ -82,7 +95,8 @@ static mysql_service_status_t writer_remove(const char *data_id, const char *aut
     if (k == NULL)
         return 1;
     krk_err e = krk_remove(k, data_id, auth_id ? auth_id : "");
-    return e == KRK_OK ? 0 : comp_fail_keyring(e, k); /* absent: fails, as keyring_common */
+    /* absent: fails, as keyring_common */
+    return e == KRK_OK ? 0 : write_failed(e, k, "remove", data_id, auth_id);
 }
 
 const mysql_service_keyring_writer_t comp_writer = {writer_store, writer_remove};
@@ -94,7 +108,7 @@ static mysql_service_status_t generator_generate(const char *data_id, const char
     if (k == NULL)
         return 1;
     krk_err e = krk_generate(k, data_id, auth_id ? auth_id : "", type, size);
-    return e == KRK_OK ? 0 : comp_fail_keyring(e, k);
+    return e == KRK_OK ? 0 : write_failed(e, k, "generate", data_id, auth_id);
 }
 
 const mysql_service_keyring_generator_t comp_generator = {generator_generate};

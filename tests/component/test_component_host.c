@@ -469,6 +469,16 @@ static void test_services(void **state)
     assert_int_not_equal(S.aes->encrypt("absent", "", "cbc", 256, iv, 1, plain, 20, enc,
                                         sizeof enc, &el), 0);
 
+    /* a write the KMIP server cannot take fails, and is logged as an error */
+    fenv_server_kill(&E);
+    log_count = 0;
+    unsigned char b16[16] = {7};
+    assert_int_not_equal(S.writer->store("k3", "", b16, 16, "AES"), 0);
+    assert_true(logged_with(0, "store of key \"k3\""));
+    assert_int_equal(S.reader->init("k3", "", &ro), 0);
+    assert_null(ro);
+    assert_true(fenv_server_start(&E));
+
     /* a failed reload keeps the keys and the configuration in service */
     write_config(1, group, "");
     assert_int_not_equal(S.load->load(plugin_dir, data_dir), 0);
