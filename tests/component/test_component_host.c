@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,28 @@ static void put_key(const char *id, const char *auth, size_t len, const char *ty
     assert_int_equal(S.writer->store(id, auth, b, len, type), 0);
 }
 
+/* Readers through the service while loads run: each read finds the key. */
+typedef struct reader_run {
+    int rounds, failures;
+} reader_run;
+
+static void *read_loop(void *arg)
+{
+    reader_run *r = arg;
+    for (int i = 0; i < r->rounds; i++) {
+        my_h_keyring_reader_object ro = NULL;
+        unsigned char data[64];
+        char type[8];
+        size_t dl = 0, tl = 0;
+        if (S.reader->init("k2", "", &ro) != 0 || ro == NULL ||
+            S.reader->fetch(ro, data, sizeof data, &dl, type, sizeof type, &tl) != 0 || dl != 16)
+            r->failures++;
+        if (ro)
+            (void)S.reader->deinit(ro);
+    }
+    return NULL;
+}
+
 static void test_services(void **state)
 {
     (void)state;
@@ -500,6 +523,23 @@ static void test_services(void **state)
     read_rows(&r);
     assert_string_equal(row(&r, "Tls_hostname_verification"), "false");
     assert_string_equal(row(&r, "Key_count"), "3");
+
+    /* reloads (good and failing) while two threads read: no read fails */
+    reader_run runs[2] = {{2000, 0}, {2000, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, read_loop, &runs[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        if (i % 2)
+            write_config(1, group, "");
+        else
+            write_config(E.server_port, group, "");
+        int st = S.load->load(plugin_dir, data_dir);
+        assert_int_equal(st != 0, i % 2);
+    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    assert_int_equal(runs[0].failures + runs[1].failures, 0);
 
     /* clean up the group */
     assert_int_equal(S.writer->remove("k1", ""), 0);
