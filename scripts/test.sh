@@ -128,12 +128,12 @@ cmake --build "$top/build-asan" -j"$jobs" > /dev/null
 (cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
 
-echo "== ThreadSanitizer (the threaded tests: keyring readers and writers, the stress test, reload under load, client pool)"
+echo "== ThreadSanitizer (the threaded tests: keyring readers and writers, the stress test, reload under load, client pool, the component read during loads)"
 cmake -S "$top" -B "$top/build-tsan" -DKMIP_WERROR=ON -DKMIP_TSAN=ON \
   -DCMAKE_BUILD_TYPE=Debug > /dev/null
 cmake --build "$top/build-tsan" -j"$jobs" > /dev/null
 (cd "$top/build-tsan" && TSAN_OPTIONS=halt_on_error=1 \
-  ctest --output-on-failure -R "keyring_interop|client_interop|keyring_stress|keyring_reload")
+  ctest --output-on-failure -R "keyring_interop|client_interop|keyring_stress|keyring_reload|component_host")
 
 echo "== valgrind memcheck (unit tests and conformance)"
 for t in test_codec test_framer test_registry test_xml test_message test_config; do
