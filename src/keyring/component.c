@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "component.h"
 
@@ -114,9 +115,13 @@ static mysql_service_status_t load(const char *config_file, const char *componen
     krk_config cfg;
     krk_diag d;
     memset(&d, 0, sizeof d);
+    /* NULL: the current directory, made absolute now (the paths in service
+     * must not change meaning when the process changes directory) */
+    char cwd[4096];
+    if (config_file == NULL && instance_path == NULL)
+        instance_path = getcwd(cwd, sizeof cwd) ? cwd : ".";
     krk_err e = config_file ? krk_config_read(config_file, &cfg, &d)
-                            : krk_config_find(component_path, instance_path ? instance_path : ".",
-                                              &cfg, &d);
+                            : krk_config_find(component_path, instance_path, &cfg, &d);
     pthread_rwlock_rdlock(&state_lock);
     krk_keyring *k = keyring;
     pthread_rwlock_unlock(&state_lock);

@@ -669,6 +669,49 @@ static void test_loader_as_mysqld(void **state)
     krk_chassis_deinit();
 }
 
+static void test_local_config_and_urns(void **state)
+{
+    (void)state;
+    /* read_local_config with instance_path NULL: the current directory */
+    char local_dir[1500], local_cnf[1600], cwd[4096];
+    snprintf(local_dir, sizeof local_dir, "%s/instance", E.dir);
+    mkdir(local_dir, 0700);
+    write_config(E.server_port, new_group(), "");
+    snprintf(local_cnf, sizeof local_cnf, "%s/component_keyring_kmip.cnf", local_dir);
+    assert_int_equal(rename(cnf, local_cnf), 0);
+    write_file(cnf, "{\"read_local_config\": true}\n");
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    up(true);
+    assert_int_equal(chdir(local_dir), 0);
+    int st = S.load->load(plugin_dir, NULL);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(st, 0);
+    rows r;
+    read_rows(&r);
+    assert_string_equal(row(&r, "Component_status"), "Active");
+    char path[1700];
+    assert_int_equal(S.admin->config_path(path, sizeof path), 0);
+    if (strstr(path, "instance/component_keyring_kmip.cnf") == NULL)
+        fail_msg("configuration in service: %s", path);
+    /* the same library under a second name is refused (its list_components
+     * was seen), and so is an unknown scheme; nothing changes */
+    char link[1500], urn2[1500];
+    snprintf(link, sizeof link, "%s/component_keyring_kmip_again.so", plugin_dir);
+    unlink(link);
+    assert_int_equal(symlink("component_keyring_kmip.so", link), 0);
+    snprintf(urn2, sizeof urn2, "file://%s/component_keyring_kmip_again", plugin_dir);
+    const char *again[] = {urn2};
+    krk_diag d;
+    assert_int_equal(krk_chassis_load(again, 1, &d), KRK_E_EXISTS);
+    const char *bad[] = {"http://component_keyring_kmip"};
+    assert_int_equal(krk_chassis_load(bad, 1, &d), KRK_E_MANIFEST);
+    assert_non_null(strstr(d.error, "unknown scheme"));
+    assert_int_not_equal(S.status->is_initialized(), 0);
+    unlink(link);
+    down();
+    unlink(local_cnf);
+}
+
 /* ---- the chassis with components of the test's own ---- */
 
 static int calls[8]; /* init A, deinit A, init B, deinit B, init D, deinit D */
@@ -878,6 +921,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_services, reset),
         cmocka_unit_test_teardown(test_without_host_log, reset),
         cmocka_unit_test_teardown(test_loader_as_mysqld, reset),
+        cmocka_unit_test_teardown(test_local_config_and_urns, reset),
         cmocka_unit_test_teardown(test_chassis, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
