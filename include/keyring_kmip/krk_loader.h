@@ -70,17 +70,14 @@ KRK_API KRK_MUST_CHECK krk_err krk_loader_open(const char *basedir, const char *
                                                const char *plugin_dir,
                                                const krk_loader_options *options,
                                                krk_loaded *out, krk_diag *diag);
-/* The component linked into the program (krk_component_descriptor) loaded
- * through the chassis as builtin://component_keyring_kmip, and loaded from
- * one configuration file (keyring_kmip_admin.load_file). */
-KRK_API KRK_MUST_CHECK krk_err krk_loader_open_file(const char *config_path,
+/* The component linked into the program (builtin: its list_components)
+ * loaded through the chassis as builtin://component_keyring_kmip, and
+ * loaded from one configuration file (keyring_kmip_admin.load_file). */
+KRK_API KRK_MUST_CHECK krk_err krk_loader_open_file(krk_list_components_fn builtin,
+                                                    const char *config_path,
                                                     const krk_loader_options *options,
                                                     krk_loaded *out, krk_diag *diag);
 KRK_API void krk_loader_close(krk_loaded *l);
-
-/* component_keyring_kmip's descriptor (what its list_components returns),
- * linked into libkeyring_kmip for krk_loader_open_file. */
-KRK_API mysql_component_t *krk_component_descriptor(void);
 
 #ifdef __cplusplus
 }

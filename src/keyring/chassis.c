@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "component.h"
 #include "diag.h"
 #include "keyring_kmip/krk_chassis.h"
 #include "log_items.h"
@@ -573,9 +572,9 @@ krk_err krk_chassis_register_log(krk_log_fn fn, void *ctx)
     pthread_mutex_lock(&load_lock);
     host_fn = fn;
     host_ctx = ctx;
-    host_log = comp_fallback_log_builtins;
+    host_log = krk_log_builtins_inert;
     host_log.message = host_message;
-    host_log_string = comp_fallback_log_builtins_string;
+    host_log_string = krk_log_builtins_string_libc;
     pthread_rwlock_wrlock(&reg_lock);
     krk_err e = reg_add("log_builtins." KRK_CHASSIS_IMPL, &host_log);
     if (e == KRK_OK && (e = reg_add("log_builtins_string." KRK_CHASSIS_IMPL, &host_log_string)) !=

@@ -94,14 +94,9 @@ static void add_warnings(krk_diag *to, const krk_diag *from)
         krk_warn(to, "%s", from->warnings[i]);
 }
 
-static mysql_component_t *builtin_entry(void)
-{
-    return krk_component_descriptor();
-}
-
 /* Chassis up, log services (unless migrate), the batch, the services. */
-static krk_err bring_up(const char *urn, const krk_loader_options *o, krk_loaded *out,
-                        krk_diag *d)
+static krk_err bring_up(const char *urn, krk_list_components_fn builtin,
+                        const krk_loader_options *o, krk_loaded *out, krk_diag *d)
 {
     krk_err e = krk_chassis_init(d);
     if (e != KRK_OK)
@@ -110,8 +105,7 @@ static krk_err bring_up(const char *urn, const krk_loader_options *o, krk_loaded
         krk_chassis_deinit();
         return krk_fail(d, e, "cannot register the host's log services: %s", krk_strerror(e));
     }
-    if (strncmp(urn, "builtin://", 10) == 0 &&
-        (e = krk_chassis_add_builtin(KRK_COMPONENT_NAME, builtin_entry)) != KRK_OK) {
+    if (builtin != NULL && (e = krk_chassis_add_builtin(KRK_COMPONENT_NAME, builtin)) != KRK_OK) {
         krk_chassis_deinit();
         return krk_fail(d, e, "cannot add the built-in component: %s", krk_strerror(e));
     }
@@ -161,7 +155,7 @@ krk_err krk_loader_open(const char *basedir, const char *datadir, const char *pl
     char urn[4300];
     if (snprintf(urn, sizeof urn, "file://%s/%s", plugin_dir, name) >= (int)sizeof urn)
         return krk_fail(d, KRK_E_ARG, "%s: path too long", plugin_dir);
-    e = bring_up(urn, o, out, d);
+    e = bring_up(urn, NULL, o, out, d);
     if (e != KRK_OK) {
         add_warnings(d, &manifest);
         return e;
@@ -173,16 +167,16 @@ krk_err krk_loader_open(const char *basedir, const char *datadir, const char *pl
     return e;
 }
 
-krk_err krk_loader_open_file(const char *config_path, const krk_loader_options *o,
-                             krk_loaded *out, krk_diag *d)
+krk_err krk_loader_open_file(krk_list_components_fn builtin, const char *config_path,
+                             const krk_loader_options *o, krk_loaded *out, krk_diag *d)
 {
-    if (out == NULL || config_path == NULL)
+    if (out == NULL || config_path == NULL || builtin == NULL)
         return KRK_E_ARG;
     memset(out, 0, sizeof *out);
     if (o == NULL)
         o = &no_options;
     krk_diag_clear(d);
-    krk_err e = bring_up("builtin://" KRK_COMPONENT_NAME, o, out, d);
+    krk_err e = bring_up("builtin://" KRK_COMPONENT_NAME, builtin, o, out, d);
     if (e != KRK_OK)
         return e;
     if (out->svc.admin == NULL) {

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "keyring_kmip/krk_mysql_abi.h"
+
 typedef struct krk_log_record {
     int prio;              /* KRK_LOG_*_LEVEL; ERROR when not given */
     const char *component; /* "" when not given */
@@ -24,5 +26,13 @@ const char *krk_log_label(int prio);
 /* "2026-12-01T11:40:21.123456Z [Warning] [Keyring] component: message\n"
  * written to stderr in one call (no interleaving within a line). */
 void krk_log_to_stderr(const krk_log_record *r);
+
+/* log_builtins with every method inert: message() logs nothing, line_init
+ * returns NULL (MySQL's LogEvent checks it), the rest answer "nothing";
+ * copied and given a message() by those who log (the component's fallback,
+ * the chassis's host log). */
+extern const mysql_service_log_builtins_t krk_log_builtins_inert;
+/* log_builtins_string over the C library. */
+extern const mysql_service_log_builtins_string_t krk_log_builtins_string_libc;
 
 #endif

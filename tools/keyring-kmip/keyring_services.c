@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "component_builtin.h"
 #include "keyring_kmip/krk_loader.h"
 #include "keyring_services.h"
 
@@ -49,7 +50,7 @@ krk_err ks_open(const ks_where *w, ks_keyring **out, krk_diag *d)
     o.log = log_sink;
     o.progress = w->progress ? show_progress : NULL;
     in_call = true;
-    krk_err e = w->config ? krk_loader_open_file(w->config, &o, &k->loaded, d)
+    krk_err e = w->config ? krk_loader_open_file(krk_component_builtin, w->config, &o, &k->loaded, d)
                           : krk_loader_open(w->basedir, w->datadir, w->plugin_dir, &o, &k->loaded,
                                             d);
     in_call = false;

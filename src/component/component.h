@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* component_keyring_kmip's insides: the state every service shares
  * (component.c) and the service tables (component_services.c,
- * component_log.c). */
+ * component_log.c). A front end above the keyring layer. */
 #ifndef KRK_COMPONENT_INTERNAL_H
 #define KRK_COMPONENT_INTERNAL_H
 
 #include "keyring_kmip/krk.h"
 #include "keyring_kmip/krk_admin.h"
-#include "keyring_kmip/krk_loader.h" /* krk_component_descriptor */
 #include "keyring_kmip/krk_mysql_abi.h"
 
 #define COMP_NAME KRK_COMPONENT_NAME
@@ -30,8 +29,10 @@ extern const mysql_service_keyring_writer_t comp_writer;
 extern const mysql_service_keyring_generator_t comp_generator;
 extern const mysql_service_keyring_keys_metadata_iterator_t comp_keys_iterator;
 extern const mysql_service_keyring_aes_t comp_aes;
-extern const mysql_service_log_builtins_t comp_fallback_log_builtins;
-extern const mysql_service_log_builtins_string_t comp_fallback_log_builtins_string;
+/* the fallback log_builtins: filled by comp_fallback_fill (before the
+ * descriptor is handed out) */
+extern mysql_service_log_builtins_t comp_fallback_log_builtins;
+void comp_fallback_fill(void);
 /* the admin service's iterator_state and key_state_name */
 mysql_service_status_t comp_iterator_state(my_h_keyring_keys_metadata_iterator it,
                                            krk_key_state *state);

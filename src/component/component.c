@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "component.h"
+#include "component_builtin.h"
+#include "log_items.h"
 
 /* ---- placeholders the loader fills before init ---- */
 
@@ -87,9 +89,9 @@ void comp_log(int prio, const char *fmt, ...)
         return;
     }
     /* outside init..deinit: our fallback's format, straight to stderr */
-    comp_fallback_log_builtins.message(KRK_LOG_TYPE_ERROR, KRK_LOG_ITEM_LOG_PRIO,
-                                       (long long)prio, KRK_LOG_ITEM_SRV_COMPONENT, COMP_NAME,
-                                       KRK_LOG_ITEM_LOG_MESSAGE, "%s", msg);
+    krk_log_record r = {prio, COMP_NAME, ""};
+    snprintf(r.message, sizeof r.message, "%s", msg);
+    krk_log_to_stderr(&r);
 }
 
 /* The keyring's messages after a load (reconnects, a write's retries). */
@@ -442,7 +444,7 @@ static mysql_service_ref_t provides[] = {
     {IMPL("keyring_reader_with_status"), (void *)&comp_reader},
     {IMPL("keyring_writer"), (void *)&comp_writer},
     {IMPL("log_builtins"), (void *)&comp_fallback_log_builtins},
-    {IMPL("log_builtins_string"), (void *)&comp_fallback_log_builtins_string},
+    {IMPL("log_builtins_string"), (void *)&krk_log_builtins_string_libc},
     {IMPL(KRK_ADMIN_SERVICE), (void *)&comp_admin},
     {NULL, NULL},
 };
@@ -466,8 +468,9 @@ static mysql_component_t component = {
 };
 
 #ifndef KRK_BUILDING_COMPONENT
-mysql_component_t *krk_component_descriptor(void)
+mysql_component_t *krk_component_builtin(void)
 {
+    comp_fallback_fill();
     return &component;
 }
 #else
@@ -475,6 +478,7 @@ mysql_component_t *krk_component_descriptor(void)
 __attribute__((visibility("default"))) mysql_component_t *list_components(void);
 mysql_component_t *list_components(void)
 {
+    comp_fallback_fill();
     return &component;
 }
 #endif
