@@ -106,8 +106,10 @@ typedef struct krk_reader krk_reader;
 KRK_API KRK_MUST_CHECK krk_err krk_reader_init(krk_keyring *k, const char *data_id,
                                                const char *auth_id, krk_reader **out);
 KRK_API void krk_reader_fetch_length(const krk_reader *r, size_t *data_len, size_t *type_len);
-/* Copies the key and its type name (NUL-terminated: type_cap must hold
- * type_len + 1); KRK_E_BUFFER when either does not fit. */
+/* Copies the key and its type name: type_cap must hold type_len bytes, and
+ * the name is NUL-terminated when it holds one more (MySQL's keyring_common
+ * convention: mysqld passes exactly type_len). KRK_E_BUFFER, with nothing
+ * written, when either does not fit. */
 KRK_API KRK_MUST_CHECK krk_err krk_reader_fetch(const krk_reader *r, uint8_t *data,
                                                 size_t data_cap, size_t *data_len, char *type,
                                                 size_t type_cap, size_t *type_len);

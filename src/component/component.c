@@ -13,6 +13,7 @@
  * fails and the metadata says Disabled. A failed reload leaves the keys
  * and configuration in service as they were. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ static krk_config config;       /* state_lock: the configuration in service */
 static char load_error[768];    /* state_lock: why the last load failed ("" after a success) */
 static krk_progress_fn progress_fn;
 static void *progress_ctx;
-static bool initialized; /* init ran and deinit did not */
+static atomic_bool initialized; /* init ran and deinit did not; read by logging threads */
 
 static _Thread_local krk_err thread_err;
 static _Thread_local char thread_msg[1024];
@@ -82,7 +83,7 @@ void comp_log(int prio, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    const mysql_service_log_builtins_t *log = initialized ? svc_log : NULL;
+    const mysql_service_log_builtins_t *log = atomic_load(&initialized) ? svc_log : NULL;
     if (log != NULL && log->message != NULL) {
         log->message(KRK_LOG_TYPE_ERROR, KRK_LOG_ITEM_LOG_PRIO, (long long)prio,
                      KRK_LOG_ITEM_SRV_COMPONENT, COMP_NAME, KRK_LOG_ITEM_LOG_MESSAGE, "%s", msg);
@@ -410,8 +411,8 @@ static mysql_service_status_t comp_init(void)
     memset(&config, 0, sizeof config);
     load_error[0] = '\0';
     pthread_rwlock_unlock(&state_lock);
-    initialized = svc_registry != NULL;
-    return initialized ? 0 : 1;
+    atomic_store(&initialized, svc_registry != NULL);
+    return atomic_load(&initialized) ? 0 : 1;
 }
 
 static mysql_service_status_t comp_deinit(void)
@@ -427,7 +428,7 @@ static mysql_service_status_t comp_deinit(void)
     progress_ctx = NULL;
     pthread_mutex_unlock(&load_lock);
     krk_close(k);
-    initialized = false;
+    atomic_store(&initialized, false);
     return 0;
 }
 

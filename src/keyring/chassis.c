@@ -135,6 +135,12 @@ static mysql_service_status_t r_acquire_related(const char *name, my_h_service s
         return 1;
     pthread_rwlock_wrlock(&reg_lock);
     long i = -1, of = service ? find_impl(service) : -1;
+    if (service != NULL && of < 0) {
+        /* as MySQL's registry: a handle it did not hand out is an error,
+         * not a request for the default */
+        pthread_rwlock_unlock(&reg_lock);
+        return 1;
+    }
     if (of >= 0) {
         const char *impl = strchr(reg[of].name, '.');
         char related[512];

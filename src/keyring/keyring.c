@@ -678,10 +678,17 @@ krk_err krk_reader_fetch(const krk_reader *r, uint8_t *data, size_t data_cap, si
 {
     const char *t = krk_type_name(r->type);
     size_t tl = strlen(t);
-    if (data == NULL || type == NULL || data_cap < r->len || type_cap < tl + 1)
+    /* As MySQL's keyring_common: the type needs type_len bytes, the NUL only
+     * when there is room for it. mysqld's own reader (mysys
+     * keyring_operations_helper::read_secret) passes exactly the type's
+     * length for a buffer of length + 1, and takes a failure as "no such
+     * key". Both sizes are checked before either buffer is written. */
+    if (data == NULL || type == NULL || data_cap < r->len || type_cap < tl)
         return KRK_E_BUFFER;
     memcpy(data, r->data, r->len);
-    memcpy(type, t, tl + 1);
+    memcpy(type, t, tl);
+    if (type_cap > tl)
+        type[tl] = '\0';
     if (data_len)
         *data_len = r->len;
     if (type_len)

@@ -143,6 +143,18 @@ typedef struct rows {
     size_t count;
 } rows;
 
+/* next() returns 0 when it moved onto an entry: a non-zero return while
+ * an entry is still valid would end mysql_migrate_keyring's loop
+ * (next_ok = !next(it)) early and lose the keys after it. */
+static void meta_step(const mysql_service_keyring_component_metadata_query_t *m,
+                      my_h_keyring_component_metadata_iterator it)
+{
+    if (m->next(it) != 0)
+        assert_int_equal(m->is_valid(it), 0);
+}
+
+static void keys_step(my_h_keyring_keys_metadata_iterator it);
+
 static void read_rows(rows *r)
 {
     memset(r, 0, sizeof *r);
@@ -150,7 +162,7 @@ static void read_rows(rows *r)
     my_h_keyring_component_metadata_iterator it = NULL;
     assert_int_equal(m->init(&it), 0);
     assert_non_null(it);
-    for (; m->is_valid(it) != 0; (void)m->next(it)) {
+    for (; m->is_valid(it) != 0; meta_step(m, it)) {
         assert_true(r->count < 48);
         size_t kl = 0, vl = 0;
         assert_int_equal(m->get_length(it, &kl, &vl), 0);
@@ -209,7 +221,9 @@ static void assert_every_call_fails(void)
     my_h_keyring_keys_metadata_iterator it = NULL;
     assert_int_not_equal(S.keys->init(&it), 0);
     size_t out = 0;
-    assert_int_not_equal(S.aes->get_size(16, "cbc", 256, &out), 0);
+    /* get_size needs no key: it answers while Disabled, as keyring_common's */
+    assert_int_equal(S.aes->get_size(16, "cbc", 256, &out), 0);
+    assert_int_equal(out, 32);
     unsigned char o[64];
     assert_int_not_equal(S.aes->encrypt("k", "", "cbc", 256, b, 1, b, 16, o, sizeof o, &out), 0);
     assert_int_not_equal(S.aes->decrypt("k", "", "cbc", 256, b, 1, b, 16, o, sizeof o, &out), 0);
@@ -374,6 +388,12 @@ static void *read_loop(void *arg)
     return NULL;
 }
 
+static void keys_step(my_h_keyring_keys_metadata_iterator it)
+{
+    if (S.keys->next(it) != 0)
+        assert_int_equal(S.keys->is_valid(it), 0);
+}
+
 static void test_services(void **state)
 {
     (void)state;
@@ -423,9 +443,16 @@ static void test_services(void **state)
     assert_int_not_equal(S.reader->fetch(ro, data, 31, &got, type, sizeof type, &got_type), 0);
     assert_int_equal(data[0], 0xAA);
     assert_int_equal(type[0], 'z');
-    assert_int_not_equal(S.reader->fetch(ro, data, sizeof data, &got, type, 3, &got_type), 0);
+    assert_int_not_equal(S.reader->fetch(ro, data, sizeof data, &got, type, 2, &got_type), 0);
     assert_int_equal(data[0], 0xAA);
     assert_int_equal(type[0], 'z');
+    /* exactly the type's length, as mysqld's read_secret passes it
+     * (buffer of length + 1, length given): succeeds, no NUL written */
+    assert_int_equal(S.reader->fetch(ro, data, 32, &got, type, 3, &got_type), 0);
+    assert_int_equal(got_type, 3);
+    assert_memory_equal(type, "AES", 3);
+    assert_int_equal(type[3], 'z');
+    memset(type, 'z', sizeof type);
     assert_int_equal(S.reader->fetch(ro, data, 32, &got, type, 4, &got_type), 0);
     assert_int_equal(got, 32);
     assert_int_equal(got_type, 3);
@@ -446,7 +473,7 @@ static void test_services(void **state)
     my_h_keyring_keys_metadata_iterator it = NULL;
     assert_int_equal(S.keys->init(&it), 0);
     size_t seen = 0;
-    for (; S.keys->is_valid(it) != 0; (void)S.keys->next(it)) {
+    for (; S.keys->is_valid(it) != 0; keys_step(it)) {
         size_t il = 0, al = 0;
         assert_int_equal(S.keys->get_length(it, &il, &al), 0);
         char id[64], auth[64];
@@ -464,6 +491,38 @@ static void test_services(void **state)
     assert_int_equal(seen, 2);
     assert_int_not_equal(S.keys->next(it), 0);
     assert_int_equal(S.keys->deinit(it), 0);
+    /* mysql_migrate_keyring's own loop (Keyring_migrate::migrate_keys) sees
+     * every key */
+    assert_int_equal(S.keys->init(&it), 0);
+    seen = 0;
+    for (bool next_ok = true; S.keys->is_valid(it) && next_ok; next_ok = !S.keys->next(it))
+        seen++;
+    assert_int_equal(seen, 2);
+    assert_int_equal(S.keys->deinit(it), 0);
+    /* mysqld's own read of a key (mysys keyring_operations_helper::
+     * read_secret, used for the InnoDB master key, binlog encryption and the
+     * keyring UDFs): fetch with the type buffer's length given as the
+     * type's length exactly, a failure taken as "key absent" */
+    {
+        my_h_keyring_reader_object rs = NULL;
+        size_t secret_length = 0, secret_type_length = 0;
+        assert_int_equal(S.reader->init("k1", "", &rs), 0);
+        assert_non_null(rs);
+        assert_int_equal(S.reader->fetch_length(rs, &secret_length, &secret_type_length), 0);
+        unsigned char *secret = calloc(1, secret_length);
+        char *secret_type = calloc(1, secret_type_length + 1);
+        assert_non_null(secret);
+        assert_non_null(secret_type);
+        assert_int_equal(S.reader->fetch(rs, secret, secret_length, &secret_length, secret_type,
+                                         secret_type_length, &secret_type_length),
+                         0);
+        assert_int_equal(secret_length, 32);
+        assert_string_equal(secret_type, "AES");
+        assert_int_equal(secret[0], 1);
+        assert_int_equal(S.reader->deinit(rs), 0);
+        free(secret);
+        free(secret_type);
+    }
     /* a store invalidates an open iterator */
     assert_int_equal(S.keys->init(&it), 0);
     assert_int_not_equal(S.keys->is_valid(it), 0);
@@ -831,6 +890,11 @@ static void test_chassis(void **state)
     assert_int_equal(r->acquire_related("svc_b", hs, &rel), 0);
     assert_ptr_equal(rel, &b_second); /* the same implementation name */
     assert_int_equal(r->release(rel), 0);
+    /* a handle the registry did not hand out: an error, not the default */
+    static int stranger;
+    rel = NULL;
+    assert_int_not_equal(r->acquire_related("svc_b", (my_h_service)(void *)&stranger, &rel), 0);
+    assert_null(rel);
     assert_int_equal(r->release(hs), 0);
     assert_int_not_equal(krk_chassis_registration()->unregister("svc_b.nope"), 0);
     assert_int_equal(krk_chassis_registration()->unregister("svc_b.second"), 0);
