@@ -234,6 +234,77 @@ static void assert_every_call_fails(void)
 
 /* ---- tests ---- */
 
+/* The ABI written down again from the reference's tables (function pointer
+ * index by index, docs/MYSQL.md "How the component is built"), not from
+ * krk_mysql_abi.h: the host shares that header with the component, so only
+ * an independent statement of the order catches a member moved in it. */
+#define AT(type, member, index) assert_int_equal(offsetof(type, member), (index) * sizeof(void *))
+static void test_abi_layout_from_reference(void **state)
+{
+    (void)state;
+    AT(mysql_component_t, name, 0);
+    AT(mysql_component_t, provides, 1);
+    AT(mysql_component_t, requires_service, 2);
+    AT(mysql_component_t, metadata, 3);
+    AT(mysql_component_t, init, 4);
+    AT(mysql_component_t, deinit, 5);
+    AT(mysql_service_registry_t, acquire, 0);
+    AT(mysql_service_registry_t, acquire_related, 1);
+    AT(mysql_service_registry_t, release, 2);
+    AT(mysql_service_registry_registration_t, register_service, 0);
+    AT(mysql_service_registry_registration_t, unregister, 1);
+    AT(mysql_service_registry_registration_t, set_default, 2);
+    AT(mysql_service_keyring_reader_with_status_t, init, 0);
+    AT(mysql_service_keyring_reader_with_status_t, deinit, 1);
+    AT(mysql_service_keyring_reader_with_status_t, fetch_length, 2);
+    AT(mysql_service_keyring_reader_with_status_t, fetch, 3);
+    AT(mysql_service_keyring_writer_t, store, 0);
+    AT(mysql_service_keyring_writer_t, remove, 1);
+    AT(mysql_service_keyring_generator_t, generate, 0);
+    AT(mysql_service_keyring_keys_metadata_iterator_t, init, 0);
+    AT(mysql_service_keyring_keys_metadata_iterator_t, deinit, 1);
+    AT(mysql_service_keyring_keys_metadata_iterator_t, is_valid, 2);
+    AT(mysql_service_keyring_keys_metadata_iterator_t, next, 3);
+    AT(mysql_service_keyring_keys_metadata_iterator_t, get_length, 4);
+    AT(mysql_service_keyring_keys_metadata_iterator_t, get, 5);
+    AT(mysql_service_keyring_component_status_t, is_initialized, 0);
+    AT(mysql_service_keyring_component_metadata_query_t, init, 0);
+    AT(mysql_service_keyring_component_metadata_query_t, deinit, 1);
+    AT(mysql_service_keyring_component_metadata_query_t, is_valid, 2);
+    AT(mysql_service_keyring_component_metadata_query_t, next, 3);
+    AT(mysql_service_keyring_component_metadata_query_t, get_length, 4);
+    AT(mysql_service_keyring_component_metadata_query_t, get, 5);
+    AT(mysql_service_keyring_load_t, load, 0);
+    AT(mysql_service_keyring_aes_t, get_size, 0);
+    AT(mysql_service_keyring_aes_t, encrypt, 1);
+    AT(mysql_service_keyring_aes_t, decrypt, 2);
+    /* log_builtins, 8.0.2x-8.4 column of the reference's section 6.3 */
+    AT(mysql_service_log_builtins_t, wellknown_by_type, 0);
+    AT(mysql_service_log_builtins_t, item_set_int, 8);
+    AT(mysql_service_log_builtins_t, item_set_lexstring, 10);
+    AT(mysql_service_log_builtins_t, item_set_cstring, 11);
+    AT(mysql_service_log_builtins_t, item_set_with_key, 12);
+    AT(mysql_service_log_builtins_t, item_set, 13);
+    AT(mysql_service_log_builtins_t, line_item_set, 15);
+    AT(mysql_service_log_builtins_t, line_init, 16);
+    AT(mysql_service_log_builtins_t, line_exit, 17);
+    AT(mysql_service_log_builtins_t, line_submit, 26);
+    AT(mysql_service_log_builtins_t, message, 27);
+    AT(mysql_service_log_builtins_t, sanitize, 28);
+    AT(mysql_service_log_builtins_t, errmsg_by_errcode, 29);
+    AT(mysql_service_log_builtins_t, close_errstream, 36);
+    AT(mysql_service_log_builtins_t, reopen_errstream, 37);
+    assert_int_equal(sizeof(mysql_service_log_builtins_t), 38 * sizeof(void *));
+    AT(mysql_service_log_builtins_string_t, malloc, 0);
+    AT(mysql_service_log_builtins_string_t, strndup, 1);
+    AT(mysql_service_log_builtins_string_t, free, 2);
+    AT(mysql_service_log_builtins_string_t, length, 3);
+    AT(mysql_service_log_builtins_string_t, find_first, 4);
+    AT(mysql_service_log_builtins_string_t, find_last, 5);
+    AT(mysql_service_log_builtins_string_t, compare, 6);
+}
+#undef AT
+
 static void test_descriptor(void **state)
 {
     (void)state;
@@ -980,6 +1051,7 @@ int main(int argc, char **argv)
     server_bin = argv[2];
     component_so = argv[3];
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_abi_layout_from_reference),
         cmocka_unit_test_teardown(test_descriptor, reset),
         cmocka_unit_test_teardown(test_disabled_until_loaded, reset),
         cmocka_unit_test_teardown(test_services, reset),
