@@ -364,8 +364,8 @@ static int run(ks_keyring *k, const kr_opts *o, double load_seconds)
 
 bool cmd_is_keyring(const char *command)
 {
-    static const char *const commands[] = {"check", "status", "list", "get",
-                                           "store", "generate", "remove"};
+    static const char *const commands[] = {"check", "status",   "list",   "get",
+                                           "store", "generate", "remove", "migrate"};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(command, commands[i]) == 0)
             return true;

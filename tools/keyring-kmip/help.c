@@ -23,7 +23,7 @@
     "Exit status: 0 success, 1 bad input, 2 usage, 3 KMIP server or connection failure,\n"         \
     "4 manifest or configuration problem, 5 no such key, 6 key exists, 7 the server's\n"           \
     "identity refused (certificate, name, TLS version); 8 keys in conflict\n"     \
-    "(check); see keyring-kmip --help.\n"
+    "(check, migrate); see keyring-kmip --help.\n"
 
 typedef struct help_entry {
     const char *command;
@@ -82,6 +82,22 @@ static const help_entry entries[] = {
                "\n"
                "Removes the key ID (of user U): revokes and destroys it on the KMIP server.\n"
                "\n" LOCATION "\n" KEYRING_EXIT},
+    {"migrate",
+     "Usage: keyring-kmip migrate --from SOURCE --to DEST [--dry-run] [--json]\n"
+     "                            [--filekey SECRET | --filekey FILE:PATH] [LOCATION]\n"
+     "\n"
+     "Moves keys between keyrings. SOURCE and DEST are kmip (the keyring LOCATION names),\n"
+     "keyring-file:PATH (MySQL's component_keyring_file data file) or, as a source only,\n"
+     "mariadb-file:PATH (MariaDB's file_key_management key file; --filekey as\n"
+     "file_key_management_filekey when it is encrypted). A MariaDB key id N becomes the key\n"
+     "mariadb-N-1 that kmip_key_management reads as version 1 of N. auth_id and type are\n"
+     "kept. A key the destination holds with the same bytes is skipped, so a migration can\n"
+     "run again after an interruption; with other bytes it is a conflict: reported, never\n"
+     "overwritten, the others go on (exit status 8). Every key is read back from the\n"
+     "destination afterwards and compared. --dry-run writes nothing and says what would\n"
+     "happen; --json prints one JSON object. SIGINT or SIGTERM stops after the current key\n"
+     "(exit status 130 or 143). Key material is never printed.\n"
+     "\n" LOCATION "\n" KEYRING_EXIT},
     {"probe", "Usage: keyring-kmip probe --server HOST[:PORT] --ca FILE --cert FILE --key FILE\n"
               "                          [--kmip-version X.Y] [--timeout MS]\n"
               "                          [--insecure-skip-verify] [--insecure-skip-hostname]\n"
@@ -121,6 +137,7 @@ static const char overview[] =
     "  store         store a key (read from standard input or a file)\n"
     "  generate      generate and store a key\n"
     "  remove        remove a key\n"
+    "  migrate       move keys between keyring files, MariaDB key files and KMIP\n"
     "  probe         connect to a KMIP server and report TLS, versions, operations\n"
     "  ttlv decode   decode a KMIP TTLV message to XML or text\n"
     "  ttlv encode   encode a KMIP XML message to TTLV bytes or hex\n"
@@ -140,7 +157,8 @@ static const char overview[] =
     "  5  no such key\n"
     "  6  the key exists already\n"
     "  7  the KMIP server's identity was refused: its certificate (chain, validity,\n"
-    "     CA), its name, or its TLS version\n";
+    "     CA), its name, or its TLS version\n"
+    "  8  keys in conflict (check: on the KMIP server; migrate: at the destination)\n";
 
 bool cli_help(FILE *f, const char *command)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "migrate.h"
 
 typedef struct command_info {
     const char *name;
@@ -21,6 +22,7 @@ static const char *const keyring_values[] = {"--auth-id", "--type", "--file", "-
 static const char *const store_values[] = {"--auth-id", "--type", "--file", "--hex", NULL};
 static const char *const probe_values[] = {"--server", "--ca",      "--cert",         "--key",
                                            "--timeout", "--kmip-version", NULL};
+static const char *const migrate_values[] = {"--from", "--to", "--filekey", NULL};
 static const char *const ttlv_values[] = {"--in", "--out", NULL};
 static const char *const no_values[] = {NULL};
 
@@ -28,6 +30,7 @@ static const command_info commands[] = {
     {"check", keyring_values},    {"status", keyring_values}, {"list", keyring_values},
     {"get", keyring_values},      {"store", store_values},    {"generate", keyring_values},
     {"remove", keyring_values},   {"probe", probe_values},    {"ttlv", ttlv_values},
+    {"migrate", migrate_values},
     {"help", no_values},
 };
 
@@ -182,6 +185,8 @@ int main(int argc, char **argv)
         rc = cmd_ttlv(n - 1, rest + 1);
     } else if (rc < 0 && strcmp(command->name, "probe") == 0) {
         rc = cmd_probe(n, rest);
+    } else if (rc < 0 && strcmp(command->name, "migrate") == 0) {
+        rc = cmd_migrate(n, rest, &g);
     } else if (rc < 0) {
         rc = cmd_keyring(n, rest, &g);
     }
