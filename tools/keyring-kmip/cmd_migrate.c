@@ -287,6 +287,13 @@ static void to_kmip_one(mig_kmip *dst, const mig_key *k, bool dry_run, uint8_t *
         if (e == KRK_OK) {
             set(r, OUT_SKIPPED, CLI_OK, "%s", "");
             compare(k, type, buf, len, r, false);
+        } else if (strstr(why, "Pre-Active") != NULL) {
+            /* a write in progress, or one killed between its Register and
+             * its Activate: no one may take the key within its lease */
+            set(r, OUT_FAILED, CLI_EXISTS,
+                "%s (if no other writer is running, a migration was interrupted here less "
+                "than 600 s ago: run it again after that; keyring-kmip check lists the object)",
+                why);
         } else {
             set(r, OUT_FAILED, CLI_EXISTS, "%s", why);
         }
