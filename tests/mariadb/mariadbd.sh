@@ -2,11 +2,22 @@
 # Test tooling, sourced by the MariaDB tests: a scratch mariadbd with the
 # plugin against the fixture's KMIP server. The caller sets tmp (scratch
 # directory), plugin_dir, group, and the fixture's PORT, CA, CLIENT_CERT,
-# CLIENT_KEY; options given to start come last and win.
+# CLIENT_KEY; options given to start come last and win. With
+# key_management=file the kmip_key_management options are left out (the
+# caller gives file_key_management's).
 # start NAME [extra mariadbd options]: returns non-zero if it did not come up
 start() {
     name=$1
     shift
+    if [ "${key_management:-kmip}" = kmip ]; then
+        set -- --plugin-maturity=experimental --plugin-dir="$plugin_dir" \
+            --plugin-load-add=kmip_key_management --kmip-key-management=FORCE \
+            --kmip-key-management-server-addr=127.0.0.1 --kmip-key-management-server-port="$PORT" \
+            --kmip-key-management-client-cert="$CLIENT_CERT" \
+            --kmip-key-management-client-key="$CLIENT_KEY" \
+            --kmip-key-management-server-ca="$CA" --kmip-key-management-object-group="$group" \
+            --kmip-key-management-timeout-ms=3000 "$@"
+    fi
     d=$tmp/$name
     if [ ! -d "$d/data" ]; then
         mkdir -p "$d/tmp"
@@ -19,13 +30,6 @@ start() {
     mariadbd --no-defaults --datadir="$d/data" --socket="$d/sock" --skip-networking \
         --tmpdir="$d/tmp" \
         --user=root --pid-file="$d/pid" --log-error="$d/err.log" \
-        --plugin-maturity=experimental --plugin-dir="$plugin_dir" \
-        --plugin-load-add=kmip_key_management --kmip-key-management=FORCE \
-        --kmip-key-management-server-addr=127.0.0.1 --kmip-key-management-server-port="$PORT" \
-        --kmip-key-management-client-cert="$CLIENT_CERT" \
-        --kmip-key-management-client-key="$CLIENT_KEY" \
-        --kmip-key-management-server-ca="$CA" --kmip-key-management-object-group="$group" \
-        --kmip-key-management-timeout-ms=3000 \
         --innodb-encrypt-tables=ON --innodb-encrypt-log=ON --innodb-encryption-threads=2 \
         --log-bin="$d/data/binlog" --encrypt-binlog=ON --encrypt-tmp-files=ON \
         "$@" > /dev/null 2>&1 &
