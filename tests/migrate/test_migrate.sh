@@ -215,5 +215,44 @@ inventory "$group-kill" > "$tmp/inv"
     ok || bad "after SIGKILL and a re-run: $(cut -f3 "$tmp/inv" | sort | uniq -c)"
 echo "SIGKILL left $pre Pre-Active object(s)"
 
+# 5. MariaDB key files, read as file_key_management reads them; the
+# encrypted one made by MariaDB's documented command, decrypted by us
+k1=$(openssl rand -hex 32) k2=$(openssl rand -hex 16) k7=$(openssl rand -hex 24)
+printf '# comment\n\n  1;%s\r\n2;%s trailing text is ignored\n7;%s\n2;%s\n' \
+    "$k1" "$(openssl rand -hex 16)" "$k7" "$k2" > "$tmp/md.txt"
+openssl enc -aes-256-cbc -md sha1 -k "s3cret pass" -in "$tmp/md.txt" -out "$tmp/md.enc" 2> /dev/null
+printf 's3cret pass\r\n' > "$tmp/filekey"
+check_md() { # the keys of md.json are those of md.txt (the last line of id 2 wins)
+    /usr/bin/python3 -c "
+import json, sys
+e = {x['data_id']: (x['user'], x['data_type'], x['data'].lower()) for x in json.load(open('$tmp/md.json'))['elements']}
+sys.exit(0 if e == {'mariadb-1-1': ('', 'AES', '$k1'), 'mariadb-2-1': ('', 'AES', '$k2'),
+                    'mariadb-7-1': ('', 'AES', '$k7')} else 1)" && ok || bad "mariadb keys ($1): $(cat "$tmp/md.json")"
+    rm -f "$tmp/md.json"
+}
+run 0 "$tmp/md1" migrate --from "mariadb-file:$tmp/md.txt" --to "keyring-file:$tmp/md.json"
+has "$tmp/md1" "3 migrated, 0 skipped, 0 conflicts, 0 failed"
+check_md plain
+run 0 "$tmp/md1" migrate --from "mariadb-file:$tmp/md.enc" --filekey "s3cret pass" --to "keyring-file:$tmp/md.json"
+has "$tmp/md1" "3 migrated, 0 skipped, 0 conflicts, 0 failed"
+check_md "encrypted, --filekey SECRET"
+run 0 "$tmp/md1" migrate --from "mariadb-file:$tmp/md.enc" --filekey "FILE:$tmp/filekey" --to "keyring-file:$tmp/md.json"
+has "$tmp/md1" "3 migrated, 0 skipped, 0 conflicts, 0 failed"
+check_md "encrypted, --filekey FILE:"
+run 1 "$tmp/md2" migrate --from "mariadb-file:$tmp/md.enc" --filekey wrong --to "keyring-file:$tmp/x.json"
+has "$tmp/md2" "md.enc: cannot decrypt it: wrong filekey?"
+run 1 "$tmp/md3" migrate --from "mariadb-file:$tmp/md.enc" --to "keyring-file:$tmp/x.json"
+has "$tmp/md3" "md.enc: encrypted: give its filekey with --filekey"
+run 1 "$tmp/md4" migrate --from "mariadb-file:$tmp/md.txt" --filekey x --to "keyring-file:$tmp/x.json"
+has "$tmp/md4" "not encrypted, but a filekey was given"
+printf '2;%s\n' "$k2" > "$tmp/no1.txt"
+run 1 "$tmp/md5" migrate --from "mariadb-file:$tmp/no1.txt" --to "keyring-file:$tmp/x.json"
+has "$tmp/md5" "key id 1 is missing"
+printf '1;%s\n3;%s0\n' "$k1" "$k1" > "$tmp/badkey.txt"
+run 1 "$tmp/md6" migrate --from "mariadb-file:$tmp/badkey.txt" --to "keyring-file:$tmp/x.json"
+has "$tmp/md6" "badkey.txt: line 2, column 67: invalid key (16, 24 or 32 bytes in hex expected)"
+if grep -qi "$k1" "$tmp"/md?; then bad "a MariaDB key was printed"; else ok; fi
+[ ! -e "$tmp/x.json" ] && ok || bad "a refused source wrote a file"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
