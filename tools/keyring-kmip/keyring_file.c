@@ -141,11 +141,10 @@ bool kf_parse(const uint8_t *text, size_t len, mig_keys *out, char *why, size_t 
         ok = parse_element(json_array_get(elements, i), i, out, why, why_cap);
     json_decref(root);
     if (!ok) { /* nothing of a bad file is kept */
-        mig_keys part = {out->items + first, out->count - first, 0};
-        for (size_t i = 0; i < part.count; i++) {
-            free(part.items[i].data_id);
-            free(part.items[i].auth_id);
-            kmip_secure_free(part.items[i].data, part.items[i].len ? part.items[i].len : 1);
+        for (size_t i = first; i < out->count; i++) {
+            free(out->items[i].data_id);
+            free(out->items[i].auth_id);
+            kmip_secure_free(out->items[i].data, out->items[i].len ? out->items[i].len : 1);
         }
         out->count = first;
     }

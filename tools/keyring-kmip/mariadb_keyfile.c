@@ -260,7 +260,8 @@ bool mk_parse(const uint8_t *data, size_t len, mig_keys *out, char *why, size_t 
     }
     kmip_secure_free(text, len + 1);
     if (ok) {
-        qsort(v, n, sizeof *v, by_id_then_line);
+        if (n > 1)
+            qsort(v, n, sizeof *v, by_id_then_line);
         if (n == 0 || v[0].id != 1) {
             snprintf(why, why_cap, "key id 1 is missing (file_key_management refuses such a "
                                    "file)");
