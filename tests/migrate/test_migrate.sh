@@ -97,6 +97,12 @@ k32=$(/usr/bin/python3 -c "
 import json; print([x['data'] for x in json.load(open('$tmp/src.json'))['elements'] if len(x['data']) == 64][0])")
 if cat "$tmp"/dry "$tmp"/m? | grep -qi "$k32"; then bad "a key was printed"; else ok; fi
 
+# progress on a terminal only (script(1) gives the command one)
+script -qec "'$cli' migrate --from 'keyring-file:$tmp/src.json' --to 'keyring-file:$tmp/tty.json'" \
+    /dev/null > "$tmp/tty.out" 2>&1
+grep -q "migrating keys: 50/50" "$tmp/tty.out" && ok || bad "no progress on a terminal: $(tail -2 "$tmp/tty.out")"
+grep -q "migrating keys" "$tmp/m1" "$tmp/m3" && bad "progress shown without a terminal" || ok
+
 # 2. non-ASCII ids and owners, through our test server (PyKMIP refuses them)
 config "$tmp/ts.cnf" "$TESTSRV_PORT" "$group-u"
 make_file "$tmp/uni.json" 50 u --unicode
