@@ -16,6 +16,7 @@
  * and two elements of one identity (which one MySQL would serve is not
  * defined; we never guess about a key). Key bytes never appear in a message
  * (jansson's own message is cut before the text it quotes). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -28,8 +29,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
 
 #include "keyring_kmip/krk.h"
 #include "kmip/kmip_ttlv.h"
@@ -93,10 +92,7 @@ static bool parse_element(json_t *e, size_t index, mig_keys *out, char *why, siz
     uint8_t *bytes = malloc(n ? n : 1);
     if (bytes == NULL)
         return fail(why, cap, "out of memory", index);
-    bool ok = n == 0 || OPENSSL_hexstr2buf_ex(bytes, n, &got, hex, '\0') == 1;
-    ERR_clear_error();
-    if (ok && got != n)
-        ok = false;
+    bool ok = kmip_hex_decode(hex, hex_len, 0, bytes, &got, NULL) && got == n;
     if (ok && !mig_keys_add(out, data_id, user, krk_type_name(t), bytes, n)) {
         kmip_secure_free(bytes, n ? n : 1);
         return fail(why, cap, "out of memory", index);
@@ -159,14 +155,14 @@ char *kf_format(const mig_keys *keys, size_t *len)
               json_object_set(root, "elements", elements) == 0;
     for (size_t i = 0; ok && i < keys->count; i++) {
         const mig_key *k = &keys->items[i];
-        size_t cap = 2 * k->len + 1, hl = 0;
+        size_t cap = 2 * k->len + 1;
         char *hex = malloc(cap);
         ok = hex != NULL;
-        if (ok && k->len)
-            ok = OPENSSL_buf2hexstr_ex(hex, cap, &hl, k->data, k->len, '\0') == 1;
-        else if (ok)
-            hex[0] = '\0';
-        ERR_clear_error();
+        if (ok) {
+            kmip_hex_encode(k->data, k->len, hex);
+            for (char *c = hex; *c; c++) /* MySQL writes upper case */
+                *c = (char)toupper((unsigned char)*c);
+        }
         json_t *e = ok ? json_object() : NULL;
         ok = e && json_object_set_new(e, "user", json_string(k->auth_id)) == 0 &&
              json_object_set_new(e, "data_id", json_string(k->data_id)) == 0 &&

@@ -31,7 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "kmip/kmip_ttlv.h"
@@ -198,8 +197,7 @@ static int parse_line(const char *text, size_t *pos, size_t line, mk_entry *e, c
             e->len = 0;
             while (isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1]) &&
                    e->len < MK_KEY_MAX) {
-                e->key[e->len++] = (uint8_t)(OPENSSL_hexchar2int((unsigned char)p[0]) << 4 |
-                                               OPENSSL_hexchar2int((unsigned char)p[1]));
+                e->key[e->len++] = (uint8_t)(kmip_hex_digit(p[0], 0) << 4 | kmip_hex_digit(p[1], 0));
                 p += 2;
             }
             if (isxdigit((unsigned char)*p) || (e->len != 16 && e->len != 24 && e->len != 32))
