@@ -162,7 +162,7 @@ run 2 "$tmp/b5" migrate --from "mariadb-file:$tmp/x" --to "mariadb-file:$tmp/y"
 run 2 "$tmp/b6" migrate --from "keyring-file:$tmp/src.json" --to kmip --filekey x $kr
 
 # 4. stopped half-way, run again: completes, no key twice on the server.
-# The fault proxy slows every chunk by 25 ms each way so that the migration
+# The fault proxy slows every chunk by 10 ms each way so that the migration
 # is still going when the signal comes.
 "$proxy" --target "$PORT" --port-file "$tmp/pp" --control-port-file "$tmp/cp" --lifetime 300 &
 proxy_pid=$!
@@ -171,7 +171,7 @@ control() { /usr/bin/python3 -c "
 import socket, sys
 s = socket.create_connection(('127.0.0.1', int(open('$tmp/cp').read())))
 s.sendall(b'$1\n'); s.recv(100)"; }
-control "latency 25000 25000"
+control "latency 10000 10000"
 count_keys() { "$cli" list --config "$1" 2> /dev/null | wc -l; }
 interrupt() { # SIGNAL GROUP: migrate through the proxy, signal once 15 keys are on the server
     config "$tmp/slow.cnf" "$(cat "$tmp/pp")" "$2"
