@@ -260,5 +260,33 @@ has "$tmp/md6" "badkey.txt: line 2, column 67: invalid key (16, 24 or 32 bytes i
 if grep -qi "$k1" "$tmp"/md?; then bad "a MariaDB key was printed"; else ok; fi
 [ ! -e "$tmp/x.json" ] && ok || bad "a refused source wrote a file"
 
+echo "== two runs into one file at the same moment, and the written file's mode"
+# Each run merges its keys into the destination file; without a lock the
+# second rename drops the first run's keys while both report success.
+make_file "$tmp/ra.json" 40 racea > /dev/null
+make_file "$tmp/rb.json" 40 raceb > /dev/null
+lost=0
+for round in 1 2 3 4 5 6 7 8 9 10; do
+    rm -f "$tmp/race.json" "$tmp/race.json.lock"
+    "$cli" migrate --from "keyring-file:$tmp/ra.json" --to "keyring-file:$tmp/race.json" > "$tmp/ra.out" 2>&1 &
+    pa=$!
+    "$cli" migrate --from "keyring-file:$tmp/rb.json" --to "keyring-file:$tmp/race.json" > "$tmp/rb.out" 2>&1 &
+    pb=$!
+    wait $pa; sa=$?
+    wait $pb; sb=$?
+    n=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["elements"]))' "$tmp/race.json" 2> /dev/null || echo 0)
+    if [ "$sa" -ne 0 ] || [ "$sb" -ne 0 ] || [ "$n" -ne 80 ]; then
+        lost=$((lost + 1))
+        echo "round $round: statuses $sa $sb, $n keys of 80 in the file"
+    fi
+done
+[ "$lost" -eq 0 ] && ok || bad "$lost of 10 rounds of two concurrent runs lost keys or failed"
+[ "$(stat -c %a "$tmp/race.json")" = 600 ] && ok || bad "a new key file is not 0600: $(stat -c %a "$tmp/race.json")"
+chmod 0644 "$tmp/race.json"
+make_file "$tmp/rc.json" 3 racec > /dev/null
+run 0 "$tmp/mode.out" migrate --from "keyring-file:$tmp/rc.json" --to "keyring-file:$tmp/race.json"
+has "$tmp/mode.out" "was open to other users (mode 0644); the new file has mode 0640"
+[ "$(stat -c %a "$tmp/race.json")" = 640 ] && ok || bad "the rewritten key file is $(stat -c %a "$tmp/race.json"), not 640"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

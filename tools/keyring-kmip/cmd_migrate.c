@@ -20,11 +20,14 @@
  *   done and is verified, the rest is reported as not attempted.
  * Key bytes are never printed; their buffers are wiped when freed. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -417,6 +420,31 @@ static void report(const mig_opts *o, const mig_keys *src, const result *res, si
     putchar('\n');
 }
 
+/* An exclusive flock on PATH.lock (created 0600 beside the file), waited
+ * for; the descriptor, or -1 after saying why. */
+static int lock_destination(const char *path)
+{
+    char lock[PATH_MAX + 8];
+    if (snprintf(lock, sizeof lock, "%s.lock", path) >= (int)sizeof lock) {
+        fprintf(stderr, "keyring-kmip migrate: %s: path too long\n", path);
+        return -1;
+    }
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "keyring-kmip migrate: cannot create the lock file %s: %s\n", lock,
+                strerror(errno));
+        return -1;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        fprintf(stderr, "keyring-kmip migrate: cannot lock %s: %s\n", lock, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int cmd_migrate(int argc, char **argv, const cli_globals *g)
 {
     mig_opts o;
@@ -441,6 +469,7 @@ int cmd_migrate(int argc, char **argv, const cli_globals *g)
     }
     mig_keys src = {0}, dst_file = {0};
     mig_kmip *kmip = NULL;
+    int lock_fd = -1;
     size_t unreadable = 0;
     result *res = NULL;
     uint8_t *buf = NULL;
@@ -456,11 +485,18 @@ int cmd_migrate(int argc, char **argv, const cli_globals *g)
     }
     if (rc >= 0)
         goto out;
-    /* the destination as it is */
-    if (o.to.kind == SIDE_KMIP)
+    /* the destination as it is; a destination file is locked (flock on
+     * PATH.lock, kept) from this read to the end of the verification, so two
+     * runs into one file take turns instead of each renaming its own merge
+     * over the other's */
+    if (o.to.kind == SIDE_KMIP) {
         rc = mig_kmip_open(&w, &kmip);
-    else
-        rc = read_dest_file(o.to.path, &dst_file);
+    } else {
+        if (!o.dry_run && (lock_fd = lock_destination(o.to.path)) < 0)
+            rc = CLI_BAD_INPUT;
+        else
+            rc = read_dest_file(o.to.path, &dst_file);
+    }
     if (rc >= 0)
         goto out;
     res = calloc(src.count ? src.count : 1, sizeof *res);
@@ -532,6 +568,8 @@ int cmd_migrate(int argc, char **argv, const cli_globals *g)
     if (stop_requested)
         rc = 128 + (int)stop_requested;
 out:
+    if (lock_fd >= 0)
+        close(lock_fd); /* releases the flock */
     mig_kmip_close(kmip);
     kmip_secure_free(buf, buf ? KRK_MAX_KEY_BYTES : 0);
     free(res);

@@ -239,7 +239,15 @@ bool kf_write(const char *path, const mig_keys *keys, char *why, size_t why_cap)
     if (!ok)
         snprintf(why, why_cap, "creating a temporary file next to %s: %s", target,
                  strerror(errno));
-    if (ok && exists && fchmod(fd, st.st_mode & 07777) != 0) {
+    /* the old file's mode, but never readable or writable by others: it
+     * holds keys */
+    mode_t mode = exists ? (st.st_mode & 0770) : 0600;
+    if (exists && (st.st_mode & 0007))
+        fprintf(stderr,
+                "keyring-kmip migrate: warning: %s was open to other users (mode %04o); the "
+                "new file has mode %04o\n",
+                target, (unsigned)(st.st_mode & 07777), (unsigned)mode);
+    if (ok && exists && fchmod(fd, mode) != 0) {
         snprintf(why, why_cap, "%s: setting its mode: %s", tmp, strerror(errno));
         ok = false;
     }
