@@ -19,8 +19,12 @@
  * write protocol: when another server made that version at the same time
  * exactly one wins, the other reports "another server rotated at the same
  * time: retry" and takes the winner's version. Deactivated versions are
- * read, never chosen for new encryption. Encryption itself is left to
- * MariaDB (NULL crypt hooks). */
+ * read, never chosen for new encryption. Encryption is MariaDB's own AES
+ * (its my_crypt service) in the mode file_key_management uses for the same
+ * setting, so that data written under file_key_management stays readable
+ * after the switch: kmip_key_management_encryption_algorithm = aes_cbc (the
+ * default, MariaDB's built-in choice) or aes_ctr (AES-CTR for unpadded
+ * data, AES-GCM otherwise, exactly as file_key_management's aes_ctr). */
 #define _GNU_SOURCE /* PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP */
 #include <errno.h>
 #include <limits.h>
@@ -30,6 +34,12 @@
 #include <string.h>
 #include <time.h>
 
+/* Debian's MariaDB is built with OpenSSL, which has AES-CTR and AES-GCM: its
+ * my_config.h defines these, and the server's enum my_aes_mode (MY_AES_ECB,
+ * MY_AES_CBC, MY_AES_CTR, MY_AES_GCM) has those members only when they are
+ * defined, so ours must say so too to get the same numbers. */
+#define HAVE_EncryptAes128Ctr 1
+#define HAVE_EncryptAes128Gcm 1
 #include <mysql/plugin_encryption.h>
 
 #include "keyring_kmip/krk.h"
@@ -558,7 +568,18 @@ static MYSQL_SYSVAR_INT(rotate_key, rotate_key, PLUGIN_VAR_RQCMDARG,
                         "set to a key id (or -1 for all) to create its next version", check_rotate,
                         update_rotate, 0, -1, INT_MAX, 0);
 
+static const char *algorithm_names[] = {"aes_cbc", "aes_ctr", NULL};
+static TYPELIB algorithm_typelib = {2, "", algorithm_names, NULL};
+static unsigned long encryption_algorithm; /* 0 aes_cbc, 1 aes_ctr */
+static MYSQL_SYSVAR_ENUM(encryption_algorithm, encryption_algorithm,
+                         PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
+                         "AES mode of the encrypted data, as file_key_management_encryption_"
+                         "algorithm: aes_cbc (default) or aes_ctr; must be what the data was "
+                         "written with",
+                         NULL, NULL, 0, &algorithm_typelib);
+
 static struct st_mysql_sys_var *settings[] = {
+    MYSQL_SYSVAR(encryption_algorithm),
     MYSQL_SYSVAR(server_addr),     MYSQL_SYSVAR(server_port),
     MYSQL_SYSVAR(client_cert),     MYSQL_SYSVAR(client_key),
     MYSQL_SYSVAR(server_ca),       MYSQL_SYSVAR(object_group),
@@ -568,15 +589,59 @@ static struct st_mysql_sys_var *settings[] = {
     NULL,
 };
 
+/* The AES mode for a piece of data: aes_ctr means CTR when the caller asks
+ * for no padding and GCM otherwise (file_key_management's rule), aes_cbc CBC. */
+static enum my_aes_mode aes_mode(int flags)
+{
+    if (encryption_algorithm == 0)
+        return MY_AES_CBC;
+    return (flags & ENCRYPTION_FLAG_NOPAD) ? MY_AES_CTR : MY_AES_GCM;
+}
+
+static unsigned int crypt_ctx_size(unsigned int key_id, unsigned int key_version)
+{
+    (void)key_id;
+    (void)key_version;
+    return my_aes_ctx_size(aes_mode(0));
+}
+
+static int crypt_ctx_init(void *ctx, const unsigned char *key, unsigned int klen,
+                          const unsigned char *iv, unsigned int ivlen, int flags,
+                          unsigned int key_id, unsigned int key_version)
+{
+    (void)key_id;
+    (void)key_version;
+    return my_aes_crypt_init(ctx, aes_mode(flags), flags, key, klen, iv, ivlen);
+}
+
+static int crypt_ctx_update(void *ctx, const unsigned char *src, unsigned int slen,
+                            unsigned char *dst, unsigned int *dlen)
+{
+    return my_aes_crypt_update(ctx, src, slen, dst, dlen);
+}
+
+static int crypt_ctx_finish(void *ctx, unsigned char *dst, unsigned int *dlen)
+{
+    return my_aes_crypt_finish(ctx, dst, dlen);
+}
+
+static unsigned int encrypted_length(unsigned int slen, unsigned int key_id,
+                                     unsigned int key_version)
+{
+    (void)key_id;
+    (void)key_version;
+    return my_aes_get_size(aes_mode(0), slen);
+}
+
 static struct st_mariadb_encryption kmip_plugin = {
     MariaDB_ENCRYPTION_INTERFACE_VERSION,
     get_latest_key_version,
     get_key,
-    NULL, /* crypt_ctx_size: MariaDB's own AES */
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    crypt_ctx_size,
+    crypt_ctx_init,
+    crypt_ctx_update,
+    crypt_ctx_finish,
+    encrypted_length,
 };
 
 maria_declare_plugin(kmip_key_management){

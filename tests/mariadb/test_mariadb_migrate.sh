@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # MariaDB from file_key_management to kmip_key_management with no
 # re-encryption, on a real mariadbd (Debian's mariadb-server) and the
-# fixture's PyKMIP server, twice: with a plain key file, and with a key file
-# encrypted by MariaDB's documented command (openssl enc -aes-256-cbc -md
-# sha1 -k SECRET) and its filekey in a file. mariadbd with file_key_management
+# fixture's PyKMIP server, three times: with a plain key file, with a key
+# file encrypted by MariaDB's documented command (openssl enc -aes-256-cbc
+# -md sha1 -k SECRET) and its filekey in a file, and with data written under
+# file_key_management_encryption_algorithm=aes_ctr (read back with
+# kmip_key_management_encryption_algorithm=aes_ctr). mariadbd with file_key_management
 # writes encrypted InnoDB tables (key ids 1, 2 and 3: 32, 16 and 24 bytes),
 # an encrypted Aria table, redo log and binlog; keyring-kmip migrate moves
 # the keys into PyKMIP (and a re-run skips them all); mariadbd restarted with
@@ -23,7 +25,7 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 cleanup() {
-    for s in plain encrypted; do
+    for s in plain encrypted ctr; do
         [ -f "$tmp/$s/pid" ] && kill -9 "$(cat "$tmp/$s/pid")" 2> /dev/null
     done
     rm -rf "$tmp"
@@ -41,7 +43,7 @@ rows() { # server: every row of every table, in one line
               SELECT GROUP_CONCAT(CONCAT(id, '=', s) ORDER BY id) FROM t.aria" | tr '\n' ' '
 }
 
-for mode in plain encrypted; do
+for mode in plain encrypted ctr; do
     group="mariadb-migrate-$mode-$$-$(date +%s)"
     cat > "$tmp/$mode.cnf" << JSON
 {"server_addr": "127.0.0.1", "server_port": $PORT, "client_ca": "$CLIENT_CERT",
@@ -53,6 +55,14 @@ JSON
       echo "3;$(openssl rand -hex 24)"; } > "$tmp/$mode.keys"
     keyfile=$tmp/$mode.keys
     filekey_opt=
+    # ctr: the server encrypts with file_key_management_encryption_algorithm
+    # = aes_ctr (CTR/GCM); kmip_key_management must be told the same
+    file_algo=
+    kmip_algo=
+    if [ $mode = ctr ]; then
+        file_algo=--file-key-management-encryption-algorithm=aes_ctr
+        kmip_algo=--kmip-key-management-encryption-algorithm=aes_ctr
+    fi
     ours=
     if [ $mode = encrypted ]; then
         openssl rand -hex 20 > "$tmp/filekey"
@@ -68,7 +78,7 @@ JSON
     key_management=file
     if start $mode --plugin-dir="$file_plugin_dir" --plugin-load-add=file_key_management \
         --file-key-management=FORCE --file-key-management-filename="$keyfile" $filekey_opt \
-        --aria-encrypt-tables=ON; then ok; else
+        --aria-encrypt-tables=ON $file_algo; then ok; else
         bad "$mode: mariadbd with file_key_management did not start"; cat "$tmp/$mode/err.log"; continue
     fi
     sql $mode "CREATE DATABASE t;
@@ -106,7 +116,7 @@ JSON
 
     # 3. kmip_key_management only: every row, inserts, rotation to version 2
     key_management=kmip
-    if start $mode --kmip-key-management-create-key=OFF; then ok; else
+    if start $mode --kmip-key-management-create-key=OFF $kmip_algo; then ok; else
         bad "$mode: mariadbd with kmip_key_management did not start"; grep -i -E "kmip|error" "$tmp/$mode/err.log" | tail -5; continue
     fi
     [ "$(sql $mode "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME='file_key_management'")" = 0 ] &&
@@ -124,7 +134,7 @@ JSON
         ok || bad "$mode: key 1 not at version 2"
     expected="1=$marker,2=one,3=after 1=$marker,2=two,3=after 1=$marker,2=three,3=after 1=$marker,2=aria,3=after "
     stop $mode
-    start $mode --kmip-key-management-create-key=OFF && ok || bad "$mode: restart after rotation failed"
+    start $mode --kmip-key-management-create-key=OFF $kmip_algo && ok || bad "$mode: restart after rotation failed"
     [ "$(rows $mode)" = "$expected" ] && ok || bad "$mode: rows after restart: $(rows $mode)"
     [ "$(sql $mode "SELECT s FROM t.k1b")" = "version 2" ] && ok || bad "$mode: the version 2 table unreadable"
     stop $mode
