@@ -103,7 +103,7 @@ typedef struct krk_config {
     char tls_ciphersuites[512];  /* TLS 1.3; "": the default policy */
     unsigned connect_timeout_ms; /* kmip_connect_timeout_ms: one server's connect and TLS
                                     handshake, default 1000 (0 here: the default) */
-    unsigned cert_warning_days;  /* cert_expiry_warning_days, default 14 */
+    unsigned cert_warning_days;  /* cert_expiry_warning_days (0 here: the default, 14) */
     /* the warnings reading this configuration gave (a world-writable file,
      * verification turned off): krk_open and krk_reload_with repeat them in
      * their diag, so they reach the operator at every open */

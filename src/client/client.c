@@ -388,8 +388,9 @@ static kmip_client_err ensure_connected(kmip_client *c)
     if (c->opt.server_count > 1) {
         char was[sizeof all];
         memcpy(was, all, sizeof was);
-        kc_fail(c, e, "no KMIP server could be reached (%zu configured, %zu tried, connect "
-                "timeout %u ms; the others are backing off): %s", c->opt.server_count, n,
+        kc_fail(c, e, "no KMIP server could be reached (%zu configured, %zu tried%s, connect "
+                "timeout %u ms): %s", c->opt.server_count, n,
+                n < c->opt.server_count ? ", the others backing off after failing" : "",
                 c->opt.connect_ms, was);
     }
     return e;
@@ -654,8 +655,9 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
         bool broken = e == KMIP_CLIENT_E_CLOSED || e == KMIP_CLIENT_E_IO;
         bool server_failed = broken || e == KMIP_CLIENT_E_TIMEOUT || e == KMIP_CLIENT_E_TLS;
         /* a kept connection the server closed while idle is no failure of
-         * the server: the first retry goes to it again */
-        if (exchanged && server_failed && !(reused && attempt == 0 && broken))
+         * the server: the first retry goes to it again; a write whose answer
+         * was lost is settled by the caller against the next server */
+        if (exchanged && server_failed && !(reused && attempt == 0 && broken && (!sent || safe)))
             kh_failed(c, c->cur, c->message);
         if (attempt == 0 && broken && (!sent || safe) && !out_of_time(c)) {
             c->stats.retries++;

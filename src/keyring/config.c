@@ -420,7 +420,7 @@ static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
         (e = get_uint(root, p, "load_timeout_ms", 1, MAX_TIMEOUT_MS, &load_timeout, d)) ||
         (e = get_uint(root, p, "kmip_connect_timeout_ms", 1, MAX_TIMEOUT_MS, &connect_timeout,
                       d)) ||
-        (e = get_uint(root, p, "cert_expiry_warning_days", 0, 3650, &warn_days, d)) ||
+        (e = get_uint(root, p, "cert_expiry_warning_days", 1, 3650, &warn_days, d)) ||
         (e = get_bool(root, p, "tls_peer_verification", &c->tls_peer_verification, d)) ||
         (e = get_bool(root, p, "tls_hostname_verification", &c->tls_hostname_verification, d)) ||
         (e = get_string(root, p, "client_key_password_file", false, c->client_key_password_file,

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "diag.h"
+#include "health.h"
 #include "layout.h"
 #include "reconcile.h"
 #include "secure.h"
@@ -881,6 +882,14 @@ size_t krk_key_count(const krk_keyring *k)
     return n;
 }
 
+void krk_health_get(const krk_keyring *k, krk_health *out)
+{
+    krk_keyring *m = (krk_keyring *)k;
+    pthread_rwlock_rdlock(&m->lock);
+    krk_health_summary(k->state, out);
+    pthread_rwlock_unlock(&m->lock);
+}
+
 uint64_t krk_load_requests(const krk_keyring *k)
 {
     krk_keyring *m = (krk_keyring *)k;
@@ -934,6 +943,8 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
             "(not served)", n_state[KRK_KEY_ACTIVE], n_state[KRK_KEY_DEACTIVATED],
             n_state[KRK_KEY_COMPROMISED], n_state[KRK_KEY_CONFLICT]);
     }
+    if (s)
+        n = krk_health_rows(s, items, n, cap);
     char where[300];
     krk_secure_describe(where, sizeof where);
     PUT("Key_memory", "%s", where);

@@ -10,6 +10,7 @@
 
 #include "client_opts.h"
 #include "diag.h"
+#include "health.h"
 #include "layout.h"
 #include "state.h"
 
@@ -423,6 +424,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         return e;
     }
     krk_state_note_connection(s);
+    krk_health_check_certs(s, d);
     *out = s;
     return KRK_OK;
 }

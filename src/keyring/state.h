@@ -29,6 +29,8 @@ typedef struct krk_state {
     char kmip_version[16];
     char tls_version[32];
     char server_now[272]; /* scratch for messages naming the current server */
+    long long client_cert_not_after; /* Unix seconds, 0: unknown (health.c) */
+    char cert_warning[512];          /* "" or a certificate ending soon */
 } krk_state;
 
 /* Copies the connection's details into kmip_version / tls_version. Called

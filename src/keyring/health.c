@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The KMIP servers' health as the keyring shows it: metadata rows (read
+ * by `keyring-kmip status` and `check`, and by the database's metadata
+ * query), a summary for status variables, and the warning for a client or
+ * server certificate that ends within cert_expiry_warning_days. The
+ * figures come from the client library's kmip_health, which has its own
+ * lock: a reader never waits for an operation on the network. */
+#define _GNU_SOURCE /* timegm */
+#include "health.h"
+
+#include <openssl/asn1.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag.h"
+
+bool krk_cert_not_after(const char *path, long long *out)
+{
+    kmip_file f;
+    char why[256];
+    *out = 0;
+    if (kmip_file_read(path, 1u << 20, &f, why, sizeof why) != KMIP_CLIENT_OK)
+        return false;
+    BIO *b = BIO_new_mem_buf(f.data, (int)f.len);
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    struct tm tm;
+    bool ok = x && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1;
+    if (ok)
+        *out = (long long)timegm(&tm);
+    X509_free(x);
+    BIO_free(b);
+    kmip_file_free(&f);
+    return ok;
+}
+
+/* "2026-11-29 12:00:00 UTC" (kmip_client_tls_info) to Unix seconds. */
+static long long parse_utc(const char *text)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(text, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm);
+}
+
+static void utc_text(long long t, char *buf, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+        snprintf(buf, cap, "never");
+    else
+        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void krk_health_check_certs(krk_state *s, krk_diag *d)
+{
+    long long now = (long long)time(NULL);
+    unsigned days = s->cfg.cert_warning_days ? s->cfg.cert_warning_days : 14;
+    long long window = (long long)days * 86400;
+    s->cert_warning[0] = '\0';
+    if (krk_cert_not_after(s->cfg.client_cert, &s->client_cert_not_after) &&
+        s->client_cert_not_after - now < window)
+        snprintf(s->cert_warning, sizeof s->cert_warning,
+                 "the client certificate %.300s ends in %lld days (within "
+                 "\"cert_expiry_warning_days\" %u): renew it; a reload picks the new file up",
+                 s->cfg.client_cert, (s->client_cert_not_after - now) / 86400, days);
+    kmip_server_health h[KMIP_MAX_SERVERS];
+    size_t n = s->health ? kmip_health_snapshot(s->health, h, KMIP_MAX_SERVERS) : 0;
+    for (size_t i = 0; i < n && i < KMIP_MAX_SERVERS && s->cert_warning[0] == '\0'; i++) {
+        long long end = h[i].cert_not_after[0] ? parse_utc(h[i].cert_not_after) : 0;
+        if (end && end - now < window)
+            snprintf(s->cert_warning, sizeof s->cert_warning,
+                     "the certificate of KMIP server %.200s ends in %lld days (%s)", h[i].name,
+                     (end - now) / 86400, h[i].cert_not_after);
+    }
+    if (s->cert_warning[0] && d)
+        krk_warn(d, "%s", s->cert_warning);
+}
+
+size_t krk_health_rows(const krk_state *s, krk_metadata_item *items, size_t n, size_t cap)
+{
+#define ROW(key_, ...)                                                                             \
+    do {                                                                                           \
+        if (n < cap) {                                                                             \
+            snprintf(items[n].key, sizeof items[n].key, "%s", key_);                               \
+            snprintf(items[n].value, sizeof items[n].value, __VA_ARGS__);                          \
+            n++;                                                                                   \
+        }                                                                                          \
+    } while (0)
+    kmip_server_health h[KMIP_MAX_SERVERS];
+    size_t count = s->health ? kmip_health_snapshot(s->health, h, KMIP_MAX_SERVERS) : 0;
+    if (count > KMIP_MAX_SERVERS)
+        count = KMIP_MAX_SERVERS;
+    size_t up = 0;
+    unsigned long long failovers = 0;
+    const char *current = "(none yet)";
+    for (size_t i = 0; i < count; i++) {
+        up += h[i].state == KMIP_SERVER_UP;
+        failovers += h[i].failovers;
+        if (h[i].current)
+            current = h[i].name;
+    }
+    ROW("Servers", "%zu configured, %zu up", count, up);
+    ROW("Current_server", "%.271s", current);
+    ROW("Failovers", "%llu", failovers);
+    for (size_t i = 0; i < count; i++) {
+        char key[32], when[32];
+        snprintf(key, sizeof key, "Server_%zu", i + 1);
+        utc_text(h[i].last_success, when, sizeof when);
+        ROW(key, "%s; state=%s; current=%s; last_success=%s; rtt_ms=%u.%03u; requests=%llu; "
+            "failures=%llu; failovers=%llu; backoff_ms=%u; cert_not_after=%s; last_error=%s",
+            h[i].name, kmip_server_state_name(h[i].state), h[i].current ? "yes" : "no", when,
+            h[i].rtt_us / 1000, h[i].rtt_us % 1000, h[i].requests, h[i].failures,
+            h[i].failovers, h[i].backoff_left_ms,
+            h[i].cert_not_after[0] ? h[i].cert_not_after : "unknown", h[i].last_error);
+    }
+    if (s->client_cert_not_after) {
+        char when[32];
+        utc_text(s->client_cert_not_after, when, sizeof when);
+        ROW("Client_cert_expires", "%s (%lld days)", when,
+            (s->client_cert_not_after - (long long)time(NULL)) / 86400);
+    } else {
+        ROW("Client_cert_expires", "unknown");
+    }
+    ROW("Cert_warning", "%s", s->cert_warning);
+#undef ROW
+    return n;
+}
+
+void krk_health_summary(const krk_state *s, krk_health *out)
+{
+    memset(out, 0, sizeof *out);
+    if (s == NULL)
+        return;
+    kmip_server_health h[KMIP_MAX_SERVERS];
+    size_t count = s->health ? kmip_health_snapshot(s->health, h, KMIP_MAX_SERVERS) : 0;
+    if (count > KMIP_MAX_SERVERS)
+        count = KMIP_MAX_SERVERS;
+    out->servers = count;
+    for (size_t i = 0; i < count; i++) {
+        out->servers_up += h[i].state == KMIP_SERVER_UP;
+        out->failovers += h[i].failovers;
+        if (h[i].current)
+            snprintf(out->current, sizeof out->current, "%.271s", h[i].name);
+    }
+    out->client_cert_not_after = s->client_cert_not_after;
+    snprintf(out->cert_warning, sizeof out->cert_warning, "%s", s->cert_warning);
+}
