@@ -331,7 +331,8 @@ void kc_set_exchange(kmip_client *c,
 }
 
 /* TCP, TLS and (once) version negotiation with one server. */
-static kmip_client_err connect_to(kmip_client *c, size_t server)
+static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *failed,
+                                  size_t failed_count)
 {
     kt_config cfg = config_of(c, server);
     kt_error e = {KMIP_CLIENT_OK, ""};
@@ -342,7 +343,7 @@ static kmip_client_err connect_to(kmip_client *c, size_t server)
     c->stats.connections++;
     kmip_client_tls_info tls;
     kt_info(c->conn, &tls);
-    kh_connected(c, server, tls.peer_not_after);
+    kh_connected(c, server, failed, failed_count, tls.peer_not_after);
     if (c->version != 0)
         return KMIP_CLIENT_OK;
     kmip_client_err ne = negotiate(c);
@@ -373,7 +374,7 @@ static kmip_client_err ensure_connected(kmip_client *c)
     for (size_t k = 0; k < n; k++) {
         if (k > 0 && out_of_time(c))
             break;
-        e = connect_to(c, order[k]);
+        e = connect_to(c, order[k], order, k);
         if (e == KMIP_CLIENT_OK || e == KMIP_CLIENT_E_CONFIG || e == KMIP_CLIENT_E_NOMEM ||
             e == KMIP_CLIENT_E_ARG)
             return e; /* connected, or a local problem no other server solves */

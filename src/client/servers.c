@@ -332,16 +332,20 @@ static void logf_(const kmip_client *c, int level, const char *fmt, ...)
     c->opt.log(c->opt.log_ctx, level, line);
 }
 
-void kh_connected(kmip_client *c, size_t i, const char *cert_not_after)
+void kh_connected(kmip_client *c, size_t i, const size_t *failed, size_t failed_count,
+                  const char *cert_not_after)
 {
     kmip_health *h = c->health;
     char from[272] = "", to[272];
     kh_name(&c->opt.servers[i], to, sizeof to);
-    bool moved = c->has_cur && c->cur != i, recovered = false;
+    size_t old_i = c->has_cur ? c->cur : 0;
+    bool moved = c->has_cur && old_i != i, recovered = false, old_failed = false;
+    for (size_t k = 0; k < failed_count; k++)
+        old_failed |= failed[k] == old_i;
     if (moved)
-        kh_name(&c->opt.servers[c->cur], from, sizeof from);
+        kh_name(&c->opt.servers[old_i], from, sizeof from);
     pthread_mutex_lock(&h->lock);
-    kh_server *s = entry(h, i), *old = moved ? entry(h, c->cur) : NULL;
+    kh_server *s = entry(h, i);
     if (s) {
         recovered = s->streak > 0;
         s->streak = 0;
@@ -353,15 +357,28 @@ void kh_connected(kmip_client *c, size_t i, const char *cert_not_after)
         for (size_t j = 0; j < h->count; j++)
             h->s[j].h.current = j == i;
     }
+    /* a failover leaves a server: each one tried and failed on the way
+     * here, or the previous server when it failed earlier (backing off,
+     * skipped); returning to a higher-priority server is none */
+    for (size_t k = 0; k < failed_count; k++) {
+        kh_server *f = entry(h, failed[k]);
+        if (f)
+            f->h.failovers++;
+    }
+    kh_server *old = moved && i > old_i && !old_failed ? entry(h, old_i) : NULL;
     if (old)
         old->h.failovers++;
     pthread_mutex_unlock(&h->lock);
     if (c->opt.server_count > 1) {
         if (recovered)
             logf_(c, 1, "KMIP server %s is answering again (recovered)", to);
-        if (moved)
-            logf_(c, 1, "KMIP failover: %s from %s to %s", i < c->cur
-                  ? "back to the higher-priority server," : "moved", from, to);
+        if (moved && i < old_i)
+            logf_(c, 1, "KMIP failover: back to the higher-priority server %s (from %s)", to,
+                  from);
+        else if (moved || failed_count)
+            logf_(c, 1, "KMIP failover: now using %s (%s%s failed)", to,
+                  moved ? "after " : "the servers before it",
+                  moved ? from : "");
     }
     c->cur = i;
     c->has_cur = true;

@@ -24,8 +24,11 @@ void kh_detach(struct kmip_client *c);
  * window ends first. Returns the count written to order. */
 size_t kh_order(struct kmip_client *c, size_t *order);
 
-/* A connection to server i was set up (logs a failover or a recovery). */
-void kh_connected(struct kmip_client *c, size_t i, const char *cert_not_after);
+/* A connection to server i was set up after the servers in failed
+ * failed in this attempt (counted as failovers; logged, as a recovery or
+ * a return to a higher-priority server is). */
+void kh_connected(struct kmip_client *c, size_t i, const size_t *failed, size_t failed_count,
+                  const char *cert_not_after);
 /* Server i failed (connect, TLS or exchange): its back-off grows, logged
  * with the cause. */
 void kh_failed(struct kmip_client *c, size_t i, const char *cause);
