@@ -191,6 +191,11 @@ KMIP_API void kmip_client_free(kmip_client *c);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_connect(kmip_client *c);
 /* Closes the connection; the next call reconnects. */
 KMIP_API void kmip_client_disconnect(kmip_client *c);
+/* Reads the CA, certificate and key files again (renewed certificates).
+ * On success the connection is closed and the next call connects with the
+ * new credentials; on failure (KMIP_CLIENT_E_CONFIG and the like, the
+ * message naming the file) the previous credentials stay in service. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_reload_credentials(kmip_client *c);
 
 /* The last error's description ("" after success); owned by c. */
 KMIP_API const char *kmip_client_error_message(const kmip_client *c);

@@ -233,6 +233,9 @@ static int refresh(void)
 {
     krk_diag d;
     int ok = krk_refresh(keyring, NULL, &d) == KRK_OK;
+    for (size_t i = 0; i < d.warning_count && i < KRK_DIAG_WARNINGS; i++)
+        my_printf_error(ER_UNKNOWN, "kmip_key_management: %s", ME_ERROR_LOG | ME_WARNING,
+                        d.warnings[i]);
     if (ok)
         __atomic_store_n(&last_refresh, (long long)time(NULL), __ATOMIC_RELAXED);
     else

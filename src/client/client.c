@@ -397,6 +397,23 @@ static kmip_client_err ensure_connected(kmip_client *c)
     return e;
 }
 
+kmip_client_err kmip_client_reload_credentials(kmip_client *c)
+{
+    kc_clear(c);
+    if (c->exchange)
+        return KMIP_CLIENT_OK;
+    kt_config cfg = config_of(c, c->has_cur ? c->cur : 0);
+    kt_error e = {KMIP_CLIENT_OK, ""};
+    kt_ctx *fresh = NULL;
+    if (kt_ctx_new(&cfg, &fresh, &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message); /* the old context stays */
+    kt_close(c->conn);
+    c->conn = NULL;
+    kt_ctx_free(c->ctx);
+    c->ctx = fresh;
+    return KMIP_CLIENT_OK;
+}
+
 kmip_client_err kmip_client_connect(kmip_client *c)
 {
     kc_clear(c);

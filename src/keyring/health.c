@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "diag.h"
@@ -36,17 +37,19 @@ bool krk_cert_not_after(const char *path, long long *out)
     return ok;
 }
 
-/* "2026-11-29 12:00:00 UTC" (kmip_client_tls_info) to Unix seconds. */
+/* A server certificate's end as kmip_client_tls_info gives it (OpenSSL's
+ * "Dec 31 11:50:18 2026 GMT", or "2026-12-31 11:50:18 UTC") to Unix
+ * seconds; 0 when neither. */
 static long long parse_utc(const char *text)
 {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
-    if (sscanf(text, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (long long)timegm(&tm);
+    const char *end = strptime(text, "%b %d %H:%M:%S %Y GMT", &tm);
+    if (end == NULL || *end != '\0') {
+        memset(&tm, 0, sizeof tm);
+        end = strptime(text, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    }
+    return end && *end == '\0' ? (long long)timegm(&tm) : 0;
 }
 
 static void utc_text(long long t, char *buf, size_t cap)
@@ -59,29 +62,63 @@ static void utc_text(long long t, char *buf, size_t cap)
         strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void krk_health_check_certs(krk_state *s, krk_diag *d)
+void krk_health_cert_fields(const krk_state *s, long long *not_after, char *warning,
+                            size_t cap, const char *was, krk_diag *d)
 {
     long long now = (long long)time(NULL);
     unsigned days = s->cfg.cert_warning_days ? s->cfg.cert_warning_days : 14;
     long long window = (long long)days * 86400;
-    s->cert_warning[0] = '\0';
-    if (krk_cert_not_after(s->cfg.client_cert, &s->client_cert_not_after) &&
-        s->client_cert_not_after - now < window)
-        snprintf(s->cert_warning, sizeof s->cert_warning,
+    warning[0] = '\0';
+    long long end = 0;
+    if (krk_cert_not_after(s->cfg.client_cert, &end)) /* unreadable: the previous stays */
+        *not_after = end;
+    if (end && end - now < window)
+        snprintf(warning, cap,
                  "the client certificate %.300s ends in %lld days (within "
                  "\"cert_expiry_warning_days\" %u): renew it; a reload picks the new file up",
-                 s->cfg.client_cert, (s->client_cert_not_after - now) / 86400, days);
+                 s->cfg.client_cert, (end - now) / 86400, days);
     kmip_server_health h[KMIP_MAX_SERVERS];
     size_t n = s->health ? kmip_health_snapshot(s->health, h, KMIP_MAX_SERVERS) : 0;
-    for (size_t i = 0; i < n && i < KMIP_MAX_SERVERS && s->cert_warning[0] == '\0'; i++) {
-        long long end = h[i].cert_not_after[0] ? parse_utc(h[i].cert_not_after) : 0;
-        if (end && end - now < window)
-            snprintf(s->cert_warning, sizeof s->cert_warning,
-                     "the certificate of KMIP server %.200s ends in %lld days (%s)", h[i].name,
-                     (end - now) / 86400, h[i].cert_not_after);
+    for (size_t i = 0; i < n && i < KMIP_MAX_SERVERS; i++) {
+        long long srv = h[i].cert_not_after[0] ? parse_utc(h[i].cert_not_after) : 0;
+        size_t used = strlen(warning);
+        if (srv && srv - now < window && used + 8 < cap)
+            snprintf(warning + used, cap - used,
+                     "%sthe certificate of KMIP server %.200s ends in %lld days (%s)",
+                     used ? "; " : "", h[i].name, (srv - now) / 86400, h[i].cert_not_after);
     }
-    if (s->cert_warning[0] && d)
-        krk_warn(d, "%s", s->cert_warning);
+    if (warning[0] && d && strcmp(warning, was) != 0)
+        krk_warn(d, "%s", warning);
+}
+
+void krk_health_check_certs(krk_state *s, krk_diag *d)
+{
+    char w[sizeof s->cert_warning];
+    long long end = 0;
+    krk_health_cert_fields(s, &end, w, sizeof w, "", d);
+    s->client_cert_not_after = end;
+    memcpy(s->cert_warning, w, sizeof w);
+}
+
+void krk_cred_stamp(const krk_config *cfg, unsigned long long out[4])
+{
+    const char *files[3] = {cfg->client_cert, cfg->client_key, cfg->server_ca};
+    unsigned long long h = 1469598103934665603ull;
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        unsigned long long v[5] = {0};
+        if (stat(files[i], &st) == 0) {
+            v[0] = (unsigned long long)st.st_dev;
+            v[1] = (unsigned long long)st.st_ino;
+            v[2] = (unsigned long long)st.st_size;
+            v[3] = (unsigned long long)st.st_mtim.tv_sec;
+            v[4] = (unsigned long long)st.st_mtim.tv_nsec;
+        }
+        for (int j = 0; j < 5; j++)
+            h = (h ^ v[j]) * 1099511628211ull;
+        out[i] = v[3] ^ (v[4] << 1) ^ v[1];
+    }
+    out[3] = h;
 }
 
 size_t krk_health_rows(const krk_state *s, krk_metadata_item *items, size_t n, size_t cap)

@@ -19,6 +19,15 @@ bool krk_cert_not_after(const char *path, long long *out);
  * cert_warning) when it or a server's certificate ends within
  * cfg.cert_warning_days. */
 void krk_health_check_certs(krk_state *s, krk_diag *d);
+/* The same into the given fields (a refresh computes them outside the
+ * readers' lock); warns in d only when the warning changed from was. */
+void krk_health_cert_fields(const krk_state *s, long long *not_after, char *warning,
+                            size_t cap, const char *was, krk_diag *d);
+
+/* A fingerprint of the client certificate, key and CA files (device,
+ * inode, size, modification time): a refresh reads them again only when it
+ * changed. */
+void krk_cred_stamp(const krk_config *cfg, unsigned long long out[4]);
 
 /* Appends the health rows (Servers, Current_server, Failovers, Server_1..N,
  * Client_cert_expires, Cert_warning) to items[n..cap); returns the new n. */

@@ -476,6 +476,20 @@ krk_err krk_refresh(krk_keyring *k, size_t *added, krk_diag *d)
     krk_state fresh;
     memset(&fresh, 0, sizeof fresh);
     krk_err e = u.v == NULL || u.failed ? krk_fail(d, KRK_E_NOMEM, "out of memory") : KRK_OK;
+    /* renewed certificate files are taken up here (a MariaDB refresh has
+     * no reload); files that cannot be used leave the old ones in service */
+    unsigned long long stamp[4];
+    krk_cred_stamp(&s->cfg, stamp);
+    if (e == KRK_OK && memcmp(stamp, s->cred_stamp, sizeof stamp) != 0) {
+        if (kmip_client_reload_credentials(s->client) == KMIP_CLIENT_OK)
+            memcpy(s->cred_stamp, stamp, sizeof stamp);
+        else
+            krk_warn(d, "the certificate files were changed but cannot be used, the previous "
+                     "credentials stay in service: %s", kmip_client_error_message(s->client));
+    }
+    long long cert_end = s->client_cert_not_after;
+    char cert_warning[sizeof s->cert_warning];
+    krk_health_cert_fields(s, &cert_end, cert_warning, sizeof cert_warning, s->cert_warning, d);
     if (e == KRK_OK) {
         kmip_client_begin_deadline(s->client, s->cfg.load_timeout_ms);
         e = krk_state_fetch_new(s, u.v, u.n, &fresh, d);
@@ -492,6 +506,8 @@ krk_err krk_refresh(krk_keyring *k, size_t *added, krk_diag *d)
             *added = s->cache.count - before;
         s->load_requests = fresh.load_requests;
         krk_state_note_connection(s);
+        s->client_cert_not_after = cert_end;
+        memcpy(s->cert_warning, cert_warning, sizeof cert_warning);
         pthread_rwlock_unlock(&k->lock);
     } else {
         set_error(k, e, "refresh failed, the keys in memory stay in service: %s", d->error);

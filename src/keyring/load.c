@@ -425,6 +425,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     }
     krk_state_note_connection(s);
     krk_health_check_certs(s, d);
+    krk_cred_stamp(&s->cfg, s->cred_stamp);
     *out = s;
     return KRK_OK;
 }

@@ -31,6 +31,7 @@ typedef struct krk_state {
     char server_now[272]; /* scratch for messages naming the current server */
     long long client_cert_not_after; /* Unix seconds, 0: unknown (health.c) */
     char cert_warning[512];          /* "" or a certificate ending soon */
+    unsigned long long cred_stamp[4]; /* krk_cred_stamp of the files the client uses */
 } krk_state;
 
 /* Copies the connection's details into kmip_version / tls_version. Called

@@ -142,6 +142,26 @@ def main():
     out = p.stdout.decode()
     check("server:        %s: backing off" % dead in out and
           "server:        %s: up (current)" % live in out, "check: %s" % out)
+    # the certificates end within 40 days (the fixture's are valid 30):
+    # warned on stderr at open and in status, client and server alike
+    with open(cfg) as f:
+        c = json.load(f)
+    c["cert_expiry_warning_days"] = 40
+    with open(cfg, "w") as f:
+        json.dump(c, f)
+    p = subprocess.run([cli, "status", "--json", "--config", cfg], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    try:
+        w = json.loads(p.stdout)["Cert_warning"]
+    except (ValueError, KeyError):
+        w = ""
+    check("the client certificate" in w and "the certificate of KMIP server %s ends in" % live
+          in w, "Cert_warning: %r" % w)
+    check("the client certificate" in p.stderr.decode(), "no warning at open: %s" % p.stderr)
+    p = subprocess.run([cli, "status", "--prometheus", "--config", cfg], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    check(strict(p.stdout.decode()).get("keyring_kmip_cert_warning") == 1,
+          "keyring_kmip_cert_warning is not 1")
     os.unlink(cfg)
     os.rmdir(d)
     print("%d failures" % len(failures))
