@@ -33,7 +33,9 @@ sys.path.insert(0, harness_dir)
 import pykmip_harness as H  # noqa: E402
 from cryptography.x509.oid import ExtendedKeyUsageOID  # noqa: E402
 
-ROUNDS = 9
+# (server, fault) per round: each server killed once, the second and third
+# stopped (SIGSTOP), the first stalled by the proxy
+ROUNDS = [(0, "kill"), (1, "kill"), (2, "stop"), (0, "stall"), (1, "stop"), (2, "kill")]
 CONNECT_MS = 1000
 failures = []
 
@@ -152,27 +154,25 @@ def main():
         get_and_list("first-down")
         servers[0].start()
         # 2. kills, restarts and stalls, one server at a time
-        for r in range(ROUNDS):
-            victim = r % 3
-            stall = r % 4 == 3
-            if stall and victim == 0:
+        for r, (victim, fault) in enumerate(ROUNDS):
+            if fault == "stall":
                 run_ctl(pctl, "stall 20")
-            elif stall:
+            elif fault == "stop":
                 servers[victim].signal(signal.SIGSTOP)
             else:
                 servers[victim].kill()
             kid = "round%d" % r
             store(kid)
             get_and_list(kid)
-            if stall and victim == 0:
+            if fault == "stall":
                 run_ctl(pctl, "clear")
                 run_ctl(pctl, "reset")
-            elif stall:
+            elif fault == "stop":
                 servers[victim].signal(signal.SIGCONT)
             else:
                 servers[victim].start()
-            print("round %d (%s server %d): %d keys acknowledged" %
-                  (r, "stalled" if stall else "killed", victim, len(acked)), flush=True)
+            print("round %d (server %d: %s): %d keys acknowledged" %
+                  (r, victim, fault, len(acked)), flush=True)
         # 3. a store whose answer is lost on the first server
         run_ctl(pctl, "clear")
         hexkey = secrets.token_hex(32)
