@@ -152,6 +152,8 @@ KMIP_API void kmip_client_options_set_backoff(kmip_client_options *o, unsigned b
 typedef struct kmip_health kmip_health;
 KMIP_API KMIP_MUST_CHECK kmip_health *kmip_health_new(void);
 KMIP_API void kmip_health_free(kmip_health *h);
+/* Another reference to h (NULL stays NULL), dropped with kmip_health_free. */
+KMIP_API kmip_health *kmip_health_ref(kmip_health *h);
 KMIP_API void kmip_client_options_set_health(kmip_client_options *o, kmip_health *h);
 
 typedef enum kmip_server_state {

@@ -194,6 +194,11 @@ static kmip_health *health_ref(kmip_health *h)
     return h;
 }
 
+kmip_health *kmip_health_ref(kmip_health *h)
+{
+    return h ? health_ref(h) : NULL;
+}
+
 void kmip_health_free(kmip_health *h)
 {
     if (h == NULL)

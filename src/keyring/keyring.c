@@ -527,12 +527,19 @@ static kmip_client *lookup_client(krk_keyring *k, krk_config *cfg)
     pthread_rwlock_rdlock(&k->lock);
     uint64_t epoch = k->epoch;
     *cfg = k->state->cfg;
+    /* the state's server health: the lookups learn from the writers'
+     * failures and count in its figures (a reference: it outlives a
+     * reload's swap until this client is replaced) */
+    kmip_health *h = kmip_health_ref(k->state->health);
     pthread_rwlock_unlock(&k->lock);
-    if (k->lookup && k->lookup_epoch == epoch)
+    if (k->lookup && k->lookup_epoch == epoch) {
+        kmip_health_free(h);
         return k->lookup;
+    }
     kmip_client_free(k->lookup);
     k->lookup_sink = (krk_log_sink){cfg->log, cfg->log_ctx, NULL};
-    k->lookup = krk_client_for(cfg, &k->lookup_sink);
+    k->lookup = krk_client_with_health(cfg, &k->lookup_sink, h);
+    kmip_health_free(h);
     k->lookup_epoch = epoch;
     return k->lookup;
 }
