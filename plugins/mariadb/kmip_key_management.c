@@ -552,7 +552,8 @@ static MYSQL_SYSVAR_STR(server_ca, server_ca, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_R
 static MYSQL_SYSVAR_STR(object_group, object_group, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
                         "KMIP Object Group of this server's keys", NULL, NULL, "mariadb");
 static MYSQL_SYSVAR_UINT(timeout_ms, timeout_ms, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
-                         "KMIP connect, read and write timeout in milliseconds", NULL, NULL,
+                         "KMIP operation, read and write timeout in milliseconds (connecting "
+                         "to one server is bounded by 1000 ms)", NULL, NULL,
                          10000, 100, 3600000, 0);
 static MYSQL_SYSVAR_BOOL(tls_peer_verification, tls_peer_verification,
                          PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
