@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# mariadbd with the plugin on two KMIP servers of one cluster: a second
-# PyKMIP server sharing the fixture's SQLite database (its own port), listed
-# first, and the fixture's. The first is stopped while mariadbd runs:
+# mariadbd with the plugin on two KMIP servers of one cluster: two PyKMIP
+# servers of our own sharing one SQLite database in the scratch directory
+# (the fixture's certificates, their own ports; the fixture's database is
+# left alone). The first is stopped while mariadbd runs:
 # rotation goes on through the second, the status variables
 # (SHOW STATUS LIKE 'kmip_key_management%') show the failover, and a
 # restart with the first still stopped loads the keys from the second.
@@ -19,16 +20,18 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 second_pid=
+other_pid=
+stop_group() { # process group id
+    kill -TERM "-$1" 2> /dev/null
+    for i in $(seq 1 50); do
+        kill -0 "-$1" 2> /dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "-$1" 2> /dev/null
+}
 stop_second() {
-    if [ -n "$second_pid" ]; then
-        kill -TERM "-$second_pid" 2> /dev/null
-        for i in $(seq 1 50); do
-            kill -0 "-$second_pid" 2> /dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "-$second_pid" 2> /dev/null
-        second_pid=
-    fi
+    [ -n "$second_pid" ] && stop_group "$second_pid"
+    second_pid=
 }
 cleanup() {
     if [ "$fail" -gt 0 ] && [ -f "$tmp/a/err.log" ]; then
@@ -37,35 +40,45 @@ cleanup() {
     fi
     [ -f "$tmp/a/mariadbd.pid" ] && kill "$(cat "$tmp/a/mariadbd.pid")" 2> /dev/null
     stop_second
+    [ -n "$other_pid" ] && stop_group "$other_pid"
     sleep 1
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 . "$here/mariadbd.sh"
 
-# the second PyKMIP server: the fixture's configuration on another port,
-# the same database (PyKMIP servers sharing one SQLite database are a
+# two PyKMIP servers: the fixture's configuration on other ports and one
+# database of their own (PyKMIP servers sharing one SQLite database are a
 # cluster: what one registers the other serves)
-port2=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$tmp/second/policies"
-sed -e "s/^port=.*/port=$port2/" -e "s#^policy_path=.*#policy_path=$tmp/second/policies#" \
-    "$fixture/server.conf" > "$tmp/second/server.conf"
-start_second() {
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+configure() { # name port
+    mkdir -p "$tmp/$1/policies"
+    sed -e "s/^port=.*/port=$2/" -e "s#^policy_path=.*#policy_path=$tmp/$1/policies#" \
+        -e "s#^database_path=.*#database_path=$tmp/cluster.db#" \
+        "$fixture/server.conf" > "$tmp/$1/server.conf"
+}
+start_pykmip() { # name port: sets started_pid
     setsid /usr/bin/python3 -c "from kmip.services.server.server import main; main()" \
-        -f "$tmp/second/server.conf" -l "$tmp/second/server.log" \
-        > "$tmp/second/out" 2>&1 &
-    second_pid=$!
+        -f "$tmp/$1/server.conf" -l "$tmp/$1/server.log" > "$tmp/$1/out" 2>&1 &
+    started_pid=$!
     for i in $(seq 1 100); do
-        /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $port2), 0.5)" \
+        /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $2), 0.5)" \
             2> /dev/null && return 0
         sleep 0.2
     done
     return 1
 }
-start_second || { bad "the second PyKMIP server did not start"; cat "$tmp/second/out"; exit 1; }
+port2=$(free_port)
+port3=$(free_port)
+configure second "$port2"
+configure other "$port3"
+start_pykmip second "$port2" || { bad "the first PyKMIP server did not start"; cat "$tmp/second/out"; exit 1; }
+second_pid=$started_pid
+start_pykmip other "$port3" || { bad "the second PyKMIP server did not start"; cat "$tmp/other/out"; exit 1; }
+other_pid=$started_pid
 
 first=127.0.0.1:$port2
-second=127.0.0.1:$PORT
+second=127.0.0.1:$port3
 servers="--kmip-key-management-server-addr=$first,$second --kmip-key-management-refresh-seconds=2"
 status() { sql a "SHOW STATUS LIKE 'kmip_key_management%'"; }
 value() { status | awk -v k="kmip_key_management_$1" 'tolower($1) == k { print $2 }'; }
@@ -92,12 +105,19 @@ expect key_versions 2
 
 # the first server stops: rotation goes on through the second
 stop_second
+# (a rotation whose Create was on the kept connection when the server died
+# is reported failed with nothing generated, the documented outcome of an
+# interrupted write; the operator's retry goes to the second server)
 for n in 1 2 3; do
-    out=$(sql a "SET GLOBAL kmip_key_management_rotate_key = 1; INSERT INTO t.r VALUES ($n, 'ROW_$n')")
+    out=$(sql a "SET GLOBAL kmip_key_management_rotate_key = 1")
+    case $out in
+        *"nothing was generated"*) out=$(sql a "SET GLOBAL kmip_key_management_rotate_key = 1") ;;
+    esac
     case $out in
         *ERROR*) bad "rotation $n with the first server stopped: $out" ;;
         *) ok ;;
     esac
+    sql a "INSERT INTO t.r VALUES ($n, 'ROW_$n')" > /dev/null
 done
 expect key_versions 5
 expect current_server "$second"

@@ -53,7 +53,8 @@ static void parse_row(const char *v, server_row *r)
     while (end) {
         const char *p = end + 2;
         if (strncmp(p, "last_error=", 11) == 0) { /* always last: may hold "; " */
-            copy_field(r->last_error, sizeof r->last_error, p + 11, strlen(p + 11));
+            if (strcmp(p + 11, "<NONE>") != 0)
+                copy_field(r->last_error, sizeof r->last_error, p + 11, strlen(p + 11));
             return;
         }
         end = strstr(p, "; ");
@@ -95,6 +96,13 @@ static const char *value_of(const krk_metadata_item *md, size_t n, const char *k
     return NULL;
 }
 
+/* A row that says nothing: empty, or "<NONE>" (the component's word for an
+ * empty value, as Percona's rows have it). */
+static bool empty_value(const char *v)
+{
+    return v == NULL || v[0] == '\0' || strcmp(v, "<NONE>") == 0;
+}
+
 void status_print_servers(const krk_metadata_item *md, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -108,7 +116,7 @@ void status_print_servers(const krk_metadata_item *md, size_t n)
                r.last_error[0] ? ", last error: " : "", r.last_error);
     }
     const char *w = value_of(md, n, "Cert_warning");
-    if (w && w[0])
+    if (!empty_value(w))
         printf("warning:       %s\n", w);
 }
 
@@ -230,7 +238,7 @@ static void print_prometheus(const krk_metadata_item *md, size_t n)
     const char *w = value_of(md, n, "Cert_warning");
     family("keyring_kmip_cert_warning", "gauge",
            "1 when a client or server certificate ends within cert_expiry_warning_days");
-    printf("keyring_kmip_cert_warning %d\n", w && w[0] != '\0');
+    printf("keyring_kmip_cert_warning %d\n", !empty_value(w));
 }
 
 void status_print(const krk_metadata_item *md, size_t n, status_format f)
