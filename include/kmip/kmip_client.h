@@ -90,7 +90,10 @@ KMIP_API void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned 
  * operation built on them): connecting, negotiating, sending, receiving and
  * a retry all share it; each step also keeps its own timeout above. When it
  * runs out the operation fails with KMIP_CLIENT_E_TIMEOUT. 0 (the default):
- * no overall bound. */
+ * no overall bound. With more than one server configured, the read/write
+ * timeout of one exchange is capped at this budget / (servers + 1), so that
+ * a stalled server leaves room for the next one and for a check of an
+ * uncertain write within the same budget. */
 KMIP_API void kmip_client_options_set_operation_timeout(kmip_client_options *o, unsigned ms);
 /* Largest response accepted (default 1 MiB). */
 KMIP_API void kmip_client_options_set_max_response(kmip_client_options *o, size_t bytes);

@@ -62,6 +62,19 @@ kmip_client *kmip_client_new(const kmip_client_options *o)
         c->opt.io_ms = DEFAULT_IO_MS;
     if (c->opt.max_response == 0)
         c->opt.max_response = KMIP_DEFAULT_MAX_MESSAGE;
+    /* With several servers one exchange may use at most budget / (servers +
+     * 1): a stalled server (hung, paused, a load balancer's dead backend)
+     * then leaves time in the same budget for the next server and for the
+     * caller's check of an uncertain write (a Locate). Without the cap the
+     * keyring's combination (read timeout == operation budget) lets a stall
+     * use the whole budget: no failover, and a lost Register is unsettled. */
+    if (c->opt.server_count > 1 && c->opt.operation_ms > 0) {
+        unsigned cap = c->opt.operation_ms / (unsigned)(c->opt.server_count + 1);
+        if (cap == 0)
+            cap = 1;
+        if (c->opt.io_ms > cap)
+            c->opt.io_ms = cap;
+    }
     if (c->opt.server_count == 0 || !kh_attach(c)) {
         kmip_options_clear(&c->opt);
         free(c);

@@ -27,8 +27,11 @@
 #include "kmip/kmip_client.h"
 
 #define CONNECT_MS 500
-#define IO_MS 700
 #define OPERATION_MS 4000
+/* The keyring's own combination: one kmip_timeout_ms as both the read
+ * timeout and the operation budget (the client caps each exchange at
+ * budget / (servers + 1)). */
+#define IO_MS OPERATION_MS
 
 static const char *fixture, *server_bin, *proxy_bin;
 static fenv E;
@@ -218,6 +221,42 @@ static void test_lost_register_is_ambiguous(void **state)
     kmip_client_free(c);
 }
 
+/* The keyring's write: a Register to a stalled current server and the check
+ * of its outcome (a Locate by name) within one budget. The stall takes one
+ * exchange's share, the check goes to the next server and answers. */
+static void test_stalled_register_settled(void **state)
+{
+    (void)state;
+    quiet();
+    char list[128], answer[64], name[64];
+    both(list, sizeof list);
+    kmip_client *c = cluster_client(list, 1000, NULL);
+    get_ok(c);
+    assert_true(fenv_ctl(E.proxy_ctl, "stall 5", answer, sizeof answer));
+    snprintf(name, sizeof name, "stalled-%d", (int)getpid());
+    kmip_key_spec s = {0};
+    s.object_type = KMIP_OBJECT_TYPE_SECRET_DATA;
+    s.secret_data_type = KMIP_SECRET_DATA_TYPE_PASSWORD;
+    s.object_group = "failover";
+    s.name = name;
+    char uid[128];
+    kmip_client_begin_deadline(c, OPERATION_MS);
+    kmip_client_err e = kmip_client_register(c, &s, key_bytes, sizeof key_bytes, uid, sizeof uid);
+    assert_int_equal(e, KMIP_CLIENT_E_AMBIGUOUS);
+    int found = 0;
+    kmip_locate_filter f = {.name = name};
+    e = kmip_client_locate(c, &f, take_uid, &found);
+    kmip_client_end_deadline(c);
+    assert_int_equal(e, KMIP_CLIENT_OK); /* settled: the answer is known */
+    assert_true(found <= 1);
+    kmip_server_health h[4];
+    health(c, h);
+    assert_true(h[1].current);
+    assert_int_equal(h[0].failures, 1);
+    assert_true(fenv_ctl(E.proxy_ctl, "clear", answer, sizeof answer));
+    kmip_client_free(c);
+}
+
 static void test_shared_health(void **state)
 {
     (void)state;
@@ -340,6 +379,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_order_backoff_and_return),
         cmocka_unit_test(test_idempotent_moves_on),
         cmocka_unit_test(test_lost_register_is_ambiguous),
+        cmocka_unit_test(test_stalled_register_settled),
         cmocka_unit_test(test_shared_health),
         cmocka_unit_test(test_all_down_within_bound),
     };
