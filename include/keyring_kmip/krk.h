@@ -211,13 +211,31 @@ typedef struct krk_metadata_item {
     char value[4352];
 } krk_metadata_item;
 
-#define KRK_METADATA_MAX 24
+#define KRK_METADATA_MAX 48
 
 /* Component_name, Author, License, Implementation_name, Version,
  * Component_status, Server_addr, Server_port, Client_ca, Client_key,
  * Server_ca, Object_group, TLS_verification, and KMIP_version,
- * TLS_version, Key_count, Key_memory, Last_error. Returns the number of items written. */
+ * TLS_version, Key_count, Key_memory, Last_error, and the KMIP servers'
+ * health: Servers ("3 configured, 2 up"), Current_server, Failovers,
+ * Server_1 .. Server_N ("host:port; state=up; current=yes;
+ * last_success=2026-12-01T12:00:00Z; rtt_ms=1.234; requests=N;
+ * failures=N; failovers=N; backoff_ms=N; cert_not_after=...;
+ * last_error=..." with last_error always last), Client_cert_expires and
+ * Cert_warning. Returns the number of items written. */
 KRK_API size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap);
+/* The KMIP servers at a glance (for status variables): how many are
+ * configured and up, the current one, failovers so far, the client
+ * certificate's end. Thread-safe; never waits for the network. */
+typedef struct krk_health {
+    size_t servers, servers_up;
+    char current[272];               /* "host:port", "" before any connection */
+    unsigned long long failovers;    /* times a client left a server for another */
+    long long client_cert_not_after; /* Unix seconds, 0: unknown */
+    char cert_warning[512];          /* "" or which certificate ends soon */
+} krk_health;
+KRK_API void krk_health_get(const krk_keyring *k, krk_health *out);
+
 /* Keys in the cache and the request messages the last load took. */
 KRK_API size_t krk_key_count(const krk_keyring *k);
 KRK_API uint64_t krk_load_requests(const krk_keyring *k);

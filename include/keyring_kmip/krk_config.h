@@ -85,7 +85,9 @@ KRK_API KRK_MUST_CHECK krk_err krk_manifest_read(const char *basedir, const char
 
 typedef struct krk_config {
     char path[4096];         /* the file the settings came from */
-    char server_addr[256];
+    /* one server, or several as "a,b:5697,[::1]:5698" (the file may give a
+     * JSON array); entries without a port use server_port */
+    char server_addr[1024];
     unsigned server_port;
     char client_cert[4096];  /* "client_ca" in the file: the client certificate */
     char client_key[4096];
@@ -99,6 +101,9 @@ typedef struct krk_config {
     char client_key_password_file[4096]; /* "" when the key is not encrypted */
     char tls_cipher_list[1024];  /* TLS 1.2, OpenSSL syntax; "": the default policy */
     char tls_ciphersuites[512];  /* TLS 1.3; "": the default policy */
+    unsigned connect_timeout_ms; /* kmip_connect_timeout_ms: one server's connect and TLS
+                                    handshake, default 1000 (0 here: the default) */
+    unsigned cert_warning_days;  /* cert_expiry_warning_days (0 here: the default, 14) */
     /* the warnings reading this configuration gave (a world-writable file,
      * verification turned off): krk_open and krk_reload_with repeat them in
      * their diag, so they reach the operator at every open */

@@ -81,14 +81,19 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_key_password_fi
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_ciphers(kmip_client_options *o,
                                                                          const char *tls12_list,
                                                                          const char *tls13_suites);
-/* Milliseconds; 0 keeps the default (connect 10000, read/write 30000). */
+/* Milliseconds; 0 keeps the default (connect 1000, read/write 30000). The
+ * connect timeout bounds the TCP connect and the TLS handshake with one
+ * server: a dead server costs at most that long. */
 KMIP_API void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned connect_ms,
                                                unsigned io_ms);
 /* Upper bound for one whole operation (kmip_client_call, _connect and every
  * operation built on them): connecting, negotiating, sending, receiving and
  * a retry all share it; each step also keeps its own timeout above. When it
  * runs out the operation fails with KMIP_CLIENT_E_TIMEOUT. 0 (the default):
- * no overall bound. */
+ * no overall bound. With more than one server configured, the read/write
+ * timeout of one exchange is capped at this budget / (servers + 1), so that
+ * a stalled server leaves room for the next one and for a check of an
+ * uncertain write within the same budget. */
 KMIP_API void kmip_client_options_set_operation_timeout(kmip_client_options *o, unsigned ms);
 /* Largest response accepted (default 1 MiB). */
 KMIP_API void kmip_client_options_set_max_response(kmip_client_options *o, size_t bytes);
@@ -99,6 +104,86 @@ KMIP_API void kmip_client_options_insecure_skip_verify(kmip_client_options *o, b
 KMIP_API void kmip_client_options_insecure_skip_hostname(kmip_client_options *o, bool skip);
 KMIP_API void kmip_client_options_set_log(kmip_client_options *o, kmip_log_fn fn, void *ctx);
 
+/* ---- several servers ----
+ *
+ * A client may know several servers of one cluster (servers sharing their
+ * objects), all with the same TLS settings. They are tried in the configured
+ * order, skipping a server that failed within its back-off window (the
+ * window doubles with every failure in a row, from the base to the cap; a
+ * success ends it). A connection is kept to the server that answered; when
+ * it breaks, the next connection starts again from the first server, so the
+ * client returns to a higher-priority server once it has recovered. When
+ * every server is in its back-off window, the one whose window ends first is
+ * tried anyway (one connect timeout). On a connect, TLS or I/O failure an
+ * idempotent operation moves on to the next server within its own budget; a
+ * non-idempotent one returns KMIP_CLIENT_E_AMBIGUOUS (the caller settles it
+ * against whichever server answers next). Each failover, back-off and
+ * recovery goes to the log callback with the server's name and the cause. */
+
+#define KMIP_MAX_SERVERS 16
+#define KMIP_DEFAULT_BACKOFF_BASE_MS 1000u
+#define KMIP_DEFAULT_BACKOFF_CAP_MS 30000u
+
+typedef struct kmip_server_addr {
+    char host[256]; /* name or address, IPv6 without brackets */
+    unsigned port;
+} kmip_server_addr;
+
+/* Parses a server list: entries "host", "host:port" or "[v6addr]:port"
+ * ("[v6addr]" or a bare IPv6 address alone too) separated by commas (blanks around entries are
+ * ignored); an entry without a port gets default_port (0: 5696). At most
+ * KMIP_MAX_SERVERS entries, at least one. KMIP_CLIENT_E_ARG with msg naming
+ * the entry and what is wrong (empty, bad port, unclosed bracket, too many). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_server_list_parse(const char *list,
+                                                                unsigned default_port,
+                                                                kmip_server_addr *out, size_t cap,
+                                                                size_t *count, char *msg,
+                                                                size_t msg_cap);
+/* Sets the servers from such a list (replacing kmip_client_options_set_server). */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_options_set_server_list(
+    kmip_client_options *o, const char *list, unsigned default_port, char *msg, size_t msg_cap);
+/* Back-off after a server failed (0 keeps a default: base 1000 ms, cap 30000 ms). */
+KMIP_API void kmip_client_options_set_backoff(kmip_client_options *o, unsigned base_ms,
+                                              unsigned cap_ms);
+
+/* Health of the servers: shared by every client made from options that
+ * carry it (a keyring's writer client, its lookup client, a pool), so that
+ * they also share what they learn about failed servers. Thread-safe (its
+ * own lock): a status reader may take a snapshot while operations run.
+ * Reference counted: options and clients hold a reference; kmip_health_free
+ * drops the caller's. Without one, each client keeps its own. */
+typedef struct kmip_health kmip_health;
+KMIP_API KMIP_MUST_CHECK kmip_health *kmip_health_new(void);
+KMIP_API void kmip_health_free(kmip_health *h);
+/* Another reference to h (NULL stays NULL), dropped with kmip_health_free. */
+KMIP_API kmip_health *kmip_health_ref(kmip_health *h);
+KMIP_API void kmip_client_options_set_health(kmip_client_options *o, kmip_health *h);
+
+typedef enum kmip_server_state {
+    KMIP_SERVER_UNTRIED = 0, /* not contacted yet */
+    KMIP_SERVER_UP,          /* its last exchange succeeded */
+    KMIP_SERVER_BACKING_OFF, /* failed; skipped until its window ends */
+    KMIP_SERVER_DOWN         /* failed; window over, tried again at the next connection */
+} kmip_server_state;
+KMIP_API const char *kmip_server_state_name(kmip_server_state s); /* "up", "backing off", ... */
+
+typedef struct kmip_server_health {
+    char name[272];         /* "host:port" ("[v6]:port") */
+    kmip_server_state state;
+    bool current;           /* the server the last connection went to */
+    long long last_success; /* Unix seconds, 0: never */
+    long long last_failure; /* Unix seconds, 0: never */
+    char last_error[512];   /* "" when none */
+    unsigned rtt_us;        /* round trip of its last request, 0: none yet */
+    unsigned long long requests;
+    unsigned long long failures;  /* failed connections or exchanges */
+    unsigned long long failovers; /* times a client left it for another server */
+    unsigned backoff_left_ms;     /* while backing off */
+    char cert_not_after[32];      /* its certificate's end of validity, "" unknown */
+} kmip_server_health;
+
+/* Copies up to cap servers' health into out; returns how many servers there are. */
+KMIP_API size_t kmip_health_snapshot(kmip_health *h, kmip_server_health *out, size_t cap);
 /* ---- client ---- */
 
 typedef struct kmip_client kmip_client;
@@ -111,6 +196,11 @@ KMIP_API void kmip_client_free(kmip_client *c);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_connect(kmip_client *c);
 /* Closes the connection; the next call reconnects. */
 KMIP_API void kmip_client_disconnect(kmip_client *c);
+/* Reads the CA, certificate and key files again (renewed certificates).
+ * On success the connection is closed and the next call connects with the
+ * new credentials; on failure (KMIP_CLIENT_E_CONFIG and the like, the
+ * message naming the file) the previous credentials stay in service. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_reload_credentials(kmip_client *c);
 
 /* The last error's description ("" after success); owned by c. */
 KMIP_API const char *kmip_client_error_message(const kmip_client *c);
@@ -134,6 +224,9 @@ typedef struct kmip_client_stats {
     uint64_t retries;     /* idempotent requests repeated after a broken connection */
 } kmip_client_stats;
 KMIP_API void kmip_client_get_stats(const kmip_client *c, kmip_client_stats *s);
+/* The client's server health (shared through its options or its own;
+ * never NULL; see kmip_health_snapshot). */
+KMIP_API kmip_health *kmip_client_health(const kmip_client *c);
 
 /* ---- requests and batches ---- */
 

@@ -87,6 +87,8 @@ KMIP_API KMIP_MUST_CHECK bool kmip_text_copy(const void *text, size_t len, char 
 /* Milliseconds of CLOCK_MONOTONIC: every deadline, back-off and duration in
  * the project is measured with it (never the wall clock, which can jump). */
 KMIP_API int64_t kmip_monotonic_ms(void);
+/* The same clock in microseconds (round trips of a request). */
+KMIP_API int64_t kmip_monotonic_us(void);
 
 /* ---- item trees ---- */
 

@@ -72,6 +72,9 @@ static pthread_t refresher;
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t refresh_cond = PTHREAD_COND_INITIALIZER;
 static int refresher_running, stopping;
+/* for the status variables (atomics: SHOW STATUS reads them in any thread) */
+static long long last_refresh;             /* Unix seconds of the last successful refresh */
+static unsigned long long refresh_failures; /* refreshes that failed */
 
 static void log_error(const char *fmt, const char *detail)
 {
@@ -240,6 +243,13 @@ static int refresh(void)
 {
     krk_diag d;
     int ok = krk_refresh(keyring, NULL, &d) == KRK_OK;
+    for (size_t i = 0; i < d.warning_count && i < KRK_DIAG_WARNINGS; i++)
+        my_printf_error(ER_UNKNOWN, "kmip_key_management: %s", ME_ERROR_LOG | ME_WARNING,
+                        d.warnings[i]);
+    if (ok)
+        __atomic_store_n(&last_refresh, (long long)time(NULL), __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&refresh_failures, 1, __ATOMIC_RELAXED);
     if (ok)
         rebuild_versions();
     else
@@ -537,7 +547,9 @@ static int plugin_deinit(void *p)
 }
 
 static MYSQL_SYSVAR_STR(server_addr, server_addr, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
-                        "KMIP server host name or IP address", NULL, NULL, "");
+                        "KMIP server(s): host, host:port or [v6addr]:port, several separated by "
+                        "commas (tried in that order; all share the TLS settings)", NULL, NULL,
+                        "");
 static MYSQL_SYSVAR_UINT(server_port, server_port, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
                          "KMIP server port", NULL, NULL, 5696, 1, 65535, 0);
 static MYSQL_SYSVAR_STR(client_cert, client_cert, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
@@ -550,7 +562,8 @@ static MYSQL_SYSVAR_STR(server_ca, server_ca, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_R
 static MYSQL_SYSVAR_STR(object_group, object_group, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
                         "KMIP Object Group of this server's keys", NULL, NULL, "mariadb");
 static MYSQL_SYSVAR_UINT(timeout_ms, timeout_ms, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
-                         "KMIP connect, read and write timeout in milliseconds", NULL, NULL,
+                         "KMIP operation, read and write timeout in milliseconds (connecting "
+                         "to one server is bounded by 1000 ms)", NULL, NULL,
                          10000, 100, 3600000, 0);
 static MYSQL_SYSVAR_BOOL(tls_peer_verification, tls_peer_verification,
                          PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_READONLY,
@@ -633,6 +646,121 @@ static unsigned int encrypted_length(unsigned int slen, unsigned int key_id,
     return my_aes_get_size(aes_mode(0), slen);
 }
 
+/* ---- status variables (SHOW STATUS LIKE 'kmip_key_management%') ----
+ * Each is computed when asked, from the keyring's health (its own lock,
+ * never a wait for the network) and the version table. */
+
+static krk_health health_now(void)
+{
+    krk_health h;
+    memset(&h, 0, sizeof h);
+    if (keyring)
+        krk_health_get(keyring, &h);
+    return h;
+}
+
+static int show_longlong(struct st_mysql_show_var *var, void *buff, long long v)
+{
+    *(long long *)buff = v;
+    var->type = SHOW_SLONGLONG;
+    var->value = buff;
+    return 0;
+}
+
+static int show_servers(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                        struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    return show_longlong(var, buff, (long long)health_now().servers);
+}
+
+static int show_servers_up(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                           struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    return show_longlong(var, buff, (long long)health_now().servers_up);
+}
+
+static int show_current_server(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                               struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    krk_health h = health_now();
+    snprintf(buff, SHOW_VAR_FUNC_BUFF_SIZE, "%s", h.current);
+    var->type = SHOW_CHAR;
+    var->value = buff;
+    return 0;
+}
+
+static int show_failovers(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                          struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    return show_longlong(var, buff, (long long)health_now().failovers);
+}
+
+static int show_keys(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                     struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    pthread_rwlock_rdlock(&versions_lock);
+    long long n = (long long)version_count;
+    pthread_rwlock_unlock(&versions_lock);
+    return show_longlong(var, buff, n);
+}
+
+static int show_versions(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                         struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    return show_longlong(var, buff, keyring ? (long long)krk_key_count(keyring) : 0);
+}
+
+static int show_last_refresh(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                             struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    return show_longlong(var, buff, __atomic_load_n(&last_refresh, __ATOMIC_RELAXED));
+}
+
+static int show_refresh_failures(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                                 struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    return show_longlong(var, buff,
+                         (long long)__atomic_load_n(&refresh_failures, __ATOMIC_RELAXED));
+}
+
+/* Whole days until the client certificate expires (negative: expired;
+ * 0 also when it could not be read, which the open would have refused). */
+static int show_cert_days(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
+                          struct system_status_var *sv, enum enum_var_type scope)
+{
+    (void)thd, (void)sv, (void)scope;
+    krk_health h = health_now();
+    long long now = (long long)time(NULL);
+    long long left = h.client_cert_not_after - now;
+    return show_longlong(var, buff, h.client_cert_not_after == 0
+                                        ? 0
+                                        : (left >= 0 ? left / 86400 : -((-left + 86399) / 86400)));
+}
+
+/* MariaDB's status variable API stores the function in a void * (ISO C
+ * does not define that conversion; every platform MariaDB runs on does) */
+#define FUNC(f) __extension__(void *) f, SHOW_FUNC
+static struct st_mysql_show_var status_variables[] = {
+    {"kmip_key_management_servers", FUNC(show_servers)},
+    {"kmip_key_management_servers_up", FUNC(show_servers_up)},
+    {"kmip_key_management_current_server", FUNC(show_current_server)},
+    {"kmip_key_management_failovers", FUNC(show_failovers)},
+    {"kmip_key_management_keys", FUNC(show_keys)},
+    {"kmip_key_management_key_versions", FUNC(show_versions)},
+    {"kmip_key_management_last_refresh", FUNC(show_last_refresh)},
+    {"kmip_key_management_refresh_failures", FUNC(show_refresh_failures)},
+    {"kmip_key_management_client_cert_days_left", FUNC(show_cert_days)},
+    {NULL, NULL, SHOW_UNDEF},
+};
+
 static struct st_mariadb_encryption kmip_plugin = {
     MariaDB_ENCRYPTION_INTERFACE_VERSION,
     get_latest_key_version,
@@ -654,7 +782,7 @@ maria_declare_plugin(kmip_key_management){
     plugin_init,
     plugin_deinit,
     0x0100,
-    NULL,
+    status_variables,
     settings,
     "0.1",
     MariaDB_PLUGIN_MATURITY_EXPERIMENTAL,

@@ -10,7 +10,7 @@
 
 #include "client_internal.h"
 
-#define DEFAULT_CONNECT_MS 10000u
+#define DEFAULT_CONNECT_MS 1000u
 #define DEFAULT_IO_MS 30000u
 
 /* Versions this client can speak, most preferred first. */
@@ -62,6 +62,24 @@ kmip_client *kmip_client_new(const kmip_client_options *o)
         c->opt.io_ms = DEFAULT_IO_MS;
     if (c->opt.max_response == 0)
         c->opt.max_response = KMIP_DEFAULT_MAX_MESSAGE;
+    /* With several servers one exchange may use at most budget / (servers +
+     * 1): a stalled server (hung, paused, a load balancer's dead backend)
+     * then leaves time in the same budget for the next server and for the
+     * caller's check of an uncertain write (a Locate). Without the cap the
+     * keyring's combination (read timeout == operation budget) lets a stall
+     * use the whole budget: no failover, and a lost Register is unsettled. */
+    if (c->opt.server_count > 1 && c->opt.operation_ms > 0) {
+        unsigned cap = c->opt.operation_ms / (unsigned)(c->opt.server_count + 1);
+        if (cap == 0)
+            cap = 1;
+        if (c->opt.io_ms > cap)
+            c->opt.io_ms = cap;
+    }
+    if (c->opt.server_count == 0 || !kh_attach(c)) {
+        kmip_options_clear(&c->opt);
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -71,6 +89,7 @@ void kmip_client_free(kmip_client *c)
         return;
     kt_close(c->conn);
     kt_ctx_free(c->ctx);
+    kh_detach(c);
     kmip_options_clear(&c->opt);
     kmip_secure_zero(c, sizeof *c);
     free(c);
@@ -160,10 +179,16 @@ static bool out_of_time(const kmip_client *c)
     return c->deadline_ms != 0 && kmip_monotonic_ms() >= c->deadline_ms;
 }
 
-static kt_config config_of(const kmip_client *c)
+/* The server of the current (or last) connection. */
+static const char *kc_host(const kmip_client *c)
 {
-    kt_config k = {.host = c->opt.host,
-                   .port = c->opt.port,
+    return c->has_cur ? c->opt.servers[c->cur].host : c->opt.host;
+}
+
+static kt_config config_of(const kmip_client *c, size_t server)
+{
+    kt_config k = {.host = c->opt.servers[server].host,
+                   .port = c->opt.servers[server].port,
                    .ca_file = c->opt.ca_file,
                    .cert_file = c->opt.cert_file,
                    .key_file = c->opt.key_file,
@@ -225,7 +250,7 @@ static kmip_client_err roundtrip(kmip_client *c, const uint8_t *req, size_t len,
     kmip_secure_free(bytes, n);
     if (de != KMIP_OK)
         return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                       "malformed response from the KMIP server at %s: %s (%s)", c->opt.host,
+                       "malformed response from the KMIP server at %s: %s (%s)", kc_host(c),
                        merr.detail, kmip_strerror(de));
     if (!(*resp)->is_response) {
         kmip_message_free(*resp);
@@ -318,6 +343,30 @@ void kc_set_exchange(kmip_client *c,
     c->exchange_ctx = ctx;
 }
 
+/* TCP, TLS and (once) version negotiation with one server. */
+static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *failed,
+                                  size_t failed_count)
+{
+    kt_config cfg = config_of(c, server);
+    kt_error e = {KMIP_CLIENT_OK, ""};
+    if (c->ctx == NULL && kt_ctx_new(&cfg, &c->ctx, &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message);
+    if (kt_connect(c->ctx, &cfg, &c->conn, &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message);
+    c->stats.connections++;
+    kmip_client_tls_info tls;
+    kt_info(c->conn, &tls);
+    kh_connected(c, server, failed, failed_count, tls.peer_not_after);
+    if (c->version != 0)
+        return KMIP_CLIENT_OK;
+    kmip_client_err ne = negotiate(c);
+    if (ne != KMIP_CLIENT_OK) {
+        kt_close(c->conn);
+        c->conn = NULL;
+    }
+    return ne;
+}
+
 static kmip_client_err ensure_connected(kmip_client *c)
 {
     if (c->exchange)
@@ -328,21 +377,54 @@ static kmip_client_err ensure_connected(kmip_client *c)
     }
     if (c->conn)
         return KMIP_CLIENT_OK;
-    kt_config cfg = config_of(c);
-    kt_error e = {KMIP_CLIENT_OK, ""};
-    if (c->ctx == NULL && kt_ctx_new(&cfg, &c->ctx, &e) != KMIP_CLIENT_OK)
-        return kc_fail(c, e.code, "%s", e.message);
-    if (kt_connect(c->ctx, &cfg, &c->conn, &e) != KMIP_CLIENT_OK)
-        return kc_fail(c, e.code, "%s", e.message);
-    c->stats.connections++;
-    if (c->version != 0)
-        return KMIP_CLIENT_OK;
-    kmip_client_err ne = negotiate(c);
-    if (ne != KMIP_CLIENT_OK) {
-        kt_close(c->conn);
-        c->conn = NULL;
+    /* several servers: in order, skipping those backing off (servers.c);
+     * each costs at most the connect timeout */
+    size_t order[KMIP_MAX_SERVERS];
+    size_t n = kh_order(c, order);
+    char all[sizeof c->message] = "";
+    size_t used = 0;
+    kmip_client_err e = KMIP_CLIENT_E_CONNECT;
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0 && out_of_time(c))
+            break;
+        e = connect_to(c, order[k], order, k);
+        if (e == KMIP_CLIENT_OK || e == KMIP_CLIENT_E_CONFIG || e == KMIP_CLIENT_E_NOMEM ||
+            e == KMIP_CLIENT_E_ARG)
+            return e; /* connected, or a local problem no other server solves */
+        kh_failed(c, order[k], c->message);
+        char name[272];
+        kh_name(&c->opt.servers[order[k]], name, sizeof name);
+        int w = snprintf(all + used, sizeof all - used, "%s%s: %.*s", k ? "; " : "", name,
+                         (int)(600 / c->opt.server_count), c->message);
+        if (w > 0)
+            used = used + (size_t)w < sizeof all ? used + (size_t)w : sizeof all - 1;
     }
-    return ne;
+    if (c->opt.server_count > 1) {
+        char was[sizeof all];
+        memcpy(was, all, sizeof was);
+        kc_fail(c, e, "no KMIP server could be reached (%zu configured, %zu tried%s, connect "
+                "timeout %u ms): %s", c->opt.server_count, n,
+                n < c->opt.server_count ? ", the others backing off after failing" : "",
+                c->opt.connect_ms, was);
+    }
+    return e;
+}
+
+kmip_client_err kmip_client_reload_credentials(kmip_client *c)
+{
+    kc_clear(c);
+    if (c->exchange)
+        return KMIP_CLIENT_OK;
+    kt_config cfg = config_of(c, c->has_cur ? c->cur : 0);
+    kt_error e = {KMIP_CLIENT_OK, ""};
+    kt_ctx *fresh = NULL;
+    if (kt_ctx_new(&cfg, &fresh, &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message); /* the old context stays */
+    kt_close(c->conn);
+    c->conn = NULL;
+    kt_ctx_free(c->ctx);
+    c->ctx = fresh;
+    return KMIP_CLIENT_OK;
 }
 
 kmip_client_err kmip_client_connect(kmip_client *c)
@@ -585,22 +667,39 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
         return kc_fail(c, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
                        "cannot encode the request: %s", kmip_strerror(ee));
     bool safe = all_idempotent(request);
+    size_t failovers_left = c->opt.server_count - 1;
     for (int attempt = 0;; attempt++) {
+        bool reused = c->conn != NULL;
         e = ensure_connected(c);
-        bool sent = false;
+        bool sent = false, exchanged = e == KMIP_CLIENT_OK;
+        int64_t t0 = kmip_monotonic_us();
         if (e == KMIP_CLIENT_OK)
             e = roundtrip(c, bytes, len, response, &sent);
-        if (e == KMIP_CLIENT_OK)
+        if (e == KMIP_CLIENT_OK) {
+            kh_exchanged(c, (unsigned)(kmip_monotonic_us() - t0));
             break;
+        }
         if (c->conn) { /* the stream's state is unknown after any failure */
             kt_close(c->conn);
             c->conn = NULL;
         }
         bool broken = e == KMIP_CLIENT_E_CLOSED || e == KMIP_CLIENT_E_IO;
+        bool server_failed = broken || e == KMIP_CLIENT_E_TIMEOUT || e == KMIP_CLIENT_E_TLS;
+        /* a kept connection the server closed while idle is no failure of
+         * the server: the first retry goes to it again; a write whose answer
+         * was lost is settled by the caller against the next server */
+        if (exchanged && server_failed && !(reused && attempt == 0 && broken && (!sent || safe)))
+            kh_failed(c, c->cur, c->message);
         if (attempt == 0 && broken && (!sent || safe) && !out_of_time(c)) {
             c->stats.retries++;
             kc_log(c, 2, "KMIP connection broken; retrying on a new connection");
             continue;
+        }
+        if (exchanged && server_failed && failovers_left > 0 && (!sent || safe) &&
+            !out_of_time(c)) {
+            failovers_left--;
+            c->stats.retries++;
+            continue; /* the next connection goes to the next server (logged there) */
         }
         if (sent && !safe && e != KMIP_CLIENT_E_PROTOCOL) {
             char was[sizeof c->message];

@@ -4,11 +4,16 @@
 #define KMIP_CLIENT_INTERNAL_H
 
 #include "kmip/kmip_client.h"
+#include "servers.h"
 #include "transport.h"
 
 struct kmip_client_options {
-    char *host;
+    char *host; /* the first server (kept for messages and old callers) */
     unsigned port;
+    kmip_server_addr *servers; /* every server, in order; servers[0] is host:port */
+    size_t server_count;
+    unsigned backoff_base_ms, backoff_cap_ms; /* 0: defaults */
+    kmip_health *health;                      /* a reference, or NULL */
     char *ca_file;
     char *cert_file;
     char *key_file;
@@ -36,6 +41,9 @@ struct kmip_client {
     unsigned server_versions[KMIP_CLIENT_MAX_VERSIONS];
     size_t server_version_count;
     kmip_client_stats stats;
+    kmip_health *health; /* shared with other clients, or its own */
+    size_t cur;          /* the server of the current (or last) connection */
+    bool has_cur;
     int64_t deadline_ms; /* end of the current operation (monotonic ms), 0: none */
     int64_t task_deadline_ms; /* kmip_client_begin_deadline, 0: none */
     /* fuzzing and unit tests only: answers requests instead of a server */
@@ -46,7 +54,7 @@ struct kmip_client {
     bool placeholders_rejected;
     /* last error */
     kmip_client_err err;
-    char message[512];
+    char message[1024];
     bool has_result;
     uint32_t result_status;
     uint32_t result_reason;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Client options: an opaque object configured through setters. Zeroed
  * means secure: verification on, TLS 1.2 minimum, default timeouts. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@ void kmip_options_clear(kmip_client_options *o)
     free(o->key_password_file);
     free(o->cipher_list);
     free(o->ciphersuites);
+    free(o->servers);
+    kmip_health_free(o->health);
     memset(o, 0, sizeof *o);
 }
 
@@ -50,6 +53,16 @@ bool kmip_options_copy(kmip_client_options *dst, const kmip_client_options *src)
     *dst = *src;
     dst->host = dst->ca_file = dst->cert_file = dst->key_file = NULL;
     dst->key_password_file = dst->cipher_list = dst->ciphersuites = NULL;
+    dst->servers = NULL;
+    dst->health = kh_options_ref(src->health);
+    if (src->server_count) {
+        dst->servers = malloc(src->server_count * sizeof *dst->servers);
+        if (dst->servers == NULL) {
+            kmip_options_clear(dst);
+            return false;
+        }
+        memcpy(dst->servers, src->servers, src->server_count * sizeof *dst->servers);
+    }
     if (!dup_into(&dst->host, src->host) || !dup_into(&dst->ca_file, src->ca_file) ||
         !dup_into(&dst->cert_file, src->cert_file) || !dup_into(&dst->key_file, src->key_file) ||
         !dup_into(&dst->key_password_file, src->key_password_file) ||
@@ -74,9 +87,17 @@ kmip_client_err kmip_client_options_set_server(kmip_client_options *o, const cha
         plain[n - 2] = '\0';
         host = plain;
     }
-    if (!dup_into(&o->host, host))
+    kmip_server_addr *one = calloc(1, sizeof *one);
+    if (one == NULL || !dup_into(&o->host, host)) {
+        free(one);
         return KMIP_CLIENT_E_NOMEM;
+    }
     o->port = port ? port : 5696;
+    snprintf(one->host, sizeof one->host, "%s", host);
+    one->port = o->port;
+    free(o->servers);
+    o->servers = one;
+    o->server_count = 1;
     return KMIP_CLIENT_OK;
 }
 

@@ -18,6 +18,8 @@
 #define DEFAULT_TIMEOUT_MS 10000u
 #define MAX_TIMEOUT_MS 3600000
 #define DEFAULT_LOAD_TIMEOUT_MS 120000u
+#define DEFAULT_CONNECT_TIMEOUT_MS 1000u
+#define DEFAULT_CERT_WARNING_DAYS 14
 
 static const char *const known_keys[] = {
     "server_addr",    "server_port",           "client_ca",
@@ -25,7 +27,7 @@ static const char *const known_keys[] = {
     "kmip_timeout_ms", "tls_peer_verification", "tls_hostname_verification",
     "max_objects",    "read_local_config",     "client_key_password_file",
     "tls_cipher_list", "tls_ciphersuites",
-    "load_timeout_ms",
+    "load_timeout_ms", "kmip_connect_timeout_ms", "cert_expiry_warning_days",
 };
 
 /* Levenshtein distance, for "did you mean". */
@@ -89,6 +91,55 @@ static krk_err get_string(json_t *root, const char *path, const char *key, bool 
         return krk_fail(d, KRK_E_CONFIG, "%s: \"%s\" is longer than %zu characters", path, key,
                         cap - 1);
     snprintf(out, cap, "%s", s);
+    return KRK_OK;
+}
+
+/* "server_addr": one string (a comma-separated list) or an array of
+ * strings, kept as one comma-separated list; every entry is checked with
+ * the client's own parser, so the error names the entry. */
+static krk_err get_servers(json_t *root, const char *path, krk_config *c, krk_diag *d)
+{
+    json_t *v = json_object_get(root, "server_addr");
+    if (json_is_array(v)) {
+        size_t i, used = 0;
+        json_t *item;
+        if (json_array_size(v) == 0)
+            return krk_fail(d, KRK_E_CONFIG, "%s: \"server_addr\" must name at least one server",
+                            path);
+        json_array_foreach(v, i, item)
+        {
+            if (!json_is_string(item))
+                return krk_fail(d, KRK_E_CONFIG, "%s: \"server_addr\" entry %zu must be a "
+                                "string, found %s", path, i + 1, krk_json_kind(item));
+            const char *e = json_string_value(item);
+            if (e[0] == '\0' || strchr(e, ','))
+                return krk_fail(d, KRK_E_CONFIG, "%s: \"server_addr\" entry %zu (\"%.200s\") "
+                                "must be one non-empty \"host\", \"host:port\" or "
+                                "\"[v6addr]:port\"", path, i + 1, e);
+            size_t n = strlen(e);
+            if (used + n + 2 > sizeof c->server_addr)
+                return krk_fail(d, KRK_E_CONFIG, "%s: \"server_addr\" is longer than %zu "
+                                "characters", path, sizeof c->server_addr - 1);
+            if (used)
+                c->server_addr[used++] = ',';
+            memcpy(c->server_addr + used, e, n + 1);
+            used += n;
+        }
+        return KRK_OK;
+    }
+    return get_string(root, path, "server_addr", true, c->server_addr, sizeof c->server_addr, d);
+}
+
+static krk_err check_servers(const char *path, const krk_config *c, krk_diag *d)
+{
+    kmip_server_addr a[KMIP_MAX_SERVERS];
+    size_t n = 0;
+    char why[400];
+    if (kmip_server_list_parse(c->server_addr, c->server_port, a, KMIP_MAX_SERVERS, &n, why,
+                               sizeof why) != KMIP_CLIENT_OK)
+        return krk_fail(d, KRK_E_CONFIG, "%s: \"server_addr\": %s (expected \"host\", "
+                        "\"host:port\" or \"[v6addr]:port\", several as a JSON array or "
+                        "separated by commas)", path, why);
     return KRK_OK;
 }
 
@@ -352,9 +403,10 @@ static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
             return unknown_key(p, key, d);
     }
     long long port = 0, timeout = DEFAULT_TIMEOUT_MS, max_objects = 0,
-              load_timeout = DEFAULT_LOAD_TIMEOUT_MS;
+              load_timeout = DEFAULT_LOAD_TIMEOUT_MS, connect_timeout = DEFAULT_CONNECT_TIMEOUT_MS,
+              warn_days = DEFAULT_CERT_WARNING_DAYS;
     krk_err e;
-    if ((e = get_string(root, p, "server_addr", true, c->server_addr, sizeof c->server_addr, d)) ||
+    if ((e = get_servers(root, p, c, d)) ||
         (json_object_get(root, "server_port") == NULL &&
          (e = krk_fail(d, KRK_E_CONFIG, "%s: missing required key \"server_port\"", p))) ||
         (e = get_uint(root, p, "server_port", 1, 65535, &port, d)) ||
@@ -366,6 +418,9 @@ static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
         (e = get_uint(root, p, "kmip_timeout_ms", 1, MAX_TIMEOUT_MS, &timeout, d)) ||
         (e = get_uint(root, p, "max_objects", 1, 100000000, &max_objects, d)) ||
         (e = get_uint(root, p, "load_timeout_ms", 1, MAX_TIMEOUT_MS, &load_timeout, d)) ||
+        (e = get_uint(root, p, "kmip_connect_timeout_ms", 1, MAX_TIMEOUT_MS, &connect_timeout,
+                      d)) ||
+        (e = get_uint(root, p, "cert_expiry_warning_days", 1, 3650, &warn_days, d)) ||
         (e = get_bool(root, p, "tls_peer_verification", &c->tls_peer_verification, d)) ||
         (e = get_bool(root, p, "tls_hostname_verification", &c->tls_hostname_verification, d)) ||
         (e = get_string(root, p, "client_key_password_file", false, c->client_key_password_file,
@@ -379,6 +434,10 @@ static krk_err parse(json_t *root, krk_config *c, krk_diag *d)
     c->timeout_ms = (unsigned)timeout;
     c->max_objects = (size_t)max_objects;
     c->load_timeout_ms = (unsigned)load_timeout;
+    c->connect_timeout_ms = (unsigned)connect_timeout;
+    c->cert_warning_days = (unsigned)warn_days;
+    if ((e = check_servers(p, c, d)))
+        return e;
     if ((e = resolve(p, "client_ca", c->client_cert, sizeof c->client_cert, d)) ||
         (e = resolve(p, "client_key", c->client_key, sizeof c->client_key, d)) ||
         (e = resolve(p, "server_ca", c->server_ca, sizeof c->server_ca, d)) ||

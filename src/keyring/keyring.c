@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "diag.h"
+#include "health.h"
 #include "layout.h"
 #include "reconcile.h"
 #include "secure.h"
@@ -475,6 +476,20 @@ krk_err krk_refresh(krk_keyring *k, size_t *added, krk_diag *d)
     krk_state fresh;
     memset(&fresh, 0, sizeof fresh);
     krk_err e = u.v == NULL || u.failed ? krk_fail(d, KRK_E_NOMEM, "out of memory") : KRK_OK;
+    /* renewed certificate files are taken up here (a MariaDB refresh has
+     * no reload); files that cannot be used leave the old ones in service */
+    unsigned long long stamp[4];
+    krk_cred_stamp(&s->cfg, stamp);
+    if (e == KRK_OK && memcmp(stamp, s->cred_stamp, sizeof stamp) != 0) {
+        if (kmip_client_reload_credentials(s->client) == KMIP_CLIENT_OK)
+            memcpy(s->cred_stamp, stamp, sizeof stamp);
+        else
+            krk_warn(d, "the certificate files were changed but cannot be used, the previous "
+                     "credentials stay in service: %s", kmip_client_error_message(s->client));
+    }
+    long long cert_end = s->client_cert_not_after;
+    char cert_warning[sizeof s->cert_warning];
+    krk_health_cert_fields(s, &cert_end, cert_warning, sizeof cert_warning, s->cert_warning, d);
     if (e == KRK_OK) {
         kmip_client_begin_deadline(s->client, s->cfg.load_timeout_ms);
         e = krk_state_fetch_new(s, u.v, u.n, &fresh, d);
@@ -491,6 +506,8 @@ krk_err krk_refresh(krk_keyring *k, size_t *added, krk_diag *d)
             *added = s->cache.count - before;
         s->load_requests = fresh.load_requests;
         krk_state_note_connection(s);
+        s->client_cert_not_after = cert_end;
+        memcpy(s->cert_warning, cert_warning, sizeof cert_warning);
         pthread_rwlock_unlock(&k->lock);
     } else {
         set_error(k, e, "refresh failed, the keys in memory stay in service: %s", d->error);
@@ -510,12 +527,19 @@ static kmip_client *lookup_client(krk_keyring *k, krk_config *cfg)
     pthread_rwlock_rdlock(&k->lock);
     uint64_t epoch = k->epoch;
     *cfg = k->state->cfg;
+    /* the state's server health: the lookups learn from the writers'
+     * failures and count in its figures (a reference: it outlives a
+     * reload's swap until this client is replaced) */
+    kmip_health *h = kmip_health_ref(k->state->health);
     pthread_rwlock_unlock(&k->lock);
-    if (k->lookup && k->lookup_epoch == epoch)
+    if (k->lookup && k->lookup_epoch == epoch) {
+        kmip_health_free(h);
         return k->lookup;
+    }
     kmip_client_free(k->lookup);
     k->lookup_sink = (krk_log_sink){cfg->log, cfg->log_ctx, NULL};
-    k->lookup = krk_client_for(cfg, &k->lookup_sink);
+    k->lookup = krk_client_with_health(cfg, &k->lookup_sink, h);
+    kmip_health_free(h);
     k->lookup_epoch = epoch;
     return k->lookup;
 }
@@ -881,6 +905,14 @@ size_t krk_key_count(const krk_keyring *k)
     return n;
 }
 
+void krk_health_get(const krk_keyring *k, krk_health *out)
+{
+    krk_keyring *m = (krk_keyring *)k;
+    pthread_rwlock_rdlock(&m->lock);
+    krk_health_summary(k->state, out);
+    pthread_rwlock_unlock(&m->lock);
+}
+
 uint64_t krk_load_requests(const krk_keyring *k)
 {
     krk_keyring *m = (krk_keyring *)k;
@@ -934,6 +966,8 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
             "(not served)", n_state[KRK_KEY_ACTIVE], n_state[KRK_KEY_DEACTIVATED],
             n_state[KRK_KEY_COMPROMISED], n_state[KRK_KEY_CONFLICT]);
     }
+    if (s)
+        n = krk_health_rows(s, items, n, cap);
     char where[300];
     krk_secure_describe(where, sizeof where);
     PUT("Key_memory", "%s", where);

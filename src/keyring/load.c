@@ -10,10 +10,23 @@
 
 #include "client_opts.h"
 #include "diag.h"
+#include "health.h"
 #include "layout.h"
 #include "state.h"
 
 #define KEYS_PER_MESSAGE 50
+
+/* "host:port" of the server the state's client talks to now. */
+static const char *server_now(krk_state *s)
+{
+    kmip_server_health h[KMIP_MAX_SERVERS];
+    size_t n = kmip_health_snapshot(kmip_client_health(s->client), h, KMIP_MAX_SERVERS);
+    snprintf(s->server_now, sizeof s->server_now, "%.200s", n ? h[0].name : s->cfg.server_addr);
+    for (size_t i = 0; i < n && i < KMIP_MAX_SERVERS; i++)
+        if (h[i].current)
+            snprintf(s->server_now, sizeof s->server_now, "%.200s", h[i].name);
+    return s->server_now;
+}
 
 typedef struct uid_list {
     char **uids;
@@ -113,9 +126,9 @@ static bool item_not_found(const kmip_batch_item *bi)
 static krk_err item_failed(krk_state *s, const char *what, const char *uid,
                            const kmip_batch_item *bi, krk_diag *d)
 {
-    return krk_fail(d, KRK_E_KMIP, "loading keys from %s:%u failed: %s of object %s: %.*s "
+    return krk_fail(d, KRK_E_KMIP, "loading keys from %s failed: %s of object %s: %.*s "
                     "(result reason %u); a load either has every key or fails",
-                    s->cfg.server_addr, s->cfg.server_port, what, uid,
+                    server_now(s), what, uid,
                     bi->has_result_message ? (int)bi->result_message.len : 0,
                     bi->has_result_message ? (const char *)bi->result_message.data : "",
                     bi->has_result_reason ? bi->result_reason : 0);
@@ -254,8 +267,8 @@ static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, siz
      * that does not match the request, is fatal */
     bool item_failures = ce == KMIP_CLIENT_E_SERVER || ce == KMIP_CLIENT_E_NOT_FOUND;
     if (ce != KMIP_CLIENT_OK && (!item_failures || resp == NULL || resp->item_count != 2 * n))
-        e = krk_fail(d, KRK_E_KMIP, "loading keys from %s:%u failed: %s", s->cfg.server_addr,
-                     s->cfg.server_port, kmip_client_error_message(s->client));
+        e = krk_fail(d, KRK_E_KMIP, "loading keys from %s failed: %s", server_now(s),
+                     kmip_client_error_message(s->client));
     for (size_t i = 0; e == KRK_OK && i < n; i++)
         e = take(s, uids[i], &resp->items[2 * i], &resp->items[2 * i + 1], d);
     kmip_message_free(resp);
@@ -283,23 +296,34 @@ static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
                             "(%zu) objects for this keyring (%s); listing stopped there",
                             s->cfg.max_objects, s->cfg.path);
         if (ce != KMIP_CLIENT_OK)
-            return krk_fail(d, KRK_E_KMIP, "listing keys on %s:%u failed: %s", s->cfg.server_addr,
-                            s->cfg.server_port, kmip_client_error_message(s->client));
+            return krk_fail(d, KRK_E_KMIP, "listing keys on %s failed: %s", server_now(s),
+                            kmip_client_error_message(s->client));
     }
     return KRK_OK;
 }
 
 kmip_client *krk_client_for(const krk_config *cfg, krk_log_sink *sink)
 {
+    return krk_client_with_health(cfg, sink, NULL);
+}
+
+kmip_client *krk_client_with_health(const krk_config *cfg, krk_log_sink *sink, kmip_health *h)
+{
     kmip_client_options *o = kmip_client_options_new();
     if (o == NULL)
         return NULL;
     kmip_client *c = NULL;
-    if (kmip_client_options_set_server(o, cfg->server_addr, cfg->server_port) == KMIP_CLIENT_OK &&
+    if (kmip_client_options_set_server_list(o, cfg->server_addr, cfg->server_port, NULL, 0) ==
+            KMIP_CLIENT_OK &&
         kmip_client_options_set_ca(o, cfg->server_ca) == KMIP_CLIENT_OK &&
         kmip_client_options_set_cert(o, cfg->client_cert, cfg->client_key) == KMIP_CLIENT_OK &&
         krk_client_tls_options(o, cfg, sink)) {
-        kmip_client_options_set_timeouts(o, cfg->timeout_ms, cfg->timeout_ms);
+        /* a dead server costs the connect timeout, not the operation's */
+        unsigned connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 1000u;
+        kmip_client_options_set_timeouts(o, connect_ms < cfg->timeout_ms ? connect_ms
+                                                                         : cfg->timeout_ms,
+                                         cfg->timeout_ms);
+        kmip_client_options_set_health(o, h);
         kmip_client_options_set_operation_timeout(o, cfg->timeout_ms);
         kmip_client_options_insecure_skip_verify(o, !cfg->tls_peer_verification);
         kmip_client_options_insecure_skip_hostname(o, !cfg->tls_hostname_verification);
@@ -323,6 +347,7 @@ void krk_state_free(krk_state *s)
     if (s == NULL)
         return;
     kmip_client_free(s->client);
+    kmip_health_free(s->health);
     krk_cache_clear(&s->cache);
     free(s);
 }
@@ -339,8 +364,20 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     s->cfg = *cfg;
     uint64_t mark = krk_open_diag_begin(cfg, d);
     s->log = (krk_log_sink){cfg->log, cfg->log_ctx, d};
-    s->client = krk_client_for(cfg, &s->log);
     krk_err e = KRK_OK;
+    kmip_server_addr servers[KMIP_MAX_SERVERS];
+    size_t server_count = 0;
+    char why[400];
+    if (kmip_server_list_parse(cfg->server_addr, cfg->server_port, servers, KMIP_MAX_SERVERS,
+                               &server_count, why, sizeof why) != KMIP_CLIENT_OK) {
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"server_addr\": %s", cfg->path, why);
+        krk_open_diag_end(mark, d);
+        krk_cache_clear(&s->cache);
+        free(s);
+        return e;
+    }
+    s->health = kmip_health_new();
+    s->client = s->health ? krk_client_with_health(cfg, &s->log, s->health) : NULL;
     kmip_client_err ce;
     if (s->cfg.load_timeout_ms == 0)
         s->cfg.load_timeout_ms = KRK_DEFAULT_LOAD_TIMEOUT_MS;
@@ -352,8 +389,12 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     if (s->client == NULL)
         e = krk_fail(d, KRK_E_NOMEM, "cannot create the KMIP client");
     else if ((ce = kmip_client_connect(s->client)) != KMIP_CLIENT_OK)
-        e = krk_fail(d, krk_kmip_code(ce), "cannot reach the KMIP server %s:%u: %s",
-                     cfg->server_addr, cfg->server_port, kmip_client_error_message(s->client));
+        e = server_count > 1
+                ? krk_fail(d, krk_kmip_code(ce), "cannot reach any KMIP server: %s",
+                           kmip_client_error_message(s->client))
+                : krk_fail(d, krk_kmip_code(ce), "cannot reach the KMIP server %s:%u: %s",
+                           servers[0].host, servers[0].port,
+                           kmip_client_error_message(s->client));
     uid_list l = {0};
     if (e == KRK_OK) { /* Discover Versions, sent while connecting */
         kmip_client_stats st;
@@ -383,6 +424,8 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         return e;
     }
     krk_state_note_connection(s);
+    krk_health_check_certs(s, d);
+    krk_cred_stamp(&s->cfg, s->cred_stamp);
     *out = s;
     return KRK_OK;
 }

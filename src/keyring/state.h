@@ -14,6 +14,7 @@
 typedef struct krk_state {
     krk_config cfg;
     kmip_client *client; /* used by writers only, under the keyring's write lock */
+    kmip_health *health; /* the servers' health, shared by this state's clients (own lock) */
     krk_cache cache;
     uint64_t load_requests;
     krk_log_sink log; /* the client's log messages (client_opts.h) */
@@ -27,6 +28,10 @@ typedef struct krk_state {
      * readers never touch the client */
     char kmip_version[16];
     char tls_version[32];
+    char server_now[272]; /* scratch for messages naming the current server */
+    long long client_cert_not_after; /* Unix seconds, 0: unknown (health.c) */
+    char cert_warning[512];          /* "" or a certificate ending soon */
+    unsigned long long cred_stamp[4]; /* krk_cred_stamp of the files the client uses */
 } krk_state;
 
 /* Copies the connection's details into kmip_version / tls_version. Called
@@ -35,6 +40,8 @@ void krk_state_note_connection(krk_state *s);
 
 /* A client for the configuration (not connected yet); NULL on NOMEM. */
 kmip_client *krk_client_for(const krk_config *cfg, krk_log_sink *sink);
+/* The same recording into (and sharing) h; NULL h: the client's own. */
+kmip_client *krk_client_with_health(const krk_config *cfg, krk_log_sink *sink, kmip_health *h);
 
 /* Connects and loads every key; diag gets the cause of a failure and a
  * warning per skipped object. */

@@ -45,6 +45,14 @@ typedef struct config_case {
     "{\"server_addr\": \"127.0.0.1\", \"server_port\": \"5696\", \"client_ca\": \"client.pem\","   \
     " \"client_key\": \"" key "\", \"server_ca\": \"ca.pem\"" extra "}"
 #define CNF "plugin/component_keyring_kmip.cnf"
+/* a good configuration with this "server_addr" value (JSON) */
+#define ADDR_CNF(addr)                                                                             \
+    "{\"server_addr\": " addr ", \"server_port\": \"5696\", \"client_ca\": \"client.pem\","       \
+    " \"client_key\": \"client.key\", \"server_ca\": \"ca.pem\"}"
+#define LIST_ERR(entry, why)                                                                       \
+    "%D/plugin/component_keyring_kmip.cnf: \"server_addr\": server entry \"" entry "\": " why       \
+    " (expected \"host\", \"host:port\" or \"[v6addr]:port\", several as a JSON array or "         \
+    "separated by commas)"
 /* file contents that make a FIFO or a directory instead of a file */
 static const char MAKE_FIFO[] = "(fifo)";
 static const char MAKE_DIR[] = "(directory)";
@@ -231,6 +239,37 @@ static const config_case cases[] = {
     {"hostname verification off", CONFIG,
      {{CNF, GOOD_CNF(", \"tls_hostname_verification\": false"), 0644}}, KRK_OK, "",
      "\"tls_hostname_verification\" is false"},
+    /* ---- several servers (issue 15) ---- */
+    {"server list as an array", CONFIG,
+     {{CNF, ADDR_CNF("[\"kms1\", \"kms2:5697\", \"[::1]:5698\", \"[fe80::1]\"]"), 0644}},
+     KRK_OK, "", NULL},
+    {"server list comma separated", CONFIG,
+     {{CNF, ADDR_CNF("\"kms1:1, 10.0.0.2 ,[::1]:2\""), 0644}}, KRK_OK, "", NULL},
+    {"server list: empty entry", CONFIG, {{CNF, ADDR_CNF("\"kms1,,kms2\""), 0644}},
+     KRK_E_CONFIG, LIST_ERR("", "empty (two commas in a row, or a comma at an end?)"), NULL},
+    {"server list: bad port", CONFIG, {{CNF, ADDR_CNF("\"kms1,kms2:99999\""), 0644}},
+     KRK_E_CONFIG, LIST_ERR("kms2:99999", "the port must be a number from 1 to 65535"), NULL},
+    {"server list: port not a number", CONFIG, {{CNF, ADDR_CNF("[\"kms1\", \"kms2:x1\"]"), 0644}},
+     KRK_E_CONFIG, LIST_ERR("kms2:x1", "the port must be a number from 1 to 65535"), NULL},
+    {"server list: unclosed bracket", CONFIG, {{CNF, ADDR_CNF("\"[::1:5696\""), 0644}},
+     KRK_E_CONFIG, LIST_ERR("[::1:5696", "\"[\" without \"]\" (write \"[v6addr]:port\")"), NULL},
+    {"server list: no port after colon", CONFIG, {{CNF, ADDR_CNF("\"kms1:\""), 0644}},
+     KRK_E_CONFIG, LIST_ERR("kms1:", "no port after \":\""), NULL},
+    {"server list: entry not a string", CONFIG, {{CNF, ADDR_CNF("[\"kms1\", 5]"), 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_addr\" entry 2 must be a string, found a "
+     "number", NULL},
+    {"server list: empty array", CONFIG, {{CNF, ADDR_CNF("[]"), 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_addr\" must name at least one server", NULL},
+    {"server list: 17 servers", CONFIG,
+     {{CNF, ADDR_CNF("\"a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\""), 0644}}, KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"server_addr\": more than 16 servers (expected "
+     "\"host\", \"host:port\" or \"[v6addr]:port\", several as a JSON array or separated by "
+     "commas)", NULL},
+    {"connect timeout zero", CONFIG, {{CNF, GOOD_CNF(", \"kmip_connect_timeout_ms\": 0"), 0644}},
+     KRK_E_CONFIG,
+     "%D/plugin/component_keyring_kmip.cnf: \"kmip_connect_timeout_ms\" must be a number from 1 "
+     "to 3600000, found 0", NULL},
     {"good local configuration", CONFIG,
      {{CNF, "{\"read_local_config\": true}", 0644},
       {"data/component_keyring_kmip.cnf",

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "keyring_services.h"
+#include "status_out.h"
 #include "kmip/kmip_ttlv.h"
 
 
@@ -22,7 +23,7 @@ typedef struct kr_opts {
     const char *basedir, *datadir, *plugin_dir, *config; /* from the location */
     const char *id, *auth_id, *type, *hex, *file;
     unsigned long length;
-    bool json, as_hex, hex_stdin, any_length, repair;
+    bool json, as_hex, hex_stdin, any_length, repair, prometheus;
     cli_input key; /* store: the key bytes, read before the keyring is opened */
 } kr_opts;
 
@@ -64,7 +65,7 @@ typedef struct kr_command {
 
 static const kr_command kr_commands[] = {
     {"check", false, "--repair", ""},
-    {"status", false, "--json", ""},
+    {"status", false, "--json --prometheus", ""},
     {"list", false, "--json", ""},
     {"get", true, "--hex --json", "--auth-id"},
     {"store", true, "--hex-stdin", "--type --auth-id --hex --file"},
@@ -117,6 +118,8 @@ static int parse(int argc, char **argv, kr_opts *o)
                 o->any_length = true;
             else if (strcmp(a, "--repair") == 0)
                 o->repair = true;
+            else if (strcmp(a, "--prometheus") == 0)
+                o->prometheus = true;
             continue;
         }
         if (!in_list(c->values, a)) {
@@ -270,29 +273,41 @@ static int do_get(ks_keyring *k, const kr_opts *o)
     return CLI_OK;
 }
 
-static void print_row(void *ctx, const char *key, const char *value)
+/* The rows of performance_schema.keyring_component_status, collected for
+ * status_out.c (text, JSON with the servers as an array, Prometheus). */
+#define STATUS_ROWS_MAX 128
+typedef struct row_list {
+    krk_metadata_item *md;
+    size_t n;
+} row_list;
+
+static void collect_row(void *ctx, const char *key, const char *value)
 {
-    json_t *obj = ctx;
-    if (obj)
-        json_object_set_new(obj, key, json_string(value));
-    else
-        printf("%-20s %s\n", key, value);
+    row_list *l = ctx;
+    if (l->n == STATUS_ROWS_MAX)
+        return;
+    snprintf(l->md[l->n].key, sizeof l->md[l->n].key, "%s", key);
+    snprintf(l->md[l->n].value, sizeof l->md[l->n].value, "%s", value);
+    l->n++;
 }
 
-/* The rows of performance_schema.keyring_component_status. */
-static int do_status(ks_keyring *k, bool json)
+static krk_err collect_rows(ks_keyring *k, row_list *l)
 {
-    json_t *obj = json ? json_object() : NULL;
-    krk_err e = ks_each_status(k, print_row, obj);
+    l->n = 0;
+    l->md = calloc(STATUS_ROWS_MAX, sizeof *l->md);
+    return l->md ? ks_each_status(k, collect_row, l) : KRK_E_NOMEM;
+}
+
+static int do_status(ks_keyring *k, const kr_opts *o)
+{
+    row_list l;
+    krk_err e = collect_rows(k, &l);
     if (e != KRK_OK)
-        fprintf(stderr, "keyring-kmip: %s\n", ks_error(k));
-    if (obj) {
-        if (e == KRK_OK) {
-            json_dumpf(obj, stdout, JSON_COMPACT);
-            putchar('\n');
-        }
-        json_decref(obj);
-    }
+        fprintf(stderr, "keyring-kmip: %s\n", l.md ? ks_error(k) : krk_strerror(e));
+    else
+        status_print(l.md, l.n,
+                     o->prometheus ? STATUS_PROMETHEUS : o->json ? STATUS_JSON : STATUS_TEXT);
+    free(l.md);
     return exit_for(e);
 }
 
@@ -341,10 +356,14 @@ static int run(ks_keyring *k, const kr_opts *o, double load_seconds)
         }
         printf("loaded in:     %.3f s, %llu request messages\n", load_seconds,
                (unsigned long long)ks_load_requests(k));
+        row_list l;
+        if (collect_rows(k, &l) == KRK_OK)
+            status_print_servers(l.md, l.n);
+        free(l.md);
         return check_server(k, o);
     }
     if (strcmp(c, "status") == 0)
-        return do_status(k, o->json);
+        return do_status(k, o);
     if (strcmp(c, "list") == 0)
         return do_list(k, o->json);
     if (strcmp(c, "get") == 0)

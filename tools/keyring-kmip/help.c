@@ -41,11 +41,14 @@ static const help_entry entries[] = {
               "leftovers of writers that crashed before activating, past their 600 s lease;\n"
               "--repair removes those leftovers (they were never served).\n"
               "\n" LOCATION "\n" KEYRING_EXIT},
-    {"status", "Usage: keyring-kmip status [--json] [LOCATION]\n"
+    {"status", "Usage: keyring-kmip status [--json | --prometheus] [LOCATION]\n"
                "\n"
                "Opens the keyring and prints its metadata (as the component reports it to the\n"
                "server): component, licence, version, server, certificates, object group, KMIP\n"
-               "and TLS versions, key count, last error. --json prints one JSON object.\n"
+               "and TLS versions, key count, each KMIP server's health (state, last success,\n"
+               "last error, round trip, failovers), certificate expiry, last error. --json\n"
+               "prints one JSON object (servers as an array \"servers\"); --prometheus the\n"
+               "Prometheus text format (for node_exporter's textfile collector).\n"
                "\n" LOCATION "\n" KEYRING_EXIT},
     {"list", "Usage: keyring-kmip list [--json] [LOCATION]\n"
              "\n"
