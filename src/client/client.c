@@ -318,11 +318,14 @@ void kc_set_exchange(kmip_client *c,
     c->exchange_ctx = ctx;
 }
 
-static kmip_client_err ensure_connected(kmip_client *c)
+/* safe: the request is idempotent, so a connection found dead by sending
+ * it is retried on a new one; a recently used connection is then not
+ * checked first (no system call). A write always checks. */
+static kmip_client_err ensure_connected_for(kmip_client *c, bool safe)
 {
     if (c->exchange)
         return c->version ? KMIP_CLIENT_OK : negotiate(c);
-    if (c->conn && kt_stale(c->conn)) {
+    if (c->conn && kt_stale(c->conn, safe ? KT_STALE_AFTER_MS : 0)) {
         kt_close(c->conn);
         c->conn = NULL;
     }
@@ -343,6 +346,11 @@ static kmip_client_err ensure_connected(kmip_client *c)
         c->conn = NULL;
     }
     return ne;
+}
+
+static kmip_client_err ensure_connected(kmip_client *c)
+{
+    return ensure_connected_for(c, false);
 }
 
 kmip_client_err kmip_client_connect(kmip_client *c)
@@ -586,7 +594,7 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
                        "cannot encode the request: %s", kmip_strerror(ee));
     bool safe = all_idempotent(request);
     for (int attempt = 0;; attempt++) {
-        e = ensure_connected(c);
+        e = ensure_connected_for(c, safe);
         bool sent = false;
         if (e == KMIP_CLIENT_OK)
             e = roundtrip(c, bytes, len, response, &sent);

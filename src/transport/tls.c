@@ -861,16 +861,16 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
     return code;
 }
 
-bool kt_stale(kt_conn *c)
+bool kt_stale(kt_conn *c, unsigned unchecked_ms)
 {
     /* An idle KMIP connection has no application data to read: any means
      * the server sent something we never asked for. */
     if (SSL_pending(c->ssl) > 0)
         return true;
-    /* A connection used within the last KT_STALE_AFTER_MS is taken as
-     * alive without a system call (a server that closes it in that time
-     * is the same race as one that closes it just after a check). */
-    if (kmip_monotonic_ms() - c->last_io_ms < KT_STALE_AFTER_MS)
+    /* A connection used within the last unchecked_ms is taken as alive
+     * without a system call (the caller retries an idempotent request that
+     * finds it dead). */
+    if (unchecked_ms && kmip_monotonic_ms() - c->last_io_ms < (int64_t)unchecked_ms)
         return false;
     struct pollfd p = {c->fd, POLLIN, 0};
     if (poll(&p, 1, 0) == 0)

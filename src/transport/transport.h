@@ -49,13 +49,14 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
  * caller frees *msg with kmip_secure_free. */
 kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
                         kt_error *err);
-/* A connection idle for less than this is not checked (no system call). */
+/* Before an idempotent request (retried on a new connection if the old one
+ * turns out dead), a connection used this recently is not checked. */
 #define KT_STALE_AFTER_MS 100
 /* True when the peer has closed or sent application data while idle; TLS
  * records without application data (TLS 1.3 session tickets) are consumed
- * and do not make a connection stale. Not checked (false) within
- * KT_STALE_AFTER_MS of the handshake or the last exchange. */
-bool kt_stale(kt_conn *c);
+ * and do not make a connection stale. Not checked (false, no system call)
+ * within unchecked_ms of the handshake or the last exchange. */
+bool kt_stale(kt_conn *c, unsigned unchecked_ms);
 void kt_info(const kt_conn *c, kmip_client_tls_info *info);
 
 #endif
