@@ -16,6 +16,7 @@
 
 #include "diag.h"
 #include "layout.h"
+#include "rcu.h"
 #include "reconcile.h"
 #include "secure.h"
 #include "state.h"
@@ -149,10 +150,11 @@ krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg, krk_diag *d)
     }
     pthread_rwlock_wrlock(&k->lock);
     krk_state *old = k->state;
-    k->state = fresh;
+    __atomic_store_n(&k->state, fresh, __ATOMIC_RELEASE); /* lock-free readers too */
     k->epoch++;
     pthread_rwlock_unlock(&k->lock);
     pthread_mutex_unlock(&k->write_lock);
+    krk_rcu_synchronize(); /* no reader holds a key of the old state any more */
     krk_state_free(old);
     return KRK_OK;
 }
@@ -452,7 +454,7 @@ static void merge_key(void *ctx, const krk_key *add)
     } else if (held->conflict_uid == NULL &&
                (held->material_len != add->material_len ||
                 !kmip_ct_equal(held->material, add->material, add->material_len))) {
-        held->conflict_uid = strdup(add->uid);
+        krk_key_set_conflict(held, strdup(add->uid)); /* lock-free readers see it at once */
         c->generation++;
     }
 }
@@ -628,10 +630,48 @@ struct krk_reader {
     size_t len;
 };
 
+/* The hot path (every key read of the database): no lock. Inside an RCU
+ * read section, the state and the key are found through atomically
+ * published pointers and the bytes copied out; a key removed is unlinked
+ * and freed only after every such section that could see it has ended
+ * (krk_cache_remove), so once krk_remove returns no reader serves it.
+ * Anything else (not found, in conflict, bad ids, no memory) takes the
+ * locked path below, which gives the answer and the message. */
+static krk_reader *read_lock_free(krk_keyring *k, const char *data_id, const char *auth_id)
+{
+    if (data_id == NULL || data_id[0] == '\0')
+        return NULL;
+    krk_reader *r = calloc(1, sizeof *r);
+    if (r == NULL || !krk_rcu_read_lock()) {
+        free(r);
+        return NULL;
+    }
+    const krk_state *s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    const krk_key *key = s ? krk_cache_find_rcu(&s->cache, data_id, auth_id) : NULL;
+    if (key && krk_key_conflict(key) == NULL) {
+        /* the ordinary heap: short-lived, wiped (the secure heap's one lock
+         * would serialize all readers) */
+        r->data = malloc(key->material_len ? key->material_len : 1);
+        if (r->data) {
+            memcpy(r->data, key->material, key->material_len);
+            r->len = key->material_len;
+            r->type = key->type;
+        }
+    }
+    krk_rcu_read_unlock();
+    if (r->data == NULL) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
 krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id,
                         krk_reader **out)
 {
-    *out = NULL;
+    *out = read_lock_free(k, data_id, auth_id ? auth_id : "");
+    if (*out)
+        return KRK_OK;
     krk_err e = begin(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;

@@ -150,7 +150,7 @@ static krk_err duplicate(krk_state *s, krk_key *held, const char *uid, krk_key_t
         return KRK_OK;
     }
     if (held->conflict_uid == NULL) {
-        held->conflict_uid = strdup(uid);
+        krk_key_set_conflict(held, strdup(uid));
         if (held->conflict_uid == NULL)
             return krk_fail(d, KRK_E_NOMEM, "out of memory loading keys");
         s->conflicts++;

@@ -8,7 +8,10 @@
  *  - a writer owns its half of the ids and keeps a model of them: after
  *    each store, generate or remove the keyring agrees with the model;
  *  - at the end the keyring, the writers' models and the server (read by
- *    a separate client) agree, and again after a reload.
+ *    a separate client) agree, and again after a reload;
+ *  - no reader is served a key whose removal had returned before its read
+ *    began and that was not stored again since (readers take no lock: a
+ *    key is freed only after every reader that could see it is done).
  * With "reload" (invariant 2 of docs/RELIABILITY.md): 2 writers, 4 readers,
  * 1 thread reloading in a loop and 1 calling krk_metadata for the same
  * bounded time; every write a writer saw acknowledged must be in the cache
@@ -43,6 +46,9 @@ static krk_keyring *K;
 static krk_config cfg;
 static atomic_bool stop, failed;
 static atomic_ulong reads, writes, misses, reloads, metadata_calls;
+/* per id: a number given when its removal returned, 0 once a write of it
+ * begins again */
+static atomic_ulong gone[IDS], gone_seq;
 static int reader_count = READERS;
 
 typedef struct model {
@@ -101,8 +107,12 @@ static void *reader_main(void *arg)
         int idx = (int)(rand_r(&seed) % IDS);
         uint8_t b[KEY_LEN], want[KEY_LEN];
         bool got;
+        unsigned long g1 = atomic_load(&gone[idx]);
         krk_err e = read_key(idx, b, &got);
+        unsigned long g2 = atomic_load(&gone[idx]);
         CHECK(e == KRK_OK || e == KRK_E_NOT_FOUND, "reader: %s", krk_strerror(e));
+        CHECK(!(got && g1 != 0 && g1 == g2), "reader: key %d served after its removal returned",
+              idx);
         atomic_fetch_add(&reads, 1);
         if (!got) {
             atomic_fetch_add(&misses, 1);
@@ -156,7 +166,8 @@ static void *writer_main(void *arg)
             e = krk_remove(K, id, "");
             CHECK(e == KRK_OK, "remove %s: %s", id, krk_last_error(K));
             m->present[idx] = false;
-        } else if (rand_r(&seed) % 4 == 0) {
+            atomic_store(&gone[idx], atomic_fetch_add(&gone_seq, 1) + 1);
+        } else if (atomic_store(&gone[idx], 0), rand_r(&seed) % 4 == 0) {
             e = krk_generate(K, id, "", "AES", KEY_LEN);
             CHECK(e == KRK_OK, "generate %s: %s", id, krk_last_error(K));
             m->present[idx] = m->generated[idx] = true;

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Epoch-based reclamation (rcu.h). Each thread that reads owns a slot,
+ * padded to a cache line; a slot holds the global epoch the thread saw when
+ * it entered its read section, 0 while it is outside. synchronize advances
+ * the epoch and waits for every slot that holds an older one. All accesses
+ * are sequentially consistent atomics (no stand-alone fences, which
+ * ThreadSanitizer does not model): a reader's epoch store is ordered before
+ * its loads of published pointers, a writer's unpublishing store before its
+ * reads of the slots, so either the writer sees the reader (and waits), or
+ * the reader sees the new pointers. */
+#include "rcu.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct rcu_slot {
+    _Atomic uint64_t epoch; /* 0: not in a read section */
+    _Atomic bool taken;
+    struct rcu_slot *_Atomic next;
+    unsigned nesting; /* the owner thread's only */
+} __attribute__((aligned(64))) rcu_slot; /* one cache line each */
+
+static _Atomic uint64_t global_epoch = 1;
+static rcu_slot *_Atomic slots; /* a list that only grows; slots are reused */
+static pthread_key_t slot_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static __thread rcu_slot *mine;
+
+static void give_back(void *p)
+{
+    rcu_slot *s = p;
+    atomic_store(&s->epoch, 0);
+    atomic_store(&s->taken, false);
+}
+
+/* The library may be unloaded (the component, the plugin) while threads
+ * live on: no destructor of ours may run after that. Their slots stay. */
+__attribute__((destructor)) static void delete_key(void)
+{
+    if (atomic_load(&slots) != NULL && slot_key != (pthread_key_t)-1)
+        pthread_key_delete(slot_key);
+}
+
+static void make_key(void)
+{
+    if (pthread_key_create(&slot_key, give_back) != 0)
+        slot_key = (pthread_key_t)-1;
+}
+
+static rcu_slot *claim(void)
+{
+    pthread_once(&key_once, make_key);
+    rcu_slot *s = NULL;
+    for (rcu_slot *t = atomic_load(&slots); t && s == NULL; t = atomic_load(&t->next)) {
+        bool free_slot = false;
+        if (atomic_compare_exchange_strong(&t->taken, &free_slot, true))
+            s = t;
+    }
+    if (s == NULL) {
+        s = aligned_alloc(64, sizeof *s);
+        if (s == NULL)
+            return NULL;
+        atomic_init(&s->epoch, 0);
+        atomic_init(&s->taken, true);
+        s->nesting = 0;
+        rcu_slot *head = atomic_load(&slots);
+        do
+            atomic_store(&s->next, head);
+        while (!atomic_compare_exchange_weak(&slots, &head, s));
+    }
+    s->nesting = 0;
+    if (slot_key != (pthread_key_t)-1)
+        pthread_setspecific(slot_key, s);
+    return s;
+}
+
+bool krk_rcu_read_lock(void)
+{
+    rcu_slot *s = mine;
+    if (s == NULL && (s = mine = claim()) == NULL)
+        return false;
+    if (s->nesting++ == 0)
+        atomic_store(&s->epoch, atomic_load(&global_epoch));
+    return true;
+}
+
+void krk_rcu_read_unlock(void)
+{
+    rcu_slot *s = mine;
+    if (--s->nesting == 0)
+        atomic_store(&s->epoch, 0);
+}
+
+void krk_rcu_synchronize(void)
+{
+    uint64_t target = atomic_fetch_add(&global_epoch, 1) + 1;
+    for (rcu_slot *s = atomic_load(&slots); s; s = atomic_load(&s->next)) {
+        for (unsigned spins = 0;; spins++) {
+            uint64_t e = atomic_load(&s->epoch);
+            if (e == 0 || e >= target)
+                break;
+            if (spins > 64)
+                sched_yield();
+        }
+    }
+}
