@@ -626,9 +626,24 @@ static krk_err conflict_error(krk_keyring *k, const krk_key *key)
 
 struct krk_reader {
     krk_key_type type;
-    uint8_t *data;
+    uint8_t *data; /* small: held, large: its own block */
     size_t len;
+    uint8_t held[64];
 };
+
+/* r's copy of the bytes (r from malloc, nothing else set yet): one heap
+ * block for the usual key sizes. */
+static bool reader_copy(krk_reader *r, const krk_key *key)
+{
+    size_t n = key->material_len;
+    r->data = n <= sizeof r->held ? r->held : malloc(n);
+    if (r->data == NULL)
+        return false;
+    memcpy(r->data, key->material, n);
+    r->len = n;
+    r->type = key->type;
+    return true;
+}
 
 /* The hot path (every key read of the database): no lock. Inside an RCU
  * read section, the state and the key are found through atomically
@@ -641,26 +656,19 @@ static krk_reader *read_lock_free(krk_keyring *k, const char *data_id, const cha
 {
     if (data_id == NULL || data_id[0] == '\0')
         return NULL;
-    krk_reader *r = calloc(1, sizeof *r);
+    krk_reader *r = malloc(sizeof *r);
     if (r == NULL || !krk_rcu_read_lock()) {
         free(r);
         return NULL;
     }
     const krk_state *s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
     const krk_key *key = s ? krk_cache_find_rcu(&s->cache, data_id, auth_id) : NULL;
-    if (key && krk_key_conflict(key) == NULL) {
-        /* the ordinary heap: short-lived, wiped (the secure heap's one lock
-         * would serialize all readers) */
-        r->data = malloc(key->material_len ? key->material_len : 1);
-        if (r->data) {
-            memcpy(r->data, key->material, key->material_len);
-            r->len = key->material_len;
-            r->type = key->type;
-        }
-    }
+    /* the ordinary heap: short-lived, wiped (the secure heap's one lock
+     * would serialize all readers) */
+    bool ok = key && krk_key_conflict(key) == NULL && reader_copy(r, key);
     krk_rcu_read_unlock();
-    if (r->data == NULL) {
-        free(r);
+    if (!ok) {
+        free(r); /* nothing copied into it */
         return NULL;
     }
     return r;
@@ -675,7 +683,7 @@ krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id
     krk_err e = begin(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;
-    krk_reader *r = calloc(1, sizeof *r);
+    krk_reader *r = calloc(1, sizeof *r); /* data NULL until copied */
     if (r == NULL)
         return set_error(k, KRK_E_NOMEM, "out of memory");
     pthread_rwlock_rdlock(&k->lock);
@@ -689,12 +697,8 @@ krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id
     if (key) {
         /* the reader's copy is short-lived and wiped: the ordinary heap,
          * because the secure heap's one lock would serialize all readers */
-        r->data = malloc(key->material_len ? key->material_len : 1);
-        if (r->data) {
-            memcpy(r->data, key->material, key->material_len);
-            r->len = key->material_len;
-            r->type = key->type;
-        }
+        if (!reader_copy(r, key))
+            r->data = NULL;
     }
     pthread_rwlock_unlock(&k->lock);
     if (key == NULL || r->data == NULL) {
@@ -740,7 +744,10 @@ void krk_reader_deinit(krk_reader *r)
 {
     if (r == NULL)
         return;
-    kmip_secure_free(r->data, r->len);
+    if (r->data == r->held)
+        kmip_secure_zero(r->held, r->len);
+    else
+        kmip_secure_free(r->data, r->len);
     free(r);
 }
 
