@@ -41,25 +41,27 @@ void krk_key_free(krk_key *k)
     if (k == NULL)
         return;
     krk_secret_free(k->material, k->material_len);
-    free(k->data_id);
-    free(k->auth_id);
+    size_t ids = strlen(k->data_id) + strlen(k->auth_id) + 2;
     free(k->uid);
     free(k->conflict_uid);
-    kmip_secure_zero(k, sizeof *k);
+    kmip_secure_zero(k, sizeof *k + ids);
     free(k);
 }
 
 krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type,
                      const uint8_t *material, size_t len, const char *uid)
 {
-    krk_key *k = calloc(1, sizeof *k);
+    size_t dl = strlen(data_id), al = strlen(auth_id);
+    krk_key *k = calloc(1, sizeof *k + dl + al + 2);
     if (k == NULL)
         return NULL;
-    k->data_id = strdup(data_id);
-    k->auth_id = strdup(auth_id);
+    k->data_id = k->ids;
+    memcpy(k->data_id, data_id, dl + 1);
+    k->auth_id = k->ids + dl + 1;
+    memcpy(k->auth_id, auth_id, al + 1);
     k->uid = strdup(uid ? uid : "");
     k->material = krk_secret_alloc(len);
-    if (k->data_id == NULL || k->auth_id == NULL || k->uid == NULL || k->material == NULL) {
+    if (k->uid == NULL || k->material == NULL) {
         krk_key_free(k);
         return NULL;
     }

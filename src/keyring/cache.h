@@ -18,7 +18,7 @@
 
 typedef struct krk_key {
     struct krk_key *next; /* hash chain */
-    char *data_id;
+    char *data_id;        /* both in ids[], never changed */
     char *auth_id;
     krk_key_type type;
     uint8_t *material;
@@ -27,6 +27,7 @@ typedef struct krk_key {
     uint32_t state; /* its KMIP State: Active, Deactivated or Compromised */
     char *conflict_uid; /* another object with this identity and other bytes, or NULL:
                            the key is then not served (invariant 3) */
+    char ids[];         /* data_id and auth_id, NUL-terminated: one heap block per key */
 } krk_key;
 
 typedef struct krk_table {
