@@ -25,8 +25,9 @@
  * MariaDB (NULL crypt hooks). */
 #include <errno.h>
 #include <limits.h>
-#include <stdatomic.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,10 +291,13 @@ static void rebuild_versions(void)
 /* The hot path: no lock, no store to shared memory. */
 static unsigned int latest_of(unsigned int id)
 {
-    for (;;) {
+    for (unsigned spins = 0;; spins++) {
         unsigned long before = atomic_load_explicit(&live_seq, memory_order_acquire);
-        if (before & 1)
-            continue; /* an update is running: it is short */
+        if (before & 1) { /* an update is running: it is short */
+            if (spins > 100)
+                sched_yield(); /* unless its thread was preempted */
+            continue;
+        }
         unsigned int v = ENCRYPTION_KEY_VERSION_INVALID;
         live_array *a = atomic_load_explicit(&live, memory_order_acquire);
         size_t n = atomic_load_explicit(&live_count, memory_order_relaxed);
