@@ -177,7 +177,8 @@ size_t kts_store_by_name(kts_store *s, const char *name, kts_object **out, size_
                 out[n] = o;
             n++;
         }
-    qsort(out, n < cap ? n : cap, sizeof *out, by_seq);
+    if (out && n && cap)
+        qsort(out, n < cap ? n : cap, sizeof *out, by_seq);
     return n;
 }
 
