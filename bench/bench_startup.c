@@ -222,8 +222,8 @@ static void g3_load(int n)
 static double get_time(unsigned port, const char *uid)
 {
     kmip_client *c = connect_to(port);
-    double t[101];
-    for (int i = -5; i < 101; i++) {
+    double t[201];
+    for (int i = -5; i < 201; i++) {
         uint8_t *key;
         size_t len;
         double t0 = bench_now();
@@ -234,8 +234,25 @@ static double get_time(unsigned port, const char *uid)
         kmip_secure_free(key, len);
     }
     kmip_client_free(c);
-    qsort(t, 101, sizeof t[0], bench_cmp);
-    return t[50];
+    qsort(t, 201, sizeof t[0], bench_cmp);
+    return t[100];
+}
+
+/* The round trip the proxy adds, in ms: a Get through it minus the same
+ * Get direct, the smaller of three tries (other processes on the machine
+ * only ever add to a measurement). */
+static double round_trip_ms(const char *uid, double *via_ms, double *direct_ms)
+{
+    double best = 1e9;
+    for (int i = 0; i < 3; i++) {
+        double via = get_time(E.proxy_port, uid), direct = get_time(E.server_port, uid);
+        if ((via - direct) * 1000 < best) {
+            best = (via - direct) * 1000;
+            *via_ms = via * 1000;
+            *direct_ms = direct * 1000;
+        }
+    }
+    return best;
 }
 
 static double median_of(double *v, int n)
@@ -281,24 +298,23 @@ int main(int argc, char **argv)
         one.count != 1)
         return 1;
     kmip_client_free(lc);
-    double via_proxy = get_time(E.proxy_port, one.ids[0]), direct = get_time(E.server_port, one.ids[0]);
-    double rtt_ms = (via_proxy - direct) * 1000;
+    double via_ms, direct_ms, rtt_ms = round_trip_ms(one.ids[0], &via_ms, &direct_ms);
     long asked = latency;
-    for (int i = 0; i < 3 && (rtt_ms - 2.0 * (double)asked / 1000 > 0.02 ||
+    for (int i = 0; i < 4 && (rtt_ms - 2.0 * (double)asked / 1000 > 0.02 ||
                               rtt_ms - 2.0 * (double)asked / 1000 < -0.02); i++) {
         /* the proxy's own relaying adds to the delay it is given: ask for
-         * less until the measured round trip is the one wanted */
+         * less until the measured round trip is the one wanted (never less
+         * than 60 % of it: a burst of load must not make it a shorter trip) */
         latency -= (long)((rtt_ms - 2.0 * (double)asked / 1000) * 500);
-        if (latency < 0)
-            latency = 0;
+        if (latency < asked * 6 / 10)
+            latency = asked * 6 / 10;
+        if (latency > asked)
+            latency = asked;
         snprintf(cmd, sizeof cmd, "latency %ld %ld", latency, latency);
         if (!fenv_ctl(E.proxy_ctl, cmd, out, sizeof out))
             return 1;
-        via_proxy = get_time(E.proxy_port, one.ids[0]);
-        direct = get_time(E.server_port, one.ids[0]);
-        rtt_ms = (via_proxy - direct) * 1000;
+        rtt_ms = round_trip_ms(one.ids[0], &via_ms, &direct_ms);
     }
-    free(one.ids);
     krk_config cfg = config_for(E.proxy_port);
     double *t[3], *share[3];
     counters last[3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
@@ -360,16 +376,19 @@ int main(int argc, char **argv)
                    "server's counters, last run)", n, names[p], last[p].requests,
                    last[p].connections);
     }
-    bench_note("startup", "%d keys: round trip measured %.3f ms (a Get through the proxy %.3f ms, "
-               "direct %.3f ms, medians of 101; asked for %.3f ms, the proxy set to %ld us each way to "
-               "give it)", n, rtt_ms, via_proxy * 1000, direct * 1000, 2.0 * (double)asked / 1000,
-               latency);
+    double via_after, direct_after, rtt_after = round_trip_ms(one.ids[0], &via_after, &direct_after);
+    bench_note("startup", "%d keys: round trip measured %.3f ms before the loads and %.3f ms after "
+               "them (a Get through the proxy %.3f ms, direct %.3f ms: medians of 201, the "
+               "smallest difference of 3 tries; asked for %.3f ms, the proxy set to %ld us each "
+               "way to give it)", n, rtt_ms, rtt_after, via_ms, direct_ms,
+               2.0 * (double)asked / 1000, latency);
     if (their_runs > 0)
         bench_note("startup", "%d keys: G1 / ours = %.1fx, G3 / ours = %.1fx (medians, same run)",
                    n, med[1] / med[0], med[2] / med[0]);
     bench_note("startup", "%d keys: filling the server (krk_store per key, direct) took %.1f s",
                n, fill_s);
     printf("DATA|startup|%d|%.6g|%.6g|%.6g|%.4f\n", n, med[0], med[1], med[2], rtt_ms);
+    free(one.ids);
     double rss_total[1] = {(double)rss_with};
     snprintf(label, sizeof label, "process holding a keyring of %d keys: resident memory", n);
     bench_row("memory", label, rss_total, 1, "KiB");
