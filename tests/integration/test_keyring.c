@@ -139,7 +139,11 @@ static void test_store_fetch_remove(void **state)
     char t[16];
     size_t dl, tl;
     assert_int_equal(krk_reader_fetch(r, small, sizeof small, &dl, t, sizeof t, &tl), KRK_E_BUFFER);
-    assert_int_equal(krk_reader_fetch(r, big, 32, &dl, t, 3, &tl), KRK_E_BUFFER);
+    /* the type needs its length, the NUL only when there is room (8a121ac) */
+    assert_int_equal(krk_reader_fetch(r, big, 32, &dl, t, 2, &tl), KRK_E_BUFFER);
+    assert_int_equal(krk_reader_fetch(r, big, 32, &dl, t, 3, &tl), KRK_OK);
+    assert_int_equal(tl, 3);
+    assert_memory_equal(t, "AES", 3);
     krk_reader_deinit(r);
     assert_int_equal(krk_key_count(k), 8);
 
