@@ -654,7 +654,11 @@ static bool reader_copy(krk_reader *r, const krk_key *key)
  * locked path below, which gives the answer and the message. */
 static krk_reader *read_lock_free(krk_keyring *k, const char *data_id, const char *auth_id)
 {
-    if (data_id == NULL || data_id[0] == '\0')
+    /* a NULL handle (krk_open failed) and ids the locked path refuses
+     * never reach the fast path: begin()/check_ids give the one answer */
+    if (k == NULL || data_id == NULL || data_id[0] == '\0' ||
+        strnlen(data_id, KRK_MAX_ID_BYTES + 1) > KRK_MAX_ID_BYTES ||
+        strnlen(auth_id, KRK_MAX_ID_BYTES + 1) > KRK_MAX_ID_BYTES)
         return NULL;
     krk_reader *r = malloc(sizeof *r);
     if (r == NULL || !krk_rcu_read_lock()) {
@@ -677,6 +681,9 @@ static krk_reader *read_lock_free(krk_keyring *k, const char *data_id, const cha
 krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id,
                         krk_reader **out)
 {
+    *out = NULL;
+    if (k == NULL)
+        return KRK_E_NOT_INITIALIZED;
     *out = read_lock_free(k, data_id, auth_id ? auth_id : "");
     if (*out)
         return KRK_OK;
