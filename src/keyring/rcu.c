@@ -29,9 +29,23 @@ static pthread_key_t slot_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static __thread rcu_slot *mine;
 
+/* The pthread-key destructor, on the exiting thread. Other destructors may
+ * run after it (another library's, a C++ thread_local's) and read a key:
+ * `mine` is cleared so such a read claims a slot again (and registers it,
+ * so glibc runs this again, up to PTHREAD_DESTRUCTOR_ITERATIONS times;
+ * after that the slot stays taken: 64 bytes, never shared). A slot whose
+ * thread is inside a read section is never freed: another thread would
+ * claim it and its unlock would end our section for the writers. */
 static void give_back(void *p)
 {
     rcu_slot *s = p;
+    if (s->nesting > 0) {
+        if (slot_key != (pthread_key_t)-1)
+            pthread_setspecific(slot_key, s); /* try again next round */
+        return;
+    }
+    if (mine == s)
+        mine = NULL;
     atomic_store(&s->epoch, 0);
     atomic_store(&s->taken, false);
 }
