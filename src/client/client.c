@@ -318,14 +318,16 @@ void kc_set_exchange(kmip_client *c,
     c->exchange_ctx = ctx;
 }
 
-/* safe: the request is idempotent, so a connection found dead by sending
- * it is retried on a new one; a recently used connection is then not
- * checked first (no system call). A write always checks. */
-static kmip_client_err ensure_connected_for(kmip_client *c, bool safe)
+/* Every request, read or write, checks the connection first: a record
+ * waiting on an idle connection (a close_notify, a response nobody asked
+ * for) must never be sent into or taken as the next answer (review of
+ * issue 17, F4 and F8: a 100 ms unchecked window before reads let a
+ * duplicate Locate answer become the next Locate's). */
+static kmip_client_err ensure_connected(kmip_client *c)
 {
     if (c->exchange)
         return c->version ? KMIP_CLIENT_OK : negotiate(c);
-    if (c->conn && kt_stale(c->conn, safe ? KT_STALE_AFTER_MS : 0)) {
+    if (c->conn && kt_stale(c->conn)) {
         kt_close(c->conn);
         c->conn = NULL;
     }
@@ -346,11 +348,6 @@ static kmip_client_err ensure_connected_for(kmip_client *c, bool safe)
         c->conn = NULL;
     }
     return ne;
-}
-
-static kmip_client_err ensure_connected(kmip_client *c)
-{
-    return ensure_connected_for(c, false);
 }
 
 kmip_client_err kmip_client_connect(kmip_client *c)
@@ -594,7 +591,7 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
                        "cannot encode the request: %s", kmip_strerror(ee));
     bool safe = all_idempotent(request);
     for (int attempt = 0;; attempt++) {
-        e = ensure_connected_for(c, safe);
+        e = ensure_connected(c);
         bool sent = false;
         if (e == KMIP_CLIENT_OK)
             e = roundtrip(c, bytes, len, response, &sent);
@@ -623,5 +620,14 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
     kmip_secure_free(bytes, len);
     if (e != KMIP_CLIENT_OK)
         return c->err;
-    return check_response(c, request, *response);
+    e = check_response(c, request, *response);
+    /* An answer that does not match its request (count, batch item id,
+     * operation, object) may be another request's: the stream can no
+     * longer be trusted to be in step, so the next request gets a new
+     * connection instead of the answer meant for this one. */
+    if (e == KMIP_CLIENT_E_PROTOCOL && c->conn) {
+        kt_close(c->conn);
+        c->conn = NULL;
+    }
+    return e;
 }

@@ -372,9 +372,13 @@ static kmip_client_err set_policy(SSL_CTX *s, const kt_config *cfg, kt_error *er
     char why[256];
     SSL_CTX_set_min_proto_version(s, TLS1_2_VERSION);
     SSL_CTX_set_mode(s, SSL_MODE_AUTO_RETRY);
-    /* one recv(2) takes a whole record (header and body) and whatever
-     * follows it, instead of one for the 5-byte header and one for the rest */
-    SSL_CTX_set_read_ahead(s, 1);
+    /* No read-ahead (OpenSSL's default): with it one recv(2) pulled
+     * whatever followed the answer (an unsolicited response, the server's
+     * close_notify) into OpenSSL's buffer, where neither poll() nor
+     * SSL_pending() sees it, and the next request was sent on a closed
+     * session or its answer taken from the extra record (review of issue
+     * 17, F4 and F8). Without it what follows an answer stays in the
+     * socket for kt_stale's poll; one recv more per record. */
     /* wipe record buffers once read (key bytes of Get answers); no
      * renegotiation (TLS 1.2) */
     SSL_CTX_set_options(s, SSL_OP_CLEANSE_PLAINTEXT | SSL_OP_NO_RENEGOTIATION);
@@ -861,25 +865,21 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
     return code;
 }
 
-bool kt_stale(kt_conn *c, unsigned unchecked_ms)
+bool kt_stale(kt_conn *c)
 {
-    /* An idle KMIP connection has no application data to read: any means
-     * the server sent something we never asked for. */
-    if (SSL_pending(c->ssl) > 0)
-        return true;
-    /* A connection used within the last unchecked_ms is taken as alive
-     * without a system call (the caller retries an idempotent request that
-     * finds it dead). */
-    if (unchecked_ms && kmip_monotonic_ms() - c->last_io_ms < (int64_t)unchecked_ms)
-        return false;
+    /* An idle KMIP connection has nothing to read: records already in
+     * OpenSSL's buffer (decrypted or not) are looked at first, then the
+     * socket. Checked before every request, reads too: a record the client
+     * did not ask for would otherwise be taken as the next answer. */
     struct pollfd p = {c->fd, POLLIN, 0};
-    if (poll(&p, 1, 0) == 0)
+    if (!SSL_has_pending(c->ssl) && poll(&p, 1, 0) == 0)
         return false;
     /* Readable is not stale by itself: TLS records without application
      * data (TLS 1.3 session tickets, a KeyUpdate) arrive after the
      * handshake. Let OpenSSL process what is there: only application data,
      * a close_notify, an alert, EOF or an error mean the connection is
-     * done. A few rounds at most (each consumes at least one record). */
+     * done. A few rounds at most (each consumes at least one record, or
+     * waits briefly for the rest of one that arrived in part). */
     for (int round = 0; round < 8; round++) {
         uint8_t b[1];
         ERR_clear_error();
@@ -892,10 +892,9 @@ bool kt_stale(kt_conn *c, unsigned unchecked_ms)
         int e = SSL_get_error(c->ssl, r);
         if (e != SSL_ERROR_WANT_READ)
             return true;
-        if (SSL_has_pending(c->ssl))
-            continue; /* more records already buffered */
-        if (poll(&p, 1, 0) == 0)
-            return false; /* only records without data: still fresh */
+        bool partial = SSL_has_pending(c->ssl) != 0; /* a record begun, not complete */
+        if (poll(&p, 1, partial ? KT_PARTIAL_RECORD_WAIT_MS : 0) == 0)
+            return partial; /* only records without data: still fresh */
     }
     return true;
 }

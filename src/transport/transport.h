@@ -49,14 +49,17 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
  * caller frees *msg with kmip_secure_free. */
 kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
                         kt_error *err);
-/* Before an idempotent request (retried on a new connection if the old one
- * turns out dead), a connection used this recently is not checked. */
-#define KT_STALE_AFTER_MS 100
-/* True when the peer has closed or sent application data while idle; TLS
- * records without application data (TLS 1.3 session tickets) are consumed
- * and do not make a connection stale. Not checked (false, no system call)
- * within unchecked_ms of the handshake or the last exchange. */
-bool kt_stale(kt_conn *c, unsigned unchecked_ms);
+/* How long kt_stale waits for the rest of a TLS record that arrived in
+ * part (a session ticket split across segments) before it calls the
+ * connection stale. */
+#define KT_PARTIAL_RECORD_WAIT_MS 20
+/* True when the peer has closed, sent an alert, or sent application data
+ * while idle (a response nobody asked for: the stream can no longer be
+ * matched to requests); looks at OpenSSL's buffered records first, then
+ * the socket. TLS records without application data (TLS 1.3 session
+ * tickets) are consumed and do not make a connection stale. Called before
+ * every request. */
+bool kt_stale(kt_conn *c);
 void kt_info(const kt_conn *c, kmip_client_tls_info *info);
 
 #endif
