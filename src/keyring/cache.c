@@ -75,12 +75,12 @@ krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type
 
 void krk_key_set_conflict(krk_key *k, char *conflict_uid)
 {
-    __atomic_store_n(&k->conflict_uid, conflict_uid, __ATOMIC_RELEASE);
+    __atomic_store_n(&k->conflict_uid, conflict_uid, __ATOMIC_SEQ_CST);
 }
 
 const char *krk_key_conflict(const krk_key *k)
 {
-    return __atomic_load_n(&k->conflict_uid, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&k->conflict_uid, __ATOMIC_SEQ_CST);
 }
 
 /* Called when no reader can see the cache any more (its state was
@@ -113,11 +113,11 @@ krk_key *krk_cache_find(const krk_cache *c, const char *data_id, const char *aut
 
 const krk_key *krk_cache_find_rcu(const krk_cache *c, const char *data_id, const char *auth_id)
 {
-    const krk_table *t = __atomic_load_n(&c->table, __ATOMIC_ACQUIRE);
+    const krk_table *t = __atomic_load_n(&c->table, __ATOMIC_SEQ_CST);
     if (t == NULL)
         return NULL;
-    const krk_key *k = __atomic_load_n(&t->head[hash(data_id, auth_id) % t->n], __ATOMIC_ACQUIRE);
-    for (; k; k = __atomic_load_n(&k->next, __ATOMIC_ACQUIRE))
+    const krk_key *k = __atomic_load_n(&t->head[hash(data_id, auth_id) % t->n], __ATOMIC_SEQ_CST);
+    for (; k; k = __atomic_load_n(&k->next, __ATOMIC_SEQ_CST))
         if (strcmp(k->data_id, data_id) == 0 && strcmp(k->auth_id, auth_id) == 0)
             return k;
     return NULL;
@@ -138,12 +138,12 @@ static bool grow(krk_cache *c)
         while (k) {
             krk_key *next = k->next;
             size_t at = hash(k->data_id, k->auth_id) % t->n;
-            __atomic_store_n(&k->next, t->head[at], __ATOMIC_RELEASE);
+            __atomic_store_n(&k->next, t->head[at], __ATOMIC_SEQ_CST);
             t->head[at] = k;
             k = next;
         }
     }
-    __atomic_store_n(&c->table, t, __ATOMIC_RELEASE);
+    __atomic_store_n(&c->table, t, __ATOMIC_SEQ_CST);
     krk_rcu_synchronize();
     free(old);
     return true;
@@ -157,7 +157,7 @@ bool krk_cache_insert(krk_cache *c, krk_key *key)
     }
     size_t at = hash(key->data_id, key->auth_id) % c->table->n;
     key->next = c->table->head[at];
-    __atomic_store_n(&c->table->head[at], key, __ATOMIC_RELEASE); /* published whole */
+    __atomic_store_n(&c->table->head[at], key, __ATOMIC_SEQ_CST); /* published whole */
     c->count++;
     c->generation++;
     return true;
@@ -168,7 +168,7 @@ void krk_cache_remove(krk_cache *c, krk_key *key)
     krk_key **p = &c->table->head[hash(key->data_id, key->auth_id) % c->table->n];
     for (; *p; p = &(*p)->next) {
         if (*p == key) {
-            __atomic_store_n(p, key->next, __ATOMIC_RELEASE);
+            __atomic_store_n(p, key->next, __ATOMIC_SEQ_CST);
             c->count--;
             c->generation++;
             krk_rcu_synchronize(); /* no reader holds it any more */

@@ -150,7 +150,7 @@ krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg, krk_diag *d)
     }
     pthread_rwlock_wrlock(&k->lock);
     krk_state *old = k->state;
-    __atomic_store_n(&k->state, fresh, __ATOMIC_RELEASE); /* lock-free readers too */
+    __atomic_store_n(&k->state, fresh, __ATOMIC_SEQ_CST); /* lock-free readers too */
     k->epoch++;
     pthread_rwlock_unlock(&k->lock);
     pthread_mutex_unlock(&k->write_lock);
@@ -665,7 +665,7 @@ static krk_reader *read_lock_free(krk_keyring *k, const char *data_id, const cha
         free(r);
         return NULL;
     }
-    const krk_state *s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    const krk_state *s = __atomic_load_n(&k->state, __ATOMIC_SEQ_CST);
     const krk_key *key = s ? krk_cache_find_rcu(&s->cache, data_id, auth_id) : NULL;
     /* the ordinary heap: short-lived, wiped (the secure heap's one lock
      * would serialize all readers) */

@@ -2,12 +2,20 @@
 /* Epoch-based reclamation (rcu.h). Each thread that reads owns a slot,
  * padded to a cache line; a slot holds the global epoch the thread saw when
  * it entered its read section, 0 while it is outside. synchronize advances
- * the epoch and waits for every slot that holds an older one. All accesses
- * are sequentially consistent atomics (no stand-alone fences, which
- * ThreadSanitizer does not model): a reader's epoch store is ordered before
- * its loads of published pointers, a writer's unpublishing store before its
- * reads of the slots, so either the writer sees the reader (and waits), or
- * the reader sees the new pointers. */
+ * the epoch and waits for every slot that holds an older one.
+ * The argument needs all four accesses in one total order: the reader's
+ * epoch store and its loads of published pointers, the writer's
+ * unpublishing store and its loads of the slots. So every one of them is
+ * sequentially consistent, here and on the readers' path (keyring.c's
+ * state, cache.c's table, bucket heads, next and conflict pointers, and the
+ * writers' stores that unpublish them): an acquire load could be satisfied
+ * before the reader's earlier epoch store is visible (store-to-load
+ * reordering: POWER, ARMv8.3 RCpc), the writer would read epoch 0 and free
+ * what the reader is copying (review of issue 17, F2). On x86 a seq_cst
+ * load is a plain mov. No stand-alone fences (ThreadSanitizer does not
+ * model them). Then either the writer sees the reader's epoch (and waits),
+ * or the reader's loads come after the writer's store and see the new
+ * pointers. */
 #include "rcu.h"
 
 #include <pthread.h>
