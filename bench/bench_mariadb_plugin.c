@@ -2,10 +2,13 @@
 /* The MariaDB plugin's hot path outside mariadbd: loads
  * kmip_key_management.so with dlopen, sets its system variables through its
  * plugin declaration (as the server does), initializes it against a KMIP
- * server, then times get_latest_key_version and get_key: nanoseconds per
- * call, median of 5 runs with min and max (bench_util.h lines).
+ * server, then times get_latest_key_version and get_key at 1, 2, 4 and 8
+ * threads: nanoseconds per call as each thread sees it and aggregate calls
+ * per second, median of 5 runs with min and max (bench_util.h lines). The
+ * key id is a number: nothing to prepare inside the loop.
  * Usage: bench_mariadb_plugin PLUGIN_SO FIXTURE_DIR [PORT_KEY] */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +61,29 @@ static char *env(const char *key)
     exit(2);
 }
 
+typedef struct worker {
+    struct st_mariadb_encryption *enc;
+    int get_key; /* 0: get_latest_key_version */
+    int calls;
+    int bad;
+} worker;
+
+static void *worker_main(void *p)
+{
+    worker *w = p;
+    unsigned char key[64];
+    if (w->get_key) {
+        for (int i = 0; i < w->calls; i++) {
+            unsigned int len = sizeof key;
+            w->bad |= w->enc->get_key(1, 1, key, &len) != 0;
+        }
+    } else {
+        for (int i = 0; i < w->calls; i++)
+            w->bad |= w->enc->get_latest_key_version(1) != 1;
+    }
+    return NULL;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -104,24 +130,45 @@ int main(int argc, char **argv)
     }
     if (decl->init(NULL) != 0)
         return 1;
-    double latest[RUNS], get[RUNS];
-    unsigned char key[64];
-    volatile unsigned int sink = 0;
-    for (int r = 0; r < RUNS; r++) {
-        double t0 = now();
-        for (int i = 0; i < CALLS; i++)
-            sink += enc->get_latest_key_version(1);
-        double t1 = now();
-        for (int i = 0; i < CALLS / 10; i++) {
-            unsigned int len = sizeof key;
-            sink += enc->get_key(1, 1, key, &len);
+    static const int counts[] = {1, 2, 4, 8};
+    double agg[2][4];
+    for (int f = 0; f < 2; f++) {
+        for (int c = 0; c < 4; c++) {
+            double ns[RUNS], rate[RUNS];
+            for (int r = 0; r < RUNS; r++) {
+                pthread_t t[8];
+                worker w[8];
+                double t0 = now();
+                for (int i = 0; i < counts[c]; i++) {
+                    w[i] = (worker){enc, f, f ? CALLS / 10 : CALLS, 0};
+                    if (pthread_create(&t[i], NULL, worker_main, &w[i]) != 0)
+                        return 1;
+                }
+                unsigned long total = 0;
+                for (int i = 0; i < counts[c]; i++) {
+                    pthread_join(t[i], NULL);
+                    if (w[i].bad)
+                        return 1;
+                    total += (unsigned long)w[i].calls;
+                }
+                double elapsed = now() - t0;
+                ns[r] = elapsed * counts[c] / (double)total;
+                rate[r] = (double)total / elapsed * 1e9;
+            }
+            char label[160];
+            snprintf(label, sizeof label, "MariaDB plugin: %s, %d thread%s",
+                     f ? "get_key, 32-byte key" : "get_latest_key_version", counts[c],
+                     counts[c] > 1 ? "s" : "");
+            bench_row("plugin", label, ns, RUNS, "ns/call");
+            snprintf(label, sizeof label, "MariaDB plugin: %s, %d thread%s: aggregate",
+                     f ? "get_key" : "get_latest_key_version", counts[c], counts[c] > 1 ? "s" : "");
+            bench_row("plugin-rate", label, rate, RUNS, "calls/s");
+            agg[f][c] = rate[RUNS / 2];
+            printf("DATA|plugin|%d|%d|%.6g\n", f, counts[c], agg[f][c]);
         }
-        double t2 = now();
-        latest[r] = (t1 - t0) / CALLS;
-        get[r] = (t2 - t1) / (CALLS / 10);
+        bench_note("plugin", "%s: aggregate throughput 2 threads / 1 thread %.2fx (medians, same "
+                   "run)", f ? "get_key" : "get_latest_key_version", agg[f][1] / agg[f][0]);
     }
-    bench_row("plugin", "MariaDB plugin: get_latest_key_version", latest, RUNS, "ns/call");
-    bench_row("plugin", "MariaDB plugin: get_key, 32-byte key", get, RUNS, "ns/call");
     decl->deinit(NULL);
-    return sink == 0;
+    return 0;
 }

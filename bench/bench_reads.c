@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Reads from the keyring's cache: krk_reader_init + fetch + deinit of a
- * 32-byte key out of 1,000, nanoseconds per call as each reader thread
- * sees it, at 1, 2 and 8 threads, without and with a writer thread storing
- * and removing keys on the KMIP test server at the same time. Median of
- * RUNS runs of SECONDS each.
+ * 32-byte key out of 1,000 (key ids made before the timed loop),
+ * aggregate reads per second and nanoseconds per call as each reader
+ * thread sees it, at 1, 2, 4 and 8 threads, without and with a writer
+ * thread storing and removing keys on the KMIP test server at the same
+ * time; the CPU cores the process may run on are printed. Median of RUNS
+ * runs of SECONDS each.
  * Usage: bench_reads FIXTURE_DIR TEST_SERVER */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -19,6 +23,7 @@
 
 static krk_keyring *K;
 static atomic_bool stop;
+static char ids[KEYS][16]; /* made before any timed loop */
 
 typedef struct reader_arg {
     unsigned seed;
@@ -35,11 +40,9 @@ static void *reader_main(void *p)
         x ^= x << 13; /* xorshift32 */
         x ^= x >> 17;
         x ^= x << 5;
-        char id[16];
-        snprintf(id, sizeof id, "key-%04u", x % KEYS);
         krk_reader *r;
         size_t len, tl;
-        if (krk_reader_init(K, id, "", &r) != KRK_OK ||
+        if (krk_reader_init(K, ids[x % KEYS], "", &r) != KRK_OK ||
             krk_reader_fetch(r, buf, sizeof buf, &len, type, sizeof type, &tl) != KRK_OK)
             exit(1);
         krk_reader_deinit(r);
@@ -65,8 +68,8 @@ static void *writer_main(void *p)
     return NULL;
 }
 
-/* ns per call for one run. */
-static double run(int threads, bool writer)
+/* ns per call for one run; *rate the aggregate calls per second. */
+static double run(int threads, bool writer, double *rate)
 {
     pthread_t t[8], w;
     reader_arg a[8];
@@ -90,6 +93,7 @@ static double run(int threads, bool writer)
     double elapsed = bench_now() - t0;
     if (writer)
         pthread_join(w, NULL);
+    *rate = (double)calls / elapsed;
     return elapsed * threads / (double)calls * 1e9;
 }
 
@@ -116,24 +120,31 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; i < KEYS; i++) {
-        char id[16];
         uint8_t key[32];
         memset(key, i, sizeof key);
-        snprintf(id, sizeof id, "key-%04d", i);
-        if (krk_store(K, id, "", key, sizeof key, "AES") != KRK_OK)
+        snprintf(ids[i], sizeof ids[i], "key-%04d", i);
+        if (krk_store(K, ids[i], "", key, sizeof key, "AES") != KRK_OK)
             return 1;
     }
-    static const int counts[] = {1, 2, 8};
+    cpu_set_t set;
+    int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+    static const int counts[] = {1, 2, 4, 8};
+    double agg[2][4];
     for (int w = 0; w < 2; w++) {
-        for (size_t c = 0; c < 3; c++) {
-            double ns[RUNS];
+        for (size_t c = 0; c < 4; c++) {
+            double ns[RUNS], rate[RUNS];
             atomic_store(&writes, 0);
             for (int r = 0; r < RUNS; r++)
-                ns[r] = run(counts[c], w);
+                ns[r] = run(counts[c], w, &rate[r]);
             char label[128];
             snprintf(label, sizeof label, "cache read, %d reader thread%s%s", counts[c],
                      counts[c] > 1 ? "s" : "", w ? ", a writer storing at the same time" : "");
             bench_row("reads", label, ns, RUNS, "ns/call");
+            snprintf(label, sizeof label, "cache reads, %d reader thread%s%s: aggregate", counts[c],
+                     counts[c] > 1 ? "s" : "", w ? ", a writer storing at the same time" : "");
+            bench_row("reads-rate", label, rate, RUNS, "reads/s");
+            agg[w][c] = rate[RUNS / 2];
+            printf("DATA|reads|%d|%d|%.6g\n", w, counts[c], agg[w][c]);
             if (w)
                 bench_note("reads", "%d reader(s): the writer stored and removed %lu keys on the "
                            "KMIP server meanwhile (%.0f per second)",
@@ -141,8 +152,12 @@ int main(int argc, char **argv)
                            (double)atomic_load(&writes) / (RUNS * SECONDS));
         }
     }
-    bench_note("reads", "%ld CPU cores; with more reader threads than cores a call's time "
-               "includes waiting for a core", sysconf(_SC_NPROCESSORS_ONLN));
+    bench_note("reads", "%d CPU cores in this process's affinity mask (%ld online); with more "
+               "reader threads than cores a call's time includes waiting for a core", cores,
+               sysconf(_SC_NPROCESSORS_ONLN));
+    bench_note("reads", "aggregate throughput, 2 threads / 1 thread: %.2fx; 4 / 1: %.2fx; 8 / 1: "
+               "%.2fx (medians, same run, no writer)", agg[0][1] / agg[0][0],
+               agg[0][2] / agg[0][0], agg[0][3] / agg[0][0]);
     krk_close(K);
     fenv_stop(&E);
     return 0;

@@ -9,9 +9,11 @@
  * plugin: redo logs, binlogs, backups and pages not yet re-encrypted keep
  * old versions alive.
  *
- * get_latest_key_version and get_key answer from memory: the keyring's
- * cache and a table of latest versions (any number of key ids) under a
- * read/write lock that network I/O never holds. A version not in memory
+ * get_latest_key_version and get_key answer from memory without a lock:
+ * the keyring's cache (lock-free readers, krk_reader_init) and a table of
+ * latest versions (any number of key ids) published under a sequence
+ * counter that readers only read (a seqlock: a reader that overlaps an
+ * update reads again). A version not in memory
  * (rotated by another server sharing the object group) is fetched alone
  * (krk_lookup: its own client, bounded, never a reload in the caller's
  * thread); a periodic refresh fetches only versions not held yet
@@ -25,10 +27,11 @@
  * after the switch: kmip_key_management_encryption_algorithm = aes_cbc (the
  * default, MariaDB's built-in choice) or aes_ctr (AES-CTR for unpadded
  * data, AES-GCM otherwise, exactly as file_key_management's aes_ctr). */
-#define _GNU_SOURCE /* PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +66,29 @@ typedef struct version_entry {
 
 static krk_keyring *keyring;
 static krk_config config; /* built from the system variables at startup */
-/* writers first, so that rotation is not kept waiting by a stream of readers */
-static pthread_rwlock_t versions_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+/* The table's writers' copy (rebuild, rotation's snapshot), under its lock. */
+static pthread_mutex_t versions_lock = PTHREAD_MUTEX_INITIALIZER;
 static version_entry *versions; /* any number of key ids */
 static size_t version_count, version_cap;
+
+/* What readers see: a mirror of the table under a sequence counter (odd
+ * while an update runs). Every field is atomic, so a reader racing an
+ * update reads stale or mixed values, sees the counter changed and reads
+ * again. An array outgrown is kept (on the retired list, freed at deinit:
+ * a reader may still be reading it; growth doubles, so the retired arrays
+ * together are smaller than the live one). */
+typedef struct live_entry {
+    _Atomic unsigned int id, latest;
+} live_entry;
+typedef struct live_array {
+    struct live_array *retired_next;
+    size_t cap;
+    live_entry e[];
+} live_array;
+static _Atomic unsigned long live_seq;
+static live_array *_Atomic live;
+static _Atomic size_t live_count;
+static live_array *retired;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER; /* rotation, reload */
 static pthread_t refresher;
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -91,9 +113,28 @@ static void log_to_server(void *ctx, int level, const char *message)
                         ME_ERROR_LOG | (level == 1 ? ME_WARNING : 0), message);
 }
 
+static char *put_decimal(char *p, unsigned int v)
+{
+    char digits[10];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* "mariadb-<id>-<version>" (on the hot path of get_key: not snprintf,
+ * which costs as much as the rest of the read). cap is at least 30. */
 static void data_id_of(unsigned int id, unsigned int version, char *out, size_t cap)
 {
-    snprintf(out, cap, "mariadb-%u-%u", id, version);
+    (void)cap;
+    memcpy(out, "mariadb-", 8);
+    char *p = put_decimal(out + 8, id);
+    *p++ = '-';
+    p = put_decimal(p, version);
+    *p = '\0';
 }
 
 /* A decimal number as data_id_of writes it: digits only, no sign, no
@@ -157,6 +198,40 @@ static version_entry *table_entry(version_table *t, unsigned int id)
     return &t->v[t->n++];
 }
 
+/* Copies the writers' table to the readers' mirror (versions_lock held). */
+static void publish_versions(void)
+{
+    live_array *a = atomic_load_explicit(&live, memory_order_relaxed);
+    if (a == NULL || a->cap < version_count) {
+        size_t cap = a && a->cap * 2 > version_count ? a->cap * 2 : version_count + 16;
+        live_array *b = calloc(1, sizeof *b + cap * sizeof b->e[0]);
+        if (b == NULL) {
+            log_error("kmip_key_management: %s", "out of memory publishing key versions");
+            return; /* readers keep the previous table */
+        }
+        b->cap = cap;
+        size_t n = atomic_load_explicit(&live_count, memory_order_relaxed);
+        for (size_t i = 0; a && i < n; i++) { /* the new array starts as the old */
+            atomic_init(&b->e[i].id, atomic_load_explicit(&a->e[i].id, memory_order_relaxed));
+            atomic_init(&b->e[i].latest,
+                        atomic_load_explicit(&a->e[i].latest, memory_order_relaxed));
+        }
+        if (a) {
+            a->retired_next = retired;
+            retired = a;
+        }
+        atomic_store_explicit(&live, b, memory_order_release);
+        a = b;
+    }
+    atomic_fetch_add_explicit(&live_seq, 1, memory_order_acq_rel); /* odd: updating */
+    for (size_t i = 0; i < version_count; i++) {
+        atomic_store_explicit(&a->e[i].id, versions[i].id, memory_order_relaxed);
+        atomic_store_explicit(&a->e[i].latest, versions[i].latest, memory_order_relaxed);
+    }
+    atomic_store_explicit(&live_count, version_count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&live_seq, 1, memory_order_release); /* even: stable */
+}
+
 /* Rebuilds the table of latest versions from the keyring's keys: the
  * latest Active version of each key id (a Deactivated or Compromised
  * version stays readable but is never chosen for new encryption; only
@@ -198,7 +273,7 @@ static void rebuild_versions(void)
     for (size_t i = 0; i < t.n; i++)
         if (t.active[i])
             t.v[i].latest = t.active[i];
-    pthread_rwlock_wrlock(&versions_lock);
+    pthread_mutex_lock(&versions_lock);
     /* Never forget a key id: InnoDB aborts on ENCRYPTION_KEY_VERSION_INVALID
      * for a key it has used. */
     for (size_t i = 0; i < version_count && !failed; i++) {
@@ -219,21 +294,35 @@ static void rebuild_versions(void)
         version_count = t.n;
         version_cap = t.cap;
         t.v = NULL;
+        publish_versions();
     }
-    pthread_rwlock_unlock(&versions_lock);
+    pthread_mutex_unlock(&versions_lock);
     free(t.v);
     free(t.active);
 }
 
+/* The hot path: no lock, no store to shared memory. */
 static unsigned int latest_of(unsigned int id)
 {
-    unsigned int v = ENCRYPTION_KEY_VERSION_INVALID;
-    pthread_rwlock_rdlock(&versions_lock);
-    for (size_t i = 0; i < version_count; i++)
-        if (versions[i].id == id)
-            v = versions[i].latest;
-    pthread_rwlock_unlock(&versions_lock);
-    return v;
+    for (unsigned spins = 0;; spins++) {
+        unsigned long before = atomic_load_explicit(&live_seq, memory_order_acquire);
+        if (before & 1) { /* an update is running: it is short */
+            if (spins > 100)
+                sched_yield(); /* unless its thread was preempted */
+            continue;
+        }
+        unsigned int v = ENCRYPTION_KEY_VERSION_INVALID;
+        live_array *a = atomic_load_explicit(&live, memory_order_acquire);
+        size_t n = atomic_load_explicit(&live_count, memory_order_relaxed);
+        for (size_t i = 0; a && i < n && i < a->cap; i++)
+            if (atomic_load_explicit(&a->e[i].id, memory_order_relaxed) == id) {
+                v = atomic_load_explicit(&a->e[i].latest, memory_order_relaxed);
+                break;
+            }
+        atomic_thread_fence(memory_order_acquire); /* the reads above before the check */
+        if (atomic_load_explicit(&live_seq, memory_order_relaxed) == before)
+            return v;
+    }
 }
 
 /* Reads the versions made elsewhere (other servers sharing the group): a
@@ -363,12 +452,12 @@ static int check_rotate(MYSQL_THD thd, struct st_mysql_sys_var *var, void *save,
     int failed = 0;
     pthread_mutex_lock(&write_lock);
     if (v == -1) {
-        pthread_rwlock_rdlock(&versions_lock);
+        pthread_mutex_lock(&versions_lock);
         size_t n = version_count;
         version_entry *snapshot = malloc((n ? n : 1) * sizeof *snapshot);
         if (snapshot)
             memcpy(snapshot, versions, n * sizeof *snapshot);
-        pthread_rwlock_unlock(&versions_lock);
+        pthread_mutex_unlock(&versions_lock);
         if (snapshot == NULL) {
             snprintf(why, sizeof why, "out of memory");
             failed = 1;
@@ -543,6 +632,13 @@ static int plugin_deinit(void *p)
     free(versions);
     versions = NULL;
     version_count = version_cap = 0;
+    free(atomic_exchange(&live, NULL)); /* MariaDB calls no reader any more */
+    atomic_store(&live_count, 0);
+    while (retired) {
+        live_array *next = retired->retired_next;
+        free(retired);
+        retired = next;
+    }
     return 0;
 }
 

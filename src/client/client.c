@@ -367,6 +367,11 @@ static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *f
     return ne;
 }
 
+/* Every request, read or write, checks the connection first: a record
+ * waiting on an idle connection (a close_notify, a response nobody asked
+ * for) must never be sent into or taken as the next answer (review of
+ * issue 17, F4 and F8: a 100 ms unchecked window before reads let a
+ * duplicate Locate answer become the next Locate's). */
 static kmip_client_err ensure_connected(kmip_client *c)
 {
     if (c->exchange)
@@ -714,5 +719,14 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
     kmip_secure_free(bytes, len);
     if (e != KMIP_CLIENT_OK)
         return c->err;
-    return check_response(c, request, *response);
+    e = check_response(c, request, *response);
+    /* An answer that does not match its request (count, batch item id,
+     * operation, object) may be another request's: the stream can no
+     * longer be trusted to be in step, so the next request gets a new
+     * connection instead of the answer meant for this one. */
+    if (e == KMIP_CLIENT_E_PROTOCOL && c->conn) {
+        kt_close(c->conn);
+        c->conn = NULL;
+    }
+    return e;
 }

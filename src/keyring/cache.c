@@ -7,6 +7,7 @@
 
 #include "kmip/kmip_message.h"
 #include "kmip/kmip_registry.h"
+#include "rcu.h"
 #include "secure.h"
 
 static uint64_t hash(const char *data_id, const char *auth_id)
@@ -20,12 +21,19 @@ static uint64_t hash(const char *data_id, const char *auth_id)
     return h;
 }
 
+static krk_table *table_new(size_t n)
+{
+    krk_table *t = calloc(1, sizeof *t + n * sizeof t->head[0]);
+    if (t)
+        t->n = n;
+    return t;
+}
+
 bool krk_cache_init(krk_cache *c)
 {
     memset(c, 0, sizeof *c);
-    c->bucket_count = 64;
-    c->buckets = calloc(c->bucket_count, sizeof *c->buckets);
-    return c->buckets != NULL;
+    c->table = table_new(64);
+    return c->table != NULL;
 }
 
 void krk_key_free(krk_key *k)
@@ -33,25 +41,27 @@ void krk_key_free(krk_key *k)
     if (k == NULL)
         return;
     krk_secret_free(k->material, k->material_len);
-    free(k->data_id);
-    free(k->auth_id);
+    size_t ids = strlen(k->data_id) + strlen(k->auth_id) + 2;
     free(k->uid);
     free(k->conflict_uid);
-    kmip_secure_zero(k, sizeof *k);
+    kmip_secure_zero(k, sizeof *k + ids);
     free(k);
 }
 
 krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type,
                      const uint8_t *material, size_t len, const char *uid)
 {
-    krk_key *k = calloc(1, sizeof *k);
+    size_t dl = strlen(data_id), al = strlen(auth_id);
+    krk_key *k = calloc(1, sizeof *k + dl + al + 2);
     if (k == NULL)
         return NULL;
-    k->data_id = strdup(data_id);
-    k->auth_id = strdup(auth_id);
+    k->data_id = k->ids;
+    memcpy(k->data_id, data_id, dl + 1);
+    k->auth_id = k->ids + dl + 1;
+    memcpy(k->auth_id, auth_id, al + 1);
     k->uid = strdup(uid ? uid : "");
     k->material = krk_secret_alloc(len);
-    if (k->data_id == NULL || k->auth_id == NULL || k->uid == NULL || k->material == NULL) {
+    if (k->uid == NULL || k->material == NULL) {
         krk_key_free(k);
         return NULL;
     }
@@ -63,62 +73,91 @@ krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type
     return k;
 }
 
+void krk_key_set_conflict(krk_key *k, char *conflict_uid)
+{
+    __atomic_store_n(&k->conflict_uid, conflict_uid, __ATOMIC_SEQ_CST);
+}
+
+const char *krk_key_conflict(const krk_key *k)
+{
+    return __atomic_load_n(&k->conflict_uid, __ATOMIC_SEQ_CST);
+}
+
+/* Called when no reader can see the cache any more (its state was
+ * unpublished and krk_rcu_synchronize returned, or it never was). */
 void krk_cache_clear(krk_cache *c)
 {
-    for (size_t i = 0; c->buckets && i < c->bucket_count; i++) {
-        krk_key *k = c->buckets[i];
+    krk_table *t = c->table;
+    for (size_t i = 0; t && i < t->n; i++) {
+        krk_key *k = t->head[i];
         while (k) {
             krk_key *next = k->next;
             krk_key_free(k);
             k = next;
         }
     }
-    free(c->buckets);
+    free(t);
     memset(c, 0, sizeof *c);
 }
 
 krk_key *krk_cache_find(const krk_cache *c, const char *data_id, const char *auth_id)
 {
-    if (c->buckets == NULL)
+    if (c->table == NULL)
         return NULL;
-    krk_key *k = c->buckets[hash(data_id, auth_id) % c->bucket_count];
+    krk_key *k = c->table->head[hash(data_id, auth_id) % c->table->n];
     for (; k; k = k->next)
         if (strcmp(k->data_id, data_id) == 0 && strcmp(k->auth_id, auth_id) == 0)
             return k;
     return NULL;
 }
 
+const krk_key *krk_cache_find_rcu(const krk_cache *c, const char *data_id, const char *auth_id)
+{
+    const krk_table *t = __atomic_load_n(&c->table, __ATOMIC_SEQ_CST);
+    if (t == NULL)
+        return NULL;
+    const krk_key *k = __atomic_load_n(&t->head[hash(data_id, auth_id) % t->n], __ATOMIC_SEQ_CST);
+    for (; k; k = __atomic_load_n(&k->next, __ATOMIC_SEQ_CST))
+        if (strcmp(k->data_id, data_id) == 0 && strcmp(k->auth_id, auth_id) == 0)
+            return k;
+    return NULL;
+}
+
+/* A new table with every key relinked into it; the keys' next links
+ * change in place (atomically), so a lock-free reader walking the old
+ * table may be led astray and miss a key (it then looks again under the
+ * lock), but never reaches freed memory: the old table is freed after
+ * krk_rcu_synchronize. */
 static bool grow(krk_cache *c)
 {
-    size_t n = c->bucket_count * 2;
-    krk_key **b = calloc(n, sizeof *b);
-    if (b == NULL)
+    krk_table *old = c->table, *t = table_new(old->n * 2);
+    if (t == NULL)
         return false;
-    for (size_t i = 0; i < c->bucket_count; i++) {
-        krk_key *k = c->buckets[i];
+    for (size_t i = 0; i < old->n; i++) {
+        krk_key *k = old->head[i];
         while (k) {
             krk_key *next = k->next;
-            size_t at = hash(k->data_id, k->auth_id) % n;
-            k->next = b[at];
-            b[at] = k;
+            size_t at = hash(k->data_id, k->auth_id) % t->n;
+            __atomic_store_n(&k->next, t->head[at], __ATOMIC_SEQ_CST);
+            t->head[at] = k;
             k = next;
         }
     }
-    free(c->buckets);
-    c->buckets = b;
-    c->bucket_count = n;
+    __atomic_store_n(&c->table, t, __ATOMIC_SEQ_CST);
+    krk_rcu_synchronize();
+    free(old);
     return true;
 }
 
 bool krk_cache_insert(krk_cache *c, krk_key *key)
 {
-    if (c->count + 1 > c->bucket_count && !grow(c)) {
+    if (c->count + 1 > c->table->n && !grow(c)) {
         krk_key_free(key);
         return false;
     }
-    size_t at = hash(key->data_id, key->auth_id) % c->bucket_count;
-    key->next = c->buckets[at];
-    c->buckets[at] = key;
+    size_t at = hash(key->data_id, key->auth_id) % c->table->n;
+    key->next = c->table->head[at];
+    __atomic_store_n(&c->table->head[at], key, __ATOMIC_SEQ_CST); /* published whole */
     c->count++;
     c->generation++;
     return true;
@@ -126,12 +165,13 @@ bool krk_cache_insert(krk_cache *c, krk_key *key)
 
 void krk_cache_remove(krk_cache *c, krk_key *key)
 {
-    krk_key **p = &c->buckets[hash(key->data_id, key->auth_id) % c->bucket_count];
+    krk_key **p = &c->table->head[hash(key->data_id, key->auth_id) % c->table->n];
     for (; *p; p = &(*p)->next) {
         if (*p == key) {
-            *p = key->next;
+            __atomic_store_n(p, key->next, __ATOMIC_SEQ_CST);
             c->count--;
             c->generation++;
+            krk_rcu_synchronize(); /* no reader holds it any more */
             krk_key_free(key);
             return;
         }
@@ -140,7 +180,7 @@ void krk_cache_remove(krk_cache *c, krk_key *key)
 
 void krk_cache_each(const krk_cache *c, void (*fn)(void *ctx, const krk_key *k), void *ctx)
 {
-    for (size_t i = 0; i < c->bucket_count; i++)
-        for (const krk_key *k = c->buckets[i]; k; k = k->next)
+    for (size_t i = 0; c->table && i < c->table->n; i++)
+        for (const krk_key *k = c->table->head[i]; k; k = k->next)
             fn(ctx, k);
 }

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Internal: the in-memory keys, a hash table on (auth_id, data_id). Not
- * locked itself: the keyring holds its lock around every call. */
+ * locked itself: the keyring holds its lock around every call, except
+ * krk_cache_find_rcu, which readers call inside an RCU read section
+ * (rcu.h) without the lock: every link a reader follows is stored
+ * atomically, a key is freed and a table replaced only after
+ * krk_rcu_synchronize, and a key's fields are fixed once it is published
+ * (but state, which lock-free readers do not read, and conflict_uid, set
+ * once with krk_key_set_conflict). */
 #ifndef KRK_CACHE_H
 #define KRK_CACHE_H
 
@@ -12,7 +18,7 @@
 
 typedef struct krk_key {
     struct krk_key *next; /* hash chain */
-    char *data_id;
+    char *data_id;        /* both in ids[], never changed */
     char *auth_id;
     krk_key_type type;
     uint8_t *material;
@@ -21,11 +27,16 @@ typedef struct krk_key {
     uint32_t state; /* its KMIP State: Active, Deactivated or Compromised */
     char *conflict_uid; /* another object with this identity and other bytes, or NULL:
                            the key is then not served (invariant 3) */
+    char ids[];         /* data_id and auth_id, NUL-terminated: one heap block per key */
 } krk_key;
 
+typedef struct krk_table {
+    size_t n; /* buckets */
+    krk_key *head[];
+} krk_table;
+
 typedef struct krk_cache {
-    krk_key **buckets;
-    size_t bucket_count;
+    krk_table *table; /* replaced whole (atomically) when it grows */
     size_t count;
     uint64_t generation; /* changes with every insert and removal */
 } krk_cache;
@@ -34,10 +45,19 @@ bool krk_cache_init(krk_cache *c);
 /* Wipes every key. */
 void krk_cache_clear(krk_cache *c);
 krk_key *krk_cache_find(const krk_cache *c, const char *data_id, const char *auth_id);
+/* The same inside an RCU read section, without the keyring's lock. A key
+ * being inserted or the table growing at the same time may be missed:
+ * NULL means "look again under the lock", never "not there". */
+const krk_key *krk_cache_find_rcu(const krk_cache *c, const char *data_id, const char *auth_id);
+/* Sets a published key's conflict_uid (lock held; readers see it or not). */
+void krk_key_set_conflict(krk_key *k, char *conflict_uid);
+/* conflict_uid as a lock-free reader sees it. */
+const char *krk_key_conflict(const krk_key *k);
 /* Takes a new key made by krk_key_new; false when out of memory (the key
  * is then freed). */
 bool krk_cache_insert(krk_cache *c, krk_key *key);
-/* Unlinks and wipes the key. */
+/* Unlinks the key, waits until no lock-free reader can hold it
+ * (krk_rcu_synchronize), and wipes it. */
 void krk_cache_remove(krk_cache *c, krk_key *key);
 /* Calls fn for every key (order unspecified). */
 void krk_cache_each(const krk_cache *c, void (*fn)(void *ctx, const krk_key *k), void *ctx);

@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "health.h"
 #include "layout.h"
+#include "rcu.h"
 #include "reconcile.h"
 #include "secure.h"
 #include "state.h"
@@ -150,10 +151,11 @@ krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg, krk_diag *d)
     }
     pthread_rwlock_wrlock(&k->lock);
     krk_state *old = k->state;
-    k->state = fresh;
+    __atomic_store_n(&k->state, fresh, __ATOMIC_SEQ_CST); /* lock-free readers too */
     k->epoch++;
     pthread_rwlock_unlock(&k->lock);
     pthread_mutex_unlock(&k->write_lock);
+    krk_rcu_synchronize(); /* no reader holds a key of the old state any more */
     krk_state_free(old);
     return KRK_OK;
 }
@@ -453,7 +455,7 @@ static void merge_key(void *ctx, const krk_key *add)
     } else if (held->conflict_uid == NULL &&
                (held->material_len != add->material_len ||
                 !kmip_ct_equal(held->material, add->material, add->material_len))) {
-        held->conflict_uid = strdup(add->uid);
+        krk_key_set_conflict(held, strdup(add->uid)); /* lock-free readers see it at once */
         c->generation++;
     }
 }
@@ -648,18 +650,71 @@ static krk_err conflict_error(krk_keyring *k, const krk_key *key)
 
 struct krk_reader {
     krk_key_type type;
-    uint8_t *data;
+    uint8_t *data; /* small: held, large: its own block */
     size_t len;
+    uint8_t held[64];
 };
+
+/* r's copy of the bytes (r from malloc, nothing else set yet): one heap
+ * block for the usual key sizes. */
+static bool reader_copy(krk_reader *r, const krk_key *key)
+{
+    size_t n = key->material_len;
+    r->data = n <= sizeof r->held ? r->held : malloc(n);
+    if (r->data == NULL)
+        return false;
+    memcpy(r->data, key->material, n);
+    r->len = n;
+    r->type = key->type;
+    return true;
+}
+
+/* The hot path (every key read of the database): no lock. Inside an RCU
+ * read section, the state and the key are found through atomically
+ * published pointers and the bytes copied out; a key removed is unlinked
+ * and freed only after every such section that could see it has ended
+ * (krk_cache_remove), so once krk_remove returns no reader serves it.
+ * Anything else (not found, in conflict, bad ids, no memory) takes the
+ * locked path below, which gives the answer and the message. */
+static krk_reader *read_lock_free(krk_keyring *k, const char *data_id, const char *auth_id)
+{
+    /* a NULL handle (krk_open failed) and ids the locked path refuses
+     * never reach the fast path: begin()/check_ids give the one answer */
+    if (k == NULL || data_id == NULL || data_id[0] == '\0' ||
+        strnlen(data_id, KRK_MAX_ID_BYTES + 1) > KRK_MAX_ID_BYTES ||
+        strnlen(auth_id, KRK_MAX_ID_BYTES + 1) > KRK_MAX_ID_BYTES)
+        return NULL;
+    krk_reader *r = malloc(sizeof *r);
+    if (r == NULL || !krk_rcu_read_lock()) {
+        free(r);
+        return NULL;
+    }
+    const krk_state *s = __atomic_load_n(&k->state, __ATOMIC_SEQ_CST);
+    const krk_key *key = s ? krk_cache_find_rcu(&s->cache, data_id, auth_id) : NULL;
+    /* the ordinary heap: short-lived, wiped (the secure heap's one lock
+     * would serialize all readers) */
+    bool ok = key && krk_key_conflict(key) == NULL && reader_copy(r, key);
+    krk_rcu_read_unlock();
+    if (!ok) {
+        free(r); /* nothing copied into it */
+        return NULL;
+    }
+    return r;
+}
 
 krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id,
                         krk_reader **out)
 {
     *out = NULL;
+    if (k == NULL)
+        return KRK_E_NOT_INITIALIZED;
+    *out = read_lock_free(k, data_id, auth_id ? auth_id : "");
+    if (*out)
+        return KRK_OK;
     krk_err e = begin(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;
-    krk_reader *r = calloc(1, sizeof *r);
+    krk_reader *r = calloc(1, sizeof *r); /* data NULL until copied */
     if (r == NULL)
         return set_error(k, KRK_E_NOMEM, "out of memory");
     pthread_rwlock_rdlock(&k->lock);
@@ -673,12 +728,8 @@ krk_err krk_reader_init(krk_keyring *k, const char *data_id, const char *auth_id
     if (key) {
         /* the reader's copy is short-lived and wiped: the ordinary heap,
          * because the secure heap's one lock would serialize all readers */
-        r->data = malloc(key->material_len ? key->material_len : 1);
-        if (r->data) {
-            memcpy(r->data, key->material, key->material_len);
-            r->len = key->material_len;
-            r->type = key->type;
-        }
+        if (!reader_copy(r, key))
+            r->data = NULL;
     }
     pthread_rwlock_unlock(&k->lock);
     if (key == NULL || r->data == NULL) {
@@ -724,7 +775,10 @@ void krk_reader_deinit(krk_reader *r)
 {
     if (r == NULL)
         return;
-    kmip_secure_free(r->data, r->len);
+    if (r->data == r->held)
+        kmip_secure_zero(r->held, r->len);
+    else
+        kmip_secure_free(r->data, r->len);
     free(r);
 }
 

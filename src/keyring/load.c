@@ -3,6 +3,7 @@
  * Data of the object group in any state (paged), then fetch them with Get and
  * Get Attributes batched many keys per request message, so that N keys
  * cost about N/KEYS_PER_MESSAGE round trips instead of 2N. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,15 @@
 #include "state.h"
 
 #define KEYS_PER_MESSAGE 50
+/* A batch's request also stays under this many bytes of Unique Identifiers
+ * (a server with long identifiers gets fewer keys per message). */
+#define BATCH_UID_BYTES 16384
+/* A load of more than HELPER_AFTER keys also fetches on LOAD_HELPERS more
+ * connections, opened while the keys are being listed, each taking the
+ * next batch: several requests in flight, each connection answering one at
+ * a time (as PyKMIP does). */
+#define LOAD_HELPERS 3
+#define HELPER_AFTER (4 * KEYS_PER_MESSAGE)
 
 /* "host:port" of the server the state's client talks to now. */
 static const char *server_now(krk_state *s)
@@ -163,7 +173,7 @@ static krk_err duplicate(krk_state *s, krk_key *held, const char *uid, krk_key_t
         return KRK_OK;
     }
     if (held->conflict_uid == NULL) {
-        held->conflict_uid = strdup(uid);
+        krk_key_set_conflict(held, strdup(uid));
         if (held->conflict_uid == NULL)
             return krk_fail(d, KRK_E_NOMEM, "out of memory loading keys");
         s->conflicts++;
@@ -238,17 +248,21 @@ static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
     return e;
 }
 
-static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, size_t n,
-                           krk_diag *d)
+/* One request message of Get + Get Attributes for n keys on client c;
+ * *resp the answer (NULL on failure: *ce says why). Touches no shared state. */
+static kmip_client_err batch_call(kmip_client *c, char **uids, const uint32_t *types, size_t n,
+                                  kmip_message **resp)
 {
     /* Object Type is asked for too although it is not needed: every object
      * has it, and PyKMIP 0.10 at KMIP 2.0 cannot encode an empty Get
      * Attributes answer (it drops the connection instead). */
     static const uint32_t wanted[] = {KMIP_TAG_NAME, KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION,
                                       KMIP_TAG_OBJECT_TYPE, KMIP_TAG_STATE};
-    kmip_message *req = NULL, *resp = NULL;
-    if (kmip_client_request(s->client, &req) != KMIP_CLIENT_OK)
-        return krk_fail(d, KRK_E_KMIP, "%s", kmip_client_error_message(s->client));
+    kmip_message *req = NULL;
+    *resp = NULL;
+    kmip_client_err ce = kmip_client_request(c, &req);
+    if (ce != KMIP_CLIENT_OK)
+        return ce;
     for (size_t i = 0; i < n; i++) {
         /* Raw for keys: a server defaulting to Transparent would hand out a
          * form we do not read; Secret Data in the server's own (plain) form */
@@ -256,26 +270,181 @@ static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, siz
         if (kmip_req_add_get(req, uids[i], format) != KMIP_CLIENT_OK ||
             kmip_req_add_get_attributes(req, uids[i], wanted, 4) != KMIP_CLIENT_OK) {
             kmip_message_free(req);
-            return krk_fail(d, KRK_E_NOMEM, "out of memory building requests");
+            return KMIP_CLIENT_E_NOMEM;
         }
     }
-    kmip_client_err ce = kmip_client_call(s->client, req, &resp);
+    ce = kmip_client_call(c, req, resp);
     kmip_message_free(req);
+    return ce;
+}
+
+/* The keys of one answer into s (one thread at a time). */
+static krk_err batch_take(krk_state *s, kmip_client *c, kmip_client_err ce, char **uids,
+                          size_t n, kmip_message *resp, krk_diag *d)
+{
     s->load_requests++;
     krk_err e = KRK_OK;
     /* failed items are judged one by one (take); no answer, or an answer
      * that does not match the request, is fatal */
     bool item_failures = ce == KMIP_CLIENT_E_SERVER || ce == KMIP_CLIENT_E_NOT_FOUND;
-    if (ce != KMIP_CLIENT_OK && (!item_failures || resp == NULL || resp->item_count != 2 * n))
-        e = krk_fail(d, KRK_E_KMIP, "loading keys from %s failed: %s", server_now(s),
-                     kmip_client_error_message(s->client));
+    /* batch_take may run on a load's helper thread: the message comes from
+     * that client alone (which names its server), not from the state */
+    if (ce == KMIP_CLIENT_E_NOMEM && resp == NULL)
+        e = krk_fail(d, KRK_E_NOMEM, "out of memory building requests");
+    else if (ce != KMIP_CLIENT_OK &&
+             (!item_failures || resp == NULL || resp->item_count != 2 * n))
+        e = krk_fail(d, KRK_E_KMIP, "loading keys failed: %s", kmip_client_error_message(c));
     for (size_t i = 0; e == KRK_OK && i < n; i++)
         e = take(s, uids[i], &resp->items[2 * i], &resp->items[2 * i + 1], d);
     kmip_message_free(resp);
     return e;
 }
 
-static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
+static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, size_t n,
+                           krk_diag *d)
+{
+    kmip_message *resp;
+    kmip_client_err ce = batch_call(s->client, uids, types, n, &resp);
+    return batch_take(s, s->client, ce, uids, n, resp, d);
+}
+
+/* ---- the fetch of a load, on several connections ----
+ * The main thread lists (Locate, its connection) and then fetches too;
+ * helpers, started once the list is long enough, connect on their own
+ * while it lists and take batches as soon as there are. Everything shared
+ * (the list, the next batch, the state, diag) is under f->lock; the
+ * requests and their decoding are not. The first error stops every
+ * thread; a helper that cannot connect just ends (the others carry on). */
+
+typedef struct fetcher {
+    pthread_mutex_t lock;
+    pthread_cond_t more; /* the list grew, listing ended or an error */
+    krk_state *s;
+    krk_diag *d;
+    uid_list *l;
+    size_t next;   /* the first key not taken by a thread yet */
+    size_t done;   /* keys fetched, for progress */
+    bool listed;   /* Locate finished (or failed) */
+    krk_err e;
+    krk_progress_fn fn;
+    void *ctx;
+    pthread_t helpers[LOAD_HELPERS];
+    int helper_count;
+    long long deadline_ms;
+    unsigned version;
+} fetcher;
+
+static kmip_client *client_for(const krk_config *cfg, krk_log_sink *sink, kmip_health *h,
+                               unsigned version);
+
+static void drop_log(void *ctx, int level, const char *message)
+{
+    (void)ctx;
+    (void)level;
+    (void)message; /* a helper's messages repeat the main connection's */
+}
+
+/* The next batch (lock held): false when there is none and never will be. */
+static bool next_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
+{
+    for (;;) {
+        if (f->e != KRK_OK)
+            return false;
+        size_t left = f->l->count - f->next;
+        if (left >= KEYS_PER_MESSAGE || (f->listed && left > 0))
+            break;
+        if (f->listed)
+            return false;
+        pthread_cond_wait(&f->more, &f->lock);
+    }
+    size_t k = 0, bytes = 0;
+    while (k < KEYS_PER_MESSAGE && f->next < f->l->count) {
+        size_t len = strlen(f->l->uids[f->next]);
+        if (k > 0 && bytes + len > BATCH_UID_BYTES)
+            break;
+        uids[k] = f->l->uids[f->next];
+        types[k++] = f->l->types[f->next++];
+        bytes += len;
+    }
+    *n = k;
+    return true;
+}
+
+static void fetch_on(fetcher *f, kmip_client *c)
+{
+    char *uids[KEYS_PER_MESSAGE];
+    uint32_t types[KEYS_PER_MESSAGE];
+    size_t n;
+    pthread_mutex_lock(&f->lock);
+    while (next_batch(f, uids, types, &n)) {
+        pthread_mutex_unlock(&f->lock);
+        kmip_message *resp;
+        kmip_client_err ce = batch_call(c, uids, types, n, &resp);
+        pthread_mutex_lock(&f->lock);
+        if (f->e == KRK_OK) {
+            f->e = batch_take(f->s, c, ce, uids, n, resp, f->d);
+            f->done += n;
+            if (f->e == KRK_OK && f->fn)
+                f->fn(f->ctx, f->done, f->l->count);
+        } else {
+            kmip_message_free(resp);
+        }
+        if (f->e != KRK_OK)
+            pthread_cond_broadcast(&f->more);
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void *helper_main(void *arg)
+{
+    fetcher *f = arg;
+    krk_log_sink quiet = {drop_log, NULL, NULL};
+    kmip_client *c = client_for(&f->s->cfg, &quiet, f->s->health, f->version);
+    long long left = f->deadline_ms - kmip_monotonic_ms();
+    if (c && left > 0) {
+        kmip_client_begin_deadline(c, (unsigned)left);
+        if (kmip_client_connect(c) == KMIP_CLIENT_OK)
+            fetch_on(f, c);
+        kmip_client_end_deadline(c);
+    }
+    kmip_client_free(c);
+    return NULL;
+}
+
+/* add_uid for a load being fetched while it lists. */
+static bool add_uid_shared(void *ctx, const char *uid, size_t len)
+{
+    fetcher *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    bool ok = f->e == KRK_OK && add_uid(f->l, uid, len);
+    if (f->l->count - f->next >= KEYS_PER_MESSAGE)
+        pthread_cond_broadcast(&f->more);
+    while (ok && f->helper_count < LOAD_HELPERS && f->l->count > HELPER_AFTER) {
+        if (pthread_create(&f->helpers[f->helper_count], NULL, helper_main, f) != 0)
+            break; /* fewer helpers: still correct */
+        f->helper_count++;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return ok;
+}
+
+/* The message of a failed listing (from l's flags and the client's error). */
+static krk_err locate_error(krk_state *s, const uid_list *l, krk_diag *d)
+{
+    if (l->failed)
+        return krk_fail(d, KRK_E_NOMEM, "out of memory listing keys");
+    if (l->too_many)
+        return krk_fail(d, KRK_E_CONFIG, "the KMIP server holds more than \"max_objects\" "
+                        "(%zu) objects for this keyring (%s); listing stopped there",
+                        s->cfg.max_objects, s->cfg.path);
+    return krk_fail(d, KRK_E_KMIP, "listing keys on %s failed: %s", server_now(s),
+                    kmip_client_error_message(s->client));
+}
+
+/* add(add_ctx, ...) takes every identifier; writes nothing to d but on
+ * failure (d NULL: the caller writes the message later, locate_error). */
+static krk_err locate_all_with(krk_state *s, uid_list *l, kmip_uid_fn add, void *add_ctx,
+                               krk_diag *d)
 {
     static const uint32_t types[] = {KMIP_OBJECT_TYPE_SYMMETRIC_KEY, KMIP_OBJECT_TYPE_SECRET_DATA};
     for (size_t t = 0; t < 2; t++) {
@@ -286,28 +455,28 @@ static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
         l->max = s->cfg.max_objects;
         kmip_client_stats before, after;
         kmip_client_get_stats(s->client, &before);
-        kmip_client_err ce = kmip_client_locate(s->client, &f, add_uid, l);
+        kmip_client_err ce = kmip_client_locate(s->client, &f, add, add_ctx);
         kmip_client_get_stats(s->client, &after);
         s->load_requests += after.requests - before.requests;
-        if (l->failed)
-            return krk_fail(d, KRK_E_NOMEM, "out of memory listing keys");
-        if (l->too_many)
-            return krk_fail(d, KRK_E_CONFIG, "the KMIP server holds more than \"max_objects\" "
-                            "(%zu) objects for this keyring (%s); listing stopped there",
-                            s->cfg.max_objects, s->cfg.path);
-        if (ce != KMIP_CLIENT_OK)
-            return krk_fail(d, KRK_E_KMIP, "listing keys on %s failed: %s", server_now(s),
-                            kmip_client_error_message(s->client));
+        if (l->failed || l->too_many || ce != KMIP_CLIENT_OK) {
+            krk_err e = locate_error(s, l, d);
+            return d ? e : (l->failed ? KRK_E_NOMEM : l->too_many ? KRK_E_CONFIG : KRK_E_KMIP);
+        }
     }
     return KRK_OK;
 }
 
-kmip_client *krk_client_for(const krk_config *cfg, krk_log_sink *sink)
+static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
 {
-    return krk_client_with_health(cfg, sink, NULL);
+    return locate_all_with(s, l, add_uid, l, d);
 }
 
-kmip_client *krk_client_with_health(const krk_config *cfg, krk_log_sink *sink, kmip_health *h)
+/* h: the servers' health shared with the keyring's other clients (NULL: a
+ * record of its own). version 0: negotiated; else pinned (a helper
+ * connection of a load, at the version the first connection negotiated: no
+ * Discover Versions). */
+static kmip_client *client_for(const krk_config *cfg, krk_log_sink *sink, kmip_health *h,
+                               unsigned version)
 {
     kmip_client_options *o = kmip_client_options_new();
     if (o == NULL)
@@ -327,10 +496,22 @@ kmip_client *krk_client_with_health(const krk_config *cfg, krk_log_sink *sink, k
         kmip_client_options_set_operation_timeout(o, cfg->timeout_ms);
         kmip_client_options_insecure_skip_verify(o, !cfg->tls_peer_verification);
         kmip_client_options_insecure_skip_hostname(o, !cfg->tls_hostname_verification);
+        if (version)
+            kmip_client_options_pin_version(o, version);
         c = kmip_client_new(o);
     }
     kmip_client_options_free(o);
     return c;
+}
+
+kmip_client *krk_client_with_health(const krk_config *cfg, krk_log_sink *sink, kmip_health *h)
+{
+    return client_for(cfg, sink, h, 0);
+}
+
+kmip_client *krk_client_for(const krk_config *cfg, krk_log_sink *sink)
+{
+    return client_for(cfg, sink, NULL, 0);
 }
 
 void krk_state_note_connection(krk_state *s)
@@ -400,13 +581,30 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         kmip_client_stats st;
         kmip_client_get_stats(s->client, &st);
         s->load_requests = st.requests;
-        e = locate_all(s, &l, d);
-    }
-    for (size_t i = 0; e == KRK_OK && i < l.count; i += KEYS_PER_MESSAGE) {
-        size_t n = l.count - i < KEYS_PER_MESSAGE ? l.count - i : KEYS_PER_MESSAGE;
-        e = fetch_batch(s, l.uids + i, l.types + i, n, d);
-        if (e == KRK_OK && fn)
-            fn(ctx, i + n, l.count);
+        fetcher f = {.s = s, .d = d, .l = &l, .e = KRK_OK, .fn = fn, .ctx = ctx,
+                     .deadline_ms = start + (long long)s->cfg.load_timeout_ms,
+                     .version = kmip_client_version(s->client)};
+        pthread_mutex_init(&f.lock, NULL);
+        pthread_cond_init(&f.more, NULL);
+        /* the diag is shared with helpers from here: they write it only
+         * under f.lock, and so does this thread */
+        krk_err le = locate_all_with(s, &l, add_uid_shared, &f, NULL);
+        pthread_mutex_lock(&f.lock);
+        bool list_failed = le != KRK_OK && f.e == KRK_OK;
+        if (list_failed)
+            f.e = le;
+        f.listed = true;
+        pthread_cond_broadcast(&f.more);
+        pthread_mutex_unlock(&f.lock);
+        if (f.e == KRK_OK)
+            fetch_on(&f, s->client);
+        for (int i = 0; i < f.helper_count; i++)
+            pthread_join(f.helpers[i], NULL);
+        e = f.e;
+        if (list_failed) /* alone again: the message now */
+            e = locate_error(s, &l, d);
+        pthread_cond_destroy(&f.more);
+        pthread_mutex_destroy(&f.lock);
     }
     free_uids(&l);
     if (s->client)

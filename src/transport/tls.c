@@ -43,6 +43,7 @@ struct kt_conn {
     bool skip_verify;
     kmip_log_fn log;
     void *log_ctx;
+    int64_t last_io_ms; /* the end of the handshake or of the last exchange */
     char host[256];
 };
 
@@ -371,6 +372,13 @@ static kmip_client_err set_policy(SSL_CTX *s, const kt_config *cfg, kt_error *er
     char why[256];
     SSL_CTX_set_min_proto_version(s, TLS1_2_VERSION);
     SSL_CTX_set_mode(s, SSL_MODE_AUTO_RETRY);
+    /* No read-ahead (OpenSSL's default): with it one recv(2) pulled
+     * whatever followed the answer (an unsolicited response, the server's
+     * close_notify) into OpenSSL's buffer, where neither poll() nor
+     * SSL_pending() sees it, and the next request was sent on a closed
+     * session or its answer taken from the extra record (review of issue
+     * 17, F4 and F8). Without it what follows an answer stays in the
+     * socket for kt_stale's poll; one recv more per record. */
     /* wipe record buffers once read (key bytes of Get answers); no
      * renegotiation (TLS 1.2) */
     SSL_CTX_set_options(s, SSL_OP_CLEANSE_PLAINTEXT | SSL_OP_NO_RENEGOTIATION);
@@ -690,6 +698,7 @@ kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_
         kt_close(c);
         return e;
     }
+    c->last_io_ms = kmip_monotonic_ms();
     *out = c;
     return KMIP_CLIENT_OK;
 }
@@ -787,6 +796,7 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
         if (w < 0)
             return set_err(err, KMIP_CLIENT_E_IO, "writing to %s: %s", c->host, strerror(errno));
     }
+    c->last_io_ms = kmip_monotonic_ms();
     return KMIP_CLIENT_OK;
 }
 
@@ -809,7 +819,19 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
     kmip_framer_set_expected_tag(f, KMIP_TAG_RESPONSE_MESSAGE);
     int64_t deadline = kmip_monotonic_ms() + io_ms;
     uint8_t buf[16384];
+    size_t held = 0; /* how much of buf ever held response bytes: what is wiped */
     kmip_client_err code = KMIP_CLIENT_OK;
+    /* The answer is not there yet right after the request: wait for it
+     * first rather than try a read that fails with EAGAIN (one system call
+     * fewer per exchange: send, poll, recv). */
+    if (!SSL_has_pending(c->ssl)) {
+        int w = kt_wait(c->fd, false, deadline);
+        if (w == 0)
+            code = set_err(err, KMIP_CLIENT_E_TIMEOUT, "no complete response from the KMIP "
+                           "server at %s within %u ms", c->host, io_ms);
+        else if (w < 0)
+            code = set_err(err, KMIP_CLIENT_E_IO, "reading from %s: %s", c->host, strerror(errno));
+    }
     while (code == KMIP_CLIENT_OK && !kmip_framer_ready(f)) {
         size_t want = kmip_framer_needed(f);
         ERR_clear_error();
@@ -817,6 +839,8 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
         int r = SSL_read(c->ssl, buf, (int)(want < sizeof buf ? want : sizeof buf));
         if (r > 0) {
             size_t used;
+            if ((size_t)r > held)
+                held = (size_t)r;
             kmip_err fe = kmip_framer_feed(f, buf, (size_t)r, &used);
             if (fe != KMIP_OK)
                 code = framer_error(c, fe, max, err);
@@ -832,21 +856,47 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
         else if (w < 0)
             code = set_err(err, KMIP_CLIENT_E_IO, "reading from %s: %s", c->host, strerror(errno));
     }
-    kmip_secure_zero(buf, sizeof buf);
+    kmip_secure_zero(buf, held);
     if (code == KMIP_CLIENT_OK && kmip_framer_take(f, msg, len) != KMIP_OK)
         code = set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
     kmip_framer_free(f);
+    if (code == KMIP_CLIENT_OK)
+        c->last_io_ms = kmip_monotonic_ms();
     return code;
 }
 
 bool kt_stale(kt_conn *c)
 {
-    /* An idle KMIP connection has nothing to read: readable means closed
-     * (EOF), reset, or data we never asked for. */
-    if (SSL_pending(c->ssl) > 0)
-        return true;
+    /* An idle KMIP connection has nothing to read: records already in
+     * OpenSSL's buffer (decrypted or not) are looked at first, then the
+     * socket. Checked before every request, reads too: a record the client
+     * did not ask for would otherwise be taken as the next answer. */
     struct pollfd p = {c->fd, POLLIN, 0};
-    return poll(&p, 1, 0) != 0;
+    if (!SSL_has_pending(c->ssl) && poll(&p, 1, 0) == 0)
+        return false;
+    /* Readable is not stale by itself: TLS records without application
+     * data (TLS 1.3 session tickets, a KeyUpdate) arrive after the
+     * handshake. Let OpenSSL process what is there: only application data,
+     * a close_notify, an alert, EOF or an error mean the connection is
+     * done. A few rounds at most (each consumes at least one record, or
+     * waits briefly for the rest of one that arrived in part). */
+    for (int round = 0; round < 8; round++) {
+        uint8_t b[1];
+        ERR_clear_error();
+        errno = 0;
+        int r = SSL_read(c->ssl, b, sizeof b);
+        if (r > 0) {
+            kmip_secure_zero(b, sizeof b);
+            return true;
+        }
+        int e = SSL_get_error(c->ssl, r);
+        if (e != SSL_ERROR_WANT_READ)
+            return true;
+        bool partial = SSL_has_pending(c->ssl) != 0; /* a record begun, not complete */
+        if (poll(&p, 1, partial ? KT_PARTIAL_RECORD_WAIT_MS : 0) == 0)
+            return partial; /* only records without data: still fresh */
+    }
+    return true;
 }
 
 void kt_info(const kt_conn *c, kmip_client_tls_info *info)

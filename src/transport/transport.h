@@ -49,7 +49,16 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
  * caller frees *msg with kmip_secure_free. */
 kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
                         kt_error *err);
-/* True when the peer has closed or sent something unexpected while idle. */
+/* How long kt_stale waits for the rest of a TLS record that arrived in
+ * part (a session ticket split across segments) before it calls the
+ * connection stale. */
+#define KT_PARTIAL_RECORD_WAIT_MS 20
+/* True when the peer has closed, sent an alert, or sent application data
+ * while idle (a response nobody asked for: the stream can no longer be
+ * matched to requests); looks at OpenSSL's buffered records first, then
+ * the socket. TLS records without application data (TLS 1.3 session
+ * tickets) are consumed and do not make a connection stale. Called before
+ * every request. */
 bool kt_stale(kt_conn *c);
 void kt_info(const kt_conn *c, kmip_client_tls_info *info);
 

@@ -352,6 +352,34 @@ static void test_server_unreachable(void **state)
     assert_true(time(NULL) - t0 <= 7);
 }
 
+/* A handle whose krk_open failed is NULL: the reader answers
+ * KRK_E_NOT_INITIALIZED (it crashed once the lock-free path dereferenced
+ * the handle first), and ids longer than KRK_MAX_ID_BYTES get KRK_E_TOO_BIG
+ * whatever the cache holds. */
+static void test_reader_null_handle_and_long_ids(void **state)
+{
+    (void)state;
+    krk_reader *r = (krk_reader *)1;
+    assert_int_equal(krk_reader_init(NULL, "k", "", &r), KRK_E_NOT_INITIALIZED);
+    assert_null(r);
+    r = (krk_reader *)1;
+    assert_int_equal(krk_reader_init(NULL, "k", NULL, &r), KRK_E_NOT_INITIALIZED);
+    assert_null(r);
+    char grp[80];
+    snprintf(grp, sizeof grp, "%s-null", group);
+    krk_keyring *k = open_group(grp);
+    char *longid = malloc(KRK_MAX_ID_BYTES + 2);
+    assert_non_null(longid);
+    memset(longid, 'x', KRK_MAX_ID_BYTES + 1);
+    longid[KRK_MAX_ID_BYTES + 1] = '\0';
+    assert_int_equal(krk_reader_init(k, longid, "", &r), KRK_E_TOO_BIG);
+    assert_null(r);
+    assert_int_equal(krk_reader_init(k, "k", longid, &r), KRK_E_TOO_BIG);
+    assert_null(r);
+    free(longid);
+    krk_close(k);
+}
+
 static void test_aes(void **state)
 {
     (void)state;
@@ -561,6 +589,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_iterator_and_metadata),
         cmocka_unit_test(test_groups_percona_keys_and_strays),
         cmocka_unit_test(test_server_unreachable),
+        cmocka_unit_test(test_reader_null_handle_and_long_ids),
         cmocka_unit_test(test_aes),
         cmocka_unit_test(test_generate_and_reload),
         cmocka_unit_test(test_concurrent_readers_and_writers),

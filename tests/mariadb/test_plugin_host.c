@@ -6,9 +6,17 @@
  *     MariaDB reads as "no such key"), signs, junk are not;
  *   - any number of key ids (the table had a fixed 4,096);
  *   - a version Deactivated on the server (revoked, its Destroy refused)
- *     stays readable and is never the latest for new encryption.
- * Usage: test_plugin_host FIXTURE_DIR TEST_SERVER PLUGIN_SO */
+ *     stays readable and is never the latest for new encryption;
+ *   - with "readers": 4 threads call get_latest_key_version and get_key
+ *     (which take no lock) while versions of key 1 and new key ids arrive
+ *     (made on the server, read through get_key's lookup: the table of
+ *     latest versions is republished and outgrows its array): every
+ *     reader sees key 1's latest version never go back, and every latest
+ *     version it sees readable (a ThreadSanitizer suite).
+ * Usage: test_plugin_host FIXTURE_DIR TEST_SERVER PLUGIN_SO [readers] */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -178,16 +186,78 @@ static void deactivated_not_latest(void **state)
     assert_int_equal(H.decl->deinit(NULL), 0);
 }
 
+#define ARRIVING 40
+
+static atomic_bool readers_stop, readers_failed;
+
+static void *version_reader(void *arg)
+{
+    (void)arg;
+    unsigned last = 1;
+    for (unsigned long n = 0; !atomic_load(&readers_stop) && n < 50000000; n++) {
+        unsigned v = H.enc->get_latest_key_version(1);
+        unsigned char key[32];
+        unsigned len = sizeof key;
+        if (v == ENCRYPTION_KEY_VERSION_INVALID || v < last || v > ARRIVING + 1 ||
+            H.enc->get_key(1, v, key, &len) != 0 || len != 32) {
+            fprintf(stderr, "reader: latest version %u after %u\n", v, last);
+            atomic_store(&readers_failed, true);
+            return NULL;
+        }
+        last = v;
+        unsigned other = H.enc->get_latest_key_version(100 + (unsigned)(n % ARRIVING));
+        if (other != 1 && other != ENCRYPTION_KEY_VERSION_INVALID) {
+            fprintf(stderr, "reader: key id %u at version %u\n",
+                    100 + (unsigned)(n % ARRIVING), other);
+            atomic_store(&readers_failed, true);
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void readers_while_versions_arrive(void **state)
+{
+    (void)state;
+    static char group[64];
+    snprintf(group, sizeof group, "readers-%ld", (long)getpid());
+    seed_direct(group, "mariadb-1-1");
+    plugin_start(group);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, version_reader, NULL), 0);
+    unsigned char key[32];
+    for (unsigned v = 2; v <= ARRIVING + 1 && !atomic_load(&readers_failed); v++) {
+        char id[64];
+        snprintf(id, sizeof id, "mariadb-1-%u", v);
+        seed_direct(group, id);
+        snprintf(id, sizeof id, "mariadb-%u-1", 100 + v - 2);
+        seed_direct(group, id);
+        unsigned len = sizeof key; /* the lookups republish the table */
+        assert_int_equal(H.enc->get_key(1, v, key, &len), 0);
+        len = sizeof key;
+        assert_int_equal(H.enc->get_key(100 + v - 2, 1, key, &len), 0);
+    }
+    atomic_store(&readers_stop, true);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_false(atomic_load(&readers_failed));
+    assert_int_equal(H.enc->get_latest_key_version(1), ARRIVING + 1);
+    assert_int_equal(H.decl->deinit(NULL), 0);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: test_plugin_host FIXTURE_DIR TEST_SERVER PLUGIN_SO\n");
+    if (argc != 4 && !(argc == 5 && strcmp(argv[4], "readers") == 0)) {
+        fprintf(stderr, "usage: test_plugin_host FIXTURE_DIR TEST_SERVER PLUGIN_SO [readers]\n");
         return 2;
     }
     fixture = argv[1];
     server_bin = argv[2];
     plugin_so = argv[3];
-    if (!fenv_init(&E, fixture, "plugin-host", server_bin, "") || !fenv_server_start(&E)) {
+    bool readers = argc == 5;
+    if (!fenv_init(&E, fixture, readers ? "plugin-readers" : "plugin-host", server_bin, "") ||
+        !fenv_server_start(&E)) {
         fprintf(stderr, "cannot start the test server\n");
         return 1;
     }
@@ -199,7 +269,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(many_key_ids),
         cmocka_unit_test(deactivated_not_latest),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest reader_tests[] = {cmocka_unit_test(readers_while_versions_arrive)};
+    int failed = readers ? cmocka_run_group_tests(reader_tests, NULL, NULL)
+                         : cmocka_run_group_tests(tests, NULL, NULL);
     fenv_stop(&E);
     return failed;
 }

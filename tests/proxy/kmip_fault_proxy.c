@@ -6,6 +6,7 @@
  *
  *   latency UP_US DOWN_US   delay every chunk client->server (up) and
  *                           server->client (down) by that many microseconds
+ *                           (to the microsecond: ppoll, 1 ns timer slack)
  *   cut up|down N           cut the first connection (open or new) through
  *                           which N more bytes went that way: both sides are
  *                           closed once those N bytes are through; one shot
@@ -18,6 +19,7 @@
  * Usage: kmip_fault_proxy --target PORT --port-file FILE
  *                         --control-port-file FILE [--port N] [--lifetime S]
  * It exits by itself after --lifetime seconds (default 900). */
+#define _GNU_SOURCE /* ppoll */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,7 +195,10 @@ static bool push(direction *d, int dir, const settings *s)
     return true;
 }
 
-static int wait_ms(const direction d[2], const settings *s, int64_t now)
+/* How long poll may sleep, in microseconds: delays are kept to the
+ * microsecond (ppoll, and a timer slack of 1 ns set in main), so that a
+ * 500 us latency is 500 us and not a rounded-up millisecond. */
+static int64_t wait_us(const direction d[2], const settings *s, int64_t now)
 {
     int64_t wait = 50000;
     if (s->stall_until_us > now && s->stall_until_us - now < wait)
@@ -200,7 +206,7 @@ static int wait_ms(const direction d[2], const settings *s, int64_t now)
     for (int i = 0; i < 2; i++)
         if (d[i].head && d[i].head->due_us > now && d[i].head->due_us - now < wait)
             wait = d[i].head->due_us - now;
-    return (int)((wait + 999) / 1000);
+    return wait;
 }
 
 static void relay(int client, int server)
@@ -237,7 +243,9 @@ static void relay(int client, int server)
         for (int i = 0; i < 2; i++)
             if (p[i].events == 0)
                 p[i].fd = -1; /* a closed side would wake poll for nothing */
-        if (poll(p, 2, wait_ms(d, &s, now)) < 0 && errno != EINTR)
+        int64_t w = wait_us(d, &s, now);
+        struct timespec ts = {(time_t)(w / 1000000), (long)(w % 1000000) * 1000};
+        if (ppoll(p, 2, &ts, NULL) < 0 && errno != EINTR)
             break;
         s = snapshot(); /* a command may have come while poll slept */
         for (int i = 0; alive && i < 2; i++)
@@ -273,6 +281,7 @@ static void *connection_main(void *arg)
         close(client);
         return NULL;
     }
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* a new thread has the default 50 us */
     int one = 1;
     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -426,6 +435,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* wake-ups to the microsecond */
     unsigned bound = 0, control_port = 0;
     int lfd = listen_on(port, &bound);
     int cfd = listen_on(0, &control_port);

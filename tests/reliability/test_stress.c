@@ -8,12 +8,17 @@
  *  - a writer owns its half of the ids and keeps a model of them: after
  *    each store, generate or remove the keyring agrees with the model;
  *  - at the end the keyring, the writers' models and the server (read by
- *    a separate client) agree, and again after a reload.
+ *    a separate client) agree, and again after a reload;
+ *  - no reader is served a key whose removal had returned before its read
+ *    began and that was not stored again since (readers take no lock: a
+ *    key is freed only after every reader that could see it is done).
  * With "reload" (invariant 2 of docs/RELIABILITY.md): 2 writers, 4 readers,
  * 1 thread reloading in a loop and 1 calling krk_metadata for the same
  * bounded time; every write a writer saw acknowledged must be in the cache
  * and on the server afterwards (a reload loading outside the writers' lock
- * lost them), and the cache must equal the server.
+ * lost them), and the cache must equal the server. 300 more keys, never
+ * written again, make every reload fetch on several connections at once
+ * (load.c's helpers).
  * Usage: test_stress FIXTURE_DIR TEST_SERVER [reload] */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,7 +48,11 @@ static krk_keyring *K;
 static krk_config cfg;
 static atomic_bool stop, failed;
 static atomic_ulong reads, writes, misses, reloads, metadata_calls;
+/* per id: a number given when its removal returned, 0 once a write of it
+ * begins again */
+static atomic_ulong gone[IDS], gone_seq;
 static int reader_count = READERS;
+static int bulk; /* keys stored once at setup ("reload": 300) */
 
 typedef struct model {
     bool present[IDS];
@@ -101,8 +110,12 @@ static void *reader_main(void *arg)
         int idx = (int)(rand_r(&seed) % IDS);
         uint8_t b[KEY_LEN], want[KEY_LEN];
         bool got;
+        unsigned long g1 = atomic_load(&gone[idx]);
         krk_err e = read_key(idx, b, &got);
+        unsigned long g2 = atomic_load(&gone[idx]);
         CHECK(e == KRK_OK || e == KRK_E_NOT_FOUND, "reader: %s", krk_strerror(e));
+        CHECK(!(got && g1 != 0 && g1 == g2), "reader: key %d served after its removal returned",
+              idx);
         atomic_fetch_add(&reads, 1);
         if (!got) {
             atomic_fetch_add(&misses, 1);
@@ -120,7 +133,7 @@ static void *reader_main(void *arg)
             while (krk_iter_is_valid(it) && krk_iter_next(it) == KRK_OK)
                 n++;
             krk_iter_deinit(it);
-            CHECK(n <= IDS, "iterator listed %zu keys", n);
+            CHECK(n <= IDS + (size_t)bulk, "iterator listed %zu keys", n);
         }
     }
     return NULL;
@@ -156,7 +169,8 @@ static void *writer_main(void *arg)
             e = krk_remove(K, id, "");
             CHECK(e == KRK_OK, "remove %s: %s", id, krk_last_error(K));
             m->present[idx] = false;
-        } else if (rand_r(&seed) % 4 == 0) {
+            atomic_store(&gone[idx], atomic_fetch_add(&gone_seq, 1) + 1);
+        } else if (atomic_store(&gone[idx], 0), rand_r(&seed) % 4 == 0) {
             e = krk_generate(K, id, "", "AES", KEY_LEN);
             CHECK(e == KRK_OK, "generate %s: %s", id, krk_last_error(K));
             m->present[idx] = m->generated[idx] = true;
@@ -211,6 +225,7 @@ static void check_final(void)
                 expected++;
                 assert_true(agrees(&models[w], i));
             }
+    expected += (size_t)bulk;
     assert_int_equal(krk_key_count(K), expected);
     assert_int_equal(server_count(), expected);
 }
@@ -320,6 +335,16 @@ static int setup(void **state)
         fprintf(stderr, "%s\n", d.error);
         return -1;
     }
+    for (int i = 0; i < bulk; i++) {
+        char id[32];
+        uint8_t b[KEY_LEN];
+        snprintf(id, sizeof id, "bulk-%03d", i);
+        pattern(i % 256, 0, b);
+        if (krk_store(K, id, "", b, KEY_LEN, "AES") != KRK_OK) {
+            fprintf(stderr, "store %s: %s\n", id, krk_last_error(K));
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -341,6 +366,7 @@ int main(int argc, char **argv)
     server_bin = argv[2];
     if (argc == 4) {
         reader_count = 4;
+        bulk = 300;
         const struct CMUnitTest tests[] = {cmocka_unit_test(test_reload_under_load)};
         return cmocka_run_group_tests(tests, setup, teardown);
     }

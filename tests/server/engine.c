@@ -94,9 +94,12 @@ static kts_object *add(ctx *c, kts_object *o)
     o->created = (int64_t)time(NULL);
     kts_object *stored = kts_store_add(c->store, o);
     if (stored && injected(c, KTS_FAULT_LONG_UID)) { /* 300 bytes, unique by its prefix */
+        char uid[sizeof stored->uid];
         size_t n = strlen(stored->uid);
-        memset(stored->uid + n, 'u', 300 - n);
-        stored->uid[300] = '\0';
+        memcpy(uid, stored->uid, n);
+        memset(uid + n, 'u', 300 - n);
+        uid[300] = '\0';
+        kts_store_set_uid(c->store, stored, uid);
         memcpy(o->uid, stored->uid, sizeof o->uid);
     }
     if (stored)
@@ -403,6 +406,34 @@ static bool matches(const kts_object *o, const kmip_attr_list *filter)
     return true;
 }
 
+/* Paging through a Locate (Offset Items) without scanning every object for
+ * every page: where the previous page of the same filter ended, and how many
+ * it matched in all, valid while the store has not changed. Guarded by the
+ * store's lock (kts_process holds it). */
+static struct {
+    const kts_store *store;
+    uint64_t generation;
+    char key[2048];
+    size_t next_offset, next_index, total;
+} cursor;
+
+static void filter_key(const ctx *c, const kmip_attr_list *filter, char *key, size_t cap)
+{
+    kts_object want = {0};
+    take_attributes(&want, filter);
+    unsigned long type = 0, state = 0;
+    for (const kmip_attribute *a = filter->first; a; a = a->next) {
+        if (a->value && a->tag == KMIP_TAG_OBJECT_TYPE)
+            type = a->value->v.u32 + 1ul;
+        if (a->value && a->tag == KMIP_TAG_STATE)
+            state = a->value->v.u32 + 1ul;
+    }
+    int n = snprintf(key, cap, "%s|%lu|%lu|%s|%s", c->owner, type, state, want.name, want.group);
+    for (size_t i = 0; i < want.app_count && n > 0 && (size_t)n < cap; i++)
+        n += snprintf(key + n, cap - (size_t)n, "|%s=%s", want.app_namespace[i],
+                      want.app_data[i]);
+}
+
 static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri, unsigned version)
 {
     kmip_locate_response *p = ri->payload;
@@ -411,17 +442,60 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
     if (injected(c, KTS_FAULT_IGNORE_OFFSET))
         offset = 0;
     size_t max = r->has_maximum_items && r->maximum_items > 0 ? (size_t)r->maximum_items : n;
-    p->unique_identifiers = kmip_message_alloc(c->resp, (n ? n : 1) * sizeof(kmip_uid));
+    if (max > n)
+        max = n;
+    p->unique_identifiers = kmip_message_alloc(c->resp, (max ? max : 1) * sizeof(kmip_uid));
     if (p->unique_identifiers == NULL)
         return;
-    for (size_t i = 0; i < n; i++) {
+    kts_object want = {0};
+    take_attributes(&want, &r->attributes);
+    if (want.name[0]) { /* by the Name index */
+        size_t named = kts_store_by_name(c->store, want.name, NULL, 0);
+        kts_object **list = kmip_message_alloc(c->resp, (named ? named : 1) * sizeof *list);
+        if (list == NULL)
+            return;
+        named = kts_store_by_name(c->store, want.name, list, named);
+        for (size_t i = 0; i < named; i++) {
+            kts_object *o = list[i];
+            if (strcmp(o->owner, c->owner) != 0 || !matches(o, &r->attributes))
+                continue;
+            if (total >= offset && p->unique_identifier_count < max)
+                p->unique_identifiers[p->unique_identifier_count++] = uid_bytes(c->resp, o->uid);
+            total++;
+        }
+        p->has_located_items = version >= KMIP_VERSION(1, 3);
+        p->located_items = (int32_t)total;
+        return;
+    }
+    char key[sizeof cursor.key];
+    filter_key(c, &r->attributes, key, sizeof key);
+    bool resume = cursor.store == c->store &&
+                  cursor.generation == kts_store_generation(c->store) &&
+                  cursor.next_offset == offset && offset > 0 && strcmp(cursor.key, key) == 0;
+    size_t i = resume ? cursor.next_index : 0, end = n;
+    total = resume ? offset : 0;
+    for (; i < n; i++) {
         kts_object *o = kts_store_at(c->store, i);
         if (strcmp(o->owner, c->owner) != 0 || !matches(o, &r->attributes))
             continue;
-        if (total >= offset && p->unique_identifier_count < max)
+        if (total >= offset && p->unique_identifier_count < max) {
             p->unique_identifiers[p->unique_identifier_count++] = uid_bytes(c->resp, o->uid);
+            end = i + 1;
+        }
         total++;
+        if (resume && p->unique_identifier_count == max)
+            break; /* the total is known from the first page */
     }
+    if (resume) {
+        total = cursor.total;
+    } else {
+        cursor.store = c->store;
+        memcpy(cursor.key, key, sizeof key);
+        cursor.total = total;
+    }
+    cursor.generation = kts_store_generation(c->store);
+    cursor.next_offset = offset + p->unique_identifier_count;
+    cursor.next_index = p->unique_identifier_count ? end : n;
     p->has_located_items = version >= KMIP_VERSION(1, 3);
     p->located_items = (int32_t)total;
 }
@@ -439,11 +513,13 @@ static void do_state_change(ctx *c, uint32_t op, const kmip_batch_item *rq, kmip
             fail(ri, KMIP_RESULT_REASON_PERMISSION_DENIED, "object is not Pre-Active", c->resp);
         else
             o->state = KMIP_STATE_ACTIVE;
+        kts_store_touch(c->store);
     } else if (op == KMIP_OPERATION_REVOKE) {
         const kmip_revoke_request *rr = rq->payload;
         o->state = rr->revocation_reason.code == KMIP_REVOCATION_REASON_CODE_KEY_COMPROMISE
                        ? KMIP_STATE_COMPROMISED
                        : KMIP_STATE_DEACTIVATED;
+        kts_store_touch(c->store);
     } else if (o->state == KMIP_STATE_ACTIVE) {
         fail(ri, KMIP_RESULT_REASON_PERMISSION_DENIED, "an Active object cannot be destroyed",
              c->resp);

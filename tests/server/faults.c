@@ -19,7 +19,7 @@ const char *const kts_fault_names[KTS_FAULT__COUNT] = {
     "crash",         "crash_before",    "close_after_handshake", "tls_alert",
     "fin_rst",       "no_batch_id",     "extra_batch_id",   "wrong_uid",
     "deny_get",      "gone_get",        "ignore_offset",    "refuse_destroy",
-    "long_uid",
+    "long_uid",      "duplicate",
 };
 
 bool kts_fault_is_connection_level(kts_fault f)

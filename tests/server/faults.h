@@ -56,6 +56,8 @@ typedef enum kts_fault {
     KTS_FAULT_IGNORE_OFFSET,    /* Locate ignores Offset Items (honours Maximum Items) */
     KTS_FAULT_REFUSE_DESTROY,   /* Destroy refused (Permission Denied: "needs an approval") */
     KTS_FAULT_LONG_UID,         /* objects made get a 300-byte Unique Identifier */
+    KTS_FAULT_DUPLICATE,        /* the response sent twice, as two TLS records (a server
+                                   answering twice, a replayed record) */
     KTS_FAULT__COUNT
 } kts_fault;
 

@@ -136,6 +136,8 @@ static bool send_response(SSL *ssl, kts_fault f, uint8_t *out, size_t out_len)
     } else if (f == KTS_FAULT_LONG_LENGTH || f == KTS_FAULT_HUGE_LENGTH) {
         if (write_all(ssl, bytes, len))
             hold_open(ssl);
+    } else if (f == KTS_FAULT_DUPLICATE) {
+        keep = write_all(ssl, bytes, len) && write_all(ssl, bytes, len);
     } else {
         keep = write_all(ssl, bytes, len);
     }

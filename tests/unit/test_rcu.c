@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The keyring's epoch-based reclamation (src/keyring/rcu.c) with real
+ * threads: a read section entered from a pthread-key destructor that runs
+ * after the library's own (an exiting thread of the host reading a key on
+ * its way out) must keep krk_rcu_synchronize waiting, even when another
+ * thread claims a slot meanwhile (review of issue 17, F1: the exiting
+ * thread kept using the slot it had given back, the other thread claimed
+ * it and its unlock stored epoch 0 for both). Bounded: 200 rounds of at
+ * most ~10 ms each. Usage: test_rcu */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "rcu.h"
+
+typedef struct obj {
+    atomic_int alive;
+} obj;
+
+static obj *_Atomic published;
+static pthread_key_t late_key;
+static atomic_int in_section, release_reader, violations, sync_done;
+
+static void *writer(void *p)
+{
+    (void)p;
+    krk_rcu_synchronize();
+    atomic_store(&sync_done, 1);
+    return NULL;
+}
+
+/* another library's TSD destructor (created after ours, so it runs later) */
+static void late_destructor(void *p)
+{
+    (void)p;
+    if (!krk_rcu_read_lock())
+        return;
+    obj *o = atomic_load(&published);
+    atomic_store(&in_section, 1);
+    for (int i = 0; i < 20000 && !atomic_load(&release_reader); i++)
+        usleep(50);
+    if (atomic_load(&o->alive) != 1)
+        atomic_fetch_add(&violations, 1); /* the writer reclaimed it under us */
+    krk_rcu_read_unlock();
+}
+
+static void *exiting_reader(void *p)
+{
+    (void)p;
+    pthread_setspecific(late_key, (void *)1);
+    if (krk_rcu_read_lock()) /* claims this thread's slot */
+        krk_rcu_read_unlock();
+    return NULL; /* the library's destructor, then late_destructor */
+}
+
+static void *other_reader(void *p)
+{
+    (void)p;
+    if (krk_rcu_read_lock()) /* a free slot: once the exiting thread's */
+        krk_rcu_read_unlock();
+    return NULL;
+}
+
+static void test_read_from_a_later_thread_destructor(void **state)
+{
+    (void)state;
+    assert_true(krk_rcu_read_lock()); /* the library's key first (lower index) */
+    krk_rcu_read_unlock();
+    assert_int_equal(pthread_key_create(&late_key, late_destructor), 0);
+    enum { ROUNDS = 200 };
+    int stuck = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        obj *o = malloc(sizeof *o), *fresh = malloc(sizeof *fresh);
+        assert_non_null(o);
+        assert_non_null(fresh);
+        atomic_init(&o->alive, 1);
+        atomic_init(&fresh->alive, 1);
+        atomic_store(&published, o);
+        atomic_store(&in_section, 0);
+        atomic_store(&release_reader, 0);
+        atomic_store(&sync_done, 0);
+        pthread_t a, b, w;
+        assert_int_equal(pthread_create(&a, NULL, exiting_reader, NULL), 0);
+        for (int i = 0; i < 100000 && !atomic_load(&in_section); i++)
+            usleep(50);
+        assert_true(atomic_load(&in_section));
+        assert_int_equal(pthread_create(&b, NULL, other_reader, NULL), 0);
+        pthread_join(b, NULL);
+        atomic_store(&published, fresh); /* unpublish o, then wait for readers */
+        assert_int_equal(pthread_create(&w, NULL, writer, NULL), 0);
+        usleep(5000);
+        if (atomic_load(&sync_done)) {
+            stuck++;
+            atomic_store(&o->alive, 0); /* what a writer frees now */
+        }
+        atomic_store(&release_reader, 1);
+        pthread_join(a, NULL);
+        pthread_join(w, NULL);
+        free(o);
+        free(fresh);
+    }
+    assert_int_equal(atomic_load(&violations), 0);
+    assert_int_equal(stuck, 0);
+    pthread_key_delete(late_key);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_from_a_later_thread_destructor),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
