@@ -799,9 +799,9 @@ static int show_keys(MYSQL_THD thd, struct st_mysql_show_var *var, void *buff,
                      struct system_status_var *sv, enum enum_var_type scope)
 {
     (void)thd, (void)sv, (void)scope;
-    pthread_rwlock_rdlock(&versions_lock);
+    pthread_mutex_lock(&versions_lock);
     long long n = (long long)version_count;
-    pthread_rwlock_unlock(&versions_lock);
+    pthread_mutex_unlock(&versions_lock);
     return show_longlong(var, buff, n);
 }
 
