@@ -24,7 +24,7 @@ extern "C" {
 #define KRK_ADMIN_SERVICE "keyring_kmip_admin"
 
 typedef struct s_keyring_kmip_admin {
-    /* 1 for this layout */
+    /* 2 for this layout (1: without probe_servers) */
     unsigned (*version)(void);
     /* keyring_load.load with one named configuration file (no
      * read_local_config indirection); same semantics otherwise */
@@ -44,6 +44,8 @@ typedef struct s_keyring_kmip_admin {
     uint64_t (*load_requests)(void);
     /* the configuration file of the keyring in service; 0 when loaded */
     mysql_service_status_t (*config_path)(char *buf, size_t cap);
+    /* version 2: krk_probe_servers on the keyring in service (0 when none) */
+    size_t (*probe_servers)(void);
 } keyring_kmip_admin_t;
 
 #ifdef __cplusplus

@@ -227,6 +227,13 @@ KMIP_API void kmip_client_get_stats(const kmip_client *c, kmip_client_stats *s);
 /* The client's server health (shared through its options or its own;
  * never NULL; see kmip_health_snapshot). */
 KMIP_API kmip_health *kmip_client_health(const kmip_client *c);
+/* Probes configured server `server` (0-based) on a connection of its own:
+ * TLS and a Discover Versions round trip, each bounded by the connect
+ * timeout. The result goes to the health table (up, or failed and backing
+ * off, with its certificate end); the kept connection, the current server
+ * and the negotiated version are left alone. KMIP_CLIENT_E_ARG: no such
+ * server; otherwise the connect/TLS/exchange error. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_probe(kmip_client *c, size_t server);
 
 /* ---- requests and batches ---- */
 

@@ -410,6 +410,56 @@ static kmip_client_err ensure_connected(kmip_client *c)
     return e;
 }
 
+kmip_client_err kmip_client_probe(kmip_client *c, size_t server)
+{
+    kc_clear(c);
+    if (c->exchange || server >= c->opt.server_count)
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "no server %zu to probe", server + 1);
+    /* a connection of its own: the kept connection, the current server and
+     * the negotiated version stay as they are */
+    kt_conn *kept = c->conn;
+    size_t cur = c->cur;
+    bool has_cur = c->has_cur;
+    unsigned version = c->version;
+    unsigned versions[KMIP_CLIENT_MAX_VERSIONS];
+    size_t version_count = c->server_version_count;
+    memcpy(versions, c->server_versions, sizeof versions);
+    int64_t deadline = c->deadline_ms;
+    c->conn = NULL;
+    c->deadline_ms = kmip_monotonic_ms() + 2 * (int64_t)c->opt.connect_ms;
+    kt_config cfg = config_of(c, server);
+    cfg.io_ms = cfg.connect_ms; /* the round trip too: the connect timeout */
+    kt_error te = {KMIP_CLIENT_OK, ""};
+    kmip_client_err e = KMIP_CLIENT_OK;
+    if (c->ctx == NULL && kt_ctx_new(&cfg, &c->ctx, &te) != KMIP_CLIENT_OK)
+        e = kc_fail(c, te.code, "%s", te.message);
+    else if (kt_connect(c->ctx, &cfg, &c->conn, &te) != KMIP_CLIENT_OK)
+        e = kc_fail(c, te.code, "%s", te.message);
+    if (e == KMIP_CLIENT_OK) {
+        c->stats.connections++;
+        kmip_client_tls_info tls;
+        kt_info(c->conn, &tls);
+        c->cur = server;
+        c->has_cur = true;
+        c->version = 0;
+        int64_t t0 = kmip_monotonic_us();
+        e = negotiate(c); /* Discover Versions: the server answers KMIP */
+        if (e == KMIP_CLIENT_OK)
+            kh_probed(c, server, (unsigned)(kmip_monotonic_us() - t0), tls.peer_not_after);
+    }
+    if (e != KMIP_CLIENT_OK && e != KMIP_CLIENT_E_NOMEM && e != KMIP_CLIENT_E_CONFIG)
+        kh_failed(c, server, c->message);
+    kt_close(c->conn);
+    c->conn = kept;
+    c->cur = cur;
+    c->has_cur = has_cur;
+    c->version = version;
+    c->server_version_count = version_count;
+    memcpy(c->server_versions, versions, sizeof versions);
+    c->deadline_ms = deadline;
+    return e;
+}
+
 kmip_client_err kmip_client_reload_credentials(kmip_client *c)
 {
     kc_clear(c);

@@ -434,3 +434,21 @@ void kh_exchanged(kmip_client *c, unsigned rtt_us)
     }
     pthread_mutex_unlock(&h->lock);
 }
+
+void kh_probed(kmip_client *c, size_t i, unsigned rtt_us, const char *cert_not_after)
+{
+    kmip_health *h = c->health;
+    pthread_mutex_lock(&h->lock);
+    kh_server *s = entry(h, i);
+    if (s) {
+        s->h.rtt_us = rtt_us ? rtt_us : 1;
+        s->h.requests++;
+        s->h.last_success = (long long)time(NULL);
+        s->h.state = KMIP_SERVER_UP;
+        s->streak = 0;
+        s->backoff_until_ms = 0;
+        if (cert_not_after)
+            snprintf(s->h.cert_not_after, sizeof s->h.cert_not_after, "%s", cert_not_after);
+    }
+    pthread_mutex_unlock(&h->lock);
+}

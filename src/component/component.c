@@ -339,7 +339,7 @@ static const mysql_service_keyring_component_metadata_query_t comp_metadata = {
 
 static unsigned admin_version(void)
 {
-    return 1;
+    return 2;
 }
 
 static mysql_service_status_t admin_load_file(const char *path)
@@ -395,10 +395,17 @@ static mysql_service_status_t admin_config_path(char *buf, size_t cap)
     return 0;
 }
 
+static size_t admin_probe_servers(void)
+{
+    krk_keyring *k = comp_keyring();
+    return k ? krk_probe_servers(k) : 0;
+}
+
 static const keyring_kmip_admin_t comp_admin = {
     admin_version,      admin_load_file,     admin_set_progress,
     admin_last_error,   comp_iterator_state, krk_key_state_name,
     admin_check_server, admin_load_requests, admin_config_path,
+    admin_probe_servers,
 };
 
 /* ---- init, deinit ---- */

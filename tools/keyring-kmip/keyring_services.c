@@ -227,6 +227,17 @@ krk_err ks_check_server(ks_keyring *k, bool repair, krk_check_fn fn, void *ctx,
     return e;
 }
 
+size_t ks_probe_servers(ks_keyring *k)
+{
+    const keyring_kmip_admin_t *a = k->loaded.svc.admin;
+    if (a == NULL || a->version() < 2)
+        return 0;
+    in_call = true;
+    size_t n = a->probe_servers();
+    in_call = false;
+    return n;
+}
+
 uint64_t ks_load_requests(ks_keyring *k)
 {
     const keyring_kmip_admin_t *a = k->loaded.svc.admin;
