@@ -410,11 +410,11 @@ static kmip_client_err ensure_connected(kmip_client *c)
     return e;
 }
 
-kmip_client_err kmip_client_probe(kmip_client *c, size_t server)
+/* TLS and Discover Versions with one server on a connection of its own,
+ * with TLS context x (NULL: the client's); record: the result goes to the
+ * health table. */
+static kmip_client_err probe_with(kmip_client *c, kt_ctx *x, size_t server, bool record)
 {
-    kc_clear(c);
-    if (c->exchange || server >= c->opt.server_count)
-        return kc_fail(c, KMIP_CLIENT_E_ARG, "no server %zu to probe", server + 1);
     /* a connection of its own: the kept connection, the current server and
      * the negotiated version stay as they are */
     kt_conn *kept = c->conn;
@@ -431,9 +431,9 @@ kmip_client_err kmip_client_probe(kmip_client *c, size_t server)
     cfg.io_ms = cfg.connect_ms; /* the round trip too: the connect timeout */
     kt_error te = {KMIP_CLIENT_OK, ""};
     kmip_client_err e = KMIP_CLIENT_OK;
-    if (c->ctx == NULL && kt_ctx_new(&cfg, &c->ctx, &te) != KMIP_CLIENT_OK)
+    if (x == NULL && c->ctx == NULL && kt_ctx_new(&cfg, &c->ctx, &te) != KMIP_CLIENT_OK)
         e = kc_fail(c, te.code, "%s", te.message);
-    else if (kt_connect(c->ctx, &cfg, &c->conn, &te) != KMIP_CLIENT_OK)
+    else if (kt_connect(x ? x : c->ctx, &cfg, &c->conn, &te) != KMIP_CLIENT_OK)
         e = kc_fail(c, te.code, "%s", te.message);
     if (e == KMIP_CLIENT_OK) {
         c->stats.connections++;
@@ -444,10 +444,10 @@ kmip_client_err kmip_client_probe(kmip_client *c, size_t server)
         c->version = 0;
         int64_t t0 = kmip_monotonic_us();
         e = negotiate(c); /* Discover Versions: the server answers KMIP */
-        if (e == KMIP_CLIENT_OK)
+        if (e == KMIP_CLIENT_OK && record)
             kh_probed(c, server, (unsigned)(kmip_monotonic_us() - t0), tls.peer_not_after);
     }
-    if (e != KMIP_CLIENT_OK && e != KMIP_CLIENT_E_NOMEM && e != KMIP_CLIENT_E_CONFIG)
+    if (record && e != KMIP_CLIENT_OK && e != KMIP_CLIENT_E_NOMEM && e != KMIP_CLIENT_E_CONFIG)
         kh_failed(c, server, c->message);
     kt_close(c->conn);
     c->conn = kept;
@@ -460,6 +460,25 @@ kmip_client_err kmip_client_probe(kmip_client *c, size_t server)
     return e;
 }
 
+kmip_client_err kmip_client_probe(kmip_client *c, size_t server)
+{
+    kc_clear(c);
+    if (c->exchange || server >= c->opt.server_count)
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "no server %zu to probe", server + 1);
+    return probe_with(c, NULL, server, true);
+}
+
+bool kmip_client_cert_not_after(const kmip_client *c, char *buf, size_t cap)
+{
+    if (buf == NULL || cap == 0)
+        return false;
+    buf[0] = '\0';
+    if (c->ctx == NULL)
+        return false;
+    kt_ctx_cert_not_after(c->ctx, buf, cap);
+    return buf[0] != '\0' && strcmp(buf, "(unknown)") != 0;
+}
+
 kmip_client_err kmip_client_reload_credentials(kmip_client *c)
 {
     kc_clear(c);
@@ -470,6 +489,29 @@ kmip_client_err kmip_client_reload_credentials(kmip_client *c)
     kt_ctx *fresh = NULL;
     if (kt_ctx_new(&cfg, &fresh, &e) != KMIP_CLIENT_OK)
         return kc_fail(c, e.code, "%s", e.message); /* the old context stays */
+    /* a server must accept the new credentials before they go into service
+     * (another CA, a revoked, expired or not yet valid certificate, another
+     * CN: the old ones keep working); the servers in order, the first that
+     * answers decides */
+    size_t order[KMIP_MAX_SERVERS];
+    size_t n = kh_order(c, order);
+    kmip_client_err pe = KMIP_CLIENT_E_CONNECT;
+    char why[sizeof c->message] = "";
+    for (size_t k = 0; k < n && pe != KMIP_CLIENT_OK; k++) {
+        pe = probe_with(c, fresh, order[k], false);
+        if (pe != KMIP_CLIENT_OK) {
+            char name[272];
+            kh_name(&c->opt.servers[order[k]], name, sizeof name);
+            size_t used = strlen(why);
+            snprintf(why + used, sizeof why - used, "%s%s: %.300s", used ? "; " : "", name,
+                     c->message);
+        }
+    }
+    if (pe != KMIP_CLIENT_OK) {
+        kt_ctx_free(fresh);
+        return kc_fail(c, pe, "no KMIP server accepted the new credentials (%s)", why);
+    }
+    kc_clear(c);
     kt_close(c->conn);
     c->conn = NULL;
     kt_ctx_free(c->ctx);

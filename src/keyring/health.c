@@ -70,7 +70,12 @@ void krk_health_cert_fields(const krk_state *s, long long *not_after, char *warn
     long long window = (long long)days * 86400;
     warning[0] = '\0';
     long long end = 0;
-    if (krk_cert_not_after(s->cfg.client_cert, &end)) /* unreadable: the previous stays */
+    /* the certificate in service (the client's TLS context), not the file:
+     * a file a server refused is not in service */
+    char in_service[64];
+    if (s->client && kmip_client_cert_not_after(s->client, in_service, sizeof in_service))
+        end = parse_utc(in_service);
+    if (end || krk_cert_not_after(s->cfg.client_cert, &end)) /* unreadable: the previous stays */
         *not_after = end;
     if (end && end - now < window)
         snprintf(warning, cap,
