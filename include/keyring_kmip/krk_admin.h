@@ -24,7 +24,7 @@ extern "C" {
 #define KRK_ADMIN_SERVICE "keyring_kmip_admin"
 
 typedef struct s_keyring_kmip_admin {
-    /* 2 for this layout (1: without probe_servers) */
+    /* 1 for this layout */
     unsigned (*version)(void);
     /* keyring_load.load with one named configuration file (no
      * read_local_config indirection); same semantics otherwise */
@@ -44,9 +44,21 @@ typedef struct s_keyring_kmip_admin {
     uint64_t (*load_requests)(void);
     /* the configuration file of the keyring in service; 0 when loaded */
     mysql_service_status_t (*config_path)(char *buf, size_t cap);
-    /* version 2: krk_probe_servers on the keyring in service (0 when none) */
-    size_t (*probe_servers)(void);
 } keyring_kmip_admin_t;
+
+/* keyring_kmip_admin_v2: what was added after keyring_kmip_admin shipped,
+ * acquired by name ("keyring_kmip_admin_v2.component_keyring_kmip") when
+ * wanted; a component without it simply lacks these functions. */
+#define KRK_ADMIN_V2_SERVICE "keyring_kmip_admin_v2"
+
+typedef struct s_keyring_kmip_admin_v2 {
+    /* 1 for this layout */
+    unsigned (*version)(void);
+    /* krk_probe_servers on the keyring in service (waits for the network:
+     * each server not contacted yet, bounded by the connect timeout);
+     * the number probed, 0 when none or nothing is loaded */
+    size_t (*probe_servers)(void);
+} keyring_kmip_admin_v2_t;
 
 #ifdef __cplusplus
 }

@@ -339,7 +339,7 @@ static const mysql_service_keyring_component_metadata_query_t comp_metadata = {
 
 static unsigned admin_version(void)
 {
-    return 2;
+    return 1;
 }
 
 static mysql_service_status_t admin_load_file(const char *path)
@@ -405,8 +405,9 @@ static const keyring_kmip_admin_t comp_admin = {
     admin_version,      admin_load_file,     admin_set_progress,
     admin_last_error,   comp_iterator_state, krk_key_state_name,
     admin_check_server, admin_load_requests, admin_config_path,
-    admin_probe_servers,
 };
+
+static const keyring_kmip_admin_v2_t comp_admin_v2 = {admin_version, admin_probe_servers};
 
 /* ---- init, deinit ---- */
 
@@ -454,6 +455,7 @@ static mysql_service_ref_t provides[] = {
     {IMPL("log_builtins"), (void *)&comp_fallback_log_builtins},
     {IMPL("log_builtins_string"), (void *)&krk_log_builtins_string_libc},
     {IMPL(KRK_ADMIN_SERVICE), (void *)&comp_admin},
+    {IMPL(KRK_ADMIN_V2_SERVICE), (void *)&comp_admin_v2},
     {NULL, NULL},
 };
 
