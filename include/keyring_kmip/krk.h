@@ -235,6 +235,12 @@ typedef struct krk_health {
     char cert_warning[512];          /* "" or which certificate ends soon */
 } krk_health;
 KRK_API void krk_health_get(const krk_keyring *k, krk_health *out);
+/* Probes every configured server this keyring has no result for yet (a
+ * standby never contacted): TLS and Discover Versions each, bounded by the
+ * connect timeout, in turn, so a dead standby shows as down in the health
+ * rows and a live one as up. Waits for the network (for keyring-kmip status
+ * and check, never for mysqld's status queries). Returns how many it probed. */
+KRK_API size_t krk_probe_servers(krk_keyring *k);
 
 /* Keys in the cache and the request messages the last load took. */
 KRK_API size_t krk_key_count(const krk_keyring *k);

@@ -46,6 +46,20 @@ typedef struct s_keyring_kmip_admin {
     mysql_service_status_t (*config_path)(char *buf, size_t cap);
 } keyring_kmip_admin_t;
 
+/* keyring_kmip_admin_v2: what was added after keyring_kmip_admin shipped,
+ * acquired by name ("keyring_kmip_admin_v2.component_keyring_kmip") when
+ * wanted; a component without it simply lacks these functions. */
+#define KRK_ADMIN_V2_SERVICE "keyring_kmip_admin_v2"
+
+typedef struct s_keyring_kmip_admin_v2 {
+    /* 1 for this layout */
+    unsigned (*version)(void);
+    /* krk_probe_servers on the keyring in service (waits for the network:
+     * each server not contacted yet, bounded by the connect timeout);
+     * the number probed, 0 when none or nothing is loaded */
+    size_t (*probe_servers)(void);
+} keyring_kmip_admin_v2_t;
+
 #ifdef __cplusplus
 }
 #endif

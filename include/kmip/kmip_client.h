@@ -196,10 +196,13 @@ KMIP_API void kmip_client_free(kmip_client *c);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_connect(kmip_client *c);
 /* Closes the connection; the next call reconnects. */
 KMIP_API void kmip_client_disconnect(kmip_client *c);
-/* Reads the CA, certificate and key files again (renewed certificates).
+/* Reads the CA, certificate and key files again (renewed certificates)
+ * and has a server accept them first (a connection of its own: TLS and
+ * Discover Versions, the servers in order, the first that answers decides).
  * On success the connection is closed and the next call connects with the
  * new credentials; on failure (KMIP_CLIENT_E_CONFIG and the like, the
- * message naming the file) the previous credentials stay in service. */
+ * message naming the file; or the server's refusal, or no server reached)
+ * the previous credentials stay in service. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_reload_credentials(kmip_client *c);
 
 /* The last error's description ("" after success); owned by c. */
@@ -227,6 +230,17 @@ KMIP_API void kmip_client_get_stats(const kmip_client *c, kmip_client_stats *s);
 /* The client's server health (shared through its options or its own;
  * never NULL; see kmip_health_snapshot). */
 KMIP_API kmip_health *kmip_client_health(const kmip_client *c);
+/* Probes configured server `server` (0-based) on a connection of its own:
+ * TLS and a Discover Versions round trip, each bounded by the connect
+ * timeout. The result goes to the health table (up, or failed and backing
+ * off, with its certificate end); the kept connection, the current server
+ * and the negotiated version are left alone. KMIP_CLIENT_E_ARG: no such
+ * server; otherwise the connect/TLS/exchange error. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_probe(kmip_client *c, size_t server);
+/* The end of the client certificate in service (the one the next
+ * connection presents), OpenSSL's time text; false (buf "") before the
+ * first connection made the TLS context. */
+KMIP_API bool kmip_client_cert_not_after(const kmip_client *c, char *buf, size_t cap);
 
 /* ---- requests and batches ---- */
 

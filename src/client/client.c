@@ -415,6 +415,75 @@ static kmip_client_err ensure_connected(kmip_client *c)
     return e;
 }
 
+/* TLS and Discover Versions with one server on a connection of its own,
+ * with TLS context x (NULL: the client's); record: the result goes to the
+ * health table. */
+static kmip_client_err probe_with(kmip_client *c, kt_ctx *x, size_t server, bool record)
+{
+    /* a connection of its own: the kept connection, the current server and
+     * the negotiated version stay as they are */
+    kt_conn *kept = c->conn;
+    size_t cur = c->cur;
+    bool has_cur = c->has_cur;
+    unsigned version = c->version;
+    unsigned versions[KMIP_CLIENT_MAX_VERSIONS];
+    size_t version_count = c->server_version_count;
+    memcpy(versions, c->server_versions, sizeof versions);
+    int64_t deadline = c->deadline_ms;
+    c->conn = NULL;
+    c->deadline_ms = kmip_monotonic_ms() + 2 * (int64_t)c->opt.connect_ms;
+    kt_config cfg = config_of(c, server);
+    cfg.io_ms = cfg.connect_ms; /* the round trip too: the connect timeout */
+    kt_error te = {KMIP_CLIENT_OK, ""};
+    kmip_client_err e = KMIP_CLIENT_OK;
+    if (x == NULL && c->ctx == NULL && kt_ctx_new(&cfg, &c->ctx, &te) != KMIP_CLIENT_OK)
+        e = kc_fail(c, te.code, "%s", te.message);
+    else if (kt_connect(x ? x : c->ctx, &cfg, &c->conn, &te) != KMIP_CLIENT_OK)
+        e = kc_fail(c, te.code, "%s", te.message);
+    if (e == KMIP_CLIENT_OK) {
+        c->stats.connections++;
+        kmip_client_tls_info tls;
+        kt_info(c->conn, &tls);
+        c->cur = server;
+        c->has_cur = true;
+        c->version = 0;
+        int64_t t0 = kmip_monotonic_us();
+        e = negotiate(c); /* Discover Versions: the server answers KMIP */
+        if (e == KMIP_CLIENT_OK && record)
+            kh_probed(c, server, (unsigned)(kmip_monotonic_us() - t0), tls.peer_not_after);
+    }
+    if (record && e != KMIP_CLIENT_OK && e != KMIP_CLIENT_E_NOMEM && e != KMIP_CLIENT_E_CONFIG)
+        kh_failed(c, server, c->message);
+    kt_close(c->conn);
+    c->conn = kept;
+    c->cur = cur;
+    c->has_cur = has_cur;
+    c->version = version;
+    c->server_version_count = version_count;
+    memcpy(c->server_versions, versions, sizeof versions);
+    c->deadline_ms = deadline;
+    return e;
+}
+
+kmip_client_err kmip_client_probe(kmip_client *c, size_t server)
+{
+    kc_clear(c);
+    if (c->exchange || server >= c->opt.server_count)
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "no server %zu to probe", server + 1);
+    return probe_with(c, NULL, server, true);
+}
+
+bool kmip_client_cert_not_after(const kmip_client *c, char *buf, size_t cap)
+{
+    if (buf == NULL || cap == 0)
+        return false;
+    buf[0] = '\0';
+    if (c->ctx == NULL)
+        return false;
+    kt_ctx_cert_not_after(c->ctx, buf, cap);
+    return buf[0] != '\0' && strcmp(buf, "(unknown)") != 0;
+}
+
 kmip_client_err kmip_client_reload_credentials(kmip_client *c)
 {
     kc_clear(c);
@@ -425,6 +494,29 @@ kmip_client_err kmip_client_reload_credentials(kmip_client *c)
     kt_ctx *fresh = NULL;
     if (kt_ctx_new(&cfg, &fresh, &e) != KMIP_CLIENT_OK)
         return kc_fail(c, e.code, "%s", e.message); /* the old context stays */
+    /* a server must accept the new credentials before they go into service
+     * (another CA, a revoked, expired or not yet valid certificate, another
+     * CN: the old ones keep working); the servers in order, the first that
+     * answers decides */
+    size_t order[KMIP_MAX_SERVERS];
+    size_t n = kh_order(c, order);
+    kmip_client_err pe = KMIP_CLIENT_E_CONNECT;
+    char why[sizeof c->message] = "";
+    for (size_t k = 0; k < n && pe != KMIP_CLIENT_OK; k++) {
+        pe = probe_with(c, fresh, order[k], false);
+        if (pe != KMIP_CLIENT_OK) {
+            char name[272];
+            kh_name(&c->opt.servers[order[k]], name, sizeof name);
+            size_t used = strlen(why);
+            snprintf(why + used, sizeof why - used, "%s%s: %.300s", used ? "; " : "", name,
+                     c->message);
+        }
+    }
+    if (pe != KMIP_CLIENT_OK) {
+        kt_ctx_free(fresh);
+        return kc_fail(c, pe, "no KMIP server accepted the new credentials (%s)", why);
+    }
+    kc_clear(c);
     kt_close(c->conn);
     c->conn = NULL;
     kt_ctx_free(c->ctx);

@@ -4,11 +4,14 @@
  * (exponential, capped) and the health every client of one keyring shares
  * (state, last success and error, round trip, failovers), under its own
  * lock so that a status reader never waits for the network. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "client_internal.h"
@@ -31,8 +34,14 @@ struct kmip_health {
 
 static kmip_client_err bad(char *msg, size_t cap, const char *entry, size_t len, const char *why)
 {
-    if (msg && cap)
-        snprintf(msg, cap, "server entry \"%.*s\": %s", (int)(len > 200 ? 200 : len), entry, why);
+    if (msg && cap) {
+        char shown[201]; /* control characters never reach a message or log */
+        size_t n = len > 200 ? 200 : len;
+        for (size_t i = 0; i < n; i++)
+            shown[i] = (unsigned char)entry[i] < 0x20 || entry[i] == 0x7f ? '?' : entry[i];
+        shown[n] = '\0';
+        snprintf(msg, cap, "server entry \"%s\": %s", shown, why);
+    }
     return KMIP_CLIENT_E_ARG;
 }
 
@@ -66,16 +75,45 @@ static kmip_client_err parse_entry(const char *p, const char *e, unsigned defaul
         const char *colon = memchr(p, ':', len);
         /* two colons or more: a bare IPv6 address (as a single server_addr
          * always was), on the default port; a port needs the brackets */
-        if (colon && memchr(colon + 1, ':', (size_t)(e - colon - 1)))
+        if (colon && memchr(colon + 1, ':', (size_t)(e - colon - 1))) {
             colon = NULL;
+            /* "::1:5697": an address, but the operator most likely meant
+             * [::1]:5697; a last group of 3 to 5 decimal digits after a
+             * valid address is refused, brackets say which was meant */
+            const char *last = e;
+            while (last > p && last[-1] != ':')
+                last--;
+            size_t digits = (size_t)(e - last), head = (size_t)(last - 1 - p);
+            bool decimal = digits >= 3 && digits <= 5;
+            for (const char *q = last; decimal && q < e; q++)
+                decimal = *q >= '0' && *q <= '9';
+            char before[64];
+            struct in6_addr a6;
+            if (decimal && head > 0 && head < sizeof before) {
+                memcpy(before, p, head);
+                before[head] = '\0';
+                if (inet_pton(AF_INET6, before, &a6) == 1) {
+                    char why[200];
+                    snprintf(why, sizeof why,
+                             "ambiguous: write \"[%s]:%.*s\" for port %.*s, or \"[%.*s]\" for "
+                             "that address", before, (int)digits, last, (int)digits, last,
+                             (int)len > 100 ? 100 : (int)len, p);
+                    return bad(msg, cap, p, len, why);
+                }
+            }
+        }
         host_end = colon ? colon : e;
         port = colon ? colon + 1 : NULL;
         if (host_end == host)
             return bad(msg, cap, p, len, "no host name before \":\"");
     }
-    for (const char *q = host; q < host_end; q++)
+    for (const char *q = host; q < host_end; q++) {
+        unsigned char ch = (unsigned char)*q;
+        if (ch < 0x20 || ch == 0x7f || ch == '\\')
+            return bad(msg, cap, p, len, "a control character or \"\\\" in the host name");
         if (blank(*q) || *q == '[' || *q == ']' || *q == '/' || *q == '"')
             return bad(msg, cap, p, len, "not a host name or address");
+    }
     if ((size_t)(host_end - host) >= sizeof out->host - 1)
         return bad(msg, cap, p, len, "host name longer than 253 characters");
     unsigned long n = default_port ? default_port : 5696;
@@ -125,6 +163,16 @@ kmip_client_err kmip_server_list_parse(const char *list, unsigned default_port,
         kmip_client_err e = parse_entry(a, b, default_port, &out[*count], msg, msg_cap);
         if (e != KMIP_CLIENT_OK)
             return e;
+        /* a server listed twice: a dead one would cost two connect
+         * timeouts and have two health rows */
+        for (size_t j = 0; j < *count; j++)
+            if (out[j].port == out[*count].port && strcasecmp(out[j].host, out[*count].host) == 0) {
+                char why[400], name[272];
+                kh_name(&out[j], name, sizeof name);
+                snprintf(why, sizeof why, "the same server as entry %zu (%s): list each server "
+                         "once", j + 1, name);
+                return bad(msg, msg_cap, a, (size_t)(b - a), why);
+            }
         (*count)++;
         if (*end == '\0')
             return KMIP_CLIENT_OK;
@@ -431,6 +479,24 @@ void kh_exchanged(kmip_client *c, unsigned rtt_us)
         s->h.state = KMIP_SERVER_UP;
         s->streak = 0;
         s->backoff_until_ms = 0;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+void kh_probed(kmip_client *c, size_t i, unsigned rtt_us, const char *cert_not_after)
+{
+    kmip_health *h = c->health;
+    pthread_mutex_lock(&h->lock);
+    kh_server *s = entry(h, i);
+    if (s) {
+        s->h.rtt_us = rtt_us ? rtt_us : 1;
+        s->h.requests++;
+        s->h.last_success = (long long)time(NULL);
+        s->h.state = KMIP_SERVER_UP;
+        s->streak = 0;
+        s->backoff_until_ms = 0;
+        if (cert_not_after)
+            snprintf(s->h.cert_not_after, sizeof s->h.cert_not_after, "%s", cert_not_after);
     }
     pthread_mutex_unlock(&h->lock);
 }

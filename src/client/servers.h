@@ -32,6 +32,9 @@ void kh_connected(struct kmip_client *c, size_t i, const size_t *failed, size_t 
 /* Server i failed (connect, TLS or exchange): its back-off grows, logged
  * with the cause. */
 void kh_failed(struct kmip_client *c, size_t i, const char *cause);
+/* A probe of server i (kmip_client_probe) succeeded in rtt_us: it is up,
+ * its back-off ends; which server is current does not change. */
+void kh_probed(struct kmip_client *c, size_t i, unsigned rtt_us, const char *cert_not_after);
 /* An exchange with the current server succeeded in rtt_us. */
 void kh_exchanged(struct kmip_client *c, unsigned rtt_us);
 

@@ -395,11 +395,19 @@ static mysql_service_status_t admin_config_path(char *buf, size_t cap)
     return 0;
 }
 
+static size_t admin_probe_servers(void)
+{
+    krk_keyring *k = comp_keyring();
+    return k ? krk_probe_servers(k) : 0;
+}
+
 static const keyring_kmip_admin_t comp_admin = {
     admin_version,      admin_load_file,     admin_set_progress,
     admin_last_error,   comp_iterator_state, krk_key_state_name,
     admin_check_server, admin_load_requests, admin_config_path,
 };
+
+static const keyring_kmip_admin_v2_t comp_admin_v2 = {admin_version, admin_probe_servers};
 
 /* ---- init, deinit ---- */
 
@@ -447,6 +455,7 @@ static mysql_service_ref_t provides[] = {
     {IMPL("log_builtins"), (void *)&comp_fallback_log_builtins},
     {IMPL("log_builtins_string"), (void *)&krk_log_builtins_string_libc},
     {IMPL(KRK_ADMIN_SERVICE), (void *)&comp_admin},
+    {IMPL(KRK_ADMIN_V2_SERVICE), (void *)&comp_admin_v2},
     {NULL, NULL},
 };
 

@@ -62,6 +62,20 @@ static void utc_text(long long t, char *buf, size_t cap)
         strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* "ends in 5 days", "ends in 23 hours", "expired 3 days ago", "expired 2
+ * hours ago": truncating to days would say "0 days" for both sides of the
+ * end (Vault's 24 h certificates always). */
+static void ends_text(long long left, char *buf, size_t cap)
+{
+    long long a = left < 0 ? -left : left;
+    long long n = a >= 86400 ? a / 86400 : a / 3600;
+    const char *unit = a >= 86400 ? (n == 1 ? "day" : "days") : (n == 1 ? "hour" : "hours");
+    if (left < 0)
+        snprintf(buf, cap, "expired %lld %s ago", n, unit);
+    else
+        snprintf(buf, cap, "ends in %lld %s", n, unit);
+}
+
 void krk_health_cert_fields(const krk_state *s, long long *not_after, char *warning,
                             size_t cap, const char *was, krk_diag *d)
 {
@@ -70,22 +84,32 @@ void krk_health_cert_fields(const krk_state *s, long long *not_after, char *warn
     long long window = (long long)days * 86400;
     warning[0] = '\0';
     long long end = 0;
-    if (krk_cert_not_after(s->cfg.client_cert, &end)) /* unreadable: the previous stays */
+    /* the certificate in service (the client's TLS context), not the file:
+     * a file a server refused is not in service */
+    char in_service[64];
+    if (s->client && kmip_client_cert_not_after(s->client, in_service, sizeof in_service))
+        end = parse_utc(in_service);
+    if (end || krk_cert_not_after(s->cfg.client_cert, &end)) /* unreadable: the previous stays */
         *not_after = end;
-    if (end && end - now < window)
+    char when[64];
+    if (end && end - now < window) {
+        ends_text(end - now, when, sizeof when);
         snprintf(warning, cap,
-                 "the client certificate %.300s ends in %lld days (within "
+                 "the client certificate %.300s %s (within "
                  "\"cert_expiry_warning_days\" %u): renew it; a reload picks the new file up",
-                 s->cfg.client_cert, (end - now) / 86400, days);
+                 s->cfg.client_cert, when, days);
+    }
     kmip_server_health h[KMIP_MAX_SERVERS];
     size_t n = s->health ? kmip_health_snapshot(s->health, h, KMIP_MAX_SERVERS) : 0;
     for (size_t i = 0; i < n && i < KMIP_MAX_SERVERS; i++) {
         long long srv = h[i].cert_not_after[0] ? parse_utc(h[i].cert_not_after) : 0;
         size_t used = strlen(warning);
-        if (srv && srv - now < window && used + 8 < cap)
+        if (srv && srv - now < window && used + 8 < cap) {
+            ends_text(srv - now, when, sizeof when);
             snprintf(warning + used, cap - used,
-                     "%sthe certificate of KMIP server %.200s ends in %lld days (%s)",
-                     used ? "; " : "", h[i].name, (srv - now) / 86400, h[i].cert_not_after);
+                     "%sthe certificate of KMIP server %.200s %s (%s)",
+                     used ? "; " : "", h[i].name, when, h[i].cert_not_after);
+        }
     }
     if (warning[0] && d && strcmp(warning, was) != 0)
         krk_warn(d, "%s", warning);

@@ -967,6 +967,23 @@ void krk_health_get(const krk_keyring *k, krk_health *out)
     pthread_rwlock_unlock(&m->lock);
 }
 
+size_t krk_probe_servers(krk_keyring *k)
+{
+    size_t probed = 0;
+    pthread_mutex_lock(&k->write_lock); /* the writers' client */
+    kmip_client *c = k->state ? k->state->client : NULL;
+    kmip_server_health h[KMIP_MAX_SERVERS];
+    size_t n = c ? kmip_health_snapshot(kmip_client_health(c), h, KMIP_MAX_SERVERS) : 0;
+    for (size_t i = 0; i < n && i < KMIP_MAX_SERVERS; i++) {
+        if (h[i].state != KMIP_SERVER_UNTRIED)
+            continue; /* this run has a result for it */
+        kmip_client_err e = kmip_client_probe(c, i); /* the result is in the health table */
+        probed += e == KMIP_CLIENT_OK || e != KMIP_CLIENT_E_ARG;
+    }
+    pthread_mutex_unlock(&k->write_lock);
+    return probed;
+}
+
 uint64_t krk_load_requests(const krk_keyring *k)
 {
     krk_keyring *m = (krk_keyring *)k;

@@ -537,6 +537,15 @@ static void cert_time(const ASN1_TIME *t, char *out, size_t cap)
     BIO_free(b);
 }
 
+void kt_ctx_cert_not_after(const kt_ctx *x, char *out, size_t cap)
+{
+    X509 *own = x ? SSL_CTX_get0_certificate(x->ssl_ctx) : NULL;
+    if (own)
+        cert_time(X509_get0_notAfter(own), out, cap);
+    else
+        snprintf(out, cap, "%s", "");
+}
+
 /* "server certificate" or "CA certificate /CN=Root (chain depth 2)". */
 static void cert_label(const kt_conn *c, char *out, size_t cap)
 {

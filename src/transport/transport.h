@@ -39,6 +39,9 @@ typedef struct kt_conn kt_conn;
 /* Loads the CA, certificate and key into a TLS context (TLS 1.2 minimum). */
 kmip_client_err kt_ctx_new(const kt_config *cfg, kt_ctx **out, kt_error *err);
 void kt_ctx_free(kt_ctx *ctx);
+/* The end of the context's own (client) certificate, OpenSSL's time text
+ * ("Dec  1 12:00:00 2026 GMT"); "" when there is none. */
+void kt_ctx_cert_not_after(const kt_ctx *ctx, char *out, size_t cap);
 
 /* TCP connect (connect timeout) and TLS handshake with verification. */
 kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_error *err);

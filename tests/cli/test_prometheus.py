@@ -142,6 +142,56 @@ def main():
     out = p.stdout.decode()
     check("server:        %s: backing off" % dead in out and
           "server:        %s: up (current)" % live in out, "check: %s" % out)
+    # every configured server's real state: [live, live, dead] -- the
+    # standbys are probed (Discover Versions), so the second live one is up
+    # and the dead one is down, and check fails naming it
+    dead2 = "127.0.0.1:%d" % free_port()
+    live2 = "localhost:%s" % env["PORT"]
+    cfg3 = os.path.join(d, "three.cnf")
+    with open(cfg3, "w") as f:
+        json.dump({"server_addr": [live, live2, dead2], "server_port": 5696,
+                   "client_ca": env["CLIENT_CERT"], "client_key": env["CLIENT_KEY"],
+                   "server_ca": env["CA"], "object_group": "prometheus-%d" % os.getpid(),
+                   "kmip_timeout_ms": 5000}, f)
+    os.chmod(cfg3, 0o600)
+    p = subprocess.run([cli, "status", "--prometheus", "--config", cfg3], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    s3 = strict(p.stdout.decode())
+    want3 = {
+        "keyring_kmip_servers": 3, "keyring_kmip_servers_up": 2,
+        'keyring_kmip_server_up{server="%s"}' % live: 1,
+        'keyring_kmip_server_current{server="%s"}' % live: 1,
+        'keyring_kmip_server_up{server="%s"}' % live2: 1,
+        'keyring_kmip_server_current{server="%s"}' % live2: 0,
+        'keyring_kmip_server_up{server="%s"}' % dead2: 0,
+        'keyring_kmip_server_failures_total{server="%s"}' % dead2: 1,
+    }
+    for k, v in want3.items():
+        check(s3.get(k) == v, "three servers: %s is %s, expected %s" % (k, s3.get(k), v))
+    check(s3.get('keyring_kmip_server_rtt_seconds{server="%s"}' % live2, 0) > 0,
+          "three servers: no round trip for the probed standby")
+    p = subprocess.run([cli, "status", "--json", "--config", cfg3], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    try:
+        st = json.loads(p.stdout)
+        states = [(s["name"], s["state"]) for s in st["servers"]]
+        check(states == [(live, "up"), (live2, "up"), (dead2, "backing off")],
+              "three servers, json: %s" % states)
+        check(st["Servers"] == "3 configured, 2 up", "Servers row: %s" % st.get("Servers"))
+    except (ValueError, KeyError) as e:
+        check(False, "three servers, status --json: %s: %s" % (e, p.stdout))
+    p = subprocess.run([cli, "status", "--config", cfg3], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    check(p.returncode == 0 and "3 configured, 2 up" in p.stdout.decode(),
+          "three servers, status: %d %s" % (p.returncode, p.stdout))
+    p = subprocess.run([cli, "check", "--config", cfg3], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    out, err = p.stdout.decode(), p.stderr.decode()
+    check(p.returncode != 0, "check with a dead standby exited 0: %s" % out)
+    check("KMIP server %s (Server_3) is backing off" % dead2 in err,
+          "check does not name the dead standby: %s" % err)
+    check("server:        %s: up" % live2 in out, "check: standby not up: %s" % out)
+    os.unlink(cfg3)
     # the certificates end within 40 days (the fixture's are valid 30):
     # warned on stderr at open and in status, client and server alike
     with open(cfg) as f:

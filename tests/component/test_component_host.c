@@ -342,16 +342,16 @@ static void test_descriptor(void **state)
         "keyring_aes", "keyring_generator", "keyring_load", "keyring_keys_metadata_iterator",
         "keyring_component_status", "keyring_component_metadata_query",
         "keyring_reader_with_status", "keyring_writer", "log_builtins", "log_builtins_string",
-        "keyring_kmip_admin",
+        "keyring_kmip_admin", "keyring_kmip_admin_v2",
     };
     size_t n = 0;
     for (const mysql_service_ref_t *p = c->provides; p->implementation; p++, n++) {
-        assert_true(n < 11);
+        assert_true(n < 12);
         char want[128];
         snprintf(want, sizeof want, "%s.component_keyring_kmip", provides[n]);
         assert_string_equal(p->name, want);
     }
-    assert_int_equal(n, 11);
+    assert_int_equal(n, 12);
     static const char *const requires[] = {"registry", "log_builtins", "log_builtins_string"};
     n = 0;
     for (const mysql_service_placeholder_ref_t *r = c->requires_service; r->name; r++, n++) {

@@ -5,7 +5,9 @@
  * taken up by a refresh (the MariaDB plugin's path) and by a reload
  * without a restart, and the warning goes; a certificate file replaced by
  * something unusable leaves the previous credentials in service (the
- * refresh warns, the reload fails, writes go on).
+ * refresh warns, the reload fails, writes go on); so does a certificate
+ * the server refuses (another CA): the refresh tries it on a connection of
+ * its own first, and the expiry shown stays the one in service.
  * Usage: test_cert_renewal FIXTURE_DIR TEST_SERVER FAULT_PROXY */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -116,6 +118,27 @@ static void test_renewal(void **state)
     assert_true(krk_is_initialized(k));
     store_ok(k, "after-failed-reload");
     assert_int_equal(krk_key_count(k), 3);
+    /* 4. a good-looking certificate the server refuses (same key, another
+     * issuer: self-signed, valid 30 days): not taken into service, warned,
+     * the expiry shown stays the one in service (the 6-day one) */
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "openssl req -new -x509 -key '%s' -subj /CN=keyring_client -days 30 "
+             "-out '%s.new' 2>/dev/null && mv '%s.new' '%s'", E.key, cert, cert, cert);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(krk_refresh(k, NULL, &d), KRK_OK);
+    kept = false;
+    for (size_t i = 0; i < d.warning_count; i++)
+        kept |= strstr(d.warnings[i], "the previous credentials stay in service") != NULL &&
+                strstr(d.warnings[i], "no KMIP server accepted the new credentials") != NULL;
+    if (!kept)
+        for (size_t i = 0; i < d.warning_count; i++)
+            printf("warning: %s\n", d.warnings[i]);
+    assert_true(kept);
+    assert_in_range(days_left(k), 5, 6);
+    assert_non_null(strstr(meta(k, "Cert_warning", md), "ends in"));
+    store_ok(k, "after-refused-refresh"); /* the old credentials still connect */
+    assert_int_equal(krk_key_count(k), 4);
     krk_close(k);
     free(md);
 }

@@ -301,6 +301,7 @@ static krk_err collect_rows(ks_keyring *k, row_list *l)
 static int do_status(ks_keyring *k, const kr_opts *o)
 {
     row_list l;
+    (void)ks_probe_servers(k); /* every configured server's real state */
     krk_err e = collect_rows(k, &l);
     if (e != KRK_OK)
         fprintf(stderr, "keyring-kmip: %s\n", l.md ? ks_error(k) : krk_strerror(e));
@@ -356,11 +357,16 @@ static int run(ks_keyring *k, const kr_opts *o, double load_seconds)
         }
         printf("loaded in:     %.3f s, %llu request messages\n", load_seconds,
                (unsigned long long)ks_load_requests(k));
+        (void)ks_probe_servers(k); /* a dead standby is found now, not at failover */
         row_list l;
-        if (collect_rows(k, &l) == KRK_OK)
+        size_t down = 0;
+        if (collect_rows(k, &l) == KRK_OK) {
             status_print_servers(l.md, l.n);
+            down = status_servers_down(l.md, l.n);
+        }
         free(l.md);
-        return check_server(k, o);
+        int rc = check_server(k, o);
+        return rc == CLI_OK && down ? CLI_SERVER : rc;
     }
     if (strcmp(c, "status") == 0)
         return do_status(k, o);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "component_builtin.h"
+#include "keyring_kmip/krk_chassis.h"
 #include "keyring_kmip/krk_loader.h"
 #include "keyring_services.h"
 
@@ -225,6 +226,27 @@ krk_err ks_check_server(ks_keyring *k, bool repair, krk_check_fn fn, void *ctx,
     if (e != KRK_OK && a->last_error(k->error, sizeof k->error) == KRK_OK)
         snprintf(k->error, sizeof k->error, "%s", krk_strerror(e));
     return e;
+}
+
+size_t ks_probe_servers(ks_keyring *k)
+{
+    /* the v2 admin service of the same implementation, acquired for this
+     * call only (an older component lacks it: nothing probed) */
+    const mysql_service_registry_t *r = krk_chassis_registry();
+    char name[256];
+    snprintf(name, sizeof name, "%s.%s", KRK_ADMIN_V2_SERVICE, k->loaded.svc.implementation);
+    my_h_service h = NULL;
+    if (r == NULL || r->acquire(name, &h) != 0)
+        return 0;
+    const keyring_kmip_admin_v2_t *a = (const void *)h;
+    size_t n = 0;
+    if (a->version() >= 1) {
+        in_call = true;
+        n = a->probe_servers();
+        in_call = false;
+    }
+    (void)r->release(h);
+    return n;
 }
 
 uint64_t ks_load_requests(ks_keyring *k)

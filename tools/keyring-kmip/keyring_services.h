@@ -60,6 +60,10 @@ bool ks_status_value(ks_keyring *k, const char *key, char *buf, size_t cap);
 
 krk_err ks_check_server(ks_keyring *k, bool repair, krk_check_fn fn, void *ctx,
                         krk_check_result *out);
+/* Probes the configured servers not contacted yet (a Discover Versions
+ * each, bounded by the connect timeout): the status rows then show every
+ * server's real state. Returns how many were probed. */
+size_t ks_probe_servers(ks_keyring *k);
 uint64_t ks_load_requests(ks_keyring *k);
 /* The configuration file in service; the manifest ("" path for --config). */
 const char *ks_config_path(ks_keyring *k);

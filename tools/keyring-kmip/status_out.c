@@ -120,6 +120,23 @@ void status_print_servers(const krk_metadata_item *md, size_t n)
         printf("warning:       %s\n", w);
 }
 
+size_t status_servers_down(const krk_metadata_item *md, size_t n)
+{
+    size_t down = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_server_row(md[i].key))
+            continue;
+        server_row r;
+        parse_row(md[i].value, &r);
+        if (strcmp(r.state, "up") == 0)
+            continue;
+        down++;
+        fprintf(stderr, "keyring-kmip: KMIP server %s (%s) is %s%s%s\n", r.name, md[i].key,
+                r.state, r.last_error[0] ? ": " : "", r.last_error);
+    }
+    return down;
+}
+
 static void print_json(const krk_metadata_item *md, size_t n)
 {
     json_t *obj = json_object(), *servers = json_array();

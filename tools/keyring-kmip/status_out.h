@@ -15,5 +15,8 @@ typedef enum status_format { STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS } statu
 void status_print(const krk_metadata_item *md, size_t n, status_format f);
 /* For check: one line per server and the certificate warning, if any. */
 void status_print_servers(const krk_metadata_item *md, size_t n);
+/* For check: each configured server that is not up, named on stderr with
+ * its state and last error; returns how many. */
+size_t status_servers_down(const krk_metadata_item *md, size_t n);
 
 #endif
