@@ -211,6 +211,11 @@ static void publish_versions(void)
         a = b;
     }
     atomic_fetch_add_explicit(&live_seq, 1, memory_order_acq_rel); /* odd: updating */
+    /* the entry stores below must not become visible before the odd count
+     * (a release RMW orders only what precedes it: on ARMv8 and POWER a
+     * reader could see a new id with an old latest between two equal even
+     * counts; Boehm's seqlock writer, Linux's write_seqcount_begin) */
+    atomic_thread_fence(memory_order_release);
     for (size_t i = 0; i < version_count; i++) {
         atomic_store_explicit(&a->e[i].id, versions[i].id, memory_order_relaxed);
         atomic_store_explicit(&a->e[i].latest, versions[i].latest, memory_order_relaxed);
@@ -223,7 +228,24 @@ static void publish_versions(void)
  * latest Active version of each key id (a Deactivated or Compromised
  * version stays readable but is never chosen for new encryption; only
  * when a key id has no Active version left is its highest one kept). */
+static pthread_mutex_t rebuild_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void rebuild_versions_locked(void);
+
+/* Rebuilds are serialized, snapshot and publication together: two of them
+ * (get_key's lookup on one InnoDB thread, a rotation or the refresh on
+ * another) would otherwise publish in any order, the older snapshot last,
+ * and key ids' latest versions would go back after a rotation (review of
+ * issue 17, F13). Lock order: the plugin's write_lock, rebuild_lock, the
+ * keyring's lock, versions_lock. */
 static void rebuild_versions(void)
+{
+    pthread_mutex_lock(&rebuild_lock);
+    rebuild_versions_locked();
+    pthread_mutex_unlock(&rebuild_lock);
+}
+
+static void rebuild_versions_locked(void)
 {
     version_table t = {NULL, 0, 0, NULL};
     krk_iter *it;
