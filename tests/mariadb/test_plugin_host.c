@@ -253,9 +253,10 @@ static void readers_while_versions_arrive(void **state)
  * table of latest versions from a snapshot of the keyring) while the main
  * thread adds versions of key 1 the same way; a monitor thread checks that
  * key 1's latest version never goes back (an older snapshot published
- * last). Bounded: 60 versions, at most 200 lookups per thread. (The window is
- * narrow: on this 2-core machine it did not fail in 5 runs without the fix;
- * the reviewer saw it on the first.) */
+ * last, or a snapshot cut short by another thread's insert). Bounded: 60
+ * versions, at most 200 lookups per thread. Under ThreadSanitizer (slower
+ * rebuilds) it failed 3 runs of 3 before the rebuild retried an
+ * invalidated snapshot; the plain build rarely hits the window. */
 #define RACE_VERSIONS 60
 
 static atomic_bool race_stop, race_failed;
