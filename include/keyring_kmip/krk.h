@@ -68,7 +68,9 @@ typedef struct krk_keyring krk_keyring;
  * objects (not keys of ours, or unreadable) are skipped and counted as
  * warnings in diag. */
 KRK_API KRK_MUST_CHECK krk_err krk_open(const krk_config *cfg, krk_keyring **out, krk_diag *diag);
-/* The same, calling fn(ctx, loaded, total) after every batch of keys. */
+/* The same, calling fn(ctx, loaded, total) after batches of keys, always
+ * on the calling thread (never on the load's helper threads) and with no
+ * lock of the library held. */
 typedef void (*krk_progress_fn)(void *ctx, size_t loaded, size_t total);
 KRK_API KRK_MUST_CHECK krk_err krk_open_progress(const krk_config *cfg, krk_progress_fn fn,
                                                  void *ctx, krk_keyring **out, krk_diag *diag);

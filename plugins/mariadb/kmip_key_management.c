@@ -224,6 +224,11 @@ static void publish_versions(void)
         a = b;
     }
     atomic_fetch_add_explicit(&live_seq, 1, memory_order_acq_rel); /* odd: updating */
+    /* the entry stores below must not become visible before the odd count
+     * (a release RMW orders only what precedes it: on ARMv8 and POWER a
+     * reader could see a new id with an old latest between two equal even
+     * counts; Boehm's seqlock writer, Linux's write_seqcount_begin) */
+    atomic_thread_fence(memory_order_release);
     for (size_t i = 0; i < version_count; i++) {
         atomic_store_explicit(&a->e[i].id, versions[i].id, memory_order_relaxed);
         atomic_store_explicit(&a->e[i].latest, versions[i].latest, memory_order_relaxed);
@@ -236,15 +241,41 @@ static void publish_versions(void)
  * latest Active version of each key id (a Deactivated or Compromised
  * version stays readable but is never chosen for new encryption; only
  * when a key id has no Active version left is its highest one kept). */
+static pthread_mutex_t rebuild_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool rebuild_versions_locked(void);
+
+/* Rebuilds are serialized, snapshot and publication together: two of them
+ * (get_key's lookup on one InnoDB thread, a rotation or the refresh on
+ * another) would otherwise publish in any order, the older snapshot last,
+ * and key ids' latest versions would go back after a rotation (review of
+ * issue 17, F13). Lock order: the plugin's write_lock, rebuild_lock, the
+ * keyring's lock, versions_lock. */
 static void rebuild_versions(void)
+{
+    pthread_mutex_lock(&rebuild_lock);
+    bool done = false;
+    for (int attempt = 0; attempt < 8 && !done; attempt++)
+        done = rebuild_versions_locked();
+    if (!done)
+        log_error("kmip_key_management: %s", "the keys kept changing while the table of latest "
+                  "versions was rebuilt: it stays as it was until the next change");
+    pthread_mutex_unlock(&rebuild_lock);
+}
+
+/* False when the keyring changed during the snapshot (a key added by a
+ * lookup on another thread invalidates the iterator): nothing is
+ * published, since a partial snapshot would lower latest versions. */
+static bool rebuild_versions_locked(void)
 {
     version_table t = {NULL, 0, 0, NULL};
     krk_iter *it;
     if (krk_iter_init(keyring, &it) != KRK_OK)
-        return;
+        return true; /* not initialized or no memory: nothing to retry */
     int failed = 0;
-    for (bool more = krk_iter_is_valid(it); more; more = krk_iter_next(it) == KRK_OK &&
-                                                        krk_iter_is_valid(it)) {
+    krk_err end = KRK_OK;
+    for (bool more = krk_iter_is_valid(it); more;
+         more = (end = krk_iter_next(it)) == KRK_OK && krk_iter_is_valid(it)) {
         char d[KRK_MAX_ID_BYTES + 1], a[KRK_MAX_ID_BYTES + 1];
         unsigned int id, version;
         krk_key_state st;
@@ -263,12 +294,19 @@ static void rebuild_versions(void)
         if (st == KRK_KEY_ACTIVE && t.active[i] < version)
             t.active[i] = version;
     }
+    if (end == KRK_OK && !krk_iter_is_valid(it) && krk_iter_next(it) == KRK_E_INVALIDATED)
+        end = KRK_E_INVALIDATED; /* changed before the first key or after the last */
     krk_iter_deinit(it);
+    if (end == KRK_E_INVALIDATED) {
+        free(t.v);
+        free(t.active);
+        return false;
+    }
     if (failed) {
         log_error("kmip_key_management: %s", "out of memory listing key versions");
         free(t.v);
         free(t.active);
-        return;
+        return true;
     }
     for (size_t i = 0; i < t.n; i++)
         if (t.active[i])
@@ -299,6 +337,7 @@ static void rebuild_versions(void)
     pthread_mutex_unlock(&versions_lock);
     free(t.v);
     free(t.active);
+    return true;
 }
 
 /* The hot path: no lock, no store to shared memory. */

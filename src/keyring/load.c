@@ -324,6 +324,7 @@ typedef struct fetcher {
     uid_list *l;
     size_t next;   /* the first key not taken by a thread yet */
     size_t done;   /* keys fetched, for progress */
+    size_t reported; /* done as last given to fn */
     bool listed;   /* Locate finished (or failed) */
     krk_err e;
     krk_progress_fn fn;
@@ -370,7 +371,11 @@ static bool next_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
     return true;
 }
 
-static void fetch_on(fetcher *f, kmip_client *c)
+/* report: the calling thread of the open or reload, the only one that
+ * calls the progress function, outside the lock (a host's callback may use
+ * its thread's state, block or call back into the keyring; helpers only
+ * count: review of issue 17, F9). */
+static void fetch_on(fetcher *f, kmip_client *c, bool report)
 {
     char *uids[KEYS_PER_MESSAGE];
     uint32_t types[KEYS_PER_MESSAGE];
@@ -381,16 +386,23 @@ static void fetch_on(fetcher *f, kmip_client *c)
         kmip_message *resp;
         kmip_client_err ce = batch_call(c, uids, types, n, &resp);
         pthread_mutex_lock(&f->lock);
+        bool tell = false;
         if (f->e == KRK_OK) {
             f->e = batch_take(f->s, c, ce, uids, n, resp, f->d);
             f->done += n;
-            if (f->e == KRK_OK && f->fn)
-                f->fn(f->ctx, f->done, f->l->count);
+            tell = report && f->e == KRK_OK && f->fn;
         } else {
             kmip_message_free(resp);
         }
         if (f->e != KRK_OK)
             pthread_cond_broadcast(&f->more);
+        if (tell) {
+            size_t done = f->done, total = f->l->count;
+            f->reported = done;
+            pthread_mutex_unlock(&f->lock);
+            f->fn(f->ctx, done, total);
+            pthread_mutex_lock(&f->lock);
+        }
     }
     pthread_mutex_unlock(&f->lock);
 }
@@ -404,7 +416,7 @@ static void *helper_main(void *arg)
     if (c && left > 0) {
         kmip_client_begin_deadline(c, (unsigned)left);
         if (kmip_client_connect(c) == KMIP_CLIENT_OK)
-            fetch_on(f, c);
+            fetch_on(f, c, false);
         kmip_client_end_deadline(c);
     }
     kmip_client_free(c);
@@ -597,10 +609,12 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         pthread_cond_broadcast(&f.more);
         pthread_mutex_unlock(&f.lock);
         if (f.e == KRK_OK)
-            fetch_on(&f, s->client);
+            fetch_on(&f, s->client, true);
         for (int i = 0; i < f.helper_count; i++)
             pthread_join(f.helpers[i], NULL);
         e = f.e;
+        if (e == KRK_OK && fn && f.done != f.reported) /* the helpers' last batches */
+            fn(ctx, f.done, l.count);
         if (list_failed) /* alone again: the message now */
             e = locate_error(s, &l, d);
         pthread_cond_destroy(&f.more);

@@ -66,10 +66,27 @@ __attribute__((destructor)) static void delete_key(void)
         pthread_key_delete(slot_key);
 }
 
+/* In a child of fork() only the forking thread lives on: the other
+ * threads' slots are given back, or one that was inside a read section at
+ * the fork would keep its epoch and the child's first synchronize (a
+ * remove, a reload, the cache growing) would wait for ever (review of
+ * issue 17, F3). glibc drops the handler when the library is unloaded. */
+static void after_fork_child(void)
+{
+    for (rcu_slot *t = atomic_load(&slots); t; t = atomic_load(&t->next)) {
+        if (t == mine)
+            continue;
+        t->nesting = 0;
+        atomic_store(&t->epoch, 0);
+        atomic_store(&t->taken, false);
+    }
+}
+
 static void make_key(void)
 {
     if (pthread_key_create(&slot_key, give_back) != 0)
         slot_key = (pthread_key_t)-1;
+    (void)pthread_atfork(NULL, NULL, after_fork_child); /* else forks keep the old slots */
 }
 
 static rcu_slot *claim(void)

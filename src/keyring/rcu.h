@@ -10,7 +10,9 @@
  * section. Readers must not block inside a read section (no lock, no I/O),
  * since a writer holding the keyring's lock may be waiting for them.
  * Read sections nest. Slots are per thread and process-wide; a thread's
- * slot is given back when the thread exits. */
+ * slot is given back when the thread exits, and in a child of fork() every
+ * slot but the forking thread's is given back (the other threads do not
+ * exist there). */
 #ifndef KRK_RCU_H
 #define KRK_RCU_H
 

@@ -12,7 +12,9 @@
  *     (made on the server, read through get_key's lookup: the table of
  *     latest versions is republished and outgrows its array): every
  *     reader sees key 1's latest version never go back, and every latest
- *     version it sees readable (a ThreadSanitizer suite).
+ *     version it sees readable (a ThreadSanitizer suite); then 4 threads
+ *     rebuild the table (lookups of fresh ids) while versions of key 1
+ *     arrive: its latest version never goes back.
  * Usage: test_plugin_host FIXTURE_DIR TEST_SERVER PLUGIN_SO [readers] */
 #include <pthread.h>
 #include <setjmp.h>
@@ -246,6 +248,89 @@ static void readers_while_versions_arrive(void **state)
     assert_int_equal(H.decl->deinit(NULL), 0);
 }
 
+/* Two or more threads rebuilding at once (review of issue 17, F13): 4
+ * threads look up fresh key ids through get_key (each lookup rebuilds the
+ * table of latest versions from a snapshot of the keyring) while the main
+ * thread adds versions of key 1 the same way; a monitor thread checks that
+ * key 1's latest version never goes back (an older snapshot published
+ * last, or a snapshot cut short by another thread's insert). Bounded: 60
+ * versions, at most 200 lookups per thread. Under ThreadSanitizer (slower
+ * rebuilds) it failed 3 runs of 3 before the rebuild retried an
+ * invalidated snapshot; the plain build rarely hits the window. */
+#define RACE_VERSIONS 60
+
+static atomic_bool race_stop, race_failed;
+static pthread_mutex_t seed_lock = PTHREAD_MUTEX_INITIALIZER;
+static char race_group[64];
+
+static void *race_looker(void *arg)
+{
+    unsigned t = (unsigned)(uintptr_t)arg;
+    for (unsigned i = 0; !atomic_load(&race_stop) && i < 200; i++) {
+        unsigned id = 1000 + t * 1000 + i;
+        char d[64];
+        snprintf(d, sizeof d, "mariadb-%u-1", id);
+        pthread_mutex_lock(&seed_lock);
+        seed_direct(race_group, d);
+        pthread_mutex_unlock(&seed_lock);
+        unsigned char key[32];
+        unsigned len = sizeof key;
+        (void)H.enc->get_key(id, 1, key, &len); /* a lookup, then a rebuild */
+    }
+    return NULL;
+}
+
+static void *race_monitor(void *arg)
+{
+    (void)arg;
+    unsigned last = 1;
+    for (unsigned long n = 0; !atomic_load(&race_stop) && n < 500000000; n++) {
+        unsigned v = H.enc->get_latest_key_version(1);
+        if (v == ENCRYPTION_KEY_VERSION_INVALID || v < last) {
+            fprintf(stderr, "latest version of key 1 went back: %u after %u\n", v, last);
+            atomic_store(&race_failed, true);
+            return NULL;
+        }
+        last = v;
+    }
+    return NULL;
+}
+
+static void concurrent_rebuilds_never_go_back(void **state)
+{
+    (void)state;
+    snprintf(race_group, sizeof race_group, "rebuilds-%ld", (long)getpid());
+    pthread_mutex_lock(&seed_lock);
+    seed_direct(race_group, "mariadb-1-1");
+    pthread_mutex_unlock(&seed_lock);
+    plugin_start(race_group);
+    pthread_t t[5];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, race_looker, (void *)(uintptr_t)i), 0);
+    assert_int_equal(pthread_create(&t[4], NULL, race_monitor, NULL), 0);
+    for (unsigned v = 2; v <= RACE_VERSIONS && !atomic_load(&race_failed); v++) {
+        char id[64];
+        snprintf(id, sizeof id, "mariadb-1-%u", v);
+        pthread_mutex_lock(&seed_lock);
+        seed_direct(race_group, id);
+        pthread_mutex_unlock(&seed_lock);
+        unsigned char key[32];
+        unsigned len = sizeof key;
+        assert_int_equal(H.enc->get_key(1, v, key, &len), 0); /* lookup + rebuild */
+        unsigned latest = H.enc->get_latest_key_version(1);
+        if (latest < v) {
+            fprintf(stderr, "after reading version %u the latest is %u\n", v, latest);
+            atomic_store(&race_failed, true);
+        }
+    }
+    atomic_store(&race_stop, true);
+    for (int i = 0; i < 5; i++)
+        pthread_join(t[i], NULL);
+    assert_false(atomic_load(&race_failed));
+    assert_int_equal(H.enc->get_latest_key_version(1), RACE_VERSIONS);
+    assert_int_equal(H.decl->deinit(NULL), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4 && !(argc == 5 && strcmp(argv[4], "readers") == 0)) {
@@ -269,7 +354,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(many_key_ids),
         cmocka_unit_test(deactivated_not_latest),
     };
-    const struct CMUnitTest reader_tests[] = {cmocka_unit_test(readers_while_versions_arrive)};
+    const struct CMUnitTest reader_tests[] = {
+        cmocka_unit_test(readers_while_versions_arrive),
+        cmocka_unit_test(concurrent_rebuilds_never_go_back),
+    };
     int failed = readers ? cmocka_run_group_tests(reader_tests, NULL, NULL)
                          : cmocka_run_group_tests(tests, NULL, NULL);
     fenv_stop(&E);

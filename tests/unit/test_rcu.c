@@ -6,7 +6,7 @@
  * thread claims a slot meanwhile (review of issue 17, F1: the exiting
  * thread kept using the slot it had given back, the other thread claimed
  * it and its unlock stored epoch 0 for both). Bounded: 200 rounds of at
- * most ~10 ms each. Usage: test_rcu */
+ * most ~10 ms each. And fork() while another thread reads. Usage: test_rcu */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rcu.h"
@@ -110,10 +111,54 @@ static void test_read_from_a_later_thread_destructor(void **state)
     pthread_key_delete(late_key);
 }
 
+/* fork() while another thread is inside a read section: in the child that
+ * thread does not exist, and its slot must not make the child's first
+ * synchronize wait for ever (review of issue 17, F3). */
+static atomic_int fork_inside, fork_stop;
+
+static void *fork_reader(void *p)
+{
+    (void)p;
+    if (!krk_rcu_read_lock())
+        return NULL;
+    atomic_store(&fork_inside, 1);
+    for (int i = 0; i < 100000 && !atomic_load(&fork_stop); i++)
+        usleep(100);
+    krk_rcu_read_unlock();
+    return NULL;
+}
+
+static void test_fork_while_a_reader_is_inside(void **state)
+{
+    (void)state;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fork_reader, NULL), 0);
+    for (int i = 0; i < 100000 && !atomic_load(&fork_inside); i++)
+        usleep(50);
+    assert_true(atomic_load(&fork_inside));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(5); /* a hang ends as SIGALRM */
+        krk_rcu_synchronize();
+        assert_true(krk_rcu_read_lock()); /* and the child reads on */
+        krk_rcu_read_unlock();
+        krk_rcu_synchronize();
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    atomic_store(&fork_stop, 1);
+    pthread_join(t, NULL);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_from_a_later_thread_destructor),
+        cmocka_unit_test(test_fork_while_a_reader_is_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
