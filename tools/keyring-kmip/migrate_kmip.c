@@ -62,7 +62,7 @@ int mig_kmip_open(const mig_kmip_where *w, mig_kmip **out)
         fprintf(stderr, "keyring-kmip migrate: the KMIP keyring: %s\n",
                 d.error[0] ? d.error : krk_strerror(e));
         free(k);
-        return mig_kmip_exit_for(e);
+        return mig_kmip_exit_for((int)e);
     }
     *out = k;
     return -1;
@@ -76,7 +76,7 @@ int mig_kmip_read(mig_kmip *k, const char *data_id, const char *auth_id, uint8_t
     if (e != KRK_OK)
         snprintf(k->error, sizeof k->error, "%s",
                  e == KRK_E_NOT_FOUND ? "no such key" : ks_error(k->k));
-    return e;
+    return (int)e;
 }
 
 typedef struct id_list {
@@ -127,7 +127,7 @@ int mig_kmip_list(mig_kmip *k, mig_keys *out, size_t *unreadable)
     if (e != KRK_OK || l.failed) {
         fprintf(stderr, "keyring-kmip migrate: listing the KMIP keyring: %s\n",
                 l.failed ? "out of memory" : ks_error(k->k));
-        rc = l.failed ? CLI_BAD_INPUT : mig_kmip_exit_for(e);
+        rc = l.failed ? CLI_BAD_INPUT : mig_kmip_exit_for((int)e);
     }
     uint8_t *data = rc < 0 ? malloc(KRK_MAX_KEY_BYTES) : NULL;
     if (rc < 0 && data == NULL) {
@@ -161,7 +161,7 @@ int mig_kmip_store(mig_kmip *k, const mig_key *key)
     krk_err e = ks_store(k->k, key->data_id, key->auth_id, key->data, key->len, key->type);
     if (e != KRK_OK)
         snprintf(k->error, sizeof k->error, "%s", ks_error(k->k));
-    return e;
+    return (int)e;
 }
 
 const char *mig_kmip_error(mig_kmip *k)
