@@ -9,8 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cache.h"
-#include "state.h"
+#include "handle.h"
 #include "keyring_kmip/krk.h"
 #include "kmip/kmip_ttlv.h"
 
@@ -46,6 +45,30 @@ krk_err krk_aes_get_size(size_t input_length, const char *mode, size_t block_siz
     return KRK_OK;
 }
 
+/* The SHA-256 of the AES key data_id/auth_id, or an error code (not found,
+ * in conflict, not AES). */
+static krk_err aes_key(krk_keyring *k, const char *data_id, const char *auth_id,
+                       uint8_t digest[32])
+{
+    krk_err e = krk_begin_key_op(k, data_id, &auth_id);
+    if (e != KRK_OK)
+        return e;
+    pthread_rwlock_rdlock(&k->lock);
+    const krk_key *key = krk_cache_find(&k->state->cache, data_id, auth_id);
+    if (key == NULL)
+        e = KRK_E_NOT_FOUND;
+    else if (key->conflict_uid)
+        e = krk_conflict_error(k, key);
+    else if (key->type != KRK_TYPE_AES)
+        e = KRK_E_TYPE;
+    else
+        SHA256(key->material, key->material_len, digest);
+    pthread_rwlock_unlock(&k->lock);
+    if (e == KRK_E_TYPE)
+        krk_set_error(k, e, "key %s is not of type AES", data_id);
+    return e;
+}
+
 static krk_err run(krk_keyring *k, bool encrypt, const char *data_id, const char *auth_id,
                    const char *mode, size_t block_size, const uint8_t *iv, bool padding,
                    const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
@@ -65,7 +88,7 @@ static krk_err run(krk_keyring *k, bool encrypt, const char *data_id, const char
     if (out == NULL || out_cap < (encrypt ? need : in_len))
         return KRK_E_BUFFER;
     uint8_t key[32];
-    krk_err e = krk_aes_key(k, data_id, auth_id, key);
+    krk_err e = aes_key(k, data_id, auth_id, key);
     if (e != KRK_OK)
         return e;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();

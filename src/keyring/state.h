@@ -74,8 +74,4 @@ bool krk_spec_for(const krk_state *s, krk_key_type type, const char *data_id,
                   const char *auth_id, size_t size, const char *tag, kmip_key_spec *spec,
                   krk_spec_buffers *b);
 
-/* The SHA-256 of the AES key data_id/auth_id (keyring.c, for aes.c), or an
- * error code (not found, in conflict, not AES). */
-krk_err krk_aes_key(krk_keyring *k, const char *data_id, const char *auth_id, uint8_t digest[32]);
-
 #endif
