@@ -2,39 +2,21 @@
 /* libFuzzer target: the client's handling of server responses. The input's
  * first byte picks an operation (and whether the version is negotiated
  * first); the rest is what "the server" answers, to every request of that
- * operation (at most 4 exchanges, then the connection breaks). Requests go
- * through the client's exchange hook instead of TLS, so everything after
- * the bytes arrive runs as in production: decoding, matching the response
- * to the request (count, operation, batch item ids, result status), and
- * extracting identifiers, key bytes, attributes, versions and Locate pages.
+ * operation (at most 4 exchanges, then the connection breaks). The target
+ * links the client over a socketless transport (fake_transport.c) instead
+ * of src/transport, so everything after the bytes arrive runs as in
+ * production: the sans-I/O core's decoding and matching of the response to
+ * the request (count, operation, batch item ids, result status), retries,
+ * and extracting identifiers, key bytes, attributes, versions and Locate
+ * pages.
  * Property: no crash, no leak, no hang; an error always comes with a
  * message. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/client/client_internal.h"
-
-typedef struct canned {
-    const uint8_t *data;
-    size_t len;
-    int calls;
-} canned;
-
-static bool answer(void *ctx, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len)
-{
-    (void)req;
-    (void)len;
-    canned *c = ctx;
-    if (++c->calls > 4)
-        return false;
-    *resp = malloc(c->len ? c->len : 1);
-    if (*resp == NULL)
-        return false;
-    memcpy(*resp, c->data, c->len);
-    *resp_len = c->len;
-    return true;
-}
+#include "fake_transport.h"
+#include "kmip/kmip_client.h"
 
 static bool count_uid(void *ctx, const char *uid, size_t len)
 {
@@ -127,8 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kmip_client_options_free(o);
     if (c == NULL)
         return 0;
-    canned answers = {data + 1, size - 1, 0};
-    kc_set_exchange(c, answer, &answers);
+    fake_transport_answer(data + 1, size - 1, 4);
     run(c, data[0] & 7);
     kmip_client_free(c);
     return 0;

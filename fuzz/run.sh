@@ -20,11 +20,12 @@ python3 "$top/fuzz/make_corpus.py" "$build/tests/conformance" \
 # checked-in seeds; libFuzzer adds to the copies
 cp -r "$top/fuzz/corpus/config" "$corpus/config"
 cp -r "$top/fuzz/corpus/client" "$corpus/client"
+cp -r "$top/fuzz/corpus/core" "$corpus/core"
 cp -r "$top/fuzz/corpus/mycnf" "$corpus/mycnf"
 cp -r "$top/fuzz/corpus/keyring_file" "$corpus/keyring_file"
 cp -r "$top/fuzz/corpus/mariadb_keyfile" "$corpus/mariadb_keyfile"
 mkdir -p "$build/artifacts"
-for target in ttlv xml config client mycnf keyring_file mariadb_keyfile; do
+for target in ttlv xml config client core mycnf keyring_file mariadb_keyfile; do
     echo "fuzz_$target: $seconds s"
     "$build/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
         -timeout=10 -print_final_stats=1 -artifact_prefix="$build/artifacts/" \

@@ -13,38 +13,25 @@
 #define DEFAULT_CONNECT_MS 1000u
 #define DEFAULT_IO_MS 30000u
 
-/* Versions this client can speak, most preferred first. */
-static const unsigned our_versions[] = {
-    KMIP_VERSION(2, 1), KMIP_VERSION(2, 0), KMIP_VERSION(1, 4), KMIP_VERSION(1, 3),
-    KMIP_VERSION(1, 2), KMIP_VERSION(1, 1), KMIP_VERSION(1, 0),
-};
-
 kmip_client_err kc_fail(kmip_client *c, kmip_client_err code, const char *fmt, ...)
 {
-    c->err = code;
+    c->core.st.err = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->message, sizeof c->message, fmt, ap);
+    vsnprintf(c->core.st.message, sizeof c->core.st.message, fmt, ap);
     va_end(ap);
     return code;
 }
 
 void kc_clear(kmip_client *c)
 {
-    c->err = KMIP_CLIENT_OK;
-    c->message[0] = '\0';
-    c->has_result = false;
+    kc_status_clear(&c->core.st);
 }
 
 void kc_log(const kmip_client *c, int level, const char *message)
 {
     if (c->opt.log)
         c->opt.log(c->opt.log_ctx, level, message);
-}
-
-bool kc_uid_text(const kmip_uid *u, char *buf, size_t cap)
-{
-    return !u->is_enum && kmip_text_copy(u->text.data, u->text.len, buf, cap);
 }
 
 kmip_client *kmip_client_new(const kmip_client_options *o)
@@ -75,6 +62,8 @@ kmip_client *kmip_client_new(const kmip_client_options *o)
         if (c->opt.io_ms > cap)
             c->opt.io_ms = cap;
     }
+    kc_core_init(&c->core, c->opt.pinned_version, c->opt.max_response, c->opt.server_count,
+                 c->opt.log, c->opt.log_ctx);
     if (c->opt.server_count == 0 || !kh_attach(c)) {
         kmip_options_clear(&c->opt);
         free(c);
@@ -90,6 +79,7 @@ void kmip_client_free(kmip_client *c)
     kt_close(c->conn);
     kt_ctx_free(c->ctx);
     kh_detach(c);
+    kc_core_clear(&c->core);
     kmip_options_clear(&c->opt);
     kmip_secure_zero(c, sizeof *c);
     free(c);
@@ -97,33 +87,34 @@ void kmip_client_free(kmip_client *c)
 
 const char *kmip_client_error_message(const kmip_client *c)
 {
-    return c->message;
+    return c->core.st.message;
 }
 
 bool kmip_client_result(const kmip_client *c, uint32_t *status, uint32_t *reason,
                         const char **message)
 {
-    if (!c->has_result)
+    const kc_status *st = &c->core.st;
+    if (!st->has_result)
         return false;
     if (status)
-        *status = c->result_status;
+        *status = st->result_status;
     if (reason)
-        *reason = c->result_reason;
+        *reason = st->result_reason;
     if (message)
-        *message = c->result_message;
+        *message = st->result_message;
     return true;
 }
 
 unsigned kmip_client_version(const kmip_client *c)
 {
-    return c->version;
+    return c->core.version;
 }
 
 size_t kmip_client_server_versions(const kmip_client *c, unsigned *out, size_t cap)
 {
-    size_t n = c->server_version_count < cap ? c->server_version_count : cap;
-    memcpy(out, c->server_versions, n * sizeof *out);
-    return c->server_version_count;
+    size_t n = c->core.server_version_count < cap ? c->core.server_version_count : cap;
+    memcpy(out, c->core.server_versions, n * sizeof *out);
+    return c->core.server_version_count;
 }
 
 kmip_client_err kmip_client_tls(const kmip_client *c, kmip_client_tls_info *info)
@@ -205,145 +196,57 @@ static kt_config config_of(const kmip_client *c, size_t server)
     return k;
 }
 
-static const char *operation_name(uint32_t op)
+/* Drives the exchange armed in the core over the open connection: its
+ * bytes out through kt_send, the answer's bytes in through kt_recv (one
+ * whole message, framed and size-checked by the transport), decoded by the
+ * core. A failure is in the core's status. */
+static kmip_client_err roundtrip(kmip_client *c)
 {
-    const kmip_value_def *v = kmip_enum_value(kmip_enum_for_tag(KMIP_TAG_OPERATION), op);
-    return v ? v->name : "an unknown operation";
-}
-
-static const char *reason_name(uint32_t reason)
-{
-    const kmip_value_def *v = kmip_enum_value(kmip_enum_for_tag(KMIP_TAG_RESULT_REASON), reason);
-    return v ? v->name : "unknown reason";
-}
-
-/* Sends one encoded request on the open connection and decodes the reply.
- * *sent tells whether the whole request left. */
-static kmip_client_err roundtrip(kmip_client *c, const uint8_t *req, size_t len,
-                                 kmip_message **resp, bool *sent)
-{
+    kc_core *k = &c->core;
     kt_error e = {KMIP_CLIENT_OK, ""};
-    *sent = false;
-    *resp = NULL;
+    k->peer = kc_host(c);
+    const uint8_t *out;
+    size_t out_len;
+    kc_core_output(k, &out, &out_len);
+    if (kt_send(c->conn, out, out_len, budget(c, c->opt.io_ms), &e) != KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message);
+    kc_core_sent(k);
+    c->stats.requests++;
     uint8_t *bytes = NULL;
     size_t n = 0;
-    if (c->exchange) {
-        *sent = true;
-        c->stats.requests++;
-        if (!c->exchange(c->exchange_ctx, req, len, &bytes, &n))
-            return kc_fail(c, KMIP_CLIENT_E_CLOSED, "the exchange ended");
-        if (n > c->opt.max_response) {
-            free(bytes);
-            return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "response larger than the limit");
-        }
-    } else {
-        if (kt_send(c->conn, req, len, budget(c, c->opt.io_ms), &e) != KMIP_CLIENT_OK)
-            return kc_fail(c, e.code, "%s", e.message);
-        *sent = true;
-        c->stats.requests++;
-        if (kt_recv(c->conn, &bytes, &n, budget(c, c->opt.io_ms), c->opt.max_response, &e) !=
-            KMIP_CLIENT_OK)
-            return kc_fail(c, e.code, "%s", e.message);
-    }
-    kmip_msg_error merr;
-    kmip_err de = kmip_message_decode(bytes, n, resp, &merr);
+    if (kt_recv(c->conn, &bytes, &n, budget(c, c->opt.io_ms), c->opt.max_response, &e) !=
+        KMIP_CLIENT_OK)
+        return kc_fail(c, e.code, "%s", e.message);
+    size_t used = 0;
+    kc_event ev = kc_core_feed(k, bytes, n, &used);
     kmip_secure_free(bytes, n);
-    if (de != KMIP_OK)
-        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                       "malformed response from the KMIP server at %s: %s (%s)", kc_host(c),
-                       merr.detail, kmip_strerror(de));
-    if (!(*resp)->is_response) {
-        kmip_message_free(*resp);
-        *resp = NULL;
-        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "the KMIP server sent a request, not a response");
-    }
-    return KMIP_CLIENT_OK;
+    if (ev == KC_EV_RESPONSE)
+        return KMIP_CLIENT_OK;
+    if (ev == KC_EV_RECV) /* the transport's framer and the core's disagree */
+        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "the KMIP server at %s sent a truncated "
+                       "response", kc_host(c));
+    return k->st.err;
 }
 
-static bool supported(unsigned v)
-{
-    for (size_t i = 0; i < sizeof our_versions / sizeof our_versions[0]; i++)
-        if (our_versions[i] == v)
-            return true;
-    return false;
-}
-
-/* Discover Versions (1.1 header, our versions in preference order); the
- * first version of the server's answer is the highest both support. A
- * server that does not know the operation gets 1.0. */
+/* Discover Versions through the core (kc_core_discover_*): the first
+ * version of the server's answer is the highest both support. A server
+ * that does not know the operation gets 1.0. */
 static kmip_client_err negotiate(kmip_client *c)
 {
-    if (c->opt.pinned_version) {
-        c->version = c->opt.pinned_version;
+    if (!kc_core_must_discover(&c->core))
         return KMIP_CLIENT_OK;
-    }
-    kmip_message *req = kmip_message_new(false, KMIP_VERSION(1, 1));
-    kmip_batch_item *bi = req ? kmip_message_add_item(req, KMIP_OPERATION_DISCOVER_VERSIONS) : NULL;
-    size_t nv = sizeof our_versions / sizeof our_versions[0];
-    kmip_discover_versions_request *dv = bi ? bi->payload : NULL;
-    if (dv)
-        dv->versions = kmip_message_alloc(req, nv * sizeof *dv->versions);
-    if (dv == NULL || dv->versions == NULL) {
-        kmip_message_free(req);
-        return kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < nv; i++) {
-        dv->versions[i].major = (int32_t)(our_versions[i] >> 8);
-        dv->versions[i].minor = (int32_t)(our_versions[i] & 0xFF);
-    }
-    dv->version_count = nv;
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    kmip_err ee = kmip_message_encode(req, &bytes, &len);
-    kmip_message_free(req);
-    if (ee != KMIP_OK)
-        return kc_fail(c, KMIP_CLIENT_E_NOMEM, "cannot encode Discover Versions: %s",
-                       kmip_strerror(ee));
-    kmip_message *resp = NULL;
-    bool sent;
-    kmip_client_err e = roundtrip(c, bytes, len, &resp, &sent);
-    kmip_secure_free(bytes, len);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    const kmip_batch_item *ri = resp->item_count == 1 ? &resp->items[0] : NULL;
-    /* the payload is typed by the answer's own Operation: it must be ours */
-    if (ri == NULL || (ri->has_operation && ri->operation != KMIP_OPERATION_DISCOVER_VERSIONS) ||
-        (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && !ri->has_operation)) {
-        kmip_message_free(resp);
-        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "the KMIP server's answer to Discover Versions "
-                       "is not one Discover Versions batch item");
-    }
-    c->version = KMIP_VERSION(1, 0);
-    c->server_version_count = 0;
-    if (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && ri->payload) {
-        const kmip_discover_versions_response *r = ri->payload;
-        bool chosen = false;
-        for (size_t i = 0; i < r->version_count; i++) {
-            unsigned v = KMIP_VERSION(r->versions[i].major & 0xFF, r->versions[i].minor & 0xFF);
-            if (c->server_version_count < KMIP_CLIENT_MAX_VERSIONS)
-                c->server_versions[c->server_version_count++] = v;
-            if (!chosen && supported(v)) { /* the server lists its best first */
-                c->version = v;
-                chosen = true;
-            }
-        }
-    } else {
-        kc_log(c, 2, "the KMIP server does not support Discover Versions; using KMIP 1.0");
-    }
-    kmip_message_free(resp);
-    return KMIP_CLIENT_OK;
+    kmip_client_err e = kc_core_discover_begin(&c->core);
+    if (e == KMIP_CLIENT_OK)
+        e = roundtrip(c);
+    if (e == KMIP_CLIENT_OK)
+        return kc_core_discover_end(&c->core);
+    kc_core_reset(&c->core);
+    return e;
 }
 
-void kc_set_exchange(kmip_client *c,
-                     bool (*fn)(void *ctx, const uint8_t *req, size_t len, uint8_t **resp,
-                                size_t *resp_len),
-                     void *ctx)
-{
-    c->exchange = fn;
-    c->exchange_ctx = ctx;
-}
-
-/* TCP, TLS and (once) version negotiation with one server. */
+/* TCP, TLS and (once) version negotiation with one server. Negotiation
+ * uses the core's exchange: it runs only while no version is known, which
+ * is before kmip_client_call arms its request. */
 static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *failed,
                                   size_t failed_count)
 {
@@ -357,7 +260,7 @@ static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *f
     kmip_client_tls_info tls;
     kt_info(c->conn, &tls);
     kh_connected(c, server, failed, failed_count, tls.peer_not_after);
-    if (c->version != 0)
+    if (c->core.version != 0)
         return KMIP_CLIENT_OK;
     kmip_client_err ne = negotiate(c);
     if (ne != KMIP_CLIENT_OK) {
@@ -374,8 +277,6 @@ static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *f
  * duplicate Locate answer become the next Locate's). */
 static kmip_client_err ensure_connected(kmip_client *c)
 {
-    if (c->exchange)
-        return c->version ? KMIP_CLIENT_OK : negotiate(c);
     if (c->conn && kt_stale(c->conn)) {
         kt_close(c->conn);
         c->conn = NULL;
@@ -386,7 +287,7 @@ static kmip_client_err ensure_connected(kmip_client *c)
      * each costs at most the connect timeout */
     size_t order[KMIP_MAX_SERVERS];
     size_t n = kh_order(c, order);
-    char all[sizeof c->message] = "";
+    char all[sizeof c->core.st.message] = "";
     size_t used = 0;
     kmip_client_err e = KMIP_CLIENT_E_CONNECT;
     for (size_t k = 0; k < n; k++) {
@@ -396,11 +297,11 @@ static kmip_client_err ensure_connected(kmip_client *c)
         if (e == KMIP_CLIENT_OK || e == KMIP_CLIENT_E_CONFIG || e == KMIP_CLIENT_E_NOMEM ||
             e == KMIP_CLIENT_E_ARG)
             return e; /* connected, or a local problem no other server solves */
-        kh_failed(c, order[k], c->message);
+        kh_failed(c, order[k], c->core.st.message);
         char name[272];
         kh_name(&c->opt.servers[order[k]], name, sizeof name);
         int w = snprintf(all + used, sizeof all - used, "%s%s: %.*s", k ? "; " : "", name,
-                         (int)(600 / c->opt.server_count), c->message);
+                         (int)(600 / c->opt.server_count), c->core.st.message);
         if (w > 0)
             used = used + (size_t)w < sizeof all ? used + (size_t)w : sizeof all - 1;
     }
@@ -425,10 +326,10 @@ static kmip_client_err probe_with(kmip_client *c, kt_ctx *x, size_t server, bool
     kt_conn *kept = c->conn;
     size_t cur = c->cur;
     bool has_cur = c->has_cur;
-    unsigned version = c->version;
+    unsigned version = c->core.version;
     unsigned versions[KMIP_CLIENT_MAX_VERSIONS];
-    size_t version_count = c->server_version_count;
-    memcpy(versions, c->server_versions, sizeof versions);
+    size_t version_count = c->core.server_version_count;
+    memcpy(versions, c->core.server_versions, sizeof versions);
     int64_t deadline = c->deadline_ms;
     c->conn = NULL;
     c->deadline_ms = kmip_monotonic_ms() + 2 * (int64_t)c->opt.connect_ms;
@@ -446,21 +347,21 @@ static kmip_client_err probe_with(kmip_client *c, kt_ctx *x, size_t server, bool
         kt_info(c->conn, &tls);
         c->cur = server;
         c->has_cur = true;
-        c->version = 0;
+        c->core.version = 0;
         int64_t t0 = kmip_monotonic_us();
         e = negotiate(c); /* Discover Versions: the server answers KMIP */
         if (e == KMIP_CLIENT_OK && record)
             kh_probed(c, server, (unsigned)(kmip_monotonic_us() - t0), tls.peer_not_after);
     }
     if (record && e != KMIP_CLIENT_OK && e != KMIP_CLIENT_E_NOMEM && e != KMIP_CLIENT_E_CONFIG)
-        kh_failed(c, server, c->message);
+        kh_failed(c, server, c->core.st.message);
     kt_close(c->conn);
     c->conn = kept;
     c->cur = cur;
     c->has_cur = has_cur;
-    c->version = version;
-    c->server_version_count = version_count;
-    memcpy(c->server_versions, versions, sizeof versions);
+    c->core.version = version;
+    c->core.server_version_count = version_count;
+    memcpy(c->core.server_versions, versions, sizeof versions);
     c->deadline_ms = deadline;
     return e;
 }
@@ -468,7 +369,7 @@ static kmip_client_err probe_with(kmip_client *c, kt_ctx *x, size_t server, bool
 kmip_client_err kmip_client_probe(kmip_client *c, size_t server)
 {
     kc_clear(c);
-    if (c->exchange || server >= c->opt.server_count)
+    if (server >= c->opt.server_count)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "no server %zu to probe", server + 1);
     return probe_with(c, NULL, server, true);
 }
@@ -487,8 +388,6 @@ bool kmip_client_cert_not_after(const kmip_client *c, char *buf, size_t cap)
 kmip_client_err kmip_client_reload_credentials(kmip_client *c)
 {
     kc_clear(c);
-    if (c->exchange)
-        return KMIP_CLIENT_OK;
     kt_config cfg = config_of(c, c->has_cur ? c->cur : 0);
     kt_error e = {KMIP_CLIENT_OK, ""};
     kt_ctx *fresh = NULL;
@@ -501,7 +400,7 @@ kmip_client_err kmip_client_reload_credentials(kmip_client *c)
     size_t order[KMIP_MAX_SERVERS];
     size_t n = kh_order(c, order);
     kmip_client_err pe = KMIP_CLIENT_E_CONNECT;
-    char why[sizeof c->message] = "";
+    char why[sizeof c->core.st.message] = "";
     for (size_t k = 0; k < n && pe != KMIP_CLIENT_OK; k++) {
         pe = probe_with(c, fresh, order[k], false);
         if (pe != KMIP_CLIENT_OK) {
@@ -509,7 +408,7 @@ kmip_client_err kmip_client_reload_credentials(kmip_client *c)
             kh_name(&c->opt.servers[order[k]], name, sizeof name);
             size_t used = strlen(why);
             snprintf(why + used, sizeof why - used, "%s%s: %.300s", used ? "; " : "", name,
-                     c->message);
+                     c->core.st.message);
         }
     }
     if (pe != KMIP_CLIENT_OK) {
@@ -531,203 +430,23 @@ kmip_client_err kmip_client_connect(kmip_client *c)
     return ensure_connected(c);
 }
 
-kmip_client_err kmip_client_request(kmip_client *c, kmip_message **request)
+/* The start of every request: error state cleared, the request's own time
+ * budget, a connection and a version. */
+static kmip_client_err prepare(kmip_client *c)
 {
     kc_clear(c);
-    *request = NULL;
     start_operation(c);
-    if (c->version == 0) {
-        kmip_client_err e = ensure_connected(c);
-        if (e != KMIP_CLIENT_OK)
-            return e;
-    }
-    *request = kmip_message_new(false, c->version);
+    return c->core.version == 0 ? ensure_connected(c) : KMIP_CLIENT_OK;
+}
+
+kmip_client_err kmip_client_request(kmip_client *c, kmip_message **request)
+{
+    *request = NULL;
+    kmip_client_err e = prepare(c);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    *request = kmip_message_new(false, c->core.version);
     return *request ? KMIP_CLIENT_OK : kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
-}
-
-static bool idempotent(uint32_t op)
-{
-    return op == KMIP_OPERATION_GET || op == KMIP_OPERATION_GET_ATTRIBUTES ||
-           op == KMIP_OPERATION_GET_ATTRIBUTE_LIST || op == KMIP_OPERATION_LOCATE ||
-           op == KMIP_OPERATION_QUERY || op == KMIP_OPERATION_DISCOVER_VERSIONS;
-}
-
-static bool all_idempotent(const kmip_message *m)
-{
-    for (size_t i = 0; i < m->item_count; i++)
-        if (!idempotent(m->items[i].operation))
-            return false;
-    return true;
-}
-
-static void record_result(kmip_client *c, const kmip_batch_item *ri, uint32_t op)
-{
-    c->has_result = true;
-    c->result_status = ri->result_status;
-    c->result_reason = ri->has_result_reason ? ri->result_reason : 0;
-    size_t n = ri->has_result_message ? ri->result_message.len : 0;
-    if (n >= sizeof c->result_message)
-        n = sizeof c->result_message - 1;
-    if (n)
-        memcpy(c->result_message, ri->result_message.data, n);
-    c->result_message[n] = '\0';
-    kc_fail(c, c->result_reason == KMIP_RESULT_REASON_ITEM_NOT_FOUND ? KMIP_CLIENT_E_NOT_FOUND
-                                                                     : KMIP_CLIENT_E_SERVER,
-            "the KMIP server refused %s: %s%s%s%s", operation_name(op),
-            ri->has_result_reason ? reason_name(c->result_reason) : "no reason given",
-            n ? " (" : "", c->result_message, n ? ")" : "");
-}
-
-static bool same_id(const kmip_batch_item *a, const kmip_batch_item *b)
-{
-    return a->unique_batch_item_id.len == b->unique_batch_item_id.len &&
-           memcmp(a->unique_batch_item_id.data, b->unique_batch_item_id.data,
-                  a->unique_batch_item_id.len) == 0;
-}
-
-/* The Unique Identifier a request item names (NULL for none, or an ID
- * placeholder), and the one its answer names, for the operations whose
- * answer must name the object asked for. */
-static const kmip_uid *asked_uid(const kmip_batch_item *rq)
-{
-    const void *p = rq->payload;
-    if (p == NULL)
-        return NULL;
-    switch (rq->operation) {
-    case KMIP_OPERATION_GET: {
-        const kmip_get_request *g = p;
-        return g->has_unique_identifier ? &g->unique_identifier : NULL;
-    }
-    case KMIP_OPERATION_GET_ATTRIBUTES: {
-        const kmip_get_attributes_request *g = p;
-        return g->has_unique_identifier ? &g->unique_identifier : NULL;
-    }
-    case KMIP_OPERATION_ACTIVATE:
-    case KMIP_OPERATION_DESTROY: {
-        const kmip_uid_request *u = p;
-        return u->has_unique_identifier ? &u->unique_identifier : NULL;
-    }
-    case KMIP_OPERATION_REVOKE: {
-        const kmip_revoke_request *r = p;
-        return r->has_unique_identifier ? &r->unique_identifier : NULL;
-    }
-    default:
-        return NULL;
-    }
-}
-
-static const kmip_uid *answered_uid(uint32_t op, const void *p)
-{
-    switch (op) {
-    case KMIP_OPERATION_GET:
-        return &((const kmip_get_response *)p)->unique_identifier;
-    case KMIP_OPERATION_GET_ATTRIBUTES:
-        return &((const kmip_get_attributes_response *)p)->unique_identifier;
-    case KMIP_OPERATION_ACTIVATE:
-    case KMIP_OPERATION_DESTROY:
-    case KMIP_OPERATION_REVOKE:
-        return &((const kmip_uid_response *)p)->unique_identifier;
-    default:
-        return NULL;
-    }
-}
-
-static bool same_uid(const kmip_uid *a, const kmip_uid *b)
-{
-    if (a->is_enum || b->is_enum)
-        return a->is_enum == b->is_enum && a->enum_value == b->enum_value;
-    return a->text.len == b->text.len &&
-           (a->text.len == 0 || memcmp(a->text.data, b->text.data, a->text.len) == 0);
-}
-
-/* "\"uid\"" for messages (cut at the buffer), or "(none)". */
-static void uid_shown(const kmip_uid *u, char *buf, size_t cap)
-{
-    if (u->is_enum)
-        snprintf(buf, cap, "(placeholder %u)", u->enum_value);
-    else if (u->text.len == 0)
-        snprintf(buf, cap, "(none)");
-    else
-        snprintf(buf, cap, "\"%.*s\"", (int)(u->text.len < cap - 3 ? u->text.len : cap - 3),
-                 (const char *)u->text.data);
-}
-
-/* A response item carries the Unique Batch Item ID its request item sent;
- * it may leave it out only when the request had one item (KMIP 1.4
- * section 7.2 requires it back when present), and it never carries one
- * that was not sent. */
-static bool batch_id_matches(const kmip_message *req, const kmip_batch_item *rq,
-                             const kmip_batch_item *rs)
-{
-    if (!rs->has_unique_batch_item_id)
-        return !rq->has_unique_batch_item_id || req->item_count == 1;
-    return rq->has_unique_batch_item_id && same_id(rq, rs);
-}
-
-/* Every request item must be answered, in order, for its own operation,
- * and an answer about one object must name that object. */
-static kmip_client_err check_response(kmip_client *c, const kmip_message *req,
-                                      const kmip_message *resp)
-{
-    if (resp->item_count != req->item_count) {
-        /* a whole-message failure comes back as a single item */
-        if (resp->item_count == 1 && resp->items[0].result_status != KMIP_RESULT_STATUS_SUCCESS) {
-            record_result(c, &resp->items[0], req->items[0].operation);
-            return c->err;
-        }
-        /* a server that stopped at a failed item (Stop, or Continue not
-         * honoured): the answers after it are missing, which no caller can
-         * read item by item */
-        if (resp->item_count > 0 && resp->item_count < req->item_count &&
-            resp->items[resp->item_count - 1].result_status != KMIP_RESULT_STATUS_SUCCESS) {
-            record_result(c, &resp->items[resp->item_count - 1],
-                          req->items[resp->item_count - 1].operation);
-            return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                           "the KMIP server stopped the batch at item %zu of %zu (%s) and "
-                           "answered none after it", resp->item_count, req->item_count,
-                           c->message);
-        }
-        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                       "the KMIP server answered %zu batch items to a request of %zu",
-                       resp->item_count, req->item_count);
-    }
-    kmip_client_err first = KMIP_CLIENT_OK;
-    for (size_t i = 0; i < req->item_count; i++) {
-        const kmip_batch_item *rq = &req->items[i], *rs = &resp->items[i];
-        if (!batch_id_matches(req, rq, rs))
-            return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                           "response item %zu %s", i + 1,
-                           rs->has_unique_batch_item_id
-                               ? "carries a Unique Batch Item ID the request did not send"
-                               : "carries no Unique Batch Item ID in the answer to a batch");
-        if (rs->has_operation && rs->operation != rq->operation)
-            return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                           "response item %zu is for %s, the request was %s", i + 1,
-                           operation_name(rs->operation), operation_name(rq->operation));
-        if (rs->result_status == KMIP_RESULT_STATUS_SUCCESS) {
-            /* callers read the typed payload: it exists only when the item
-             * named its Operation (before the payload) and the payload
-             * decoded as that operation's */
-            if (rs->payload == NULL && kmip_operation_is_typed(rq->operation))
-                return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                               "response item %zu (%s) succeeded without a payload of that "
-                               "operation", i + 1, operation_name(rq->operation));
-            const kmip_uid *asked = asked_uid(rq);
-            const kmip_uid *named = rs->payload ? answered_uid(rq->operation, rs->payload) : NULL;
-            if (asked && named && !same_uid(asked, named)) {
-                char want[130], got[130];
-                uid_shown(asked, want, sizeof want);
-                uid_shown(named, got, sizeof got);
-                return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                               "response item %zu (%s) names object %s, the request asked for "
-                               "%s", i + 1, operation_name(rq->operation), got, want);
-            }
-        } else if (first == KMIP_CLIENT_OK) {
-            record_result(c, rs, rq->operation);
-            first = c->err;
-        }
-    }
-    return first;
 }
 
 kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_message **response)
@@ -739,39 +458,19 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
     start_operation(c);
     if (out_of_time(c))
         return kc_fail(c, KMIP_CLIENT_E_TIMEOUT, "no time left for %s: the deadline has passed",
-                       operation_name(request->items[0].operation));
-    kmip_client_err e = c->version == 0 ? ensure_connected(c) : KMIP_CLIENT_OK;
+                       kc_operation_name(request->items[0].operation));
+    kmip_client_err e = c->core.version == 0 ? ensure_connected(c) : KMIP_CLIENT_OK;
     if (e != KMIP_CLIENT_OK)
         return e;
-    request->request_header.protocol_version.major = (int32_t)(c->version >> 8);
-    request->request_header.protocol_version.minor = (int32_t)(c->version & 0xFF);
-    /* Reads batched in one message are independent of each other: the
-     * server is asked to answer every item even when one fails (KMIP 1.0
-     * section 6.7, Batch Error Continuation Option; its default is Stop, and
-     * a stopping server such as PyKMIP sends no answer at all for the items
-     * after the failure: one object destroyed by another writer between a
-     * Locate and the Gets of a load would fail the whole batch). Chained
-     * writes (placeholders, Revoke then Destroy) keep Stop. */
-    if (request->item_count > 1 && all_idempotent(request)) {
-        request->request_header.has_batch_error_continuation_option = true;
-        request->request_header.batch_error_continuation_option =
-            KMIP_BATCH_ERROR_CONTINUATION_OPTION_CONTINUE;
-    }
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    kmip_err ee = kmip_message_encode(request, &bytes, &len);
-    if (ee != KMIP_OK)
-        return kc_fail(c, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
-                       "cannot encode the request: %s", kmip_strerror(ee));
-    bool safe = all_idempotent(request);
-    size_t failovers_left = c->opt.server_count - 1;
-    for (int attempt = 0;; attempt++) {
+    if ((e = kc_core_begin(&c->core, request)) != KMIP_CLIENT_OK)
+        return e;
+    for (;;) {
         bool reused = c->conn != NULL;
         e = ensure_connected(c);
-        bool sent = false, exchanged = e == KMIP_CLIENT_OK;
+        bool exchanged = e == KMIP_CLIENT_OK;
         int64_t t0 = kmip_monotonic_us();
         if (e == KMIP_CLIENT_OK)
-            e = roundtrip(c, bytes, len, response, &sent);
+            e = roundtrip(c);
         if (e == KMIP_CLIENT_OK) {
             kh_exchanged(c, (unsigned)(kmip_monotonic_us() - t0));
             break;
@@ -780,45 +479,44 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
             kt_close(c->conn);
             c->conn = NULL;
         }
-        bool broken = e == KMIP_CLIENT_E_CLOSED || e == KMIP_CLIENT_E_IO;
-        bool server_failed = broken || e == KMIP_CLIENT_E_TIMEOUT || e == KMIP_CLIENT_E_TLS;
-        /* a kept connection the server closed while idle is no failure of
-         * the server: the first retry goes to it again; a write whose answer
-         * was lost is settled by the caller against the next server */
-        if (exchanged && server_failed && !(reused && attempt == 0 && broken && (!sent || safe)))
-            kh_failed(c, c->cur, c->message);
-        if (attempt == 0 && broken && (!sent || safe) && !out_of_time(c)) {
-            c->stats.retries++;
+        /* the core decides: again on a new connection, on the next server
+         * (logged there), or the error stands */
+        kc_failure f = {.exchanged = exchanged, .reused = reused, .out_of_time = out_of_time(c)};
+        if (kc_core_blames_server(&c->core, &f))
+            kh_failed(c, c->cur, c->core.st.message);
+        kc_next next = kc_core_failed(&c->core, &f);
+        if (next == KC_NEXT_GIVE_UP)
+            return c->core.st.err;
+        c->stats.retries++;
+        if (next == KC_NEXT_RETRY)
             kc_log(c, 2, "KMIP connection broken; retrying on a new connection");
-            continue;
-        }
-        if (exchanged && server_failed && failovers_left > 0 && (!sent || safe) &&
-            !out_of_time(c)) {
-            failovers_left--;
-            c->stats.retries++;
-            continue; /* the next connection goes to the next server (logged there) */
-        }
-        if (sent && !safe && e != KMIP_CLIENT_E_PROTOCOL) {
-            char was[sizeof c->message];
-            memcpy(was, c->message, sizeof was);
-            kc_fail(c, KMIP_CLIENT_E_AMBIGUOUS,
-                    "%s was sent but no response came back (%s); it may or may not have "
-                    "taken effect: look the object up (Locate by its Name) before repeating it",
-                    operation_name(request->items[0].operation), was);
-        }
-        break;
     }
-    kmip_secure_free(bytes, len);
-    if (e != KMIP_CLIENT_OK)
-        return c->err;
-    e = check_response(c, request, *response);
-    /* An answer that does not match its request (count, batch item id,
-     * operation, object) may be another request's: the stream can no
-     * longer be trusted to be in step, so the next request gets a new
-     * connection instead of the answer meant for this one. */
-    if (e == KMIP_CLIENT_E_PROTOCOL && c->conn) {
+    bool reset;
+    e = kc_core_finish(&c->core, response, &reset);
+    if (reset && c->conn) {
         kt_close(c->conn);
         c->conn = NULL;
     }
     return e;
+}
+
+kmip_client_err kc_run(kmip_client *c, kc_op *op)
+{
+    while (!op->done) {
+        kmip_client_err e = prepare(c);
+        if (e != KMIP_CLIENT_OK) {
+            op->done = true;
+            op->result = e;
+            break;
+        }
+        kmip_message *req = NULL;
+        if (!kc_op_next(&c->core, op, &req))
+            break;
+        kmip_message *resp = NULL;
+        e = kmip_client_call(c, req, &resp);
+        kmip_message_free(req);
+        kc_op_answer(&c->core, op, e, resp);
+    }
+    kc_op_free(op);
+    return op->result;
 }

@@ -20,32 +20,6 @@ static kmip_client_err call(kmip_client *c, kmip_message *req, kmip_message **re
     return e;
 }
 
-/* The payload of a successful item i answering op, or NULL. The payload's
- * type follows the item's own Operation: after a mismatch (a protocol
- * error) it must not be read as op's. */
-static const void *payload_of(const kmip_message *resp, size_t i, uint32_t op)
-{
-    if (resp == NULL || i >= resp->item_count)
-        return NULL;
-    const kmip_batch_item *bi = &resp->items[i];
-    bool ok = bi->has_operation && bi->operation == op &&
-              bi->result_status == KMIP_RESULT_STATUS_SUCCESS;
-    return ok ? bi->payload : NULL;
-}
-
-static kmip_client_err copy_uid(kmip_client *c, const kmip_uid *u, char *out, size_t cap)
-{
-    if (out == NULL)
-        return KMIP_CLIENT_OK;
-    if (u->is_enum || u->text.len == 0)
-        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL, "the server's answer lacks a Unique Identifier");
-    if (!kc_uid_text(u, out, cap))
-        return kc_fail(c, KMIP_CLIENT_E_PROTOCOL,
-                       "the server's Unique Identifier (%zu bytes) does not fit the buffer",
-                       u->text.len);
-    return KMIP_CLIENT_OK;
-}
-
 kmip_client_err kmip_client_create(kmip_client *c, const kmip_key_spec *spec, char *uid_out,
                                    size_t uid_cap)
 {
@@ -57,49 +31,10 @@ kmip_client_err kmip_client_create(kmip_client *c, const kmip_key_spec *spec, ch
         return build_failed(c, req, e);
     e = call(c, req, &resp);
     if (e == KMIP_CLIENT_OK)
-        e = copy_uid(c, &((kmip_create_response *)resp->items[0].payload)->unique_identifier,
-                     uid_out, uid_cap);
+        e = kc_copy_uid(&c->core,
+                        &((kmip_create_response *)resp->items[0].payload)->unique_identifier,
+                        uid_out, uid_cap);
     kmip_message_free(resp);
-    return e;
-}
-
-static kmip_client_err do_register(kmip_client *c, const kmip_key_spec *spec,
-                                   const uint8_t *material, size_t len, bool activate,
-                                   char *uid_out, size_t uid_cap, bool *whole_refused)
-{
-    kmip_message *req, *resp = NULL;
-    *whole_refused = false;
-    kmip_client_err e = kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if ((e = kmip_req_add_register(req, spec, material, len)) != KMIP_CLIENT_OK ||
-        (activate && (e = kmip_req_add_uid_op(req, KMIP_OPERATION_ACTIVATE, NULL)) != KMIP_CLIENT_OK))
-        return build_failed(c, req, e);
-    e = call(c, req, &resp);
-    const kmip_register_response *reg = payload_of(resp, 0, KMIP_OPERATION_REGISTER);
-    if (reg) {
-        kmip_client_err ce = copy_uid(c, &reg->unique_identifier, uid_out, uid_cap);
-        if (ce != KMIP_CLIENT_OK)
-            e = ce;
-    } else if (activate && resp && resp->item_count == 1 && e == KMIP_CLIENT_E_SERVER &&
-               c->result_reason == KMIP_RESULT_REASON_INVALID_MESSAGE) {
-        *whole_refused = true; /* nothing of the message was executed */
-    }
-    kmip_message_free(resp);
-    return e;
-}
-
-static kmip_client_err register_then_activate(kmip_client *c, const kmip_key_spec *spec,
-                                              const uint8_t *material, size_t len, char *uid_out,
-                                              size_t uid_cap)
-{
-    char uid[256];
-    bool refused;
-    kmip_client_err e = do_register(c, spec, material, len, false, uid, sizeof uid, &refused);
-    if (e == KMIP_CLIENT_OK)
-        e = kmip_client_activate(c, uid);
-    if (e == KMIP_CLIENT_OK && uid_out && snprintf(uid_out, uid_cap, "%s", uid) >= (int)uid_cap)
-        e = kc_fail(c, KMIP_CLIENT_E_ARG, "the identifier buffer is too small");
     return e;
 }
 
@@ -107,30 +42,22 @@ kmip_client_err kmip_client_register(kmip_client *c, const kmip_key_spec *spec,
                                      const uint8_t *material, size_t len, char *uid_out,
                                      size_t uid_cap)
 {
-    bool refused;
-    return do_register(c, spec, material, len, false, uid_out, uid_cap, &refused);
+    kc_op op;
+    kc_op_register(&op, spec, material, len, false, uid_out, uid_cap);
+    return kc_run(c, &op);
 }
 
-/* One request message (Register, then Activate of the ID placeholder). A
- * server that refuses the whole message for the placeholder (PyKMIP 0.10)
- * executed nothing of it: the client then registers and activates in two
- * round trips, and remembers to do so from then on. If Register succeeded
- * and Activate failed, the object exists: its identifier is returned with
- * the error. */
+/* One request message (Register, then Activate of the ID placeholder), or
+ * two for a server that refuses placeholders (core_ops.c). If Register
+ * succeeded and Activate failed, the object exists: its identifier is
+ * returned with the error. */
 kmip_client_err kmip_client_register_activate(kmip_client *c, const kmip_key_spec *spec,
                                               const uint8_t *material, size_t len, char *uid_out,
                                               size_t uid_cap)
 {
-    if (c->placeholders_rejected)
-        return register_then_activate(c, spec, material, len, uid_out, uid_cap);
-    bool refused = false;
-    kmip_client_err e = do_register(c, spec, material, len, true, uid_out, uid_cap, &refused);
-    if (!refused)
-        return e;
-    c->placeholders_rejected = true;
-    kc_log(c, 2, "the KMIP server refuses ID placeholders; Register and Activate are sent "
-                 "as two requests from now on");
-    return register_then_activate(c, spec, material, len, uid_out, uid_cap);
+    kc_op op;
+    kc_op_register(&op, spec, material, len, true, uid_out, uid_cap);
+    return kc_run(c, &op);
 }
 
 static kmip_client_err uid_op(kmip_client *c, uint32_t op, const char *uid, kmip_message **resp)
@@ -180,94 +107,23 @@ kmip_client_err kmip_client_get_key_as(kmip_client *c, const char *uid, uint32_t
     e = call(c, req, &resp);
     if (e == KMIP_CLIENT_OK) {
         const kmip_get_response *g = resp->items[0].payload;
-        const uint8_t *p;
-        size_t n;
-        if (!kmip_object_key_material(&g->object, &p, &n)) {
-            e = kc_fail(c, KMIP_CLIENT_E_UNSUPPORTED,
-                        "object %s is not a plain symmetric key, secret data or opaque object "
-                        "(wrapped, or in a structured key format)", uid);
-        } else if ((*key = malloc(n ? n : 1)) == NULL) {
-            e = kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
-        } else {
-            if (n > 0) /* an empty key may come with p == NULL */
-                memcpy(*key, p, n);
-            *len = n;
-            if (object_type)
-                *object_type = g->object_type;
-        }
+        e = kc_copy_key(&c->core, g, uid, key, len);
+        if (e == KMIP_CLIENT_OK && object_type)
+            *object_type = g->object_type;
     }
     kmip_message_free(resp);
     return e;
 }
 
-static kmip_client_err copy_key(kmip_client *c, const kmip_get_response *g, uint8_t **key,
-                                size_t *len)
-{
-    const uint8_t *p;
-    size_t n;
-    if (!kmip_object_key_material(&g->object, &p, &n))
-        return kc_fail(c, KMIP_CLIENT_E_UNSUPPORTED, "the created key came back in a form "
-                       "other than raw bytes");
-    *key = malloc(n ? n : 1);
-    if (*key == NULL)
-        return kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
-    if (n > 0) /* an empty key may come with p == NULL */
-        memcpy(*key, p, n);
-    *len = n;
-    return KMIP_CLIENT_OK;
-}
-
-static kmip_client_err create_in_steps(kmip_client *c, const kmip_key_spec *spec, char *uid_out,
-                                       size_t uid_cap, uint8_t **key, size_t *len)
-{
-    char uid[256];
-    kmip_client_err e = kmip_client_create(c, spec, uid, sizeof uid);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if (uid_out && snprintf(uid_out, uid_cap, "%s", uid) >= (int)uid_cap)
-        return kc_fail(c, KMIP_CLIENT_E_ARG, "the identifier buffer is too small");
-    e = kmip_client_activate(c, uid);
-    if (e == KMIP_CLIENT_OK)
-        e = kmip_client_get_key(c, uid, key, len, NULL);
-    return e;
-}
-
+/* One request message (Create, Activate and Get of the ID placeholder),
+ * or three for a server that refuses placeholders (core_ops.c). */
 kmip_client_err kmip_client_create_activate_get(kmip_client *c, const kmip_key_spec *spec,
                                                 char *uid_out, size_t uid_cap, uint8_t **key,
                                                 size_t *len)
 {
-    *key = NULL;
-    *len = 0;
-    if (uid_out && uid_cap)
-        uid_out[0] = '\0';
-    if (c->placeholders_rejected)
-        return create_in_steps(c, spec, uid_out, uid_cap, key, len);
-    kmip_message *req, *resp = NULL;
-    kmip_client_err e = kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if ((e = kmip_req_add_create(req, spec)) != KMIP_CLIENT_OK ||
-        (e = kmip_req_add_uid_op(req, KMIP_OPERATION_ACTIVATE, NULL)) != KMIP_CLIENT_OK ||
-        (e = kmip_req_add_uid_op(req, KMIP_OPERATION_GET, NULL)) != KMIP_CLIENT_OK)
-        return build_failed(c, req, e);
-    e = call(c, req, &resp);
-    bool refused = e == KMIP_CLIENT_E_SERVER && resp && resp->item_count == 1 &&
-                   c->result_reason == KMIP_RESULT_REASON_INVALID_MESSAGE;
-    const kmip_create_response *created = payload_of(resp, 0, KMIP_OPERATION_CREATE);
-    if (!refused && created) {
-        kmip_client_err ce = copy_uid(c, &created->unique_identifier, uid_out, uid_cap);
-        if (ce != KMIP_CLIENT_OK)
-            e = ce;
-    }
-    if (e == KMIP_CLIENT_OK)
-        e = copy_key(c, resp->items[2].payload, key, len);
-    kmip_message_free(resp);
-    if (!refused)
-        return e;
-    c->placeholders_rejected = true;
-    kc_log(c, 2, "the KMIP server refuses ID placeholders; Create, Activate and Get are sent "
-                 "as separate requests from now on");
-    return create_in_steps(c, spec, uid_out, uid_cap, key, len);
+    kc_op op;
+    kc_op_create_activate_get(&op, spec, uid_out, uid_cap, key, len);
+    return kc_run(c, &op);
 }
 
 kmip_client_err kmip_client_get_attributes(kmip_client *c, const char *uid, const uint32_t *tags,
@@ -371,4 +227,15 @@ kmip_client_err kmip_client_query(kmip_client *c, kmip_message **response)
     memcpy(q->functions, functions, sizeof functions);
     q->function_count = sizeof functions / sizeof functions[0];
     return call(c, req, response);
+}
+
+kmip_client_err kmip_client_locate(kmip_client *c, const kmip_locate_filter *filter,
+                                   kmip_uid_fn fn, void *ctx)
+{
+    kc_clear(c);
+    if (filter == NULL || fn == NULL)
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "a filter and a callback are needed");
+    kc_op op;
+    kc_op_locate(&op, filter, fn, ctx);
+    return kc_run(c, &op);
 }

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A transport without sockets for fuzz_client (src/transport/transport.h's
+ * functions): every connection succeeds, and every kt_recv answers with
+ * the fuzz input's canned response, at most four times per input; then
+ * the connection breaks. It replaces src/transport in that target only,
+ * so the blocking client runs unchanged above it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_transport.h"
+#include "transport.h"
+
+struct kt_ctx {
+    int unused;
+};
+
+struct kt_conn {
+    int unused;
+};
+
+static const uint8_t *canned;
+static size_t canned_len;
+static int answers_left;
+
+void fake_transport_answer(const uint8_t *data, size_t len, int times)
+{
+    canned = data;
+    canned_len = len;
+    answers_left = times;
+}
+
+kmip_client_err kt_ctx_new(const kt_config *cfg, kt_ctx **out, kt_error *err)
+{
+    (void)cfg;
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL) {
+        err->code = KMIP_CLIENT_E_NOMEM;
+        strcpy(err->message, "out of memory");
+        return err->code;
+    }
+    return KMIP_CLIENT_OK;
+}
+
+void kt_ctx_free(kt_ctx *ctx)
+{
+    free(ctx);
+}
+
+void kt_ctx_cert_not_after(const kt_ctx *ctx, char *out, size_t cap)
+{
+    (void)ctx;
+    if (cap)
+        out[0] = '\0';
+}
+
+kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_error *err)
+{
+    (void)ctx;
+    (void)cfg;
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL) {
+        err->code = KMIP_CLIENT_E_NOMEM;
+        strcpy(err->message, "out of memory");
+        return err->code;
+    }
+    return KMIP_CLIENT_OK;
+}
+
+void kt_close(kt_conn *c)
+{
+    free(c);
+}
+
+kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err)
+{
+    (void)c;
+    (void)data;
+    (void)len;
+    (void)io_ms;
+    (void)err;
+    return KMIP_CLIENT_OK;
+}
+
+kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
+                        kt_error *err)
+{
+    (void)c;
+    (void)io_ms;
+    *msg = NULL;
+    *len = 0;
+    if (answers_left-- <= 0) {
+        err->code = KMIP_CLIENT_E_CLOSED;
+        strcpy(err->message, "the fuzz input has no more answers");
+        return err->code;
+    }
+    if (canned_len > max) {
+        err->code = KMIP_CLIENT_E_PROTOCOL;
+        strcpy(err->message, "response larger than the limit");
+        return err->code;
+    }
+    *msg = malloc(canned_len ? canned_len : 1);
+    if (*msg == NULL) {
+        err->code = KMIP_CLIENT_E_NOMEM;
+        strcpy(err->message, "out of memory");
+        return err->code;
+    }
+    if (canned_len)
+        memcpy(*msg, canned, canned_len);
+    *len = canned_len;
+    return KMIP_CLIENT_OK;
+}
+
+bool kt_stale(kt_conn *c)
+{
+    (void)c;
+    return false;
+}
+
+void kt_info(const kt_conn *c, kmip_client_tls_info *info)
+{
+    (void)c;
+    memset(info, 0, sizeof *info);
+}

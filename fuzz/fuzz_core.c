@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* libFuzzer target: the client's sans-I/O core (src/client/core.h) through
+ * multi-step exchanges. The input is a configuration byte and then a
+ * sequence of events "from the server", each
+ *
+ *     [kind] [length, 2 bytes big-endian] [length bytes]
+ *
+ * kind & 3: 0 the bytes arrive (a response may be split over several such
+ * events; bytes after a whole response are an answer nobody asked for),
+ * 1 the connection breaks after the request left, 2 the answer times out,
+ * 3 the connection cannot be made (nothing sent); kind & 4: the failed
+ * connection was a kept one; kind & 8: the operation's time is spent. An
+ * exhausted input breaks every later connection.
+ *
+ * Configuration byte: & 7 the scenario (a paged Locate, Register +
+ * Activate, Create + Activate + Get, a batch of reads, Revoke + Destroy,
+ * and sessions of several operations); & 8 the version is negotiated
+ * (Discover Versions) instead of pinned (& 16: 2.0, else 1.4); & 0x60 the
+ * number of servers minus one (failover decisions); & 0x80 the server is
+ * known to refuse ID placeholders.
+ *
+ * The driver below does what the blocking client does with the core (the
+ * core's bytes out, the server's in, the core's decision after a failure)
+ * without sockets. Properties: no crash, no leak, no endless loop; every
+ * request the core produces decodes as a request; an answer the core
+ * accepts answers that request (item count, order, operations, Unique
+ * Batch Item IDs); a Locate never hands on more identifiers than its pages
+ * allow; every failure comes with a message. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+typedef struct input {
+    const uint8_t *p, *end;
+    bool fresh; /* the next connection is a new one (not kept) */
+} input;
+
+enum { EV_BYTES, EV_BROKEN, EV_TIMEOUT, EV_REFUSED, EV_END };
+
+static int next_event(input *in, const uint8_t **data, size_t *len, uint8_t *flags)
+{
+    *data = NULL;
+    *len = 0;
+    *flags = 0;
+    if (in->end - in->p < 3) {
+        in->p = in->end;
+        return EV_END;
+    }
+    uint8_t kind = in->p[0];
+    size_t n = (size_t)in->p[1] << 8 | in->p[2];
+    in->p += 3;
+    if (n > (size_t)(in->end - in->p))
+        n = (size_t)(in->end - in->p);
+    *data = in->p;
+    *len = n;
+    in->p += n;
+    *flags = kind;
+    return kind & 3;
+}
+
+static bool peek_bytes(const input *in)
+{
+    return in->end - in->p >= 3 && (in->p[0] & 3) == EV_BYTES;
+}
+
+static void need_message(const kc_core *k)
+{
+    if (k->st.message[0] == '\0')
+        abort(); /* every failure explains itself */
+}
+
+/* The bytes the core wants sent decode as a request. */
+static void check_output(const kc_core *k)
+{
+    const uint8_t *out;
+    size_t n;
+    kc_core_output(k, &out, &n);
+    if (out == NULL || n == 0)
+        abort();
+    kmip_message *m = NULL;
+    kmip_msg_error merr;
+    if (kmip_message_decode(out, n, &m, &merr) != KMIP_OK || m->is_response)
+        abort();
+    kmip_message_free(m);
+}
+
+/* An answer the core accepted answers req. */
+static void check_accepted(const kmip_message *req, const kmip_message *resp)
+{
+    if (resp == NULL || resp->item_count != req->item_count)
+        abort();
+    for (size_t i = 0; i < req->item_count; i++) {
+        const kmip_batch_item *rq = &req->items[i], *rs = &resp->items[i];
+        if (rs->has_operation && rs->operation != rq->operation)
+            abort();
+        if (rs->has_unique_batch_item_id &&
+            (!rq->has_unique_batch_item_id ||
+             rs->unique_batch_item_id.len != rq->unique_batch_item_id.len ||
+             memcmp(rs->unique_batch_item_id.data, rq->unique_batch_item_id.data,
+                    rq->unique_batch_item_id.len) != 0))
+            abort();
+        if (rs->result_status != KMIP_RESULT_STATUS_SUCCESS)
+            abort();
+    }
+}
+
+/* One exchange armed in the core, to its end: KMIP_CLIENT_OK with the core
+ * holding a whole response (KC_EV_RESPONSE), or a failure the core gives
+ * up on. retry: the core decides after a failure (a request); negotiation
+ * gets one attempt. */
+static kmip_client_err exchange(kc_core *k, input *in, bool retry)
+{
+    for (int guard = 0;; guard++) {
+        if (guard > 16)
+            abort(); /* the core must stop retrying */
+        if (kc_core_event(k) != KC_EV_SEND)
+            abort();
+        check_output(k);
+        bool reused = !in->fresh;
+        const uint8_t *data;
+        size_t len;
+        uint8_t flags;
+        int ev = next_event(in, &data, &len, &flags);
+        kc_failure f = {.exchanged = true, .reused = reused && (flags & 4), .out_of_time = false};
+        f.out_of_time = (flags & 8) != 0;
+        if (ev != EV_REFUSED)
+            kc_core_sent(k);
+        switch (ev) {
+        case EV_BYTES: {
+            kc_event e = KC_EV_RECV;
+            for (;;) {
+                size_t used = 0;
+                e = kc_core_feed(k, data, len, &used);
+                if (used > len)
+                    abort();
+                if (e != KC_EV_RECV) {
+                    if (e == KC_EV_RESPONSE && used < len)
+                        in->fresh = true; /* unasked bytes: the connection is stale */
+                    break;
+                }
+                if (used != len)
+                    abort(); /* a framer that wants more takes all it is given */
+                if (!peek_bytes(in))
+                    break;
+                next_event(in, &data, &len, &flags);
+            }
+            if (e == KC_EV_RESPONSE)
+                return KMIP_CLIENT_OK;
+            if (e == KC_EV_RECV) /* the input ended inside the response */
+                kc_status_fail(&k->st, KMIP_CLIENT_E_CLOSED, "the connection closed");
+            need_message(k);
+            break;
+        }
+        case EV_BROKEN:
+        case EV_END:
+            kc_status_fail(&k->st, KMIP_CLIENT_E_CLOSED, "the connection closed");
+            break;
+        case EV_TIMEOUT:
+            kc_status_fail(&k->st, KMIP_CLIENT_E_TIMEOUT, "no answer in time");
+            break;
+        default:
+            f.exchanged = false;
+            kc_status_fail(&k->st, KMIP_CLIENT_E_CONNECT, "connection refused");
+            break;
+        }
+        in->fresh = true;
+        if (!retry) {
+            kc_core_reset(k);
+            return k->st.err;
+        }
+        (void)kc_core_blames_server(k, &f);
+        if (kc_core_failed(k, &f) == KC_NEXT_GIVE_UP) {
+            need_message(k);
+            if (kc_core_event(k) != KC_EV_IDLE)
+                abort();
+            return k->st.err;
+        }
+        in->fresh = false; /* the retry's new connection */
+    }
+}
+
+/* Discover Versions on each server in turn, as the blocking client's
+ * connect does, until one answers. */
+static bool negotiate(kc_core *k, input *in)
+{
+    if (!kc_core_must_discover(k))
+        return true;
+    for (size_t s = 0; s < k->server_count; s++) {
+        if (kc_core_discover_begin(k) != KMIP_CLIENT_OK)
+            return false;
+        kmip_client_err e = exchange(k, in, false);
+        if (e == KMIP_CLIENT_OK)
+            e = kc_core_discover_end(k);
+        if (e == KMIP_CLIENT_OK)
+            return k->version != 0;
+        in->fresh = true;
+    }
+    need_message(k);
+    return false;
+}
+
+/* One request through the core, checked by the oracle when accepted. */
+static kmip_client_err call(kc_core *k, input *in, kmip_message *req, kmip_message **resp)
+{
+    kc_status_clear(&k->st);
+    *resp = NULL;
+    kmip_client_err e = kc_core_begin(k, req);
+    if (e == KMIP_CLIENT_OK)
+        e = exchange(k, in, true);
+    if (e == KMIP_CLIENT_OK) {
+        bool reset = false;
+        e = kc_core_finish(k, resp, &reset);
+        if (reset)
+            in->fresh = true;
+    }
+    if (e == KMIP_CLIENT_OK)
+        check_accepted(req, *resp);
+    if (e != KMIP_CLIENT_OK)
+        need_message(k);
+    return e;
+}
+
+static void run_op(kc_core *k, input *in, kc_op *op)
+{
+    for (int steps = 0; !op->done; steps++) {
+        if (steps > 100000)
+            abort(); /* an operation that never ends */
+        kc_status_clear(&k->st);
+        if (k->version == 0 && !negotiate(k, in)) {
+            op->done = true;
+            op->result = k->st.err;
+            break;
+        }
+        kmip_message *req = NULL;
+        if (!kc_op_next(k, op, &req))
+            break;
+        kmip_message *resp = NULL;
+        kmip_client_err e = call(k, in, req, &resp);
+        kmip_message_free(req);
+        kc_op_answer(k, op, e, resp);
+    }
+    kc_op_free(op);
+    if (op->result != KMIP_CLIENT_OK)
+        need_message(k);
+    if (kc_core_event(k) != KC_EV_IDLE)
+        abort(); /* an operation leaves no exchange behind */
+}
+
+typedef struct located {
+    size_t count;
+} located;
+
+static bool on_uid(void *ctx, const char *uid, size_t len)
+{
+    (void)uid;
+    (void)len;
+    ((located *)ctx)->count++;
+    return true;
+}
+
+static void locate(kc_core *k, input *in, int32_t page)
+{
+    kmip_locate_filter f = {0};
+    f.object_group = "g";
+    f.page_size = page;
+    located got = {0};
+    kc_op op;
+    kc_op_locate(&op, &f, on_uid, &got);
+    run_op(k, in, &op);
+    /* pages of at most Maximum Items, at the offsets asked for */
+    if (op.paged && got.count > (size_t)op.offset + (size_t)page)
+        abort();
+}
+
+static const uint8_t key[32] = {1, 2, 3};
+
+static kmip_key_spec spec_of(void)
+{
+    kmip_key_spec s = {0};
+    s.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY;
+    s.algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES;
+    s.length_bits = 256;
+    s.name = "fuzz";
+    return s;
+}
+
+static void register_activate(kc_core *k, input *in, bool activate)
+{
+    kmip_key_spec s = spec_of();
+    char uid[64];
+    kc_op op;
+    kc_op_register(&op, &s, key, sizeof key, activate, uid, sizeof uid);
+    run_op(k, in, &op);
+    if (op.result == KMIP_CLIENT_OK && uid[0] == '\0')
+        abort(); /* success names the object */
+}
+
+static void create_activate_get(kc_core *k, input *in)
+{
+    kmip_key_spec s = spec_of();
+    char uid[64];
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    kc_op op;
+    kc_op_create_activate_get(&op, &s, uid, sizeof uid, &bytes, &len);
+    run_op(k, in, &op);
+    if (op.result == KMIP_CLIENT_OK && uid[0] == '\0')
+        abort();
+    kmip_secure_free(bytes, len);
+}
+
+/* A request message of one or more items, exchanged once. */
+static void batch(kc_core *k, input *in, bool writes)
+{
+    kc_status_clear(&k->st);
+    if (k->version == 0 && !negotiate(k, in))
+        return;
+    kmip_message *req = kmip_message_new(false, k->version);
+    if (req == NULL)
+        return;
+    static const uint32_t tags[] = {KMIP_TAG_NAME, KMIP_TAG_STATE};
+    kmip_client_err e =
+        writes ? kmip_req_add_revoke(req, "uid-1", KMIP_REVOCATION_REASON_CODE_CESSATION_OF_OPERATION)
+               : kmip_req_add_uid_op(req, KMIP_OPERATION_GET, "uid-1");
+    if (e == KMIP_CLIENT_OK)
+        e = writes ? kmip_req_add_uid_op(req, KMIP_OPERATION_DESTROY, "uid-1")
+                   : kmip_req_add_get_attributes(req, "uid-2", tags, 2);
+    if (e == KMIP_CLIENT_OK && !writes)
+        e = kmip_req_add_uid_op(req, KMIP_OPERATION_GET_ATTRIBUTE_LIST, "uid-3");
+    kmip_message *resp = NULL;
+    if (e == KMIP_CLIENT_OK)
+        (void)call(k, in, req, &resp);
+    kmip_message_free(resp);
+    kmip_message_free(req);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uint8_t cfg = data[0];
+    unsigned pinned = 0;
+    if ((cfg & 8) == 0)
+        pinned = (cfg & 16) ? KMIP_VERSION(2, 0) : KMIP_VERSION(1, 4);
+    size_t servers = 1 + (size_t)((cfg >> 5) & 3);
+    kc_core k;
+    kc_core_init(&k, pinned, KMIP_DEFAULT_MAX_MESSAGE, servers, NULL, NULL);
+    k.peer = "fuzz.invalid";
+    k.placeholders_rejected = (cfg & 0x80) != 0;
+    input in = {data + 1, data + size, true};
+    switch (cfg & 7) {
+    case 0:
+        locate(&k, &in, 2);
+        break;
+    case 1:
+        register_activate(&k, &in, true);
+        break;
+    case 2:
+        create_activate_get(&k, &in);
+        break;
+    case 3:
+        batch(&k, &in, false);
+        break;
+    case 4:
+        batch(&k, &in, true);
+        break;
+    case 5: /* one session: the state (version, placeholders) carries over */
+        locate(&k, &in, 1);
+        register_activate(&k, &in, true);
+        locate(&k, &in, 3);
+        break;
+    case 6:
+        register_activate(&k, &in, false);
+        create_activate_get(&k, &in);
+        break;
+    default:
+        locate(&k, &in, 2);
+        register_activate(&k, &in, true);
+        create_activate_get(&k, &in);
+        batch(&k, &in, false);
+        batch(&k, &in, true);
+        break;
+    }
+    kc_core_clear(&k);
+    return 0;
+}

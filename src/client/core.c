@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The client's sans-I/O core: one exchange at a time (encode, frame,
+ * decode, match the answer to the request), the decision after a failed
+ * attempt, and version negotiation. No sockets, no clock, no OpenSSL: the
+ * drivers (client.c, fuzz/fuzz_core.c) move the bytes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+/* Versions this client can speak, most preferred first. */
+static const unsigned our_versions[] = {
+    KMIP_VERSION(2, 1), KMIP_VERSION(2, 0), KMIP_VERSION(1, 4), KMIP_VERSION(1, 3),
+    KMIP_VERSION(1, 2), KMIP_VERSION(1, 1), KMIP_VERSION(1, 0),
+};
+
+kmip_client_err kc_status_fail(kc_status *s, kmip_client_err code, const char *fmt, ...)
+{
+    s->err = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->message, sizeof s->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void kc_status_clear(kc_status *s)
+{
+    s->err = KMIP_CLIENT_OK;
+    s->message[0] = '\0';
+    s->has_result = false;
+}
+
+static void core_log(const kc_core *k, int level, const char *message)
+{
+    if (k->log)
+        k->log(k->log_ctx, level, message);
+}
+
+void kc_core_init(kc_core *k, unsigned pinned_version, size_t max_response, size_t server_count,
+                  kmip_log_fn log, void *log_ctx)
+{
+    memset(k, 0, sizeof *k);
+    k->pinned_version = pinned_version;
+    k->max_response = max_response;
+    k->server_count = server_count ? server_count : 1;
+    k->log = log;
+    k->log_ctx = log_ctx;
+    k->peer = "(unknown)";
+    k->ev = KC_EV_IDLE;
+}
+
+void kc_core_reset(kc_core *k)
+{
+    kmip_secure_free(k->out, k->out_len);
+    k->out = NULL;
+    k->out_len = 0;
+    kmip_framer_free(k->framer);
+    k->framer = NULL;
+    kmip_message_free(k->resp);
+    k->resp = NULL;
+    k->req = NULL;
+    k->ev = KC_EV_IDLE;
+}
+
+void kc_core_clear(kc_core *k)
+{
+    kc_core_reset(k);
+    kmip_secure_zero(&k->st, sizeof k->st);
+}
+
+const char *kc_operation_name(uint32_t op)
+{
+    const kmip_value_def *v = kmip_enum_value(kmip_enum_for_tag(KMIP_TAG_OPERATION), op);
+    return v ? v->name : "an unknown operation";
+}
+
+static const char *reason_name(uint32_t reason)
+{
+    const kmip_value_def *v = kmip_enum_value(kmip_enum_for_tag(KMIP_TAG_RESULT_REASON), reason);
+    return v ? v->name : "unknown reason";
+}
+
+static bool idempotent(uint32_t op)
+{
+    return op == KMIP_OPERATION_GET || op == KMIP_OPERATION_GET_ATTRIBUTES ||
+           op == KMIP_OPERATION_GET_ATTRIBUTE_LIST || op == KMIP_OPERATION_LOCATE ||
+           op == KMIP_OPERATION_QUERY || op == KMIP_OPERATION_DISCOVER_VERSIONS;
+}
+
+static bool all_idempotent(const kmip_message *m)
+{
+    for (size_t i = 0; i < m->item_count; i++)
+        if (!idempotent(m->items[i].operation))
+            return false;
+    return true;
+}
+
+/* Encodes request and arms the exchange; checked: match the answer. */
+static kmip_client_err arm(kc_core *k, const kmip_message *request, bool checked)
+{
+    kc_core_reset(k);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    kmip_err ee = kmip_message_encode(request, &bytes, &len);
+    if (ee != KMIP_OK)
+        return kc_status_fail(&k->st, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
+                              "cannot encode %s: %s",
+                              checked ? "the request" : "Discover Versions", kmip_strerror(ee));
+    k->req = request;
+    k->checked = checked;
+    k->safe = all_idempotent(request);
+    k->out = bytes;
+    k->out_len = len;
+    k->sent = false;
+    k->attempt = 0;
+    k->failovers_left = k->server_count - 1;
+    k->ev = KC_EV_SEND;
+    return KMIP_CLIENT_OK;
+}
+
+kmip_client_err kc_core_begin(kc_core *k, kmip_message *request)
+{
+    if (request == NULL || request->is_response || request->item_count == 0)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
+                              "a request with at least one batch item is needed");
+    request->request_header.protocol_version.major = (int32_t)(k->version >> 8);
+    request->request_header.protocol_version.minor = (int32_t)(k->version & 0xFF);
+    /* Reads batched in one message are independent of each other: the
+     * server is asked to answer every item even when one fails (KMIP 1.0
+     * section 6.7, Batch Error Continuation Option; its default is Stop, and
+     * a stopping server such as PyKMIP sends no answer at all for the items
+     * after the failure: one object destroyed by another writer between a
+     * Locate and the Gets of a load would fail the whole batch). Chained
+     * writes (placeholders, Revoke then Destroy) keep Stop. */
+    if (request->item_count > 1 && all_idempotent(request)) {
+        request->request_header.has_batch_error_continuation_option = true;
+        request->request_header.batch_error_continuation_option =
+            KMIP_BATCH_ERROR_CONTINUATION_OPTION_CONTINUE;
+    }
+    return arm(k, request, true);
+}
+
+kc_event kc_core_event(const kc_core *k)
+{
+    return k->ev;
+}
+
+void kc_core_output(const kc_core *k, const uint8_t **data, size_t *len)
+{
+    *data = k->ev == KC_EV_SEND ? k->out : NULL;
+    *len = k->ev == KC_EV_SEND ? k->out_len : 0;
+}
+
+void kc_core_sent(kc_core *k)
+{
+    if (k->ev != KC_EV_SEND)
+        return;
+    k->sent = true;
+    k->ev = KC_EV_RECV;
+}
+
+static kc_event failed(kc_core *k)
+{
+    kmip_framer_free(k->framer);
+    k->framer = NULL;
+    k->ev = KC_EV_FAILED;
+    return k->ev;
+}
+
+/* A whole message: decode it; it must be a response. */
+static kc_event decode(kc_core *k, const uint8_t *bytes, size_t n)
+{
+    kmip_msg_error merr;
+    kmip_err de = kmip_message_decode(bytes, n, &k->resp, &merr);
+    if (de != KMIP_OK) {
+        k->resp = NULL;
+        kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                       "malformed response from the KMIP server at %s: %s (%s)", k->peer,
+                       merr.detail, kmip_strerror(de));
+        return failed(k);
+    }
+    if (!k->resp->is_response) {
+        kmip_message_free(k->resp);
+        k->resp = NULL;
+        kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                       "the KMIP server sent a request, not a response");
+        return failed(k);
+    }
+    kmip_framer_free(k->framer);
+    k->framer = NULL;
+    k->ev = KC_EV_RESPONSE;
+    return k->ev;
+}
+
+kc_event kc_core_feed(kc_core *k, const uint8_t *data, size_t len, size_t *consumed)
+{
+    *consumed = 0;
+    if (k->ev != KC_EV_RECV)
+        return k->ev;
+    if (k->framer == NULL) {
+        k->framer = kmip_framer_new();
+        if (k->framer == NULL) {
+            kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory");
+            return failed(k);
+        }
+        kmip_framer_set_max_message_size(k->framer, k->max_response);
+        kmip_framer_set_expected_tag(k->framer, KMIP_TAG_RESPONSE_MESSAGE);
+    }
+    kmip_err fe = kmip_framer_feed(k->framer, data, len, consumed);
+    if (fe != KMIP_OK) {
+        if (fe == KMIP_E_LIMIT_SIZE)
+            kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                           "the KMIP server at %s announced a response larger than the limit "
+                           "of %zu bytes", k->peer, k->max_response);
+        else if (fe == KMIP_E_NOMEM)
+            kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory");
+        else
+            kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                           "the KMIP server at %s sent something that is not a KMIP response "
+                           "message (%s)", k->peer, kmip_strerror(fe));
+        return failed(k);
+    }
+    if (!kmip_framer_ready(k->framer))
+        return k->ev;
+    uint8_t *msg = NULL;
+    size_t n = 0;
+    if (kmip_framer_take(k->framer, &msg, &n) != KMIP_OK) {
+        kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory");
+        return failed(k);
+    }
+    kc_event ev = decode(k, msg, n);
+    kmip_secure_free(msg, n);
+    return ev;
+}
+
+/* ---- matching an answer to its request ---- */
+
+static void record_result(kc_core *k, const kmip_batch_item *ri, uint32_t op)
+{
+    kc_status *s = &k->st;
+    s->has_result = true;
+    s->result_status = ri->result_status;
+    s->result_reason = ri->has_result_reason ? ri->result_reason : 0;
+    size_t n = ri->has_result_message ? ri->result_message.len : 0;
+    if (n >= sizeof s->result_message)
+        n = sizeof s->result_message - 1;
+    if (n)
+        memcpy(s->result_message, ri->result_message.data, n);
+    s->result_message[n] = '\0';
+    kc_status_fail(s, s->result_reason == KMIP_RESULT_REASON_ITEM_NOT_FOUND
+                          ? KMIP_CLIENT_E_NOT_FOUND
+                          : KMIP_CLIENT_E_SERVER,
+                   "the KMIP server refused %s: %s%s%s%s", kc_operation_name(op),
+                   ri->has_result_reason ? reason_name(s->result_reason) : "no reason given",
+                   n ? " (" : "", s->result_message, n ? ")" : "");
+}
+
+static bool same_id(const kmip_batch_item *a, const kmip_batch_item *b)
+{
+    return a->unique_batch_item_id.len == b->unique_batch_item_id.len &&
+           memcmp(a->unique_batch_item_id.data, b->unique_batch_item_id.data,
+                  a->unique_batch_item_id.len) == 0;
+}
+
+/* The Unique Identifier a request item names (NULL for none, or an ID
+ * placeholder), and the one its answer names, for the operations whose
+ * answer must name the object asked for. */
+static const kmip_uid *asked_uid(const kmip_batch_item *rq)
+{
+    const void *p = rq->payload;
+    if (p == NULL)
+        return NULL;
+    switch (rq->operation) {
+    case KMIP_OPERATION_GET: {
+        const kmip_get_request *g = p;
+        return g->has_unique_identifier ? &g->unique_identifier : NULL;
+    }
+    case KMIP_OPERATION_GET_ATTRIBUTES: {
+        const kmip_get_attributes_request *g = p;
+        return g->has_unique_identifier ? &g->unique_identifier : NULL;
+    }
+    case KMIP_OPERATION_ACTIVATE:
+    case KMIP_OPERATION_DESTROY: {
+        const kmip_uid_request *u = p;
+        return u->has_unique_identifier ? &u->unique_identifier : NULL;
+    }
+    case KMIP_OPERATION_REVOKE: {
+        const kmip_revoke_request *r = p;
+        return r->has_unique_identifier ? &r->unique_identifier : NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+static const kmip_uid *answered_uid(uint32_t op, const void *p)
+{
+    switch (op) {
+    case KMIP_OPERATION_GET:
+        return &((const kmip_get_response *)p)->unique_identifier;
+    case KMIP_OPERATION_GET_ATTRIBUTES:
+        return &((const kmip_get_attributes_response *)p)->unique_identifier;
+    case KMIP_OPERATION_ACTIVATE:
+    case KMIP_OPERATION_DESTROY:
+    case KMIP_OPERATION_REVOKE:
+        return &((const kmip_uid_response *)p)->unique_identifier;
+    default:
+        return NULL;
+    }
+}
+
+static bool same_uid(const kmip_uid *a, const kmip_uid *b)
+{
+    if (a->is_enum || b->is_enum)
+        return a->is_enum == b->is_enum && a->enum_value == b->enum_value;
+    return a->text.len == b->text.len &&
+           (a->text.len == 0 || memcmp(a->text.data, b->text.data, a->text.len) == 0);
+}
+
+/* "\"uid\"" for messages (cut at the buffer), or "(none)". */
+static void uid_shown(const kmip_uid *u, char *buf, size_t cap)
+{
+    if (u->is_enum)
+        snprintf(buf, cap, "(placeholder %u)", u->enum_value);
+    else if (u->text.len == 0)
+        snprintf(buf, cap, "(none)");
+    else
+        snprintf(buf, cap, "\"%.*s\"", (int)(u->text.len < cap - 3 ? u->text.len : cap - 3),
+                 (const char *)u->text.data);
+}
+
+/* A response item carries the Unique Batch Item ID its request item sent;
+ * it may leave it out only when the request had one item (KMIP 1.4
+ * section 7.2 requires it back when present), and it never carries one
+ * that was not sent. */
+static bool batch_id_matches(const kmip_message *req, const kmip_batch_item *rq,
+                             const kmip_batch_item *rs)
+{
+    if (!rs->has_unique_batch_item_id)
+        return !rq->has_unique_batch_item_id || req->item_count == 1;
+    return rq->has_unique_batch_item_id && same_id(rq, rs);
+}
+
+/* Every request item must be answered, in order, for its own operation,
+ * and an answer about one object must name that object. */
+static kmip_client_err check_response(kc_core *k, const kmip_message *req,
+                                      const kmip_message *resp)
+{
+    kc_status *s = &k->st;
+    if (resp->item_count != req->item_count) {
+        /* a whole-message failure comes back as a single item */
+        if (resp->item_count == 1 && resp->items[0].result_status != KMIP_RESULT_STATUS_SUCCESS) {
+            record_result(k, &resp->items[0], req->items[0].operation);
+            return s->err;
+        }
+        /* a server that stopped at a failed item (Stop, or Continue not
+         * honoured): the answers after it are missing, which no caller can
+         * read item by item */
+        if (resp->item_count > 0 && resp->item_count < req->item_count &&
+            resp->items[resp->item_count - 1].result_status != KMIP_RESULT_STATUS_SUCCESS) {
+            record_result(k, &resp->items[resp->item_count - 1],
+                          req->items[resp->item_count - 1].operation);
+            return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
+                                  "the KMIP server stopped the batch at item %zu of %zu (%s) "
+                                  "and answered none after it", resp->item_count,
+                                  req->item_count, s->message);
+        }
+        return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
+                              "the KMIP server answered %zu batch items to a request of %zu",
+                              resp->item_count, req->item_count);
+    }
+    kmip_client_err first = KMIP_CLIENT_OK;
+    for (size_t i = 0; i < req->item_count; i++) {
+        const kmip_batch_item *rq = &req->items[i], *rs = &resp->items[i];
+        if (!batch_id_matches(req, rq, rs))
+            return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL, "response item %zu %s", i + 1,
+                                  rs->has_unique_batch_item_id
+                                      ? "carries a Unique Batch Item ID the request did not send"
+                                      : "carries no Unique Batch Item ID in the answer to a "
+                                        "batch");
+        if (rs->has_operation && rs->operation != rq->operation)
+            return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
+                                  "response item %zu is for %s, the request was %s", i + 1,
+                                  kc_operation_name(rs->operation),
+                                  kc_operation_name(rq->operation));
+        if (rs->result_status == KMIP_RESULT_STATUS_SUCCESS) {
+            /* callers read the typed payload: it exists only when the item
+             * named its Operation (before the payload) and the payload
+             * decoded as that operation's */
+            if (rs->payload == NULL && kmip_operation_is_typed(rq->operation))
+                return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
+                                      "response item %zu (%s) succeeded without a payload of "
+                                      "that operation", i + 1, kc_operation_name(rq->operation));
+            const kmip_uid *asked = asked_uid(rq);
+            const kmip_uid *named = rs->payload ? answered_uid(rq->operation, rs->payload) : NULL;
+            if (asked && named && !same_uid(asked, named)) {
+                char want[130], got[130];
+                uid_shown(asked, want, sizeof want);
+                uid_shown(named, got, sizeof got);
+                return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
+                                      "response item %zu (%s) names object %s, the request "
+                                      "asked for %s", i + 1, kc_operation_name(rq->operation),
+                                      got, want);
+            }
+        } else if (first == KMIP_CLIENT_OK) {
+            record_result(k, rs, rq->operation);
+            first = s->err;
+        }
+    }
+    return first;
+}
+
+kmip_client_err kc_core_finish(kc_core *k, kmip_message **response, bool *reset)
+{
+    *response = NULL;
+    *reset = false;
+    if (k->ev != KC_EV_RESPONSE) {
+        kc_core_reset(k);
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG, "no response to take");
+    }
+    kmip_client_err e = k->checked ? check_response(k, k->req, k->resp) : KMIP_CLIENT_OK;
+    /* An answer that does not match its request (count, batch item id,
+     * operation, object) may be another request's: the stream can no
+     * longer be trusted to be in step, so the next request gets a new
+     * connection instead of the answer meant for this one. */
+    *reset = e == KMIP_CLIENT_E_PROTOCOL;
+    *response = k->resp;
+    k->resp = NULL;
+    kc_core_reset(k);
+    return e;
+}
+
+static bool broken(kmip_client_err e)
+{
+    return e == KMIP_CLIENT_E_CLOSED || e == KMIP_CLIENT_E_IO;
+}
+
+static bool server_failed(kmip_client_err e)
+{
+    return broken(e) || e == KMIP_CLIENT_E_TIMEOUT || e == KMIP_CLIENT_E_TLS;
+}
+
+/* A request that may go again: it did not leave, or every item is a read. */
+static bool repeatable(const kc_core *k)
+{
+    return !k->sent || k->safe;
+}
+
+bool kc_core_blames_server(const kc_core *k, const kc_failure *f)
+{
+    kmip_client_err e = k->st.err;
+    /* a kept connection the server closed while idle is no failure of
+     * the server: the first retry goes to it again; a write whose answer
+     * was lost is settled by the caller against the next server */
+    return f->exchanged && server_failed(e) &&
+           !(f->reused && k->attempt == 0 && broken(e) && repeatable(k));
+}
+
+kc_next kc_core_failed(kc_core *k, const kc_failure *f)
+{
+    kmip_client_err e = k->st.err;
+    int attempt = k->attempt++;
+    kmip_framer_free(k->framer);
+    k->framer = NULL;
+    kc_next next = KC_NEXT_GIVE_UP;
+    if (k->out == NULL) {
+        next = KC_NEXT_GIVE_UP; /* nothing armed */
+    } else if (attempt == 0 && broken(e) && repeatable(k) && !f->out_of_time) {
+        next = KC_NEXT_RETRY;
+    } else if (f->exchanged && server_failed(e) && k->failovers_left > 0 && repeatable(k) &&
+               !f->out_of_time) {
+        k->failovers_left--;
+        next = KC_NEXT_FAILOVER;
+    } else if (k->sent && !k->safe && e != KMIP_CLIENT_E_PROTOCOL) {
+        char was[sizeof k->st.message];
+        memcpy(was, k->st.message, sizeof was);
+        kc_status_fail(&k->st, KMIP_CLIENT_E_AMBIGUOUS,
+                       "%s was sent but no response came back (%s); it may or may not have "
+                       "taken effect: look the object up (Locate by its Name) before repeating it",
+                       k->req ? kc_operation_name(k->req->items[0].operation)
+                              : "Discover Versions", was);
+    }
+    if (next == KC_NEXT_GIVE_UP) {
+        kc_core_reset(k);
+        return next;
+    }
+    kmip_message_free(k->resp);
+    k->resp = NULL;
+    k->sent = false;
+    k->ev = KC_EV_SEND;
+    return next;
+}
+
+/* ---- version negotiation ---- */
+
+bool kc_core_must_discover(kc_core *k)
+{
+    if (k->pinned_version) {
+        k->version = k->pinned_version;
+        return false;
+    }
+    return true;
+}
+
+static bool supported(unsigned v)
+{
+    for (size_t i = 0; i < sizeof our_versions / sizeof our_versions[0]; i++)
+        if (our_versions[i] == v)
+            return true;
+    return false;
+}
+
+/* The Discover Versions request in flight (kept while it is exchanged). */
+kmip_client_err kc_core_discover_begin(kc_core *k)
+{
+    kmip_message *req = kmip_message_new(false, KMIP_VERSION(1, 1));
+    kmip_batch_item *bi = req ? kmip_message_add_item(req, KMIP_OPERATION_DISCOVER_VERSIONS) : NULL;
+    size_t nv = sizeof our_versions / sizeof our_versions[0];
+    kmip_discover_versions_request *dv = bi ? bi->payload : NULL;
+    if (dv)
+        dv->versions = kmip_message_alloc(req, nv * sizeof *dv->versions);
+    if (dv == NULL || dv->versions == NULL) {
+        kmip_message_free(req);
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nv; i++) {
+        dv->versions[i].major = (int32_t)(our_versions[i] >> 8);
+        dv->versions[i].minor = (int32_t)(our_versions[i] & 0xFF);
+    }
+    dv->version_count = nv;
+    kmip_client_err e = arm(k, req, false);
+    /* the bytes are all the exchange needs of an unchecked request */
+    kmip_message_free(req);
+    k->req = NULL;
+    if (e != KMIP_CLIENT_OK)
+        k->st.err = e = KMIP_CLIENT_E_NOMEM;
+    return e;
+}
+
+kmip_client_err kc_core_discover_end(kc_core *k)
+{
+    kmip_message *resp = NULL;
+    bool reset;
+    kmip_client_err e = kc_core_finish(k, &resp, &reset);
+    if (e != KMIP_CLIENT_OK) {
+        kmip_message_free(resp);
+        return e;
+    }
+    const kmip_batch_item *ri = resp->item_count == 1 ? &resp->items[0] : NULL;
+    /* the payload is typed by the answer's own Operation: it must be ours */
+    if (ri == NULL || (ri->has_operation && ri->operation != KMIP_OPERATION_DISCOVER_VERSIONS) ||
+        (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && !ri->has_operation)) {
+        kmip_message_free(resp);
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                              "the KMIP server's answer to Discover Versions is not one "
+                              "Discover Versions batch item");
+    }
+    k->version = KMIP_VERSION(1, 0);
+    k->server_version_count = 0;
+    if (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && ri->payload) {
+        const kmip_discover_versions_response *r = ri->payload;
+        bool chosen = false;
+        for (size_t i = 0; i < r->version_count; i++) {
+            unsigned v = KMIP_VERSION(r->versions[i].major & 0xFF, r->versions[i].minor & 0xFF);
+            if (k->server_version_count < KMIP_CLIENT_MAX_VERSIONS)
+                k->server_versions[k->server_version_count++] = v;
+            if (!chosen && supported(v)) { /* the server lists its best first */
+                k->version = v;
+                chosen = true;
+            }
+        }
+    } else {
+        core_log(k, 2, "the KMIP server does not support Discover Versions; using KMIP 1.0");
+    }
+    kmip_message_free(resp);
+    return KMIP_CLIENT_OK;
+}
+
+/* ---- answers ---- */
+
+const void *kc_payload_of(const kmip_message *resp, size_t i, uint32_t op)
+{
+    if (resp == NULL || i >= resp->item_count)
+        return NULL;
+    const kmip_batch_item *bi = &resp->items[i];
+    bool ok = bi->has_operation && bi->operation == op &&
+              bi->result_status == KMIP_RESULT_STATUS_SUCCESS;
+    return ok ? bi->payload : NULL;
+}
+
+kmip_client_err kc_copy_uid(kc_core *k, const kmip_uid *u, char *out, size_t cap)
+{
+    if (out == NULL)
+        return KMIP_CLIENT_OK;
+    if (u->is_enum || u->text.len == 0)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                              "the server's answer lacks a Unique Identifier");
+    if (!kmip_text_copy(u->text.data, u->text.len, out, cap))
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                              "the server's Unique Identifier (%zu bytes) does not fit the buffer",
+                              u->text.len);
+    return KMIP_CLIENT_OK;
+}
+
+kmip_client_err kc_copy_key(kc_core *k, const kmip_get_response *g, const char *uid,
+                            uint8_t **key, size_t *len)
+{
+    const uint8_t *p;
+    size_t n;
+    if (!kmip_object_key_material(&g->object, &p, &n)) {
+        if (uid == NULL)
+            return kc_status_fail(&k->st, KMIP_CLIENT_E_UNSUPPORTED,
+                                  "the created key came back in a form other than raw bytes");
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_UNSUPPORTED,
+                              "object %s is not a plain symmetric key, secret data or opaque "
+                              "object (wrapped, or in a structured key format)", uid);
+    }
+    *key = malloc(n ? n : 1);
+    if (*key == NULL)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory");
+    if (n > 0) /* an empty key may come with p == NULL */
+        memcpy(*key, p, n);
+    *len = n;
+    return KMIP_CLIENT_OK;
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Internal: the client's sans-I/O core (in the manner of nghttp2). It holds
+ * the protocol state of one logical connection (the negotiated version,
+ * whether the server takes ID placeholders, the error state) and turns
+ * requests into bytes and received bytes into checked responses; it never
+ * opens a socket, reads a clock, sleeps or calls OpenSSL. Its drivers do
+ * the I/O: the blocking client (client.c: the core's bytes through
+ * kt_send/kt_recv) and the fuzz target fuzz/fuzz_core.c (the fuzz input's
+ * bytes as the server's answers).
+ *
+ * One exchange (one request message, one response message):
+ *
+ *     kc_core_begin(k, request)         encodes; event KC_EV_SEND
+ *     kc_core_output(k, &data, &len)    the bytes to send
+ *     kc_core_sent(k)                   all of them left; event KC_EV_RECV
+ *     kc_core_feed(k, bytes, n, &used)  any split; KC_EV_RECV until a whole
+ *                                       message arrived, then KC_EV_RESPONSE
+ *                                       (or KC_EV_FAILED: k->st says why)
+ *     kc_core_finish(k, &response)      the response, checked against the
+ *                                       request (count, order, Unique Batch
+ *                                       Item IDs, operations, objects)
+ *
+ * A transport failure is recorded in k->st by the driver and handed to
+ * kc_core_failed, which decides (KC_NEXT_RETRY on a new connection to the
+ * same server, KC_NEXT_FAILOVER to the next one, KC_NEXT_GIVE_UP) from what
+ * the core knows: whether the request left, whether every item may be
+ * repeated, the attempts so far. A write that left and got no answer is
+ * given up as KMIP_CLIENT_E_AMBIGUOUS. After KC_EV_FAILED, and when
+ * kc_core_finish says so (*reset), the stream cannot be trusted to be in
+ * step with the requests: the driver drops the connection.
+ *
+ * Multi-step operations (kc_op: a paged Locate, Register + Activate,
+ * Create + Activate + Get with the fallback for servers refusing ID
+ * placeholders) are programs over exchanges: kc_op_next gives the next
+ * request (or says the operation is done), the driver exchanges it, and
+ * kc_op_answer takes the result. Version negotiation (Discover Versions) is
+ * kc_core_discover_begin, an exchange, kc_core_discover_end.
+ *
+ * Nothing here is thread-safe: one core per client handle. */
+#ifndef KMIP_CLIENT_CORE_H
+#define KMIP_CLIENT_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmip/kmip_client.h"
+
+#define KMIP_CLIENT_MAX_VERSIONS 16
+
+/* The error state of a handle: the library's error and message, the
+ * server's Result Status/Reason/Message kept apart. */
+typedef struct kc_status {
+    kmip_client_err err;
+    char message[1024];
+    bool has_result;
+    uint32_t result_status;
+    uint32_t result_reason;
+    char result_message[256];
+} kc_status;
+
+/* Records an error and returns its code. */
+__attribute__((format(printf, 3, 4))) kmip_client_err kc_status_fail(kc_status *s,
+                                                                     kmip_client_err code,
+                                                                     const char *fmt, ...);
+void kc_status_clear(kc_status *s);
+
+typedef enum kc_event {
+    KC_EV_IDLE,     /* no exchange in progress */
+    KC_EV_SEND,     /* kc_core_output has the request; kc_core_sent once it left */
+    KC_EV_RECV,     /* response bytes wanted: kc_core_feed */
+    KC_EV_RESPONSE, /* a whole response decoded: kc_core_finish */
+    KC_EV_FAILED,   /* the exchange failed (k->st); drop the connection */
+} kc_event;
+
+typedef enum kc_next {
+    KC_NEXT_GIVE_UP,  /* the error in k->st is the operation's */
+    KC_NEXT_RETRY,    /* again on a new connection (same server first) */
+    KC_NEXT_FAILOVER, /* again, on the next server */
+} kc_next;
+
+/* What the driver knows about a failed attempt (the error is in k->st). */
+typedef struct kc_failure {
+    bool exchanged;   /* a connection was up: the server failed the exchange */
+    bool reused;      /* the connection was kept from an earlier request */
+    bool out_of_time; /* the operation's budget is spent */
+} kc_failure;
+
+typedef struct kc_core {
+    /* configuration (kc_core_init) */
+    unsigned pinned_version; /* 0: negotiate */
+    size_t max_response;
+    size_t server_count;
+    kmip_log_fn log;
+    void *log_ctx;
+    const char *peer; /* the server's name in messages (the driver sets it) */
+    /* protocol state of the logical connection */
+    unsigned version; /* 0 until negotiated */
+    unsigned server_versions[KMIP_CLIENT_MAX_VERSIONS];
+    size_t server_version_count;
+    /* the server refused a request using an ID placeholder as a whole
+     * (PyKMIP 0.10 parses Activate only with a Unique Identifier) */
+    bool placeholders_rejected;
+    kc_status st;
+    /* the exchange in progress */
+    kc_event ev;
+    const kmip_message *req; /* borrowed until kc_core_finish */
+    bool checked;            /* the answer is matched to req (not negotiation) */
+    bool safe;               /* every item may be repeated */
+    bool sent;
+    int attempt;
+    size_t failovers_left;
+    uint8_t *out;
+    size_t out_len;
+    kmip_framer *framer;
+    kmip_message *resp;
+} kc_core;
+
+void kc_core_init(kc_core *k, unsigned pinned_version, size_t max_response, size_t server_count,
+                  kmip_log_fn log, void *log_ctx);
+/* Ends any exchange in progress (its request and response are dropped). */
+void kc_core_reset(kc_core *k);
+/* kc_core_reset, and the error state wiped. */
+void kc_core_clear(kc_core *k);
+
+/* ---- one exchange ---- */
+
+/* Starts the exchange of request (borrowed until kc_core_finish or
+ * kc_core_reset): the negotiated version goes into its header, a batch of
+ * reads asks the server to continue after a failed item, and it is
+ * encoded. Errors: KMIP_CLIENT_E_NOMEM, KMIP_CLIENT_E_ARG (not encodable). */
+kmip_client_err kc_core_begin(kc_core *k, kmip_message *request);
+kc_event kc_core_event(const kc_core *k);
+void kc_core_output(const kc_core *k, const uint8_t **data, size_t *len);
+void kc_core_sent(kc_core *k);
+/* Takes received bytes; *consumed says how many (bytes after a whole
+ * response stay with the caller: nobody asked for them). */
+kc_event kc_core_feed(kc_core *k, const uint8_t *data, size_t len, size_t *consumed);
+/* After KC_EV_RESPONSE: hands over the response (the caller frees it with
+ * kmip_message_free; it is there with KMIP_CLIENT_E_SERVER and
+ * KMIP_CLIENT_E_NOT_FOUND too, and after a mismatch) and returns the
+ * result of matching it to the request. *reset: the answer may be another
+ * request's, so the stream is out of step; drop the connection. */
+kmip_client_err kc_core_finish(kc_core *k, kmip_message **response, bool *reset);
+/* After a failure of the attempt in progress (k->st holds it): whether the
+ * server is to blame (for the health table; a kept connection the server
+ * closed while idle is not its failure). Ask before kc_core_failed. */
+bool kc_core_blames_server(const kc_core *k, const kc_failure *f);
+/* What next. KC_NEXT_RETRY and KC_NEXT_FAILOVER re-arm the same request
+ * (KC_EV_SEND); KC_NEXT_GIVE_UP ends the exchange, the error in k->st
+ * (rewritten as KMIP_CLIENT_E_AMBIGUOUS for a write that left). */
+kc_next kc_core_failed(kc_core *k, const kc_failure *f);
+
+/* ---- version negotiation ---- */
+
+/* False when the version is pinned (it is then k->version). */
+bool kc_core_must_discover(kc_core *k);
+/* Discover Versions (1.1 header, our versions in preference order). */
+kmip_client_err kc_core_discover_begin(kc_core *k);
+/* After KC_EV_RESPONSE of kc_core_discover_begin's exchange: the first
+ * version of the server's answer that we speak (1.0 for a server that does
+ * not know the operation). */
+kmip_client_err kc_core_discover_end(kc_core *k);
+
+/* ---- answers ---- */
+
+/* The payload of a successful item i answering op, or NULL. */
+const void *kc_payload_of(const kmip_message *resp, size_t i, uint32_t op);
+/* The Unique Identifier u into out (NULL: nothing to copy). */
+kmip_client_err kc_copy_uid(kc_core *k, const kmip_uid *u, char *out, size_t cap);
+/* The key bytes of a Get answer (malloc'd; uid names it in the message). */
+kmip_client_err kc_copy_key(kc_core *k, const kmip_get_response *g, const char *uid,
+                            uint8_t **key, size_t *len);
+/* The name of an operation for messages. */
+const char *kc_operation_name(uint32_t op);
+
+/* ---- multi-step operations ---- */
+
+typedef enum kc_op_kind { KC_OP_LOCATE, KC_OP_REGISTER, KC_OP_CREATE_ACTIVATE_GET } kc_op_kind;
+
+typedef struct kc_op {
+    kc_op_kind kind;
+    int step;
+    bool done;
+    kmip_client_err result;
+    /* Locate */
+    const kmip_locate_filter *filter;
+    kmip_uid_fn fn;
+    void *fn_ctx;
+    bool paged, stopped;
+    int32_t page, offset;
+    char *previous; /* the first identifier of the previous page */
+    /* Register, Create */
+    const kmip_key_spec *spec;
+    const uint8_t *material;
+    size_t material_len;
+    bool activate;
+    char *uid_out;
+    size_t uid_cap;
+    char uid[256];
+    uint8_t **key;
+    size_t *key_len;
+} kc_op;
+
+/* Locate page after page (Maximum Items, Offset Items from KMIP 1.3; one
+ * request before), fn called for each identifier until it returns false. */
+void kc_op_locate(kc_op *op, const kmip_locate_filter *f, kmip_uid_fn fn, void *ctx);
+/* Register, and with activate the Activate of the new object: one batch
+ * with an ID placeholder, or two requests for a server that refuses it. */
+void kc_op_register(kc_op *op, const kmip_key_spec *spec, const uint8_t *material, size_t len,
+                    bool activate, char *uid_out, size_t uid_cap);
+/* Create, Activate and Get of a new key (one batch, or three requests). */
+void kc_op_create_activate_get(kc_op *op, const kmip_key_spec *spec, char *uid_out,
+                               size_t uid_cap, uint8_t **key, size_t *len);
+/* The next request (built at k->version, which must be negotiated), or
+ * false when the operation is done: its result is op->result, its error
+ * in k->st. */
+bool kc_op_next(kc_core *k, kc_op *op, kmip_message **request);
+/* The result of exchanging the request kc_op_next gave: e and response as
+ * the exchange ended (response may be NULL; it is freed here). */
+void kc_op_answer(kc_core *k, kc_op *op, kmip_client_err e, kmip_message *response);
+/* Frees what the operation holds (call once it is done or abandoned). */
+void kc_op_free(kc_op *op);
+/* The paged Locate's steps (core_locate.c), for kc_op_next/kc_op_answer. */
+bool kc_locate_next(kc_core *k, kc_op *op, kmip_message **request);
+void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_message *resp);
+
+#endif

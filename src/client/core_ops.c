@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The core's multi-step operations (no I/O): each is a program over
+ * exchanges, giving its next request and taking its answer. Register +
+ * Activate and Create + Activate + Get go as one batch using an ID
+ * placeholder; a server that refuses the whole message for the
+ * placeholder (PyKMIP 0.10) executed nothing of it, so the operation goes
+ * on in separate requests, and the core remembers to do so from then on. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+enum {
+    STEP_BATCH,    /* the one-message form */
+    STEP_REGISTER, /* Register alone */
+    STEP_CREATE,   /* Create alone */
+    STEP_ACTIVATE, /* Activate of op->uid */
+    STEP_GET,      /* Get of op->uid */
+};
+
+void kc_op_register(kc_op *op, const kmip_key_spec *spec, const uint8_t *material, size_t len,
+                    bool activate, char *uid_out, size_t uid_cap)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = KC_OP_REGISTER;
+    op->spec = spec;
+    op->material = material;
+    op->material_len = len;
+    op->activate = activate;
+    op->uid_out = uid_out;
+    op->uid_cap = uid_cap;
+    op->step = activate ? STEP_BATCH : STEP_REGISTER;
+}
+
+void kc_op_create_activate_get(kc_op *op, const kmip_key_spec *spec, char *uid_out,
+                               size_t uid_cap, uint8_t **key, size_t *len)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = KC_OP_CREATE_ACTIVATE_GET;
+    op->spec = spec;
+    op->uid_out = uid_out;
+    op->uid_cap = uid_cap;
+    op->key = key;
+    op->key_len = len;
+    op->step = STEP_BATCH;
+    *key = NULL;
+    *len = 0;
+    if (uid_out && uid_cap)
+        uid_out[0] = '\0';
+}
+
+void kc_op_free(kc_op *op)
+{
+    free(op->previous);
+    op->previous = NULL;
+}
+
+static void finish(kc_op *op, kmip_client_err e)
+{
+    op->done = true;
+    op->result = e;
+}
+
+/* The request of the current step (nothing sent yet). */
+static kmip_client_err build(kc_core *k, kc_op *op, kmip_message *m)
+{
+    kmip_client_err e = KMIP_CLIENT_OK;
+    switch (op->step) {
+    case STEP_BATCH:
+        if (op->kind == KC_OP_REGISTER) {
+            if ((e = kmip_req_add_register(m, op->spec, op->material, op->material_len)) ==
+                KMIP_CLIENT_OK)
+                e = kmip_req_add_uid_op(m, KMIP_OPERATION_ACTIVATE, NULL);
+            return e;
+        }
+        if ((e = kmip_req_add_create(m, op->spec)) == KMIP_CLIENT_OK &&
+            (e = kmip_req_add_uid_op(m, KMIP_OPERATION_ACTIVATE, NULL)) == KMIP_CLIENT_OK)
+            e = kmip_req_add_uid_op(m, KMIP_OPERATION_GET, NULL);
+        return e;
+    case STEP_REGISTER:
+        return kmip_req_add_register(m, op->spec, op->material, op->material_len);
+    case STEP_CREATE:
+        return kmip_req_add_create(m, op->spec);
+    case STEP_ACTIVATE:
+        return kmip_req_add_uid_op(m, KMIP_OPERATION_ACTIVATE, op->uid);
+    case STEP_GET:
+        return kmip_req_add_get(m, op->uid, 0);
+    default:
+        (void)k;
+        return KMIP_CLIENT_E_ARG;
+    }
+}
+
+bool kc_op_next(kc_core *k, kc_op *op, kmip_message **request)
+{
+    *request = NULL;
+    if (op->done)
+        return false;
+    if (op->kind == KC_OP_LOCATE)
+        return kc_locate_next(k, op, request);
+    /* a server known to refuse placeholders gets the steps at once */
+    if (op->step == STEP_BATCH && k->placeholders_rejected)
+        op->step = op->kind == KC_OP_REGISTER ? STEP_REGISTER : STEP_CREATE;
+    kmip_message *m = kmip_message_new(false, k->version);
+    if (m == NULL) {
+        finish(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
+        return false;
+    }
+    kmip_client_err e = build(k, op, m);
+    if (e != KMIP_CLIENT_OK) {
+        kmip_message_free(m);
+        finish(op, kc_status_fail(&k->st, e, "cannot build the request: %s",
+                                  kmip_client_strerror(e)));
+        return false;
+    }
+    *request = m;
+    return true;
+}
+
+/* The whole message was refused for its placeholder: nothing of it ran. */
+static bool whole_refused(const kc_core *k, kmip_client_err e, const kmip_message *resp)
+{
+    return e == KMIP_CLIENT_E_SERVER && resp && resp->item_count == 1 &&
+           k->st.result_reason == KMIP_RESULT_REASON_INVALID_MESSAGE;
+}
+
+static void placeholders_refused(kc_core *k, kc_op *op)
+{
+    k->placeholders_rejected = true;
+    if (k->log)
+        k->log(k->log_ctx, 2,
+               op->kind == KC_OP_REGISTER
+                   ? "the KMIP server refuses ID placeholders; Register and Activate are sent "
+                     "as two requests from now on"
+                   : "the KMIP server refuses ID placeholders; Create, Activate and Get are "
+                     "sent as separate requests from now on");
+    op->step = op->kind == KC_OP_REGISTER ? STEP_REGISTER : STEP_CREATE;
+}
+
+/* The identifier of a step's answer into the caller's buffer, or (when
+ * more steps follow) into op->uid; a Register that succeeded is reported
+ * with the error of an Activate that failed: the object exists. */
+static kmip_client_err take_uid(kc_core *k, kc_op *op, kmip_client_err e, const kmip_uid *u,
+                                bool final)
+{
+    kmip_client_err ce = final ? kc_copy_uid(k, u, op->uid_out, op->uid_cap)
+                               : kc_copy_uid(k, u, op->uid, sizeof op->uid);
+    return ce != KMIP_CLIENT_OK ? ce : e;
+}
+
+/* The caller's copy of op->uid once it is known (separate requests). */
+static kmip_client_err hand_uid(kc_core *k, kc_op *op)
+{
+    if (op->uid_out && snprintf(op->uid_out, op->uid_cap, "%s", op->uid) >= (int)op->uid_cap)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG, "the identifier buffer is too small");
+    return KMIP_CLIENT_OK;
+}
+
+static void answer_register(kc_core *k, kc_op *op, kmip_client_err e, const kmip_message *resp)
+{
+    const kmip_register_response *reg = kc_payload_of(resp, 0, KMIP_OPERATION_REGISTER);
+    switch (op->step) {
+    case STEP_BATCH:
+        if (reg)
+            finish(op, take_uid(k, op, e, &reg->unique_identifier, true));
+        else if (whole_refused(k, e, resp))
+            placeholders_refused(k, op);
+        else
+            finish(op, e);
+        return;
+    case STEP_REGISTER:
+        if (reg)
+            e = take_uid(k, op, e, &reg->unique_identifier, !op->activate);
+        if (e != KMIP_CLIENT_OK || !op->activate)
+            finish(op, e);
+        else
+            op->step = STEP_ACTIVATE;
+        return;
+    default: /* STEP_ACTIVATE */
+        finish(op, e == KMIP_CLIENT_OK ? hand_uid(k, op) : e);
+        return;
+    }
+}
+
+static void answer_create(kc_core *k, kc_op *op, kmip_client_err e, const kmip_message *resp)
+{
+    const kmip_create_response *created = kc_payload_of(resp, 0, KMIP_OPERATION_CREATE);
+    switch (op->step) {
+    case STEP_BATCH:
+        if (whole_refused(k, e, resp)) {
+            placeholders_refused(k, op);
+            return;
+        }
+        if (created)
+            e = take_uid(k, op, e, &created->unique_identifier, true);
+        if (e == KMIP_CLIENT_OK)
+            e = kc_copy_key(k, resp->items[2].payload, NULL, op->key, op->key_len);
+        finish(op, e);
+        return;
+    case STEP_CREATE:
+        if (e == KMIP_CLIENT_OK) /* the typed payload of a checked answer */
+            e = take_uid(k, op, e,
+                         &((const kmip_create_response *)resp->items[0].payload)->unique_identifier,
+                         false);
+        if (e == KMIP_CLIENT_OK)
+            e = hand_uid(k, op);
+        if (e != KMIP_CLIENT_OK)
+            finish(op, e);
+        else
+            op->step = STEP_ACTIVATE;
+        return;
+    case STEP_ACTIVATE:
+        if (e != KMIP_CLIENT_OK)
+            finish(op, e);
+        else
+            op->step = STEP_GET;
+        return;
+    default: /* STEP_GET */
+        if (e == KMIP_CLIENT_OK)
+            e = kc_copy_key(k, resp->items[0].payload, op->uid, op->key, op->key_len);
+        finish(op, e);
+        return;
+    }
+}
+
+void kc_op_answer(kc_core *k, kc_op *op, kmip_client_err e, kmip_message *response)
+{
+    if (!op->done) {
+        if (op->kind == KC_OP_LOCATE)
+            kc_locate_answer(k, op, e, response);
+        else if (op->kind == KC_OP_REGISTER)
+            answer_register(k, op, e, response);
+        else
+            answer_create(k, op, e, response);
+    }
+    kmip_message_free(response);
+}
