@@ -4,6 +4,7 @@
  * the fuzz input's canned response, at most four times per input; then
  * the connection breaks. It replaces src/transport in that target only,
  * so the blocking client runs unchanged above it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,16 +30,18 @@ void fake_transport_answer(const uint8_t *data, size_t len, int times)
     answers_left = times;
 }
 
+static kmip_client_err fail(kt_error *err, kmip_client_err code, const char *message)
+{
+    err->code = code;
+    snprintf(err->message, sizeof err->message, "%s", message);
+    return code;
+}
+
 kmip_client_err kt_ctx_new(const kt_config *cfg, kt_ctx **out, kt_error *err)
 {
     (void)cfg;
     *out = calloc(1, sizeof **out);
-    if (*out == NULL) {
-        err->code = KMIP_CLIENT_E_NOMEM;
-        strcpy(err->message, "out of memory");
-        return err->code;
-    }
-    return KMIP_CLIENT_OK;
+    return *out ? KMIP_CLIENT_OK : fail(err, KMIP_CLIENT_E_NOMEM, "out of memory");
 }
 
 void kt_ctx_free(kt_ctx *ctx)
@@ -58,12 +61,7 @@ kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_
     (void)ctx;
     (void)cfg;
     *out = calloc(1, sizeof **out);
-    if (*out == NULL) {
-        err->code = KMIP_CLIENT_E_NOMEM;
-        strcpy(err->message, "out of memory");
-        return err->code;
-    }
-    return KMIP_CLIENT_OK;
+    return *out ? KMIP_CLIENT_OK : fail(err, KMIP_CLIENT_E_NOMEM, "out of memory");
 }
 
 void kt_close(kt_conn *c)
@@ -88,22 +86,13 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
     (void)io_ms;
     *msg = NULL;
     *len = 0;
-    if (answers_left-- <= 0) {
-        err->code = KMIP_CLIENT_E_CLOSED;
-        strcpy(err->message, "the fuzz input has no more answers");
-        return err->code;
-    }
-    if (canned_len > max) {
-        err->code = KMIP_CLIENT_E_PROTOCOL;
-        strcpy(err->message, "response larger than the limit");
-        return err->code;
-    }
+    if (answers_left-- <= 0)
+        return fail(err, KMIP_CLIENT_E_CLOSED, "the fuzz input has no more answers");
+    if (canned_len > max)
+        return fail(err, KMIP_CLIENT_E_PROTOCOL, "response larger than the limit");
     *msg = malloc(canned_len ? canned_len : 1);
-    if (*msg == NULL) {
-        err->code = KMIP_CLIENT_E_NOMEM;
-        strcpy(err->message, "out of memory");
-        return err->code;
-    }
+    if (*msg == NULL)
+        return fail(err, KMIP_CLIENT_E_NOMEM, "out of memory");
     if (canned_len)
         memcpy(*msg, canned, canned_len);
     *len = canned_len;

@@ -15,10 +15,9 @@
 
 kmip_client_err kc_fail(kmip_client *c, kmip_client_err code, const char *fmt, ...)
 {
-    c->core.st.err = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->core.st.message, sizeof c->core.st.message, fmt, ap);
+    kc_status_vfail(&c->core.st, code, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -4,6 +4,7 @@
  * attempt, and version negotiation. No sockets, no clock, no OpenSSL: the
  * drivers (client.c, fuzz/fuzz_core.c) move the bytes. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,18 @@ static const unsigned our_versions[] = {
     KMIP_VERSION(1, 2), KMIP_VERSION(1, 1), KMIP_VERSION(1, 0),
 };
 
-kmip_client_err kc_status_fail(kc_status *s, kmip_client_err code, const char *fmt, ...)
+kmip_client_err kc_status_vfail(kc_status *s, kmip_client_err code, const char *fmt, va_list ap)
 {
     s->err = code;
+    vsnprintf(s->message, sizeof s->message, fmt, ap);
+    return code;
+}
+
+kmip_client_err kc_status_fail(kc_status *s, kmip_client_err code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->message, sizeof s->message, fmt, ap);
+    kc_status_vfail(s, code, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -265,51 +272,50 @@ static bool same_id(const kmip_batch_item *a, const kmip_batch_item *b)
                   a->unique_batch_item_id.len) == 0;
 }
 
-/* The Unique Identifier a request item names (NULL for none, or an ID
- * placeholder), and the one its answer names, for the operations whose
- * answer must name the object asked for. */
-static const kmip_uid *asked_uid(const kmip_batch_item *rq)
+/* Where the Unique Identifier is in the payloads of the operations whose
+ * answer must name the object asked for: the request's (its has_ flag and
+ * value) and the response's. */
+typedef struct uid_fields {
+    uint32_t op;
+    size_t asked_has, asked, answered;
+} uid_fields;
+
+#define UID_FIELDS(op, rq, rs)                                                                 \
+    {op, offsetof(rq, has_unique_identifier), offsetof(rq, unique_identifier),                \
+     offsetof(rs, unique_identifier)}
+
+static const uid_fields uid_table[] = {
+    UID_FIELDS(KMIP_OPERATION_GET, kmip_get_request, kmip_get_response),
+    UID_FIELDS(KMIP_OPERATION_GET_ATTRIBUTES, kmip_get_attributes_request,
+               kmip_get_attributes_response),
+    UID_FIELDS(KMIP_OPERATION_ACTIVATE, kmip_uid_request, kmip_uid_response),
+    UID_FIELDS(KMIP_OPERATION_DESTROY, kmip_uid_request, kmip_uid_response),
+    UID_FIELDS(KMIP_OPERATION_REVOKE, kmip_revoke_request, kmip_uid_response),
+};
+
+static const uid_fields *uid_fields_of(uint32_t op)
 {
-    const void *p = rq->payload;
-    if (p == NULL)
-        return NULL;
-    switch (rq->operation) {
-    case KMIP_OPERATION_GET: {
-        const kmip_get_request *g = p;
-        return g->has_unique_identifier ? &g->unique_identifier : NULL;
-    }
-    case KMIP_OPERATION_GET_ATTRIBUTES: {
-        const kmip_get_attributes_request *g = p;
-        return g->has_unique_identifier ? &g->unique_identifier : NULL;
-    }
-    case KMIP_OPERATION_ACTIVATE:
-    case KMIP_OPERATION_DESTROY: {
-        const kmip_uid_request *u = p;
-        return u->has_unique_identifier ? &u->unique_identifier : NULL;
-    }
-    case KMIP_OPERATION_REVOKE: {
-        const kmip_revoke_request *r = p;
-        return r->has_unique_identifier ? &r->unique_identifier : NULL;
-    }
-    default:
-        return NULL;
-    }
+    for (size_t i = 0; i < sizeof uid_table / sizeof uid_table[0]; i++)
+        if (uid_table[i].op == op)
+            return &uid_table[i];
+    return NULL;
 }
 
-static const kmip_uid *answered_uid(uint32_t op, const void *p)
+/* The Unique Identifier a request item names (NULL for none, or an ID
+ * placeholder), and the one its answer names. */
+static const kmip_uid *asked_uid(const kmip_batch_item *rq)
 {
-    switch (op) {
-    case KMIP_OPERATION_GET:
-        return &((const kmip_get_response *)p)->unique_identifier;
-    case KMIP_OPERATION_GET_ATTRIBUTES:
-        return &((const kmip_get_attributes_response *)p)->unique_identifier;
-    case KMIP_OPERATION_ACTIVATE:
-    case KMIP_OPERATION_DESTROY:
-    case KMIP_OPERATION_REVOKE:
-        return &((const kmip_uid_response *)p)->unique_identifier;
-    default:
+    const uid_fields *f = uid_fields_of(rq->operation);
+    const char *p = rq->payload;
+    if (f == NULL || p == NULL || !*(const bool *)(p + f->asked_has))
         return NULL;
-    }
+    return (const kmip_uid *)(p + f->asked);
+}
+
+static const kmip_uid *answered_uid(uint32_t op, const void *payload)
+{
+    const uid_fields *f = uid_fields_of(op);
+    return f ? (const kmip_uid *)((const char *)payload + f->answered) : NULL;
 }
 
 static bool same_uid(const kmip_uid *a, const kmip_uid *b)

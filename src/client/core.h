@@ -40,6 +40,7 @@
 #ifndef KMIP_CLIENT_CORE_H
 #define KMIP_CLIENT_CORE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +61,8 @@ typedef struct kc_status {
 } kc_status;
 
 /* Records an error and returns its code. */
+kmip_client_err kc_status_vfail(kc_status *s, kmip_client_err code, const char *fmt,
+                                va_list ap) __attribute__((format(printf, 3, 0)));
 __attribute__((format(printf, 3, 4))) kmip_client_err kc_status_fail(kc_status *s,
                                                                      kmip_client_err code,
                                                                      const char *fmt, ...);

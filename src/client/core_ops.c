@@ -19,28 +19,31 @@ enum {
     STEP_GET,      /* Get of op->uid */
 };
 
+/* An operation about a new object whose identifier goes to uid_out. */
+static void new_object_op(kc_op *op, kc_op_kind kind, const kmip_key_spec *spec, char *uid_out,
+                          size_t uid_cap)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    op->spec = spec;
+    op->uid_out = uid_out;
+    op->uid_cap = uid_cap;
+}
+
 void kc_op_register(kc_op *op, const kmip_key_spec *spec, const uint8_t *material, size_t len,
                     bool activate, char *uid_out, size_t uid_cap)
 {
-    memset(op, 0, sizeof *op);
-    op->kind = KC_OP_REGISTER;
-    op->spec = spec;
+    new_object_op(op, KC_OP_REGISTER, spec, uid_out, uid_cap);
     op->material = material;
     op->material_len = len;
     op->activate = activate;
-    op->uid_out = uid_out;
-    op->uid_cap = uid_cap;
     op->step = activate ? STEP_BATCH : STEP_REGISTER;
 }
 
 void kc_op_create_activate_get(kc_op *op, const kmip_key_spec *spec, char *uid_out,
                                size_t uid_cap, uint8_t **key, size_t *len)
 {
-    memset(op, 0, sizeof *op);
-    op->kind = KC_OP_CREATE_ACTIVATE_GET;
-    op->spec = spec;
-    op->uid_out = uid_out;
-    op->uid_cap = uid_cap;
+    new_object_op(op, KC_OP_CREATE_ACTIVATE_GET, spec, uid_out, uid_cap);
     op->key = key;
     op->key_len = len;
     op->step = STEP_BATCH;

@@ -38,13 +38,20 @@ kmip_client_err kmip_client_create(kmip_client *c, const kmip_key_spec *spec, ch
     return e;
 }
 
+static kmip_client_err register_op(kmip_client *c, const kmip_key_spec *spec,
+                                   const uint8_t *material, size_t len, bool activate,
+                                   char *uid_out, size_t uid_cap)
+{
+    kc_op op;
+    kc_op_register(&op, spec, material, len, activate, uid_out, uid_cap);
+    return kc_run(c, &op);
+}
+
 kmip_client_err kmip_client_register(kmip_client *c, const kmip_key_spec *spec,
                                      const uint8_t *material, size_t len, char *uid_out,
                                      size_t uid_cap)
 {
-    kc_op op;
-    kc_op_register(&op, spec, material, len, false, uid_out, uid_cap);
-    return kc_run(c, &op);
+    return register_op(c, spec, material, len, false, uid_out, uid_cap);
 }
 
 /* One request message (Register, then Activate of the ID placeholder), or
@@ -55,9 +62,7 @@ kmip_client_err kmip_client_register_activate(kmip_client *c, const kmip_key_spe
                                               const uint8_t *material, size_t len, char *uid_out,
                                               size_t uid_cap)
 {
-    kc_op op;
-    kc_op_register(&op, spec, material, len, true, uid_out, uid_cap);
-    return kc_run(c, &op);
+    return register_op(c, spec, material, len, true, uid_out, uid_cap);
 }
 
 static kmip_client_err uid_op(kmip_client *c, uint32_t op, const char *uid, kmip_message **resp)

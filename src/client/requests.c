@@ -95,6 +95,19 @@ static kmip_batch_item *add_item(builder *b, uint32_t op)
     return bi;
 }
 
+/* Starts a batch item for op in m: its typed payload, or NULL with *e
+ * KMIP_CLIENT_E_ARG (no message, or !args_ok) or KMIP_CLIENT_E_NOMEM. */
+static void *start_item(kmip_message *m, bool args_ok, uint32_t op, builder *b,
+                        kmip_client_err *e)
+{
+    *e = m == NULL || !args_ok ? KMIP_CLIENT_E_ARG : KMIP_CLIENT_E_NOMEM;
+    if (*e == KMIP_CLIENT_E_ARG)
+        return NULL;
+    *b = builder_of(m);
+    kmip_batch_item *bi = add_item(b, op);
+    return bi ? bi->payload : NULL;
+}
+
 static void set_uid(builder *b, bool *has, kmip_uid *u, const char *uid)
 {
     *has = uid != NULL;
@@ -140,13 +153,13 @@ static kmip_client_err done(builder *b)
 
 kmip_client_err kmip_req_add_create(kmip_message *m, const kmip_key_spec *spec)
 {
-    if (m == NULL || spec == NULL || spec->object_type != KMIP_OBJECT_TYPE_SYMMETRIC_KEY)
-        return KMIP_CLIENT_E_ARG;
-    builder b = builder_of(m);
-    kmip_batch_item *bi = add_item(&b, KMIP_OPERATION_CREATE);
-    if (bi == NULL)
-        return KMIP_CLIENT_E_NOMEM;
-    kmip_create_request *r = bi->payload;
+    builder b;
+    kmip_client_err e;
+    kmip_create_request *r =
+        start_item(m, spec && spec->object_type == KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
+                   KMIP_OPERATION_CREATE, &b, &e);
+    if (r == NULL)
+        return e;
     r->object_type = spec->object_type;
     common_attrs(&b, &r->attributes, spec, true);
     return done(&b);
@@ -244,13 +257,11 @@ kmip_client_err kmip_req_add_get(kmip_message *m, const char *uid, uint32_t key_
 
 kmip_client_err kmip_req_add_revoke(kmip_message *m, const char *uid, uint32_t reason_code)
 {
-    if (m == NULL)
-        return KMIP_CLIENT_E_ARG;
-    builder b = builder_of(m);
-    kmip_batch_item *bi = add_item(&b, KMIP_OPERATION_REVOKE);
-    if (bi == NULL)
-        return KMIP_CLIENT_E_NOMEM;
-    kmip_revoke_request *r = bi->payload;
+    builder b;
+    kmip_client_err e;
+    kmip_revoke_request *r = start_item(m, true, KMIP_OPERATION_REVOKE, &b, &e);
+    if (r == NULL)
+        return e;
     set_uid(&b, &r->has_unique_identifier, &r->unique_identifier, uid);
     r->revocation_reason.code = reason_code;
     return done(&b);
@@ -259,13 +270,12 @@ kmip_client_err kmip_req_add_revoke(kmip_message *m, const char *uid, uint32_t r
 kmip_client_err kmip_req_add_get_attributes(kmip_message *m, const char *uid,
                                             const uint32_t *tags, size_t count)
 {
-    if (m == NULL || (tags == NULL && count))
-        return KMIP_CLIENT_E_ARG;
-    builder b = builder_of(m);
-    kmip_batch_item *bi = add_item(&b, KMIP_OPERATION_GET_ATTRIBUTES);
-    if (bi == NULL)
-        return KMIP_CLIENT_E_NOMEM;
-    kmip_get_attributes_request *r = bi->payload;
+    builder b;
+    kmip_client_err e;
+    kmip_get_attributes_request *r =
+        start_item(m, tags != NULL || count == 0, KMIP_OPERATION_GET_ATTRIBUTES, &b, &e);
+    if (r == NULL)
+        return e;
     set_uid(&b, &r->has_unique_identifier, &r->unique_identifier, uid);
     if (count == 0)
         return done(&b);
@@ -330,11 +340,11 @@ static void append_text_attribute(builder *b, kmip_attr_list *list, const char *
 kmip_client_err kc_add_attribute_change(kmip_message *m, uint32_t op, const char *uid,
                                         const char *name, const char *current, const char *value)
 {
-    builder b = builder_of(m);
-    kmip_batch_item *bi = add_item(&b, op);
-    if (bi == NULL)
-        return KMIP_CLIENT_E_NOMEM;
-    kmip_attribute_change_request *r = bi->payload;
+    builder b;
+    kmip_client_err e;
+    kmip_attribute_change_request *r = start_item(m, true, op, &b, &e);
+    if (r == NULL)
+        return e;
     set_uid(&b, &r->has_unique_identifier, &r->unique_identifier, uid);
     if (current && op == KMIP_OPERATION_MODIFY_ATTRIBUTE &&
         kmip_message_version(m) >= KMIP_VERSION(2, 0))

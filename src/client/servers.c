@@ -465,6 +465,17 @@ void kh_failed(kmip_client *c, size_t i, const char *cause)
     }
 }
 
+/* A server that answered in rtt_us: up, its back-off over. */
+static void mark_up(kh_server *s, unsigned rtt_us)
+{
+    s->h.rtt_us = rtt_us ? rtt_us : 1;
+    s->h.requests++;
+    s->h.last_success = (long long)time(NULL);
+    s->h.state = KMIP_SERVER_UP;
+    s->streak = 0;
+    s->backoff_until_ms = 0;
+}
+
 void kh_exchanged(kmip_client *c, unsigned rtt_us)
 {
     if (!c->has_cur)
@@ -473,12 +484,7 @@ void kh_exchanged(kmip_client *c, unsigned rtt_us)
     pthread_mutex_lock(&h->lock);
     kh_server *s = entry(h, c->cur);
     if (s) {
-        s->h.rtt_us = rtt_us ? rtt_us : 1;
-        s->h.requests++;
-        s->h.last_success = (long long)time(NULL);
-        s->h.state = KMIP_SERVER_UP;
-        s->streak = 0;
-        s->backoff_until_ms = 0;
+        mark_up(s, rtt_us);
     }
     pthread_mutex_unlock(&h->lock);
 }
@@ -489,12 +495,7 @@ void kh_probed(kmip_client *c, size_t i, unsigned rtt_us, const char *cert_not_a
     pthread_mutex_lock(&h->lock);
     kh_server *s = entry(h, i);
     if (s) {
-        s->h.rtt_us = rtt_us ? rtt_us : 1;
-        s->h.requests++;
-        s->h.last_success = (long long)time(NULL);
-        s->h.state = KMIP_SERVER_UP;
-        s->streak = 0;
-        s->backoff_until_ms = 0;
+        mark_up(s, rtt_us);
         if (cert_not_after)
             snprintf(s->h.cert_not_after, sizeof s->h.cert_not_after, "%s", cert_not_after);
     }
