@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
 """Checks that every include under src/ and include/ points down the layer
-order of the house (README, docs/ARCHITECTURE.md):
+order of the house (README, docs/ARCHITECTURE.md), and that the client's
+sans-I/O core (src/client/core*) includes nothing that does I/O:
 
     codec -> registry -> messages -> transport -> client -> keyring
 
@@ -56,6 +57,14 @@ FORBIDDEN_SYSTEM = {
     "registry": ("openssl/", "libxml/", "jansson.h"),
     "messages": ("openssl/", "jansson.h"),
 }
+
+# The client's sans-I/O core (src/client/core*.c, core.h): no sockets, no
+# clock, no threads, no OpenSSL, nothing of the transport layer or of the
+# client's I/O side (client_internal.h, servers.h); its drivers do the I/O.
+SANS_IO = re.compile(r"^src/client/core[^/]*\.[ch]$")
+SANS_IO_SYSTEM = ("openssl/", "sys/", "netdb.h", "netinet/", "arpa/", "poll.h", "unistd.h",
+                  "time.h", "pthread.h", "fcntl.h")
+SANS_IO_LOCAL = ("client_internal.h", "servers.h", "transport.h")
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
@@ -118,6 +127,13 @@ def main():
                         if not m:
                             continue
                         quoted, target = m.group(1) == '"', m.group(2)
+                        if SANS_IO.match(rel.replace(os.sep, "/")):
+                            if (not quoted and target.startswith(SANS_IO_SYSTEM)) or (
+                                    quoted and (os.path.basename(target) in SANS_IO_LOCAL or
+                                                layer_of_include(rel, target, True) == "transport")):
+                                shown = f'"{target}"' if quoted else f"<{target}>"
+                                problems.append(f"{rel}:{lineno}: the sans-I/O client core includes {shown}, which does I/O")
+                                continue
                         if not quoted:
                             for bad in FORBIDDEN_SYSTEM.get(layer, ()):
                                 if target.startswith(bad):

@@ -134,6 +134,17 @@ printf '#include "kmip/kmip_ttlv.h"\n' > "$layers/src/codec/a.c"
 mkdir -p "$layers/src/newlayer"
 : > "$layers/src/newlayer/n.c"
 expect 1 "src/newlayer/n.c: is in no layer" python3 "$scripts/check_layers.py" "$layers"
+rm -r "$layers/src/newlayer"
+# the client's sans-I/O core: no sockets, no transport
+printf '#include "kmip/kmip_client.h"\n#include <sys/socket.h>\n' > "$layers/src/client/core.c"
+expect 1 "src/client/core.c:2: the sans-I/O client core includes <sys/socket.h>, which does I/O" \
+    python3 "$scripts/check_layers.py" "$layers"
+printf '#include "kmip/kmip_client.h"\n#include "transport.h"\n' > "$layers/src/client/core.c"
+expect 1 "src/client/core.c:2: the sans-I/O client core includes \"transport.h\", which does I/O" \
+    python3 "$scripts/check_layers.py" "$layers"
+printf '#include "kmip/kmip_client.h"\n' > "$layers/src/client/core.c"
+printf '#include "kmip/kmip_client.h"\n#include <sys/socket.h>\n' > "$layers/src/client/c.c"
+expect 0 "every include points down" python3 "$scripts/check_layers.py" "$layers"
 
 echo "== check_abi.sh"
 # A library with a dump, then an added function (compatible), then a
