@@ -16,12 +16,12 @@
  *     kc_core_feed(k, bytes, n, &used)  any split; KC_EV_RECV until a whole
  *                                       message arrived, then KC_EV_RESPONSE
  *                                       (or KC_EV_FAILED: k->st says why)
- *     kc_core_finish(k, &response)      the response, checked against the
+ *     kc_core_finish(k, &resp, &reset)  the response, checked against the
  *                                       request (count, order, Unique Batch
  *                                       Item IDs, operations, objects)
  *
- * A transport failure is recorded in k->st by the driver and handed to
- * kc_core_failed, which decides (KC_NEXT_RETRY on a new connection to the
+ * A transport failure is recorded in k->st by the driver and, like
+ * KC_EV_FAILED, handed to kc_core_failed, which decides (KC_NEXT_RETRY on a new connection to the
  * same server, KC_NEXT_FAILOVER to the next one, KC_NEXT_GIVE_UP) from what
  * the core knows: whether the request left, whether every item may be
  * repeated, the attempts so far. A write that left and got no answer is
@@ -36,7 +36,10 @@
  * kc_op_answer takes the result. Version negotiation (Discover Versions) is
  * kc_core_discover_begin, an exchange, kc_core_discover_end.
  *
- * Nothing here is thread-safe: one core per client handle. */
+ * Nothing here is thread-safe: one core per client handle. The header is
+ * internal (no KMIP_API): its structs carry the message layer's types and
+ * may change with them, so it is no ABI; the fuzz target and the unit test
+ * (tests/unit/test_core.c) build against it from the tree. */
 #ifndef KMIP_CLIENT_CORE_H
 #define KMIP_CLIENT_CORE_H
 
