@@ -221,16 +221,28 @@ static const char *const five[] = {"a", "b", "c", "d", "e"};
 
 /* ---- paged Locate ---- */
 
+/* A Locate of pages of 2 at version against s, each answer fed in pieces
+ * of `piece` bytes (0: whole); the error message goes to *message. */
+static kmip_client_err locate(unsigned version, server *s, size_t piece, found *got,
+                              char *message, size_t cap)
+{
+    kc_core *k = core_new(version);
+    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
+    kc_op op;
+    kc_op_locate(&op, &f, collect, got);
+    kmip_client_err e = run(k, s, &op, piece);
+    snprintf(message, cap, "%s", k->st.message);
+    core_free(k);
+    return e;
+}
+
 static void test_locate_pages(void **state)
 {
     (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
     server s = {.ids = five, .id_count = 5};
-    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
     found got = {0};
-    kc_op op;
-    kc_op_locate(&op, &f, collect, &got);
-    assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_OK);
+    char msg[1024];
+    assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg), KMIP_CLIENT_OK);
     assert_int_equal(s.requests, 3); /* 2 + 2 + 1: the short page ends it */
     assert_int_equal(got.n, 5);
     for (size_t i = 0; i < 5; i++)
@@ -239,71 +251,55 @@ static void test_locate_pages(void **state)
     assert_int_equal(s.offsets[1], 2);
     assert_int_equal(s.offsets[2], 4);
     assert_int_equal(s.maxima[2], 2);
-    core_free(k);
 }
 
 static void test_locate_exact_pages(void **state)
 {
     (void)state;
-    kc_core *k = core_new(KMIP_VERSION(2, 0));
     server s = {.ids = five, .id_count = 4};
-    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
     found got = {0};
-    kc_op op;
-    kc_op_locate(&op, &f, collect, &got);
+    char msg[1024];
     /* fed a few bytes at a time: the core frames what it is given */
-    assert_int_equal(run(k, &s, &op, 7), KMIP_CLIENT_OK);
+    assert_int_equal(locate(KMIP_VERSION(2, 0), &s, 7, &got, msg, sizeof msg), KMIP_CLIENT_OK);
     assert_int_equal(s.requests, 3); /* 2 + 2 + an empty page */
     assert_int_equal(got.n, 4);
-    core_free(k);
 }
 
 static void test_locate_ignoring_offset(void **state)
 {
     (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
     server s = {.ids = five, .id_count = 5, .ignores_offset = true};
-    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
     found got = {0};
-    kc_op op;
-    kc_op_locate(&op, &f, collect, &got);
-    assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_E_PROTOCOL);
-    assert_non_null(strstr(k->st.message, "ignores Offset Items"));
+    char msg[1024];
+    assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg),
+                     KMIP_CLIENT_E_PROTOCOL);
+    assert_non_null(strstr(msg, "ignores Offset Items"));
     assert_int_equal(s.requests, 2);
     assert_int_equal(got.n, 2); /* the repeated page is not handed on */
-    core_free(k);
 }
 
 static void test_locate_more_than_maximum(void **state)
 {
     (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
     server s = {.ids = five, .id_count = 5, .extra = 1};
-    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
     found got = {0};
-    kc_op op;
-    kc_op_locate(&op, &f, collect, &got);
-    assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_E_PROTOCOL);
-    assert_string_equal(k->st.message,
-                        "the server returned more identifiers than Maximum Items allows");
+    char msg[1024];
+    assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg),
+                     KMIP_CLIENT_E_PROTOCOL);
+    assert_string_equal(msg, "the server returned more identifiers than Maximum Items allows");
     assert_int_equal(got.n, 0);
-    core_free(k);
 }
 
 static void test_locate_before_1_3(void **state)
 {
     (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 2));
     server s = {.ids = five, .id_count = 5};
-    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
     found got = {0};
-    kc_op op;
-    kc_op_locate(&op, &f, collect, &got);
-    assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_OK);
+    char msg[1024];
+    assert_int_equal(locate(KMIP_VERSION(1, 2), &s, 0, &got, msg, sizeof msg), KMIP_CLIENT_OK);
     assert_int_equal(s.requests, 1); /* no Offset Items before 1.3: one request */
     assert_false(s.had_maximum[0]);
     assert_int_equal(got.n, 5);
-    core_free(k);
 }
 
 /* ---- matching answers to requests ---- */
@@ -330,115 +326,86 @@ static kmip_message *two_activates(void)
     return req;
 }
 
-static void test_answer_in_order(void **state)
-{
-    (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
-    kmip_message *req = two_activates(), *a = answer_new();
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 2, "b");
-    bool reset = true;
-    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_OK);
-    assert_false(reset);
-    kmip_message_free(req);
-    core_free(k);
-}
+/* Answers to two Activates ("a" then "b", Unique Batch Item IDs 1 and 2). */
+typedef struct answer_case {
+    const char *what;
+    struct {
+        uint32_t op, ubi;
+        const char *uid; /* NULL: a failed item (Invalid Message) */
+    } items[3];
+    size_t count;
+    kmip_client_err want;
+    const char *message; /* a part of the error message */
+} answer_case;
 
-static void test_answer_other_batch_item(void **state)
-{
-    (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
-    kmip_message *req = two_activates(), *a = answer_new();
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 7, "b"); /* an id the request did not send */
-    bool reset = false;
-    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_PROTOCOL);
-    assert_true(reset);
-    assert_string_equal(k->st.message, "response item 2 carries a Unique Batch Item ID the "
-                                       "request did not send");
-    kmip_message_free(req);
-    core_free(k);
-}
-
-static void test_answer_other_operation(void **state)
-{
-    (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
-    kmip_message *req = two_activates(), *a = answer_new();
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
-    answer_uid(a, KMIP_OPERATION_DESTROY, 2, "b");
-    bool reset = false;
-    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_PROTOCOL);
-    assert_true(reset);
-    assert_string_equal(k->st.message, "response item 2 is for Destroy, the request was Activate");
-    kmip_message_free(req);
-    core_free(k);
-}
-
-static void test_answer_other_object(void **state)
-{
-    (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
-    kmip_message *req = two_activates(), *a = answer_new();
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 2, "c");
-    bool reset = false;
-    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_PROTOCOL);
-    assert_true(reset);
-    assert_non_null(strstr(k->st.message, "names object \"c\", the request asked for \"b\""));
-    kmip_message_free(req);
-    core_free(k);
-}
-
-static void test_answer_fewer_items(void **state)
-{
-    (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
-    kmip_message *req = two_activates(), *a = answer_new();
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
-    bool reset = false;
-    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_PROTOCOL);
-    assert_true(reset);
-    assert_string_equal(k->st.message, "the KMIP server answered 1 batch items to a request of 2");
+#define ACT KMIP_OPERATION_ACTIVATE
+static const answer_case answer_cases[] = {
+    {"in order", {{ACT, 1, "a"}, {ACT, 2, "b"}}, 2, KMIP_CLIENT_OK, ""},
+    {"another batch item", {{ACT, 1, "a"}, {ACT, 7, "b"}}, 2, KMIP_CLIENT_E_PROTOCOL,
+     "response item 2 carries a Unique Batch Item ID the request did not send"},
+    {"another operation", {{ACT, 1, "a"}, {KMIP_OPERATION_DESTROY, 2, "b"}}, 2,
+     KMIP_CLIENT_E_PROTOCOL, "response item 2 is for Destroy, the request was Activate"},
+    {"another object", {{ACT, 1, "a"}, {ACT, 2, "c"}}, 2, KMIP_CLIENT_E_PROTOCOL,
+     "names object \"c\", the request asked for \"b\""},
+    {"fewer items", {{ACT, 1, "a"}}, 1, KMIP_CLIENT_E_PROTOCOL,
+     "the KMIP server answered 1 batch items to a request of 2"},
+    {"more items", {{ACT, 1, "a"}, {ACT, 2, "b"}, {ACT, 3, "c"}}, 3, KMIP_CLIENT_E_PROTOCOL,
+     "the KMIP server answered 3 batch items to a request of 2"},
     /* a failed single item is the whole message's failure: the server's */
-    a = answer_new();
-    answer_item(a, KMIP_OPERATION_ACTIVATE, 0, false);
-    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_SERVER);
-    assert_false(reset);
-    assert_true(k->st.has_result);
-    assert_int_equal(k->st.result_reason, KMIP_RESULT_REASON_INVALID_MESSAGE);
-    kmip_message_free(req);
-    core_free(k);
-}
+    {"the whole message refused", {{ACT, 0, NULL}}, 1, KMIP_CLIENT_E_SERVER,
+     "the KMIP server refused Activate: Invalid Message"},
+    {"the second item refused", {{ACT, 1, "a"}, {ACT, 2, NULL}}, 2, KMIP_CLIENT_E_SERVER,
+     "the KMIP server refused Activate: Invalid Message"},
+};
 
-static void test_answer_more_items(void **state)
+static void test_answers(void **state)
 {
     (void)state;
-    kc_core *k = core_new(KMIP_VERSION(1, 4));
-    kmip_message *req = two_activates(), *a = answer_new();
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 2, "b");
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 3, "c");
-    bool reset = false;
-    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_PROTOCOL);
-    assert_true(reset);
-    assert_string_equal(k->st.message, "the KMIP server answered 3 batch items to a request of 2");
-    kmip_message_free(req);
-    core_free(k);
+    for (size_t i = 0; i < sizeof answer_cases / sizeof answer_cases[0]; i++) {
+        const answer_case *c = &answer_cases[i];
+        kc_core *k = core_new(KMIP_VERSION(1, 4));
+        kmip_message *req = two_activates(), *a = answer_new();
+        for (size_t j = 0; j < c->count; j++) {
+            if (c->items[j].uid)
+                answer_uid(a, c->items[j].op, c->items[j].ubi, c->items[j].uid);
+            else
+                answer_item(a, c->items[j].op, c->items[j].ubi, false);
+        }
+        bool reset = false;
+        kmip_client_err e = exchange(k, req, a, &reset);
+        if (e != c->want || strstr(k->st.message, c->message) == NULL)
+            fail_msg("%s: %d \"%s\"", c->what, (int)e, k->st.message);
+        /* a mismatch may be another request's answer: drop the stream */
+        assert_int_equal(reset, c->want == KMIP_CLIENT_E_PROTOCOL);
+        if (c->want == KMIP_CLIENT_E_SERVER) {
+            assert_true(k->st.has_result);
+            assert_int_equal(k->st.result_reason, KMIP_RESULT_REASON_INVALID_MESSAGE);
+        }
+        kmip_message_free(req);
+        core_free(k);
+    }
 }
 
 /* ---- bytes: split, truncated, oversized, trailing ---- */
+
+/* The encoded in-order answer to two_activates() (freed by the caller). */
+static uint8_t *good_answer(size_t *len)
+{
+    kmip_message *a = answer_new();
+    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
+    answer_uid(a, KMIP_OPERATION_ACTIVATE, 2, "b");
+    uint8_t *bytes = encode(a, len);
+    kmip_message_free(a);
+    return bytes;
+}
 
 static void test_truncated_answer(void **state)
 {
     (void)state;
     kc_core *k = core_new(KMIP_VERSION(1, 4));
-    kmip_message *req = two_activates(), *a = answer_new();
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 2, "b");
+    kmip_message *req = two_activates();
     size_t len;
-    uint8_t *bytes = encode(a, &len);
-    kmip_message_free(a);
+    uint8_t *bytes = good_answer(&len);
     assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
     kmip_message_free(sent_request(k));
     size_t used = 0;
@@ -505,12 +472,9 @@ static void test_trailing_bytes_left(void **state)
 {
     (void)state;
     kc_core *k = core_new(KMIP_VERSION(1, 4));
-    kmip_message *req = two_activates(), *a = answer_new();
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 1, "a");
-    answer_uid(a, KMIP_OPERATION_ACTIVATE, 2, "b");
+    kmip_message *req = two_activates();
     size_t len;
-    uint8_t *bytes = encode(a, &len);
-    kmip_message_free(a);
+    uint8_t *bytes = good_answer(&len);
     uint8_t *twice = malloc(2 * len);
     assert_non_null(twice);
     memcpy(twice, bytes, len);
@@ -657,12 +621,7 @@ int main(void)
         cmocka_unit_test(test_locate_ignoring_offset),
         cmocka_unit_test(test_locate_more_than_maximum),
         cmocka_unit_test(test_locate_before_1_3),
-        cmocka_unit_test(test_answer_in_order),
-        cmocka_unit_test(test_answer_other_batch_item),
-        cmocka_unit_test(test_answer_other_operation),
-        cmocka_unit_test(test_answer_other_object),
-        cmocka_unit_test(test_answer_fewer_items),
-        cmocka_unit_test(test_answer_more_items),
+        cmocka_unit_test(test_answers),
         cmocka_unit_test(test_truncated_answer),
         cmocka_unit_test(test_oversized_answer),
         cmocka_unit_test(test_request_as_answer),
