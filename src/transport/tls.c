@@ -5,6 +5,7 @@
  * terms an operator can act on. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "kmip/kmip_registry.h"
@@ -27,10 +29,24 @@ struct kt_ctx {
     SSL_CTX *ssl_ctx;
 };
 
-/* The socket under a connection, as our own BIO sees it. */
+/* Our read-ahead buffer: a whole TLS record of either version with room
+ * to spare (TLS 1.2 allows 2,048 bytes of expansion), twice, so that one
+ * recv(2) takes the answer to a 100-item batch too. */
+#define KT_RBUF_SIZE ((size_t)2 * (16384 + 2048 + 5))
+
+/* The socket under a connection, as our own BIO sees it. The read side
+ * reads ahead into a buffer of ours, not OpenSSL's: one recv(2) takes a
+ * record's header and body (and whatever arrived after it), and what
+ * follows an answer (an unsolicited response, a close_notify: review of
+ * issue 17, F4 and F8) is in buf[pos, end), where kt_stale looks before
+ * anything else. Every byte that held data is wiped once read. */
 typedef struct kt_sock {
     int fd;
-    bool eof; /* recv returned 0 */
+    bool eof;        /* recv returned 0 */
+    bool wait;       /* the next refill may block: SO_RCVTIMEO bounds it */
+    unsigned timeo_ms; /* the socket's SO_RCVTIMEO (0: none set yet) */
+    uint8_t *buf;    /* KT_RBUF_SIZE bytes */
+    size_t pos, end; /* the bytes not yet handed to OpenSSL */
 } kt_sock;
 
 struct kt_conn {
@@ -51,34 +67,61 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int conn_index = -1;
 static BIO_METHOD *sock_method;
 
-/* ---- a socket BIO that never raises SIGPIPE ----
+/* ---- a socket BIO that never raises SIGPIPE and reads ahead ----
  * OpenSSL's socket BIO writes with write(2): on a connection the peer has
  * reset that raises SIGPIPE, which kills a host process that did not
  * ignore it. OpenSSL writes on its own too (alerts inside SSL_read and
  * SSL_connect), so guarding our SSL_write calls is not enough: every byte
  * goes out through send(MSG_NOSIGNAL) here, and nothing touches the
- * process's signal handling. */
+ * process's signal handling. After the handshake the socket is blocking
+ * (kt_connect): every call that must not wait says MSG_DONTWAIT, and the
+ * one read that waits for an answer (kt_recv) is bounded by SO_RCVTIMEO,
+ * so waiting and reading are one system call. */
 
 static int sock_write(BIO *b, const char *p, int n)
 {
     kt_sock *s = BIO_get_data(b);
     BIO_clear_retry_flags(b);
-    ssize_t r = send(s->fd, p, (size_t)n, MSG_NOSIGNAL);
+    ssize_t r = send(s->fd, p, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         BIO_set_retry_write(b);
     return (int)r;
+}
+
+/* What recv(2) brought that OpenSSL has not taken, wiped and forgotten
+ * (only the bytes that held data). */
+static void sock_drop(kt_sock *s)
+{
+    kmip_secure_zero(s->buf, s->end);
+    s->pos = s->end = 0;
 }
 
 static int sock_read(BIO *b, char *p, int n)
 {
     kt_sock *s = BIO_get_data(b);
     BIO_clear_retry_flags(b);
-    ssize_t r = recv(s->fd, p, (size_t)n, 0);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        BIO_set_retry_read(b);
-    else if (r == 0)
-        s->eof = true;
-    return (int)r;
+    if (n <= 0)
+        return 0;
+    if (s->pos == s->end) {
+        /* one blocking read at most per kt_recv: a later one would wait
+         * for the whole SO_RCVTIMEO again, past the exchange's deadline */
+        int flags = s->wait ? 0 : MSG_DONTWAIT;
+        s->wait = false;
+        ssize_t r = recv(s->fd, s->buf, KT_RBUF_SIZE, flags);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            BIO_set_retry_read(b);
+        else if (r == 0)
+            s->eof = true;
+        if (r <= 0)
+            return (int)r;
+        s->end = (size_t)r;
+    }
+    size_t k = s->end - s->pos < (size_t)n ? s->end - s->pos : (size_t)n;
+    memcpy(p, s->buf + s->pos, k);
+    s->pos += k;
+    if (s->pos == s->end)
+        sock_drop(s);
+    return (int)k;
 }
 
 static int sock_puts(BIO *b, const char *str)
@@ -95,6 +138,8 @@ static long sock_ctrl(BIO *b, int cmd, long num, void *ptr)
         return 1;
     case BIO_CTRL_EOF: /* tells an unexpected EOF apart from a retry */
         return s && s->eof;
+    case BIO_CTRL_PENDING:
+        return s ? (long)(s->end - s->pos) : 0;
     case BIO_C_GET_FD:
         if (s && ptr)
             *(int *)ptr = s->fd;
@@ -659,7 +704,8 @@ static kmip_client_err setup_ssl(kt_ctx *ctx, const kt_config *cfg, kt_conn *c, 
     pthread_once(&init_once, init_once_fn);
     c->ssl = SSL_new(ctx->ssl_ctx);
     c->sock.fd = c->fd;
-    BIO *bio = c->ssl && sock_method ? BIO_new(sock_method) : NULL;
+    c->sock.buf = malloc(KT_RBUF_SIZE);
+    BIO *bio = c->ssl && c->sock.buf && sock_method ? BIO_new(sock_method) : NULL;
     if (bio == NULL || conn_index < 0 || SSL_set_ex_data(c->ssl, conn_index, c) != 1) {
         BIO_free(bio);
         return set_err(err, KMIP_CLIENT_E_NOMEM, "cannot set up TLS");
@@ -688,6 +734,39 @@ static kmip_client_err setup_ssl(kt_ctx *ctx, const kt_config *cfg, kt_conn *c, 
     return KMIP_CLIENT_OK;
 }
 
+/* After the handshake the socket blocks, so that kt_recv's wait for the
+ * answer is the read itself (SO_RCVTIMEO bounds it); every other call
+ * passes MSG_DONTWAIT and waits with poll up to its deadline, as during
+ * the handshake. */
+static kmip_client_err make_blocking(kt_conn *c, kt_error *err)
+{
+    int fl = fcntl(c->fd, F_GETFL);
+    if (fl < 0 || fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+        return set_err(err, KMIP_CLIENT_E_IO, "cannot set up the connection to %s: %s",
+                       c->host, strerror(errno));
+    return KMIP_CLIENT_OK;
+}
+
+/* Lets the next refill of the read buffer block for at most ms: the
+ * socket's SO_RCVTIMEO is set when it would be longer than ms, or much
+ * shorter (a timeout a little shorter only means the rest of the wait is
+ * a poll), so that a steady io_ms, or one cut down by an operation's
+ * budget, costs no system call per exchange. */
+static void allow_wait(kt_conn *c, unsigned ms)
+{
+    kt_sock *s = &c->sock;
+    if (ms == 0) /* an SO_RCVTIMEO of 0 would wait for ever */
+        return;
+    if (s->timeo_ms == 0 || s->timeo_ms > ms || s->timeo_ms < ms - ms / 8) {
+        struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+                             .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+            return; /* no blocking read: kt_recv polls */
+        s->timeo_ms = ms;
+    }
+    s->wait = true;
+}
+
 kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_error *err)
 {
     *out = NULL;
@@ -703,6 +782,8 @@ kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_
     kmip_client_err e = c->fd < 0 ? err->code : setup_ssl(ctx, cfg, c, err);
     if (e == KMIP_CLIENT_OK)
         e = handshake(c, deadline, err);
+    if (e == KMIP_CLIENT_OK)
+        e = make_blocking(c, err);
     if (e != KMIP_CLIENT_OK) {
         kt_close(c);
         return e;
@@ -723,6 +804,10 @@ void kt_close(kt_conn *c)
     X509_free(c->bad_cert);
     if (c->fd >= 0)
         close(c->fd);
+    if (c->sock.buf) {
+        sock_drop(&c->sock);
+        free(c->sock.buf);
+    }
     free(c);
 }
 
@@ -830,17 +915,13 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
     uint8_t buf[16384];
     size_t held = 0; /* how much of buf ever held response bytes: what is wiped */
     kmip_client_err code = KMIP_CLIENT_OK;
-    /* The answer is not there yet right after the request: wait for it
-     * first rather than try a read that fails with EAGAIN (one system call
-     * fewer per exchange: send, poll, recv). */
-    if (!SSL_has_pending(c->ssl)) {
-        int w = kt_wait(c->fd, false, deadline);
-        if (w == 0)
-            code = set_err(err, KMIP_CLIENT_E_TIMEOUT, "no complete response from the KMIP "
-                           "server at %s within %u ms", c->host, io_ms);
-        else if (w < 0)
-            code = set_err(err, KMIP_CLIENT_E_IO, "reading from %s: %s", c->host, strerror(errno));
-    }
+    /* The answer is not there yet right after the request: the first
+     * refill of the read buffer waits for it, bounded by io_ms (a blocking
+     * recv with SO_RCVTIMEO: waiting and reading are one system call, and
+     * the exchange is send + recv). Any later wait, for the rest of a long
+     * answer, is a poll up to the deadline. */
+    if (!SSL_has_pending(c->ssl) && c->sock.pos == c->sock.end)
+        allow_wait(c, io_ms);
     while (code == KMIP_CLIENT_OK && !kmip_framer_ready(f)) {
         size_t want = kmip_framer_needed(f);
         ERR_clear_error();
@@ -865,6 +946,7 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
         else if (w < 0)
             code = set_err(err, KMIP_CLIENT_E_IO, "reading from %s: %s", c->host, strerror(errno));
     }
+    c->sock.wait = false;
     kmip_secure_zero(buf, held);
     if (code == KMIP_CLIENT_OK && kmip_framer_take(f, msg, len) != KMIP_OK)
         code = set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
@@ -876,13 +958,22 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
 
 bool kt_stale(kt_conn *c)
 {
-    /* An idle KMIP connection has nothing to read: records already in
-     * OpenSSL's buffer (decrypted or not) are looked at first, then the
-     * socket. Checked before every request, reads too: a record the client
-     * did not ask for would otherwise be taken as the next answer. */
-    struct pollfd p = {c->fd, POLLIN, 0};
-    if (!SSL_has_pending(c->ssl) && poll(&p, 1, 0) == 0)
-        return false;
+    /* An idle KMIP connection has nothing to read. What arrived with or
+     * after the last answer is in our read buffer or OpenSSL's (decrypted
+     * or not) and is looked at without a system call; otherwise one recv
+     * (MSG_DONTWAIT) looks at the socket, and what it finds is in the
+     * buffer for the SSL_read below. Checked before every request, reads
+     * too: a record the client did not ask for would otherwise be taken
+     * as the next answer (review of issue 17, F4 and F8). */
+    kt_sock *s = &c->sock;
+    if (s->pos == s->end && !SSL_has_pending(c->ssl)) {
+        ssize_t r = recv(c->fd, s->buf, KT_RBUF_SIZE, MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return false;
+        if (r <= 0) /* EOF, a reset, an error (EINTR too: checked again next time) */
+            return true;
+        s->end = (size_t)r;
+    }
     /* Readable is not stale by itself: TLS records without application
      * data (TLS 1.3 session tickets, a KeyUpdate) arrive after the
      * handshake. Let OpenSSL process what is there: only application data,
@@ -901,9 +992,13 @@ bool kt_stale(kt_conn *c)
         int e = SSL_get_error(c->ssl, r);
         if (e != SSL_ERROR_WANT_READ)
             return true;
-        bool partial = SSL_has_pending(c->ssl) != 0; /* a record begun, not complete */
-        if (poll(&p, 1, partial ? KT_PARTIAL_RECORD_WAIT_MS : 0) == 0)
-            return partial; /* only records without data: still fresh */
+        /* WANT_READ: OpenSSL took every buffered byte and our recv found
+         * the socket empty. Only records without data: still fresh, unless
+         * one is still arriving. */
+        if (!SSL_has_pending(c->ssl))
+            return false;
+        if (kt_wait(c->fd, false, kmip_monotonic_ms() + KT_PARTIAL_RECORD_WAIT_MS) <= 0)
+            return true; /* a record begun and not completed */
     }
     return true;
 }
