@@ -19,7 +19,8 @@ const char *const kts_fault_names[KTS_FAULT__COUNT] = {
     "crash",         "crash_before",    "close_after_handshake", "tls_alert",
     "fin_rst",       "no_batch_id",     "extra_batch_id",   "wrong_uid",
     "deny_get",      "gone_get",        "ignore_offset",    "refuse_destroy",
-    "long_uid",      "duplicate",
+    "long_uid",      "duplicate",       "duplicate_packed", "notify_after",
+    "key_update",
 };
 
 bool kts_fault_is_connection_level(kts_fault f)

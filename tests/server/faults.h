@@ -14,7 +14,8 @@
  * batch_count, no_result_status, wrong_operation, wrong_batch_id,
  * no_batch_id, extra_batch_id, wrong_uid,
  * unknown_tags, unknown_enum, deep_nesting, slow, silent, lose, crash,
- * crash_before, deny_get, gone_get, ignore_offset, refuse_destroy, long_uid. Per connection (the next one accepted):
+ * crash_before, deny_get, gone_get, ignore_offset, refuse_destroy, long_uid, duplicate,
+ * duplicate_packed, notify_after, key_update. Per connection (the next one accepted):
  * close_after_handshake, tls_alert, fin_rst. See kts_fault_names for each meaning. */
 #ifndef KTS_FAULTS_H
 #define KTS_FAULTS_H
@@ -58,6 +59,13 @@ typedef enum kts_fault {
     KTS_FAULT_LONG_UID,         /* objects made get a 300-byte Unique Identifier */
     KTS_FAULT_DUPLICATE,        /* the response sent twice, as two TLS records (a server
                                    answering twice, a replayed record) */
+    KTS_FAULT_DUPLICATE_PACKED, /* the same, both records in one TCP segment (TCP_CORK): the
+                                   client's one read takes the answer and the extra record */
+    KTS_FAULT_NOTIFY_AFTER,     /* the response and a close_notify in one TCP segment, then
+                                   the connection held until the client closes (a server
+                                   with a requests-per-connection limit) */
+    KTS_FAULT_KEY_UPDATE,       /* the response and a TLS 1.3 KeyUpdate (update requested) in
+                                   one TCP segment: no application data, harmless */
     KTS_FAULT__COUNT
 } kts_fault;
 

@@ -102,6 +102,15 @@ static void hold_open(SSL *ssl)
         ;
 }
 
+/* Holds back what the session writes until uncorked, then sends it as one
+ * TCP segment: records written one after the other arrive together, in
+ * the client's one read. */
+static void cork(SSL *ssl, bool on)
+{
+    int v = on;
+    setsockopt(SSL_get_fd(ssl), IPPROTO_TCP, TCP_CORK, &v, sizeof v);
+}
+
 static bool write_slowly(SSL *ssl, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -138,6 +147,21 @@ static bool send_response(SSL *ssl, kts_fault f, uint8_t *out, size_t out_len)
             hold_open(ssl);
     } else if (f == KTS_FAULT_DUPLICATE) {
         keep = write_all(ssl, bytes, len) && write_all(ssl, bytes, len);
+    } else if (f == KTS_FAULT_DUPLICATE_PACKED) {
+        cork(ssl, true);
+        keep = write_all(ssl, bytes, len) && write_all(ssl, bytes, len);
+        cork(ssl, false);
+    } else if (f == KTS_FAULT_NOTIFY_AFTER) {
+        cork(ssl, true);
+        if (write_all(ssl, bytes, len))
+            SSL_shutdown(ssl);
+        cork(ssl, false);
+        hold_open(ssl);
+    } else if (f == KTS_FAULT_KEY_UPDATE) {
+        cork(ssl, true);
+        keep = write_all(ssl, bytes, len) &&
+               SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED) == 1 && SSL_do_handshake(ssl) == 1;
+        cork(ssl, false);
     } else {
         keep = write_all(ssl, bytes, len);
     }
