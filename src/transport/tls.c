@@ -264,29 +264,40 @@ static void warn_if_shared(const kt_config *cfg, const kmip_file *f, const char 
     }
 }
 
-static kmip_client_err read_pem(const char *what, const char *path, size_t max, kmip_file *f,
-                                BIO **bio, kt_error *err)
+/* A PEM file read into memory and OpenSSL's view of it: opened by
+ * read_pem, released (the bytes wiped) by pem_close. */
+typedef struct pem_file {
+    kmip_file f;
+    BIO *bio;
+} pem_file;
+
+static kmip_client_err read_pem(const char *what, const char *path, pem_file *p, kt_error *err)
 {
     char why[480];
-    *bio = NULL;
-    kmip_client_err e = kmip_file_read(path, max, f, why, sizeof why);
+    p->bio = NULL;
+    kmip_client_err e = kmip_file_read(path, KT_MAX_PEM, &p->f, why, sizeof why);
     if (e != KMIP_CLIENT_OK)
         return set_err(err, e, "cannot load the %s: %s", what, why);
-    if ((*bio = BIO_new_mem_buf(f->data, (int)f->len)) == NULL) {
-        kmip_file_free(f);
+    if ((p->bio = BIO_new_mem_buf(p->f.data, (int)p->f.len)) == NULL) {
+        kmip_file_free(&p->f);
         return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
     }
     return KMIP_CLIENT_OK;
 }
 
+static void pem_close(pem_file *p)
+{
+    BIO_free(p->bio);
+    kmip_file_free(&p->f);
+}
+
 static kmip_client_err load_ca(SSL_CTX *s, const char *path, kt_error *err)
 {
-    kmip_file f;
-    BIO *bio;
-    kmip_client_err e = read_pem("server CA file", path, KT_MAX_PEM, &f, &bio, err);
+    pem_file pem;
+    kmip_client_err e = read_pem("server CA file", path, &pem, err);
     if (e != KMIP_CLIENT_OK)
         return e;
-    STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(bio, NULL, no_password, NULL);
+    STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(pem.bio, NULL, no_password, NULL);
     X509_STORE *store = SSL_CTX_get_cert_store(s);
     int added = 0;
     for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
@@ -295,8 +306,7 @@ static kmip_client_err load_ca(SSL_CTX *s, const char *path, kt_error *err)
             added++;
     }
     sk_X509_INFO_pop_free(infos, X509_INFO_free);
-    BIO_free(bio);
-    kmip_file_free(&f);
+    pem_close(&pem);
     char why[256];
     if (added == 0)
         return set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the server CA file %s: it holds "
@@ -307,19 +317,18 @@ static kmip_client_err load_ca(SSL_CTX *s, const char *path, kt_error *err)
 
 static kmip_client_err load_cert_chain(SSL_CTX *s, const char *path, kt_error *err)
 {
-    kmip_file f;
-    BIO *bio;
-    kmip_client_err e = read_pem("client certificate", path, KT_MAX_PEM, &f, &bio, err);
+    pem_file pem;
+    kmip_client_err e = read_pem("client certificate", path, &pem, err);
     if (e != KMIP_CLIENT_OK)
         return e;
     char why[256];
-    X509 *leaf = PEM_read_bio_X509_AUX(bio, NULL, no_password, NULL);
+    X509 *leaf = PEM_read_bio_X509_AUX(pem.bio, NULL, no_password, NULL);
     if (leaf == NULL || SSL_CTX_use_certificate(s, leaf) != 1)
         e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the client certificate %s: %s", path,
                     openssl_reason(why, sizeof why));
     X509_free(leaf);
     X509 *ca;
-    while (e == KMIP_CLIENT_OK && (ca = PEM_read_bio_X509(bio, NULL, no_password, NULL))) {
+    while (e == KMIP_CLIENT_OK && (ca = PEM_read_bio_X509(pem.bio, NULL, no_password, NULL))) {
         if (SSL_CTX_add0_chain_cert(s, ca) != 1) {
             X509_free(ca);
             e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot use the chain in %s: %s", path,
@@ -327,8 +336,7 @@ static kmip_client_err load_cert_chain(SSL_CTX *s, const char *path, kt_error *e
         }
     }
     ERR_clear_error(); /* the end of the file reads as "no start line" */
-    BIO_free(bio);
-    kmip_file_free(&f);
+    pem_close(&pem);
     return e;
 }
 
@@ -358,16 +366,16 @@ static kmip_client_err read_password(const kt_config *cfg, kmip_file *f, pass_ph
 
 static kmip_client_err load_key(SSL_CTX *s, const kt_config *cfg, kt_error *err)
 {
-    kmip_file f, pw_file = {0};
+    kmip_file pw_file = {0};
     pass_phrase pw = {NULL, 0, false};
-    BIO *bio;
-    kmip_client_err e = read_pem("client key", cfg->key_file, KT_MAX_PEM, &f, &bio, err);
+    pem_file pem;
+    kmip_client_err e = read_pem("client key", cfg->key_file, &pem, err);
     if (e != KMIP_CLIENT_OK)
         return e;
-    warn_if_shared(cfg, &f, "client key", cfg->key_file);
+    warn_if_shared(cfg, &pem.f, "client key", cfg->key_file);
     if (cfg->key_password_file)
         e = read_password(cfg, &pw_file, &pw, err);
-    EVP_PKEY *key = e == KMIP_CLIENT_OK ? PEM_read_bio_PrivateKey(bio, NULL, pem_password, &pw)
+    EVP_PKEY *key = e == KMIP_CLIENT_OK ? PEM_read_bio_PrivateKey(pem.bio, NULL, pem_password, &pw)
                                         : NULL;
     char why[256];
     if (e != KMIP_CLIENT_OK) /* the pass phrase file: err says why */
@@ -387,8 +395,7 @@ static kmip_client_err load_key(SSL_CTX *s, const kt_config *cfg, kt_error *err)
                     openssl_reason(why, sizeof why));
     ERR_clear_error();
     EVP_PKEY_free(key);
-    BIO_free(bio);
-    kmip_file_free(&f);
+    pem_close(&pem);
     kmip_file_free(&pw_file);
     return e;
 }
