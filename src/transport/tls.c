@@ -754,22 +754,26 @@ static kmip_client_err make_blocking(kt_conn *c, kt_error *err)
     return KMIP_CLIENT_OK;
 }
 
-/* Lets the next refill of the read buffer block for at most ms: the
- * socket's SO_RCVTIMEO is set when it would be longer than ms, or much
- * shorter (a timeout a little shorter only means the rest of the wait is
- * a poll), so that a steady io_ms, or one cut down by an operation's
- * budget, costs no system call per exchange. */
+/* Lets the next refill of the read buffer block for at most ms. The
+ * socket's SO_RCVTIMEO is kept while it lies in [ms - ms/8, ms]: a timeout
+ * a little shorter only means the rest of the wait is a poll up to the
+ * deadline. When set, it is set 1/16 short of ms, so that a budget a few
+ * milliseconds smaller at the next exchange (the time an operation has
+ * left) still fits, and so that the kernel's rounding up to its tick does
+ * not carry the wait past the deadline: a steady timeout costs one
+ * setsockopt per connection, not one per exchange. */
 static void allow_wait(kt_conn *c, unsigned ms)
 {
     kt_sock *s = &c->sock;
-    if (ms == 0) /* an SO_RCVTIMEO of 0 would wait for ever */
-        return;
     if (s->timeo_ms == 0 || s->timeo_ms > ms || s->timeo_ms < ms - ms / 8) {
-        struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-                             .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+        unsigned set = ms - ms / 16;
+        if (set == 0) /* an SO_RCVTIMEO of 0 would wait for ever */
+            return;
+        struct timeval tv = {.tv_sec = (time_t)(set / 1000),
+                             .tv_usec = (suseconds_t)(set % 1000) * 1000};
         if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
             return; /* no blocking read: kt_recv polls */
-        s->timeo_ms = ms;
+        s->timeo_ms = set;
     }
     s->wait = true;
 }
