@@ -10,7 +10,6 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -429,8 +428,9 @@ static kmip_client_err set_policy(SSL_CTX *s, const kt_config *cfg, kt_error *er
      * close_notify) into OpenSSL's buffer, where neither poll() nor
      * SSL_pending() sees it, and the next request was sent on a closed
      * session or its answer taken from the extra record (review of issue
-     * 17, F4 and F8). Without it what follows an answer stays in the
-     * socket for kt_stale's poll; one recv more per record. */
+     * 17, F4 and F8). The transport reads ahead instead, into a buffer
+     * of its own (kt_sock) that kt_stale looks at: one recv per answer,
+     * and what follows the answer in sight. */
     /* wipe record buffers once read (key bytes of Get answers); no
      * renegotiation (TLS 1.2) */
     SSL_CTX_set_options(s, SSL_OP_CLEANSE_PLAINTEXT | SSL_OP_NO_RENEGOTIATION);
@@ -981,7 +981,7 @@ bool kt_stale(kt_conn *c)
         ssize_t r = recv(c->fd, s->buf, KT_RBUF_SIZE, MSG_DONTWAIT);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return false;
-        if (r <= 0) /* EOF, a reset, an error (EINTR too: checked again next time) */
+        if (r <= 0) /* EOF, a reset, an error: the connection is done */
             return true;
         s->end = (size_t)r;
     }

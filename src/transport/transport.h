@@ -49,7 +49,10 @@ void kt_close(kt_conn *c);
 /* Writes all of data within io_ms. */
 kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err);
 /* Reads one whole TTLV message within io_ms (framer, size limit); the
- * caller frees *msg with kmip_secure_free. */
+ * caller frees *msg with kmip_secure_free. The wait for the answer is the
+ * first read itself (a blocking recv bounded by SO_RCVTIMEO, at most
+ * io_ms); any later wait is a poll up to the same deadline. Whatever
+ * arrived behind the message stays buffered for kt_stale. */
 kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
                         kt_error *err);
 /* How long kt_stale waits for the rest of a TLS record that arrived in
@@ -58,10 +61,11 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
 #define KT_PARTIAL_RECORD_WAIT_MS 20
 /* True when the peer has closed, sent an alert, or sent application data
  * while idle (a response nobody asked for: the stream can no longer be
- * matched to requests); looks at OpenSSL's buffered records first, then
- * the socket. TLS records without application data (TLS 1.3 session
- * tickets) are consumed and do not make a connection stale. Called before
- * every request. */
+ * matched to requests); looks at the bytes the transport read ahead and
+ * OpenSSL's buffered records first (no system call), then, only when both
+ * are empty, the socket (one recv with MSG_DONTWAIT). TLS records without
+ * application data (TLS 1.3 session tickets, KeyUpdate) are consumed and
+ * do not make a connection stale. Called before every request. */
 bool kt_stale(kt_conn *c);
 void kt_info(const kt_conn *c, kmip_client_tls_info *info);
 
