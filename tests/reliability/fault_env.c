@@ -22,6 +22,19 @@ long long fenv_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool fenv_args(int argc, char **argv, const char **fixture, const char **server_bin,
+               const char **proxy_bin)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR TEST_SERVER FAULT_PROXY\n", argv[0]);
+        return false;
+    }
+    *fixture = argv[1];
+    *server_bin = argv[2];
+    *proxy_bin = argv[3];
+    return true;
+}
+
 static void env_value(const char *line, const char *key, char *out, size_t cap)
 {
     size_t n = strlen(key);

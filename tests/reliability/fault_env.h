@@ -50,4 +50,9 @@ bool fenv_write_keyring_config(const fenv *e, const char *path, unsigned port, c
 
 long long fenv_now_ms(void);
 
+/* A fault-matrix program's arguments FIXTURE_DIR TEST_SERVER FAULT_PROXY;
+ * false (usage printed) when they are not three. */
+bool fenv_args(int argc, char **argv, const char **fixture, const char **server_bin,
+               const char **proxy_bin);
+
 #endif

@@ -46,162 +46,49 @@ static fenv E;
 static _Thread_local bool counting;
 static unsigned long n_poll, n_send, n_recv, n_other;
 
-/* the next definition of name in *fn (dlsym's object pointer copied: ISO C
- * has no cast between object and function pointers) */
-#define REAL(fn, name)                                                                             \
-    do {                                                                                           \
-        if ((fn) == NULL) {                                                                        \
-            void *sym = dlsym(RTLD_NEXT, name);                                                    \
-            memcpy(&(fn), &sym, sizeof sym);                                                       \
+/* name wrapped: counted in counter (while counting), then passed to the
+ * next definition (dlsym's object pointer copied: ISO C has no cast
+ * between object and function pointers) */
+#define WRAP(ret, name, counter, params, args)                                                     \
+    typedef ret(*name##_fn) params;                                                                \
+    ret name params;                                                                               \
+    ret name params                                                                                \
+    {                                                                                              \
+        static name##_fn real;                                                                     \
+        if (real == NULL) {                                                                        \
+            void *sym = dlsym(RTLD_NEXT, #name);                                                   \
+            memcpy(&real, &sym, sizeof sym);                                                       \
         }                                                                                          \
-    } while (0)
+        counter += counting;                                                                       \
+        return real args;                                                                          \
+    }
 
-typedef int (*poll_fn)(struct pollfd *, nfds_t, int);
-int poll(struct pollfd *fds, nfds_t n, int ms)
-{
-    static poll_fn real;
-    REAL(real, "poll");
-    n_poll += counting;
-    return real(fds, n, ms);
-}
-
-typedef int (*poll_chk_fn)(struct pollfd *, nfds_t, int, size_t);
-int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t len);
-int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t len)
-{
-    static poll_chk_fn real;
-    REAL(real, "__poll_chk");
-    n_poll += counting;
-    return real(fds, n, ms, len);
-}
-
-typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
-int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *m)
-{
-    static ppoll_fn real;
-    REAL(real, "ppoll");
-    n_poll += counting;
-    return real(fds, n, t, m);
-}
-
-typedef int (*select_fn)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
-int select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *t)
-{
-    static select_fn real;
-    REAL(real, "select");
-    n_poll += counting;
-    return real(n, r, w, x, t);
-}
-
-typedef ssize_t (*send_fn)(int, const void *, size_t, int);
-ssize_t send(int fd, const void *p, size_t n, int flags)
-{
-    static send_fn real;
-    REAL(real, "send");
-    n_send += counting;
-    return real(fd, p, n, flags);
-}
-
-typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, __CONST_SOCKADDR_ARG, socklen_t);
-ssize_t sendto(int fd, const void *p, size_t n, int flags, __CONST_SOCKADDR_ARG a, socklen_t al)
-{
-    static sendto_fn real;
-    REAL(real, "sendto");
-    n_send += counting;
-    return real(fd, p, n, flags, a, al);
-}
-
-typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
-ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
-{
-    static sendmsg_fn real;
-    REAL(real, "sendmsg");
-    n_send += counting;
-    return real(fd, m, flags);
-}
-
-typedef ssize_t (*write_fn)(int, const void *, size_t);
-ssize_t write(int fd, const void *p, size_t n)
-{
-    static write_fn real;
-    REAL(real, "write");
-    n_send += counting;
-    return real(fd, p, n);
-}
-
-typedef ssize_t (*recv_fn)(int, void *, size_t, int);
-ssize_t recv(int fd, void *p, size_t n, int flags)
-{
-    static recv_fn real;
-    REAL(real, "recv");
-    n_recv += counting;
-    return real(fd, p, n, flags);
-}
-
-typedef ssize_t (*recv_chk_fn)(int, void *, size_t, size_t, int);
-ssize_t __recv_chk(int fd, void *p, size_t n, size_t cap, int flags);
-ssize_t __recv_chk(int fd, void *p, size_t n, size_t cap, int flags)
-{
-    static recv_chk_fn real;
-    REAL(real, "__recv_chk");
-    n_recv += counting;
-    return real(fd, p, n, cap, flags);
-}
-
-typedef ssize_t (*recvfrom_fn)(int, void *, size_t, int, __SOCKADDR_ARG, socklen_t *);
-ssize_t recvfrom(int fd, void *p, size_t n, int flags, __SOCKADDR_ARG a, socklen_t *al)
-{
-    static recvfrom_fn real;
-    REAL(real, "recvfrom");
-    n_recv += counting;
-    return real(fd, p, n, flags, a, al);
-}
-
-typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
-ssize_t recvmsg(int fd, struct msghdr *m, int flags)
-{
-    static recvmsg_fn real;
-    REAL(real, "recvmsg");
-    n_recv += counting;
-    return real(fd, m, flags);
-}
-
-typedef ssize_t (*read_fn)(int, void *, size_t);
-ssize_t read(int fd, void *p, size_t n)
-{
-    static read_fn real;
-    REAL(real, "read");
-    n_recv += counting;
-    return real(fd, p, n);
-}
-
-typedef ssize_t (*read_chk_fn)(int, void *, size_t, size_t);
-ssize_t __read_chk(int fd, void *p, size_t n, size_t cap);
-ssize_t __read_chk(int fd, void *p, size_t n, size_t cap)
-{
-    static read_chk_fn real;
-    REAL(real, "__read_chk");
-    n_recv += counting;
-    return real(fd, p, n, cap);
-}
-
-typedef int (*setsockopt_fn)(int, int, int, const void *, socklen_t);
-int setsockopt(int fd, int level, int name, const void *v, socklen_t len)
-{
-    static setsockopt_fn real;
-    REAL(real, "setsockopt");
-    n_other += counting;
-    return real(fd, level, name, v, len);
-}
-
-typedef int (*getsockopt_fn)(int, int, int, void *, socklen_t *);
-int getsockopt(int fd, int level, int name, void *v, socklen_t *len)
-{
-    static getsockopt_fn real;
-    REAL(real, "getsockopt");
-    n_other += counting;
-    return real(fd, level, name, v, len);
-}
+WRAP(int, poll, n_poll, (struct pollfd *fds, nfds_t n, int ms), (fds, n, ms))
+WRAP(int, __poll_chk, n_poll, (struct pollfd *fds, nfds_t n, int ms, size_t len),
+     (fds, n, ms, len))
+WRAP(int, ppoll, n_poll,
+     (struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *m), (fds, n, t, m))
+WRAP(int, select, n_poll, (int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *t),
+     (n, r, w, x, t))
+WRAP(ssize_t, send, n_send, (int fd, const void *p, size_t n, int flags), (fd, p, n, flags))
+WRAP(ssize_t, sendto, n_send,
+     (int fd, const void *p, size_t n, int flags, __CONST_SOCKADDR_ARG a, socklen_t al),
+     (fd, p, n, flags, a, al))
+WRAP(ssize_t, sendmsg, n_send, (int fd, const struct msghdr *m, int flags), (fd, m, flags))
+WRAP(ssize_t, write, n_send, (int fd, const void *p, size_t n), (fd, p, n))
+WRAP(ssize_t, recv, n_recv, (int fd, void *p, size_t n, int flags), (fd, p, n, flags))
+WRAP(ssize_t, __recv_chk, n_recv, (int fd, void *p, size_t n, size_t cap, int flags),
+     (fd, p, n, cap, flags))
+WRAP(ssize_t, recvfrom, n_recv,
+     (int fd, void *p, size_t n, int flags, __SOCKADDR_ARG a, socklen_t *al),
+     (fd, p, n, flags, a, al))
+WRAP(ssize_t, recvmsg, n_recv, (int fd, struct msghdr *m, int flags), (fd, m, flags))
+WRAP(ssize_t, read, n_recv, (int fd, void *p, size_t n), (fd, p, n))
+WRAP(ssize_t, __read_chk, n_recv, (int fd, void *p, size_t n, size_t cap), (fd, p, n, cap))
+WRAP(int, setsockopt, n_other, (int fd, int level, int name, const void *v, socklen_t len),
+     (fd, level, name, v, len))
+WRAP(int, getsockopt, n_other, (int fd, int level, int name, void *v, socklen_t *len),
+     (fd, level, name, v, len))
 
 /* ---- helpers ---- */
 
@@ -408,13 +295,8 @@ static int teardown(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s FIXTURE_DIR TEST_SERVER FAULT_PROXY\n", argv[0]);
+    if (!fenv_args(argc, argv, &fixture, &server_bin, &proxy_bin))
         return 2;
-    }
-    fixture = argv[1];
-    server_bin = argv[2];
-    proxy_bin = argv[3];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_system_calls_per_exchange),
         cmocka_unit_test(test_extra_answer_in_the_same_read),
