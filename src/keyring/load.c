@@ -75,13 +75,11 @@ static bool add_uid(void *ctx, const char *uid, size_t len)
         l->cap = cap;
     }
     l->types[l->count] = l->current;
-    char *copy = malloc(len + 1);
+    char *copy = strndup(uid, len); /* the Unique Identifier as a C string */
     if (copy == NULL) {
         l->failed = true;
         return false;
     }
-    memcpy(copy, uid, len);
-    copy[len] = '\0';
     l->uids[l->count++] = copy;
     return true;
 }
