@@ -74,6 +74,29 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_file_read(const char *path, size_t
                                                         kmip_file *f, char *msg, size_t cap);
 KMIP_API void kmip_file_free(kmip_file *f);
 
+/* ---- client key ---- */
+
+/* What a client key file is, as the TLS context finds it when it loads
+ * the key (kmip_key_check). */
+typedef enum kmip_key_verdict {
+    KMIP_KEY_OK = 0,          /* a private key (the certificate's, when one was given) */
+    KMIP_KEY_ENCRYPTED,       /* encrypted, and no pass phrase was given */
+    KMIP_KEY_BAD_PASS_PHRASE, /* the pass phrase given does not decrypt it */
+    KMIP_KEY_NONE,            /* it holds no PEM private key */
+    KMIP_KEY_NO_CERTIFICATE,  /* the certificate file holds no PEM certificate */
+    KMIP_KEY_MISMATCH,        /* the key is not the certificate's */
+    KMIP_KEY_NOMEM,
+} kmip_key_verdict;
+
+/* The checks the client makes of its key when it connects, made ahead of
+ * it (a configuration reader): key (a PEM file's bytes) decrypted with the
+ * pass phrase pass/pass_len (pass NULL: none given; nothing ever prompts)
+ * and, when cert is not NULL, compared with the first PEM certificate of
+ * cert (does the key belong to it). Nothing is kept; OpenSSL's error queue
+ * is left for the caller. */
+KMIP_API KMIP_MUST_CHECK kmip_key_verdict kmip_key_check(const kmip_file *key, const char *pass,
+                                                         size_t pass_len, const kmip_file *cert);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "component.h"
-#include "component_builtin.h"
 #include "log_items.h"
 
 /* ---- placeholders the loader fills before init ---- */
@@ -168,7 +167,7 @@ static mysql_service_status_t load_load(const char *component_path, const char *
     return load(NULL, component_path, instance_path);
 }
 
-static const mysql_service_keyring_load_t comp_load = {load_load};
+const mysql_service_keyring_load_t comp_load = {load_load};
 
 /* ---- keyring_component_status ---- */
 
@@ -180,7 +179,7 @@ static mysql_service_status_t status_is_initialized(void)
     return up; /* non-zero: initialized */
 }
 
-static const mysql_service_keyring_component_status_t comp_status = {status_is_initialized};
+const mysql_service_keyring_component_status_t comp_status = {status_is_initialized};
 
 /* ---- keyring_component_metadata_query ---- */
 
@@ -331,7 +330,7 @@ static mysql_service_status_t meta_get(my_h_keyring_component_metadata_iterator 
     return 0;
 }
 
-static const mysql_service_keyring_component_metadata_query_t comp_metadata = {
+const mysql_service_keyring_component_metadata_query_t comp_metadata = {
     meta_init, meta_deinit, meta_is_valid, meta_next, meta_get_length, meta_get,
 };
 
@@ -401,17 +400,29 @@ static size_t admin_probe_servers(void)
     return k ? krk_probe_servers(k) : 0;
 }
 
-static const keyring_kmip_admin_t comp_admin = {
+/* The admin service's iterator_state: the state of the key an iterator
+ * of keyring_keys_metadata_iterator is at. */
+static mysql_service_status_t iterator_state(my_h_keyring_keys_metadata_iterator it,
+                                             krk_key_state *state)
+{
+    if (it == NULL || state == NULL)
+        return comp_fail(KRK_E_ARG, "keyring_kmip_admin.iterator_state: NULL argument");
+    krk_err e = krk_iter_get_state((const krk_iter *)it, state);
+    return e == KRK_OK ? 0 : comp_fail(e, "keyring_kmip_admin.iterator_state: %s",
+                                       krk_strerror(e));
+}
+
+const keyring_kmip_admin_t comp_admin = {
     admin_version,      admin_load_file,     admin_set_progress,
-    admin_last_error,   comp_iterator_state, krk_key_state_name,
+    admin_last_error,   iterator_state,      krk_key_state_name,
     admin_check_server, admin_load_requests, admin_config_path,
 };
 
-static const keyring_kmip_admin_v2_t comp_admin_v2 = {admin_version, admin_probe_servers};
+const keyring_kmip_admin_v2_t comp_admin_v2 = {admin_version, admin_probe_servers};
 
 /* ---- init, deinit ---- */
 
-static mysql_service_status_t comp_init(void)
+mysql_service_status_t comp_init(void)
 {
     /* no I/O, no configuration: keyring_load.load does that */
     pthread_rwlock_wrlock(&state_lock);
@@ -423,7 +434,7 @@ static mysql_service_status_t comp_init(void)
     return atomic_load(&initialized) ? 0 : 1;
 }
 
-static mysql_service_status_t comp_deinit(void)
+mysql_service_status_t comp_deinit(void)
 {
     pthread_mutex_lock(&load_lock);
     pthread_rwlock_wrlock(&state_lock);
@@ -440,55 +451,11 @@ static mysql_service_status_t comp_deinit(void)
     return 0;
 }
 
-/* ---- the descriptor ---- */
+/* ---- what the component requires (the loader fills these placeholders) ---- */
 
-#define IMPL(svc) svc "." COMP_NAME
-static mysql_service_ref_t provides[] = {
-    {IMPL("keyring_aes"), (void *)&comp_aes},
-    {IMPL("keyring_generator"), (void *)&comp_generator},
-    {IMPL("keyring_load"), (void *)&comp_load},
-    {IMPL("keyring_keys_metadata_iterator"), (void *)&comp_keys_iterator},
-    {IMPL("keyring_component_status"), (void *)&comp_status},
-    {IMPL("keyring_component_metadata_query"), (void *)&comp_metadata},
-    {IMPL("keyring_reader_with_status"), (void *)&comp_reader},
-    {IMPL("keyring_writer"), (void *)&comp_writer},
-    {IMPL("log_builtins"), (void *)&comp_fallback_log_builtins},
-    {IMPL("log_builtins_string"), (void *)&krk_log_builtins_string_libc},
-    {IMPL(KRK_ADMIN_SERVICE), (void *)&comp_admin},
-    {IMPL(KRK_ADMIN_V2_SERVICE), (void *)&comp_admin_v2},
-    {NULL, NULL},
-};
-
-static mysql_service_placeholder_ref_t requires_list[] = {
+mysql_service_placeholder_ref_t comp_requires[] = {
     {"registry", (void **)&svc_registry},
     {"log_builtins", (void **)&svc_log},
     {"log_builtins_string", (void **)&svc_log_string},
     {NULL, NULL},
 };
-
-static mysql_metadata_ref_t metadata[] = {
-    {"mysql.author", "keyring_kmip developers"},
-    {"mysql.license", "GPL"},
-    {"component_keyring_kmip_service", "1"},
-    {NULL, NULL},
-};
-
-static mysql_component_t component = {
-    COMP_NAME, provides, requires_list, metadata, comp_init, comp_deinit,
-};
-
-#ifndef KRK_BUILDING_COMPONENT
-mysql_component_t *krk_component_builtin(void)
-{
-    comp_fallback_fill();
-    return &component;
-}
-#else
-/* The one symbol of ours the module exports. */
-__attribute__((visibility("default"))) mysql_component_t *list_components(void);
-mysql_component_t *list_components(void)
-{
-    comp_fallback_fill();
-    return &component;
-}
-#endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* component_keyring_kmip's insides: the state every service shares
  * (component.c) and the service tables (component_services.c,
- * component_log.c). A front end above the keyring layer. */
+ * component_log.c), put together by component_descriptor.c. A front end
+ * above the keyring layer. */
 #ifndef KRK_COMPONENT_INTERNAL_H
 #define KRK_COMPONENT_INTERNAL_H
 
@@ -33,8 +34,15 @@ extern const mysql_service_keyring_aes_t comp_aes;
  * descriptor is handed out) */
 extern mysql_service_log_builtins_t comp_fallback_log_builtins;
 void comp_fallback_fill(void);
-/* the admin service's iterator_state and key_state_name */
-mysql_service_status_t comp_iterator_state(my_h_keyring_keys_metadata_iterator it,
-                                           krk_key_state *state);
+/* component.c: keyring_load, the status and metadata services, the admin
+ * service, init and deinit, and the placeholders of the required services */
+extern const mysql_service_keyring_load_t comp_load;
+extern const mysql_service_keyring_component_status_t comp_status;
+extern const mysql_service_keyring_component_metadata_query_t comp_metadata;
+extern const keyring_kmip_admin_t comp_admin;
+extern const keyring_kmip_admin_v2_t comp_admin_v2;
+extern mysql_service_placeholder_ref_t comp_requires[];
+mysql_service_status_t comp_init(void);
+mysql_service_status_t comp_deinit(void);
 
 #endif

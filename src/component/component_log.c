@@ -13,12 +13,8 @@
 
 static int fb_message(int log_type, ...)
 {
-    (void)log_type;
     krk_log_record r;
-    va_list ap;
-    va_start(ap, log_type);
-    krk_log_read_items(ap, &r);
-    va_end(ap);
+    KRK_LOG_READ_ARGS(log_type, &r);
     krk_log_to_stderr(&r);
     return 0;
 }

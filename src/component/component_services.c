@@ -174,16 +174,6 @@ const mysql_service_keyring_keys_metadata_iterator_t comp_keys_iterator = {
     iter_init, iter_deinit, iter_is_valid, iter_next, iter_get_length, iter_get,
 };
 
-mysql_service_status_t comp_iterator_state(my_h_keyring_keys_metadata_iterator it,
-                                           krk_key_state *state)
-{
-    if (it == NULL || state == NULL)
-        return comp_fail(KRK_E_ARG, "keyring_kmip_admin.iterator_state: NULL argument");
-    krk_err e = krk_iter_get_state((const krk_iter *)it, state);
-    return e == KRK_OK ? 0 : comp_fail(e, "keyring_kmip_admin.iterator_state: %s",
-                                       krk_strerror(e));
-}
-
 /* ---- keyring_aes ---- */
 
 static mysql_service_status_t aes_get_size(size_t input_length, const char *mode,

@@ -553,12 +553,8 @@ static mysql_service_log_builtins_string_t host_log_string;
 
 static int host_message(int log_type, ...)
 {
-    (void)log_type;
     krk_log_record r;
-    va_list ap;
-    va_start(ap, log_type);
-    krk_log_read_items(ap, &r);
-    va_end(ap);
+    KRK_LOG_READ_ARGS(log_type, &r);
     if (host_fn == NULL) {
         krk_log_to_stderr(&r);
         return 0;

@@ -233,41 +233,27 @@ static BIO *open_pem(const char *cfg, const char *key, const char *file, size_t 
     return b;
 }
 
-static X509 *read_cert(const char *cfg, const char *key, const char *file, krk_diag *d,
-                       bool *read)
+/* The first certificate of the file; f keeps the file's bytes (the caller
+ * frees them). */
+static X509 *read_cert(const char *cfg, const char *key, const char *file, kmip_file *f,
+                       krk_diag *d, bool *read)
 {
-    kmip_file f;
-    BIO *b = open_pem(cfg, key, file, MAX_PEM_BYTES, &f, d);
+    BIO *b = open_pem(cfg, key, file, MAX_PEM_BYTES, f, d);
     *read = b != NULL;
     X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
     BIO_free(b);
-    kmip_file_free(&f);
     return x;
 }
 
-typedef struct pass_phrase {
-    const uint8_t *data;
-    size_t len;
-    bool asked;
-} pass_phrase;
-
-/* Never prompts: the pass phrase from the file, or failure. */
-static int pem_password(char *buf, int size, int rwflag, void *u)
-{
-    (void)rwflag;
-    pass_phrase *p = u;
-    p->asked = true;
-    if (p->data == NULL || size < 0 || p->len > (size_t)size)
-        return -1;
-    memcpy(buf, p->data, p->len);
-    return (int)p->len;
-}
-
-static krk_err read_key(const krk_config *c, X509 *cert, krk_diag *d)
+/* The client key decrypted with the pass phrase file's first line (never a
+ * prompt) and checked against the client certificate, as the client's TLS
+ * context will (kmip_key_check): each failure named with the fields. */
+static krk_err read_key(const krk_config *c, const kmip_file *cert, krk_diag *d)
 {
     const char *cfg = c->path;
     kmip_file pw_file = {0}, f;
-    pass_phrase pw = {NULL, 0, false};
+    const char *pw = NULL;
+    size_t pw_len = 0;
     if (c->client_key_password_file[0]) {
         BIO *pb = open_pem(cfg, "client_key_password_file", c->client_key_password_file,
                            MAX_PASSWORD_BYTES, &pw_file, d);
@@ -282,32 +268,36 @@ static krk_err read_key(const krk_config *c, X509 *cert, krk_diag *d)
             return krk_fail(d, KRK_E_CONFIG, "%s: \"client_key_password_file\" (%s) is empty",
                             cfg, c->client_key_password_file);
         }
-        pw.data = pw_file.data;
-        pw.len = n;
+        pw = (const char *)pw_file.data;
+        pw_len = n;
     }
     BIO *b = open_pem(cfg, "client_key", c->client_key, MAX_PEM_BYTES, &f, d);
-    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, pem_password, &pw) : NULL;
+    kmip_key_verdict v = b ? kmip_key_check(&f, pw, pw_len, cert) : KMIP_KEY_NONE;
     BIO_free(b);
     kmip_file_free(&f);
     kmip_file_free(&pw_file);
     krk_err e = KRK_OK;
     if (b == NULL)
         e = KRK_E_CONFIG;
-    else if (key == NULL && pw.asked && pw.data == NULL)
+    else if (v == KMIP_KEY_ENCRYPTED)
         e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) is encrypted: name a file "
                      "holding its pass phrase in \"client_key_password_file\"", cfg,
                      c->client_key);
-    else if (key == NULL && pw.asked)
+    else if (v == KMIP_KEY_BAD_PASS_PHRASE)
         e = krk_fail(d, KRK_E_CONFIG, "%s: the pass phrase in \"client_key_password_file\" (%s) "
                      "does not decrypt \"client_key\" (%s)", cfg, c->client_key_password_file,
                      c->client_key);
-    else if (key == NULL)
+    else if (v == KMIP_KEY_NONE)
         e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) holds no PEM private key", cfg,
                      c->client_key);
-    else if (X509_check_private_key(cert, key) != 1)
+    else if (v == KMIP_KEY_NO_CERTIFICATE)
+        e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_ca\" (%s) holds no PEM certificate; it "
+                     "names the client certificate", cfg, c->client_cert);
+    else if (v == KMIP_KEY_MISMATCH)
         e = krk_fail(d, KRK_E_CONFIG, "%s: \"client_key\" (%s) does not match the certificate in "
                      "\"client_ca\" (%s)", cfg, c->client_key, c->client_cert);
-    EVP_PKEY_free(key);
+    else if (v != KMIP_KEY_OK)
+        e = krk_fail(d, KRK_E_NOMEM, "out of memory");
     return e;
 }
 
@@ -315,21 +305,27 @@ static krk_err check_files(const krk_config *c, krk_diag *d)
 {
     const char *cfg = c->path;
     bool read;
-    X509 *ca = read_cert(cfg, "server_ca", c->server_ca, d, &read);
+    kmip_file f;
+    X509 *ca = read_cert(cfg, "server_ca", c->server_ca, &f, d, &read);
     X509_free(ca);
+    kmip_file_free(&f);
     if (!read)
         return KRK_E_CONFIG;
     if (ca == NULL)
         return krk_fail(d, KRK_E_CONFIG, "%s: \"server_ca\" (%s) holds no PEM certificate", cfg,
                         c->server_ca);
-    X509 *cert = read_cert(cfg, "client_ca", c->client_cert, d, &read);
-    if (!read)
-        return KRK_E_CONFIG;
-    if (cert == NULL)
-        return krk_fail(d, KRK_E_CONFIG, "%s: \"client_ca\" (%s) holds no PEM certificate; it "
-                        "names the client certificate", cfg, c->client_cert);
-    krk_err e = read_key(c, cert, d);
-    X509_free(cert);
+    kmip_file cert; /* its bytes for the key check */
+    X509 *x = read_cert(cfg, "client_ca", c->client_cert, &cert, d, &read);
+    X509_free(x);
+    if (!read || x == NULL) {
+        kmip_file_free(&cert);
+        return read ? krk_fail(d, KRK_E_CONFIG, "%s: \"client_ca\" (%s) holds no PEM "
+                               "certificate; it names the client certificate", cfg,
+                               c->client_cert)
+                    : KRK_E_CONFIG;
+    }
+    krk_err e = read_key(c, &cert, d);
+    kmip_file_free(&cert);
     ERR_clear_error();
     return e;
 }

@@ -11,6 +11,7 @@
 #include <openssl/asn1.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -145,16 +146,22 @@ void krk_cred_stamp(const krk_config *cfg, unsigned long long out[4])
     out[3] = h;
 }
 
+size_t krk_metadata_row(krk_metadata_item *items, size_t n, size_t cap, const char *key,
+                        const char *fmt, ...)
+{
+    if (n >= cap)
+        return n;
+    snprintf(items[n].key, sizeof items[n].key, "%s", key);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(items[n].value, sizeof items[n].value, fmt, ap);
+    va_end(ap);
+    return n + 1;
+}
+
 size_t krk_health_rows(const krk_state *s, krk_metadata_item *items, size_t n, size_t cap)
 {
-#define ROW(key_, ...)                                                                             \
-    do {                                                                                           \
-        if (n < cap) {                                                                             \
-            snprintf(items[n].key, sizeof items[n].key, "%s", key_);                               \
-            snprintf(items[n].value, sizeof items[n].value, __VA_ARGS__);                          \
-            n++;                                                                                   \
-        }                                                                                          \
-    } while (0)
+#define ROW(key_, ...) (n = krk_metadata_row(items, n, cap, key_, __VA_ARGS__))
     kmip_server_health h[KMIP_MAX_SERVERS];
     size_t count = s->health ? kmip_health_snapshot(s->health, h, KMIP_MAX_SERVERS) : 0;
     if (count > KMIP_MAX_SERVERS)

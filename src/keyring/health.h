@@ -29,6 +29,12 @@ void krk_health_cert_fields(const krk_state *s, long long *not_after, char *warn
  * changed. */
 void krk_cred_stamp(const krk_config *cfg, unsigned long long out[4]);
 
+/* Appends the row key = printf(fmt, ...) at items[n] when n < cap; returns
+ * the new n (n again when full). */
+__attribute__((format(printf, 5, 6))) size_t krk_metadata_row(krk_metadata_item *items, size_t n,
+                                                              size_t cap, const char *key,
+                                                              const char *fmt, ...);
+
 /* Appends the health rows (Servers, Current_server, Failovers, Server_1..N,
  * Client_cert_expires, Cert_warning) to items[n..cap); returns the new n. */
 size_t krk_health_rows(const krk_state *s, krk_metadata_item *items, size_t n, size_t cap);

@@ -75,13 +75,11 @@ static bool add_uid(void *ctx, const char *uid, size_t len)
         l->cap = cap;
     }
     l->types[l->count] = l->current;
-    char *copy = malloc(len + 1);
+    char *copy = strndup(uid, len); /* the Unique Identifier as a C string */
     if (copy == NULL) {
         l->failed = true;
         return false;
     }
-    memcpy(copy, uid, len);
-    copy[len] = '\0';
     l->uids[l->count++] = copy;
     return true;
 }
@@ -314,11 +312,21 @@ static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, siz
  * while it lists and take batches as soon as there are. Everything shared
  * (the list, the next batch, the state, diag) is under f->lock; the
  * requests and their decoding are not. The first error stops every
- * thread; a helper that cannot connect just ends (the others carry on). */
+ * thread; a helper that cannot connect just ends (the others carry on).
+ *
+ * The main connection never waits for a helper that is still connecting:
+ * once no batch is left it waits only for the batches helpers have in
+ * flight, then closes the fetch (done): a helper connecting later takes
+ * nothing and ends. A server that holds extra connections instead of
+ * refusing them (a serial accept loop, a connection limit that queues)
+ * thus costs the load nothing, the main connection fetching what those
+ * helpers would have (review of issue 17, F12). Such a helper is still
+ * running when the load returns: the fetcher then stays with the state
+ * (krk_state.helpers), which joins it when it is freed. */
 
-typedef struct fetcher {
+struct krk_fetcher {
     pthread_mutex_t lock;
-    pthread_cond_t more; /* the list grew, listing ended or an error */
+    pthread_cond_t more; /* the list grew, listing ended, an error, or a batch came back */
     krk_state *s;
     krk_diag *d;
     uid_list *l;
@@ -331,9 +339,13 @@ typedef struct fetcher {
     void *ctx;
     pthread_t helpers[LOAD_HELPERS];
     int helper_count;
+    int running;   /* helpers that have not ended yet */
+    int in_flight; /* batches taken by helpers, not taken back yet */
+    bool closed;   /* the load is over: nothing more for helpers; s, l, d not theirs */
     long long deadline_ms;
     unsigned version;
-} fetcher;
+};
+typedef struct krk_fetcher fetcher;
 
 static kmip_client *client_for(const krk_config *cfg, krk_log_sink *sink, kmip_health *h,
                                unsigned version);
@@ -349,7 +361,7 @@ static void drop_log(void *ctx, int level, const char *message)
 static bool next_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
 {
     for (;;) {
-        if (f->e != KRK_OK)
+        if (f->e != KRK_OK || f->closed)
             return false;
         size_t left = f->l->count - f->next;
         if (left >= KEYS_PER_MESSAGE || (f->listed && left > 0))
@@ -382,10 +394,13 @@ static void fetch_on(fetcher *f, kmip_client *c, bool report)
     size_t n;
     pthread_mutex_lock(&f->lock);
     while (next_batch(f, uids, types, &n)) {
+        f->in_flight += !report;
         pthread_mutex_unlock(&f->lock);
         kmip_message *resp;
         kmip_client_err ce = batch_call(c, uids, types, n, &resp);
         pthread_mutex_lock(&f->lock);
+        if (!report && --f->in_flight == 0)
+            pthread_cond_broadcast(&f->more); /* the main thread may be waiting for it */
         bool tell = false;
         if (f->e == KRK_OK) {
             f->e = batch_take(f->s, c, ce, uids, n, resp, f->d);
@@ -407,6 +422,9 @@ static void fetch_on(fetcher *f, kmip_client *c, bool report)
     pthread_mutex_unlock(&f->lock);
 }
 
+/* A helper reads the state's configuration and health, which outlive it
+ * (the state joins its helpers before it frees them), and the rest of the
+ * load only through fetch_on, which gives it nothing once done. */
 static void *helper_main(void *arg)
 {
     fetcher *f = arg;
@@ -420,7 +438,37 @@ static void *helper_main(void *arg)
         kmip_client_end_deadline(c);
     }
     kmip_client_free(c);
+    pthread_mutex_lock(&f->lock);
+    f->running--;
+    pthread_mutex_unlock(&f->lock);
     return NULL;
+}
+
+/* The end of a load's fetch, on the main thread once it found no batch
+ * left: waits for the batches helpers have in flight (their answers go
+ * into the state), not for helpers still connecting. Returns true when
+ * every helper has ended (f can be freed: fetcher_free). */
+static bool fetch_close(fetcher *f)
+{
+    pthread_mutex_lock(&f->lock);
+    while (f->in_flight > 0)
+        pthread_cond_wait(&f->more, &f->lock);
+    f->closed = true;
+    pthread_cond_broadcast(&f->more);
+    bool idle = f->running == 0;
+    pthread_mutex_unlock(&f->lock);
+    return idle;
+}
+
+static void fetcher_free(fetcher *f)
+{
+    if (f == NULL)
+        return;
+    for (int i = 0; i < f->helper_count; i++)
+        pthread_join(f->helpers[i], NULL);
+    pthread_cond_destroy(&f->more);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
 }
 
 /* add_uid for a load being fetched while it lists. */
@@ -435,6 +483,7 @@ static bool add_uid_shared(void *ctx, const char *uid, size_t len)
         if (pthread_create(&f->helpers[f->helper_count], NULL, helper_main, f) != 0)
             break; /* fewer helpers: still correct */
         f->helper_count++;
+        f->running++;
     }
     pthread_mutex_unlock(&f->lock);
     return ok;
@@ -539,6 +588,7 @@ void krk_state_free(krk_state *s)
 {
     if (s == NULL)
         return;
+    fetcher_free(s->helpers); /* before what they read: cfg, health */
     kmip_client_free(s->client);
     kmip_health_free(s->health);
     krk_cache_clear(&s->cache);
@@ -593,32 +643,39 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         kmip_client_stats st;
         kmip_client_get_stats(s->client, &st);
         s->load_requests = st.requests;
-        fetcher f = {.s = s, .d = d, .l = &l, .e = KRK_OK, .fn = fn, .ctx = ctx,
-                     .deadline_ms = start + (long long)s->cfg.load_timeout_ms,
-                     .version = kmip_client_version(s->client)};
-        pthread_mutex_init(&f.lock, NULL);
-        pthread_cond_init(&f.more, NULL);
+        s->helpers = calloc(1, sizeof *s->helpers);
+        if (s->helpers == NULL)
+            e = krk_fail(d, KRK_E_NOMEM, "out of memory");
+    }
+    if (e == KRK_OK) {
+        fetcher *f = s->helpers; /* set just above */
+        *f = (fetcher){.s = s, .d = d, .l = &l, .e = KRK_OK, .fn = fn, .ctx = ctx,
+                       .deadline_ms = start + (long long)s->cfg.load_timeout_ms,
+                       .version = kmip_client_version(s->client)};
+        pthread_mutex_init(&f->lock, NULL);
+        pthread_cond_init(&f->more, NULL);
         /* the diag is shared with helpers from here: they write it only
-         * under f.lock, and so does this thread */
-        krk_err le = locate_all_with(s, &l, add_uid_shared, &f, NULL);
-        pthread_mutex_lock(&f.lock);
-        bool list_failed = le != KRK_OK && f.e == KRK_OK;
+         * under f->lock, and so does this thread */
+        krk_err le = locate_all_with(s, &l, add_uid_shared, f, NULL);
+        pthread_mutex_lock(&f->lock);
+        bool list_failed = le != KRK_OK && f->e == KRK_OK;
         if (list_failed)
-            f.e = le;
-        f.listed = true;
-        pthread_cond_broadcast(&f.more);
-        pthread_mutex_unlock(&f.lock);
-        if (f.e == KRK_OK)
-            fetch_on(&f, s->client, true);
-        for (int i = 0; i < f.helper_count; i++)
-            pthread_join(f.helpers[i], NULL);
-        e = f.e;
-        if (e == KRK_OK && fn && f.done != f.reported) /* the helpers' last batches */
-            fn(ctx, f.done, l.count);
+            f->e = le;
+        f->listed = true;
+        pthread_cond_broadcast(&f->more);
+        pthread_mutex_unlock(&f->lock);
+        if (f->e == KRK_OK)
+            fetch_on(f, s->client, true);
+        bool idle = fetch_close(f); /* no helper touches the load from here */
+        e = f->e;
+        if (e == KRK_OK && fn && f->done != f->reported) /* the helpers' last batches */
+            fn(ctx, f->done, l.count);
         if (list_failed) /* alone again: the message now */
             e = locate_error(s, &l, d);
-        pthread_cond_destroy(&f.more);
-        pthread_mutex_destroy(&f.lock);
+        if (idle) {
+            fetcher_free(f);
+            s->helpers = NULL;
+        }
     }
     free_uids(&l);
     if (s->client)

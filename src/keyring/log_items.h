@@ -21,6 +21,15 @@ typedef struct krk_log_record {
 /* Reads the items after the log type. An item type it does not know ends
  * the reading (its argument's class is unknown): the message then says so. */
 void krk_log_read_items(va_list ap, krk_log_record *out);
+/* The same from within the variadic message(log_type, ...) itself: last
+ * is its last named parameter. */
+#define KRK_LOG_READ_ARGS(last, out)                                                               \
+    do {                                                                                           \
+        va_list ap_;                                                                               \
+        va_start(ap_, last);                                                                       \
+        krk_log_read_items(ap_, out);                                                              \
+        va_end(ap_);                                                                               \
+    } while (0)
 /* "Error", "Warning", "Note", "System". */
 const char *krk_log_label(int prio);
 /* "2026-12-01T11:40:21.123456Z [Warning] [Keyring] component: message\n"

@@ -32,6 +32,8 @@ typedef struct krk_state {
     long long client_cert_not_after; /* Unix seconds, 0: unknown (health.c) */
     char cert_warning[512];          /* "" or a certificate ending soon */
     unsigned long long cred_stamp[4]; /* krk_cred_stamp of the files the client uses */
+    struct krk_fetcher *helpers; /* the load's helper connections still connecting when it
+                                    ended, or NULL (load.c): joined when the state is freed */
 } krk_state;
 
 /* Copies the connection's details into kmip_version / tls_version. Called

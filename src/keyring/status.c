@@ -62,14 +62,7 @@ size_t krk_metadata(const krk_keyring *k, krk_metadata_item *items, size_t cap)
 {
     krk_keyring *m = (krk_keyring *)k;
     size_t n = 0;
-#define PUT(key_, ...)                                                                             \
-    do {                                                                                           \
-        if (n < cap) {                                                                             \
-            snprintf(items[n].key, sizeof items[n].key, "%s", key_);                               \
-            snprintf(items[n].value, sizeof items[n].value, __VA_ARGS__);                          \
-            n++;                                                                                   \
-        }                                                                                          \
-    } while (0)
+#define PUT(key_, ...) (n = krk_metadata_row(items, n, cap, key_, __VA_ARGS__))
     PUT("Component_name", "component_keyring_kmip");
     PUT("Author", "keyring_kmip developers");
     PUT("License", "GPL-2.0-only");

@@ -52,6 +52,28 @@ static krk_err write_locked(krk_keyring *k, const char *data_id, const char *aut
     return e;
 }
 
+/* write_locked with the writers' lock held, within the write's deadline. */
+static krk_err write_serialized(krk_keyring *k, const char *data_id, const char *auth_id,
+                                const uint8_t *data, size_t size, krk_key_type type)
+{
+    pthread_mutex_lock(&k->write_lock);
+    krk_begin_write(k);
+    krk_err e = write_locked(k, data_id, auth_id, data, size, type);
+    krk_end_write(k);
+    pthread_mutex_unlock(&k->write_lock);
+    return e;
+}
+
+/* The key type named by the caller; false (the error set) when unknown. */
+static bool parse_type(krk_keyring *k, const char *type, krk_key_type *t)
+{
+    if (krk_type_parse(type, t))
+        return true;
+    krk_set_error(k, KRK_E_TYPE, "unknown key type \"%s\": use AES, RSA, DSA or SECRET",
+                  type ? type : "(null)");
+    return false;
+}
+
 krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id, const uint8_t *data,
                   size_t size, const char *type)
 {
@@ -59,18 +81,12 @@ krk_err krk_store(krk_keyring *k, const char *data_id, const char *auth_id, cons
     krk_err e = krk_begin_key_op(k, data_id, &auth_id);
     if (e != KRK_OK)
         return e;
-    if (!krk_type_parse(type, &t))
-        return krk_set_error(k, KRK_E_TYPE, "unknown key type \"%s\": use AES, RSA, DSA or SECRET",
-                             type ? type : "(null)");
+    if (!parse_type(k, type, &t))
+        return KRK_E_TYPE;
     if (data == NULL || size == 0 || size > KRK_MAX_KEY_BYTES)
         return krk_set_error(k, size > KRK_MAX_KEY_BYTES ? KRK_E_TOO_BIG : KRK_E_ARG,
                              "a key has 1 to %d bytes, not %zu", KRK_MAX_KEY_BYTES, size);
-    pthread_mutex_lock(&k->write_lock);
-    krk_begin_write(k);
-    e = write_locked(k, data_id, auth_id, data, size, t);
-    krk_end_write(k);
-    pthread_mutex_unlock(&k->write_lock);
-    return e;
+    return write_serialized(k, data_id, auth_id, data, size, t);
 }
 
 /* AES keys of 128, 192 and 256 bits are created by the server (Create,
@@ -85,19 +101,13 @@ krk_err krk_generate(krk_keyring *k, const char *data_id, const char *auth_id, c
     if (size == 0 || size > KRK_MAX_KEY_BYTES)
         return krk_set_error(k, KRK_E_TOO_BIG, "a key has 1 to %d bytes, not %zu",
                              KRK_MAX_KEY_BYTES, size);
-    if (!krk_type_parse(type, &t))
-        return krk_set_error(k, KRK_E_TYPE, "unknown key type \"%s\": use AES, RSA, DSA or SECRET",
-                             type ? type : "(null)");
+    if (!parse_type(k, type, &t))
+        return KRK_E_TYPE;
     if (t == KRK_TYPE_AES && (size == 16 || size == 24 || size == 32)) {
         krk_err e = krk_begin_key_op(k, data_id, &auth_id);
         if (e != KRK_OK)
             return e;
-        pthread_mutex_lock(&k->write_lock);
-        krk_begin_write(k);
-        e = write_locked(k, data_id, auth_id, NULL, size, KRK_TYPE_AES);
-        krk_end_write(k);
-        pthread_mutex_unlock(&k->write_lock);
-        return e;
+        return write_serialized(k, data_id, auth_id, NULL, size, KRK_TYPE_AES);
     }
     uint8_t *data = malloc(size);
     if (data == NULL)

@@ -78,13 +78,11 @@ static bool take_uid(void *ctx, const char *uid, size_t len)
     for (size_t i = 0; i < u->count; i++)
         if (strlen(u->v[i]) == len && memcmp(u->v[i], uid, len) == 0)
             return true; /* a server repeating itself across pages */
-    char *copy = malloc(len + 1);
+    char *copy = strndup(uid, len); /* the Unique Identifier as a C string */
     if (copy == NULL) {
         u->failed = true;
         return false;
     }
-    memcpy(copy, uid, len);
-    copy[len] = '\0';
     u->v[u->count++] = copy;
     return true;
 }

@@ -21,6 +21,7 @@
 
 #include "kmip/kmip_registry.h"
 #include "kmip/kmip_ttlv.h"
+#include "keys.h"
 #include "tcp.h"
 #include "transport.h"
 
@@ -218,23 +219,7 @@ static const char *openssl_reason(char *buf, size_t cap)
 typedef struct pass_phrase {
     const char *data; /* NULL: none given */
     size_t len;
-    bool asked;       /* the key turned out to be encrypted */
 } pass_phrase;
-
-/* OpenSSL's PEM callback: hands over the configured pass phrase, or fails.
- * It never prompts (OpenSSL's default reads the terminal, or /dev/tty). */
-static int pem_password(char *buf, int size, int rwflag, void *u)
-{
-    (void)rwflag;
-    pass_phrase *p = u;
-    if (p == NULL)
-        return -1;
-    p->asked = true;
-    if (p->data == NULL || size < 0 || p->len > (size_t)size)
-        return -1;
-    memcpy(buf, p->data, p->len);
-    return (int)p->len;
-}
 
 static int no_password(char *buf, int size, int rwflag, void *u)
 {
@@ -366,7 +351,7 @@ static kmip_client_err read_password(const kt_config *cfg, kmip_file *f, pass_ph
 static kmip_client_err load_key(SSL_CTX *s, const kt_config *cfg, kt_error *err)
 {
     kmip_file pw_file = {0};
-    pass_phrase pw = {NULL, 0, false};
+    pass_phrase pw = {NULL, 0};
     pem_file pem;
     kmip_client_err e = read_pem("client key", cfg->key_file, &pem, err);
     if (e != KMIP_CLIENT_OK)
@@ -374,18 +359,23 @@ static kmip_client_err load_key(SSL_CTX *s, const kt_config *cfg, kt_error *err)
     warn_if_shared(cfg, &pem.f, "client key", cfg->key_file);
     if (cfg->key_password_file)
         e = read_password(cfg, &pw_file, &pw, err);
-    EVP_PKEY *key = e == KMIP_CLIENT_OK ? PEM_read_bio_PrivateKey(pem.bio, NULL, pem_password, &pw)
-                                        : NULL;
+    EVP_PKEY *key = NULL;
+    kmip_key_verdict v = e == KMIP_CLIENT_OK
+                             ? kt_key_read(pem.f.data, pem.f.len, pw.data, pw.len, &key)
+                             : KMIP_KEY_NONE;
     char why[256];
     if (e != KMIP_CLIENT_OK) /* the pass phrase file: err says why */
         key = NULL;
-    else if (key == NULL && pw.asked && pw.data == NULL)
+    else if (v == KMIP_KEY_ENCRYPTED)
         e = set_err(err, KMIP_CLIENT_E_CONFIG, "the client key %s is encrypted and no pass "
                     "phrase was given: name a file holding it (the keyring's "
                     "\"client_key_password_file\")", cfg->key_file);
-    else if (key == NULL && pw.asked)
+    else if (v == KMIP_KEY_BAD_PASS_PHRASE)
         e = set_err(err, KMIP_CLIENT_E_CONFIG, "the pass phrase in %s does not decrypt the "
                     "client key %s", cfg->key_password_file, cfg->key_file);
+    else if (v == KMIP_KEY_NOMEM)
+        e = set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory reading the client key %s",
+                    cfg->key_file);
     else if (key == NULL)
         e = set_err(err, KMIP_CLIENT_E_CONFIG, "cannot load the client key %s: it holds no PEM "
                     "private key (%s)", cfg->key_file, openssl_reason(why, sizeof why));
@@ -478,7 +468,8 @@ kmip_client_err kt_ctx_new(const kt_config *cfg, kt_ctx **out, kt_error *err)
         e = load_cert_chain(s, cfg->cert_file, err);
     if (e == KMIP_CLIENT_OK && cfg->key_file)
         e = load_key(s, cfg, err);
-    if (e == KMIP_CLIENT_OK && cfg->cert_file && cfg->key_file && SSL_CTX_check_private_key(s) != 1)
+    if (e == KMIP_CLIENT_OK && cfg->cert_file && cfg->key_file &&
+        kt_key_matches(SSL_CTX_get0_certificate(s), SSL_CTX_get0_privatekey(s)) != KMIP_KEY_OK)
         e = set_err(err, KMIP_CLIENT_E_CONFIG, "the client key %s does not match the certificate %s",
                     cfg->key_file, cfg->cert_file);
     if (e != KMIP_CLIENT_OK) {

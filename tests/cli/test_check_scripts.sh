@@ -5,7 +5,8 @@
 # not yet added), check_hardening.sh on files built without each hardening
 # flag in turn (small programs built here with the C compiler),
 # check_layers.py on includes that point up a layer, out of the layers, or
-# at a library a layer must not use.
+# at a library a layer must not use, check_file_cycles.py on files that call
+# each other in a circle.
 # Usage: test_check_scripts.sh SCRIPTS_DIR CC
 set -u
 scripts=$1
@@ -145,6 +146,36 @@ expect 1 "src/client/core.c:2: the sans-I/O client core includes \"transport.h\"
 printf '#include "kmip/kmip_client.h"\n' > "$layers/src/client/core.c"
 printf '#include "kmip/kmip_client.h"\n#include <sys/socket.h>\n' > "$layers/src/client/c.c"
 expect 0 "every include points down" python3 "$scripts/check_layers.py" "$layers"
+
+echo "== check_file_cycles.py"
+# Objects laid out as CMake builds them: a.c -> b.c -> c.c is clean; then
+# c.c calls a.c back; a stale object (its source removed) is no arrow.
+cyc=$tmp/cycles
+mkdir -p "$cyc/src/f" "$cyc/build/src/CMakeFiles/t.dir/f"
+build_cyc() { # name source-text
+    printf '%s\n' "$2" > "$cyc/src/f/$1.c"
+    "$cc" -c "$cyc/src/f/$1.c" -o "$cyc/build/src/CMakeFiles/t.dir/f/$1.c.o" || bad "cc $1.c"
+}
+build_cyc a 'int b_one(void); int a_one(void) { return b_one(); }'
+build_cyc b 'int c_one(void); int b_one(void) { return c_one(); }'
+build_cyc c 'int c_one(void) { return 1; }'
+expect 0 "src/f: 3 files, no cycle" python3 "$scripts/check_file_cycles.py" --source "$cyc" \
+    "$cyc/build" src/f
+expect 0 "  2: a.c" python3 "$scripts/check_file_cycles.py" --source "$cyc" "$cyc/build" src/f
+build_cyc d 'int a_one(void); int d_one(void) { return a_one(); }'
+build_cyc c 'int d_one(void); int c_one(void) { return d_one(); }'
+rm "$cyc/src/f/d.c"
+expect 0 "src/f: 3 files, no cycle" python3 "$scripts/check_file_cycles.py" --source "$cyc" \
+    "$cyc/build" src/f
+build_cyc c 'int a_one(void); static int c_local(void) { return 2; } int c_one(void) { return a_one() + c_local(); }'
+expect 1 "cycle a.c -> b.c -> c.c -> a.c" python3 "$scripts/check_file_cycles.py" --source "$cyc" \
+    "$cyc/build" src/f
+expect 1 "src/f/c.c -> src/f/a.c: a_one" python3 "$scripts/check_file_cycles.py" --source "$cyc" \
+    "$cyc/build" src/f
+expect 1 "src/f: 1 cycle(s) among 3 files" python3 "$scripts/check_file_cycles.py" \
+    --source "$cyc" "$cyc/build" src/f
+expect 2 "no object files for src/g" python3 "$scripts/check_file_cycles.py" --source "$cyc" \
+    "$cyc/build" src/f src/g
 
 echo "== check_abi.sh"
 # A library with a dump, then an added function (compatible), then a

@@ -107,7 +107,7 @@ def main():
                                   "--control-port-file", cf, "--lifetime", "600"],
                                  start_new_session=True)
         for _ in range(100):
-            if os.path.exists(cf) and os.path.getsize(cf) and os.path.getsize(pf):
+            if all(os.path.exists(f) and os.path.getsize(f) for f in (cf, pf)):
                 break
             time.sleep(0.05)
         pport, pctl = int(open(pf).read()), int(open(cf).read())

@@ -12,9 +12,14 @@
  *                           closed once those N bytes are through; one shot
  *   stall SECONDS           forward nothing for that long (at most 60 s)
  *   refuse                  close the listening socket: connects are refused
+ *   serve N                 relay only N of the connections opened from now on;
+ *                           later ones are accepted and held: nothing is read
+ *                           or forwarded, nothing is closed, until `clear`
+ *                           (then they are relayed) or their client closes
  *   reset                   reset (RST) every open connection now
  *   clear                   back to a plain proxy (listening again)
- *   stats                   "connections=C up=BYTES down=BYTES"
+ *   stats                   "connections=C up=BYTES down=BYTES held=H"
+ *                           (H: connections held by `serve` now)
  *
  * Usage: kmip_fault_proxy --target PORT --port-file FILE
  *                         --control-port-file FILE [--port N] [--lifetime S]
@@ -53,6 +58,9 @@ static struct {
     bool refuse, listening;
     unsigned reset_generation;
     uint64_t connections, bytes[2];
+    bool serve_limited;   /* serve N given */
+    uint64_t serve_left;  /* connections it still relays */
+    uint64_t held;        /* connections it holds now */
 } g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static unsigned target_port;
@@ -272,9 +280,41 @@ static int connect_target(void)
     return -1;
 }
 
+/* A connection beyond `serve N`: holds it, reading nothing (a held TLS
+ * client waits in its handshake), until `clear` or until the client closes.
+ * True when it is to be relayed after all. */
+static bool hold(int client)
+{
+    bool relay_it = false;
+    for (;;) {
+        pthread_mutex_lock(&g.lock);
+        relay_it = !g.serve_limited;
+        pthread_mutex_unlock(&g.lock);
+        if (relay_it)
+            break;
+        struct pollfd p = {client, POLLRDHUP, 0};
+        if (poll(&p, 1, 50) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            break; /* the client gave up */
+    }
+    pthread_mutex_lock(&g.lock);
+    g.held--;
+    pthread_mutex_unlock(&g.lock);
+    return relay_it;
+}
+
 static void *connection_main(void *arg)
 {
     int client = (int)(intptr_t)arg;
+    pthread_mutex_lock(&g.lock);
+    bool held = g.serve_limited && g.serve_left == 0;
+    if (g.serve_limited && g.serve_left > 0)
+        g.serve_left--;
+    g.held += held;
+    pthread_mutex_unlock(&g.lock);
+    if (held && !hold(client)) {
+        close(client);
+        return NULL;
+    }
     int server = connect_target();
     if (server < 0) { /* the server is down: the client sees a reset */
         reset_fd(client);
@@ -315,6 +355,9 @@ static const char *command(char *line)
         g.stall_until_us = now_us() + (a < 0 ? 0 : a > 60 ? 60 : a) * 1000000;
     } else if (strcmp(word, "refuse") == 0) {
         g.refuse = true;
+    } else if (strcmp(word, "serve") == 0 && n >= 2 && atoll(arg1) >= 0) {
+        g.serve_limited = true;
+        g.serve_left = (uint64_t)atoll(arg1);
     } else if (strcmp(word, "reset") == 0) {
         g.reset_generation++;
     } else if (strcmp(word, "clear") == 0) {
@@ -322,6 +365,7 @@ static const char *command(char *line)
         g.cut_armed[UP] = g.cut_armed[DOWN] = false;
         g.stall_until_us = 0;
         g.refuse = false;
+        g.serve_limited = false;
     } else if (strcmp(word, "stats") != 0) {
         answer = "error unknown command";
     }
@@ -351,9 +395,9 @@ static void *control_main(void *arg)
             const char *a = command(line);
             if (strncmp(line, "stats", 5) == 0) {
                 pthread_mutex_lock(&g.lock);
-                fprintf(in, "connections=%llu up=%llu down=%llu\n",
+                fprintf(in, "connections=%llu up=%llu down=%llu held=%llu\n",
                         (unsigned long long)g.connections, (unsigned long long)g.bytes[UP],
-                        (unsigned long long)g.bytes[DOWN]);
+                        (unsigned long long)g.bytes[DOWN], (unsigned long long)g.held);
                 pthread_mutex_unlock(&g.lock);
             } else {
                 fprintf(in, "%s\n", a);

@@ -405,6 +405,109 @@ static void test_unreadable_certificate_at_reload(void **state)
                elapsed, recovery, check_invariant());
 }
 
+/* The proxy's "stats": connections accepted so far and held by `serve`. */
+static void proxy_counts(unsigned long long *connections, unsigned long long *held)
+{
+    char out[256];
+    assert_true(fenv_ctl(E.proxy_ctl, "stats", out, sizeof out));
+    const char *c = strstr(out, "connections="), *h = strstr(out, "held=");
+    assert_non_null(c);
+    assert_non_null(h);
+    *connections = strtoull(c + strlen("connections="), NULL, 10);
+    *held = strtoull(h + strlen("held="), NULL, 10);
+}
+
+#define LOAD_KEYS 260 /* more than load.c's HELPER_AFTER (200): helper connections */
+
+static void load_key_bytes(int i, uint8_t key[32])
+{
+    for (int j = 0; j < 32; j++)
+        key[j] = (uint8_t)(i * 7 + j * 13 + 1);
+}
+
+/* A load of more than 200 keys opens helper connections. A server that
+ * serves one connection and holds the others (a serial accept loop, a
+ * connection limit that queues) must not make the open wait for them: the
+ * main connection fetches every batch and the open returns while the
+ * helpers still wait in their handshake (review of issue 17, F12). No
+ * timing: the proof is that every helper connection the proxy accepted is
+ * still held when krk_open returns (an open that waited for them returns
+ * once they gave up, their handshake timed out, and then none is held). */
+static void test_load_with_held_helpers(void **state)
+{
+    (void)state;
+    assert_true(fenv_quiesce(&E));
+    char group[64];
+    snprintf(group, sizeof group, "keyring-load-%ld-%lld", (long)getpid(), fenv_now_ms());
+    for (int i = 0; i < LOAD_KEYS; i++) {
+        char name[32];
+        uint8_t key[32];
+        snprintf(name, sizeof name, "load-%03d", i);
+        load_key_bytes(i, key);
+        kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
+                              .algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES,
+                              .length_bits = 256,
+                              .name = name,
+                              .object_group = group};
+        char uid[128];
+        if (kmip_client_register_activate(direct, &spec, key, sizeof key, uid, sizeof uid) !=
+            KMIP_CLIENT_OK)
+            fail_msg("register %s: %s", name, kmip_client_error_message(direct));
+    }
+    char path[1300];
+    snprintf(path, sizeof path, "%s/load.cnf", E.dir);
+    assert_true(fenv_write_keyring_config(&E, path, E.proxy_port, group, 20000, cert_copy,
+                                          key_copy));
+    krk_config cfg;
+    krk_diag d;
+    if (krk_config_read(path, &cfg, &d) != KRK_OK)
+        fail_msg("%s", d.error);
+    unsigned long long before, held, after;
+    proxy_counts(&before, &held);
+    char out[128];
+    assert_true(fenv_ctl(E.proxy_ctl, "serve 1", out, sizeof out));
+    krk_keyring *k = NULL;
+    long long t0 = fenv_now_ms();
+    krk_err e = krk_open(&cfg, &k, &d);
+    long long elapsed = fenv_now_ms() - t0;
+    proxy_counts(&after, &held);
+    print_message("%-46s %-16s %5lld ms  helper connections held: %llu of %llu\n",
+                  "open: 260 keys, helper connections held", krk_strerror(e), elapsed, held,
+                  after - before - 1);
+    if (e != KRK_OK)
+        fail_msg("%s", d.error);
+    assert_int_equal(krk_key_count(k), LOAD_KEYS);
+    assert_true(after > before);
+    assert_int_equal(held, after - before - 1); /* none given up: the open did not wait */
+    /* the helpers exist and are held (bounded wait: they connect in the background) */
+    for (int i = 0; i < 100 && after - before < 2; i++) {
+        usleep(50000);
+        proxy_counts(&after, &held);
+    }
+    assert_true(after - before >= 2);
+    assert_true(held >= 1);
+    for (int i = 0; i < LOAD_KEYS; i += 37) { /* the keys' bytes, fetched by the main connection */
+        char name[32], type[16];
+        uint8_t want[32], got[64];
+        size_t len = 0, tl = 0;
+        snprintf(name, sizeof name, "load-%03d", i);
+        load_key_bytes(i, want);
+        krk_reader *r = NULL;
+        assert_int_equal(krk_reader_init(k, name, NULL, &r), KRK_OK);
+        assert_int_equal(krk_reader_fetch(r, got, sizeof got, &len, type, sizeof type, &tl),
+                         KRK_OK);
+        krk_reader_deinit(r);
+        assert_int_equal(len, sizeof want);
+        assert_memory_equal(got, want, sizeof want);
+        assert_string_equal(type, "AES");
+    }
+    /* released, the late helpers find the load over and end: close joins them */
+    assert_true(fenv_ctl(E.proxy_ctl, "clear", out, sizeof out));
+    krk_close(k);
+    report_add("keyring", "open: 260 keys, helper connections held", "open", krk_strerror(e),
+               "", elapsed, 0, "every key; helpers not waited for");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -459,6 +562,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_fault_matrix),
         cmocka_unit_test(test_tls_refusals),
         cmocka_unit_test(test_unreadable_certificate_at_reload),
+        cmocka_unit_test(test_load_with_held_helpers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

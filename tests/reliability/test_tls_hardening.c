@@ -298,8 +298,18 @@ static void test_client_key_files(void **state)
     e = connect_with(enc, wrong, NULL, NULL, m, sizeof m);
     assert_int_equal(e, KMIP_CLIENT_E_CONFIG);
     assert_non_null(strstr(m, "does not decrypt the client key"));
-    /* a key readable by its group: used, with a warning */
     char cmd[3600];
+    /* a key that is not the certificate's: refused before any connection */
+    char other[1200];
+    snprintf(other, sizeof other, "%s/other.key", E.dir);
+    snprintf(cmd, sizeof cmd, "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+             "-out '%s' 2>/dev/null && chmod 600 '%s'", other, other);
+    assert_int_equal(system(cmd), 0);
+    e = connect_with(other, NULL, NULL, NULL, m, sizeof m);
+    print_message("another key: %s\n", m);
+    assert_int_equal(e, KMIP_CLIENT_E_CONFIG);
+    assert_non_null(strstr(m, "does not match the certificate"));
+    /* a key readable by its group: used, with a warning */
     snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 640 '%s'", E.key, shared, shared);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(connect_with(shared, NULL, NULL, NULL, m, sizeof m), KMIP_CLIENT_OK);

@@ -32,26 +32,10 @@ static void kr_usage(FILE *f, const char *command)
     cli_help(f, command);
 }
 
+/* A key in conflict is a refusal here; `check` reports conflicts itself. */
 static int exit_for(krk_err e)
 {
-    switch (e) {
-    case KRK_OK:
-        return CLI_OK;
-    case KRK_E_KMIP:
-        return CLI_SERVER;
-    case KRK_E_TLS_IDENTITY:
-        return CLI_IDENTITY;
-    case KRK_E_NO_MANIFEST:
-    case KRK_E_MANIFEST:
-    case KRK_E_CONFIG:
-        return CLI_CONFIG;
-    case KRK_E_NOT_FOUND:
-        return CLI_NOT_FOUND;
-    case KRK_E_EXISTS:
-        return CLI_EXISTS;
-    default:
-        return CLI_BAD_INPUT;
-    }
+    return ks_exit_for(e, false);
 }
 
 /* The options each command takes besides the location (main.c takes

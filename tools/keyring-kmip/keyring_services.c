@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "component_builtin.h"
 #include "keyring_kmip/krk_chassis.h"
 #include "keyring_kmip/krk_loader.h"
@@ -263,4 +264,28 @@ const char *ks_config_path(ks_keyring *k)
 const krk_manifest *ks_manifest(ks_keyring *k)
 {
     return &k->loaded.manifest;
+}
+
+int ks_exit_for(krk_err e, bool conflict_status)
+{
+    switch (e) {
+    case KRK_OK:
+        return CLI_OK;
+    case KRK_E_KMIP:
+        return CLI_SERVER;
+    case KRK_E_TLS_IDENTITY:
+        return CLI_IDENTITY;
+    case KRK_E_NO_MANIFEST:
+    case KRK_E_MANIFEST:
+    case KRK_E_CONFIG:
+        return CLI_CONFIG;
+    case KRK_E_NOT_FOUND:
+        return CLI_NOT_FOUND;
+    case KRK_E_EXISTS:
+        return CLI_EXISTS;
+    case KRK_E_CONFLICT:
+        return conflict_status ? CLI_CONFLICT : CLI_BAD_INPUT;
+    default:
+        return CLI_BAD_INPUT;
+    }
 }

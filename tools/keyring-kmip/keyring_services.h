@@ -69,4 +69,10 @@ uint64_t ks_load_requests(ks_keyring *k);
 const char *ks_config_path(ks_keyring *k);
 const krk_manifest *ks_manifest(ks_keyring *k);
 
+/* The exit status for a keyring error (cli.h, docs/CLI.md). A key in
+ * conflict is CLI_CONFLICT when conflict_status (migrate: the destination
+ * holds the key with other bytes, status 8 as for `check`), else a refusal
+ * like any other (CLI_BAD_INPUT: `get` or `remove` of a key in conflict). */
+int ks_exit_for(krk_err e, bool conflict_status);
+
 #endif

@@ -111,7 +111,8 @@ int mig_kmip_read(mig_kmip *k, const char *data_id, const char *auth_id, uint8_t
 int mig_kmip_store(mig_kmip *k, const mig_key *key);
 /* The message of the last failed call. */
 const char *mig_kmip_error(mig_kmip *k);
-/* The exit status for a keyring error code. */
+/* The exit status for a keyring error code (ks_exit_for; a key the
+ * destination holds with other bytes is CLI_CONFLICT). */
 int mig_kmip_exit_for(int err);
 void mig_kmip_close(mig_kmip *k);
 

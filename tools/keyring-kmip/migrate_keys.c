@@ -13,15 +13,6 @@
 #include "kmip/kmip_ttlv.h"
 #include "migrate.h"
 
-static char *dup_text(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 bool mig_keys_add(mig_keys *s, const char *data_id, const char *auth_id, const char *type,
                   const uint8_t *data, size_t len)
 {
@@ -35,8 +26,8 @@ bool mig_keys_add(mig_keys *s, const char *data_id, const char *auth_id, const c
     }
     mig_key *k = &s->items[s->count];
     memset(k, 0, sizeof *k);
-    k->data_id = dup_text(data_id);
-    k->auth_id = dup_text(auth_id);
+    k->data_id = strdup(data_id);
+    k->auth_id = strdup(auth_id);
     k->data = malloc(len ? len : 1);
     if (k->data_id == NULL || k->auth_id == NULL || k->data == NULL) {
         free(k->data_id);

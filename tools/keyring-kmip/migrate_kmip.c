@@ -21,26 +21,7 @@ struct mig_kmip {
 
 int mig_kmip_exit_for(int err)
 {
-    switch ((krk_err)err) {
-    case KRK_OK:
-        return CLI_OK;
-    case KRK_E_KMIP:
-        return CLI_SERVER;
-    case KRK_E_TLS_IDENTITY:
-        return CLI_IDENTITY;
-    case KRK_E_NO_MANIFEST:
-    case KRK_E_MANIFEST:
-    case KRK_E_CONFIG:
-        return CLI_CONFIG;
-    case KRK_E_NOT_FOUND:
-        return CLI_NOT_FOUND;
-    case KRK_E_EXISTS:
-        return CLI_EXISTS;
-    case KRK_E_CONFLICT:
-        return CLI_CONFLICT;
-    default:
-        return CLI_BAD_INPUT;
-    }
+    return ks_exit_for((krk_err)err, true);
 }
 
 int mig_kmip_open(const mig_kmip_where *w, mig_kmip **out)
@@ -85,15 +66,6 @@ typedef struct id_list {
     bool failed;
 } id_list;
 
-static char *dup_text(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static bool collect(void *ctx, const char *data_id, const char *auth_id, krk_key_state state,
                     const char *state_name)
 {
@@ -110,8 +82,8 @@ static bool collect(void *ctx, const char *data_id, const char *auth_id, krk_key
         l->ids = ids;
         l->cap = cap;
     }
-    l->ids[l->n] = dup_text(data_id);
-    l->ids[l->n + 1] = dup_text(auth_id);
+    l->ids[l->n] = strdup(data_id);
+    l->ids[l->n + 1] = strdup(auth_id);
     l->n += 2;
     if (l->ids[l->n - 2] == NULL || l->ids[l->n - 1] == NULL)
         l->failed = true;
