@@ -8,10 +8,12 @@
  *    the library would still bounce a line between the cores);
  *  - the threads start together (a barrier) and the clock starts then, not
  *    while threads are still being created;
- *  - with no more threads than CPUs in the process's affinity mask, thread
- *    i is pinned to the i-th of them (sched_setaffinity, here only: the
- *    library never pins a thread), so two threads do not take turns on one
- *    core while the other idles;
+ *  - with 2 or more threads and no more than the CPUs in the process's
+ *    affinity mask, thread i is pinned to the i-th of them
+ *    (sched_setaffinity, here only: the library never pins a thread), so
+ *    two threads do not take turns on one core while the other idles; one
+ *    thread alone is not pinned (pinned to a core another process keeps
+ *    busy, it would get half of it and flatter the 2-thread ratio);
  *  - each thread's own CPU time (CLOCK_THREAD_CPUTIME_ID) is taken, so a
  *    run on a loaded machine shows that the threads did not get their
  *    cores (CPU share below 100 %) instead of passing for poor scaling.
@@ -104,7 +106,7 @@ static inline bench_mt_result bench_mt_run(int threads, double seconds, bench_lo
     static _Alignas(64) atomic_bool stop; /* read by every thread, written once */
     int cpus[CPU_SETSIZE];
     int ncpu = bench_cpus(cpus, CPU_SETSIZE);
-    bool pin = ncpu >= threads && getenv("BENCH_NO_PIN") == NULL;
+    bool pin = threads >= 2 && ncpu >= threads && getenv("BENCH_NO_PIN") == NULL;
     pthread_barrier_t go;
     if (threads < 1 || threads > BENCH_MAX_THREADS ||
         pthread_barrier_init(&go, NULL, (unsigned)threads + 1) != 0)

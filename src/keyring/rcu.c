@@ -54,7 +54,10 @@ typedef struct krk_rcu_thread {
     _Alignas(64) rcu_spare spare; /* not in the epoch's line: writers poll that one */
 } __attribute__((aligned(64))) rcu_slot; /* whole cache lines, one slot per thread */
 
-static _Atomic uint64_t global_epoch = 1;
+/* read by every read section: a cache line of its own (sizeof is 64) */
+static struct {
+    _Atomic uint64_t v;
+} __attribute__((aligned(64))) global_epoch = {1};
 static rcu_slot *_Atomic slots; /* a list that only grows; slots are reused */
 /* The pthread key lives from the first claim until the library's
  * destructor deletes it (dlclose, or exit() while other threads may still
@@ -185,7 +188,7 @@ krk_rcu_thread *krk_rcu_read_lock(void)
     if (s == NULL && (s = mine = claim()) == NULL)
         return NULL;
     if (s->nesting++ == 0)
-        atomic_store(&s->epoch, atomic_load(&global_epoch));
+        atomic_store(&s->epoch, atomic_load(&global_epoch.v));
     return s;
 }
 
@@ -216,7 +219,7 @@ void krk_rcu_spare_give_back(void *block)
 
 void krk_rcu_synchronize(void)
 {
-    uint64_t target = atomic_fetch_add(&global_epoch, 1) + 1;
+    uint64_t target = atomic_fetch_add(&global_epoch.v, 1) + 1;
     for (rcu_slot *s = atomic_load(&slots); s; s = atomic_load(&s->next)) {
         for (unsigned spins = 0;; spins++) {
             uint64_t e = atomic_load(&s->epoch);
