@@ -32,7 +32,7 @@ typedef struct krk_key {
 } krk_key;
 
 typedef struct krk_table {
-    size_t n; /* buckets */
+    size_t n; /* buckets: a power of two */
     krk_key *head[];
 } krk_table;
 
