@@ -68,7 +68,7 @@ static rcu_slot *_Atomic slots; /* a list that only grows; slots are reused */
  * taken only when a thread first reads and when it exits, never on the
  * read path (review of issue 17, F10). */
 static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool key_live; /* under key_lock */
+static bool key_live, unloaded; /* under key_lock */
 static pthread_key_t slot_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static __thread rcu_slot *mine;
@@ -121,6 +121,7 @@ void krk_rcu_unload(void)
         key_live = false;
         pthread_key_delete(slot_key);
     }
+    unloaded = true; /* and none is made after this (a first read during exit) */
     pthread_mutex_unlock(&key_lock);
 }
 
@@ -147,7 +148,7 @@ static void after_fork_child(void)
 static void make_key(void)
 {
     pthread_mutex_lock(&key_lock);
-    key_live = pthread_key_create(&slot_key, give_back) == 0;
+    key_live = !unloaded && pthread_key_create(&slot_key, give_back) == 0;
     pthread_mutex_unlock(&key_lock);
     (void)pthread_atfork(NULL, NULL, after_fork_child); /* else forks keep the old slots */
 }
