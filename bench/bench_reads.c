@@ -1,43 +1,44 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Reads from the keyring's cache: krk_reader_init + fetch + deinit of a
- * 32-byte key out of 1,000 (key ids made before the timed loop),
- * aggregate reads per second and nanoseconds per call as each reader
- * thread sees it, at 1, 2, 4 and 8 threads, without and with a writer
- * thread storing and removing keys on the KMIP test server at the same
- * time; the CPU cores the process may run on are printed. Median of RUNS
- * runs of SECONDS each.
+ * 32-byte key out of 1,000 (key ids made before the timed loop), at 1, 2, 4
+ * and 8 threads, without and with a writer thread storing and removing
+ * keys on the KMIP test server at the same time: nanoseconds per call as
+ * each reader thread sees it, aggregate reads per second, each thread's CPU
+ * time per read and the share of the run it was on a core. The runs of
+ * the different thread counts are interleaved (1, 2, 4, 8, 1, 2, ...), and
+ * the scaling ratio 2 threads / 1 thread is taken per round from two runs
+ * a second apart: median, min and max of RUNS rounds of SECONDS each.
+ * Threads are pinned to a CPU each when there are enough (bench_threads.h;
+ * BENCH_NO_PIN=1 turns it off); the CPUs the process may run on and the
+ * load average at start and end are printed.
  * Usage: bench_reads FIXTURE_DIR TEST_SERVER */
-#define _GNU_SOURCE /* sched_getaffinity */
+#define _GNU_SOURCE /* sched_setaffinity, getloadavg */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
 #include "../tests/reliability/fault_env.h"
+#include "bench_threads.h"
 #include "bench_util.h"
 #include "keyring_kmip/krk.h"
 
 #define KEYS 1000
-#define RUNS 5
-#define SECONDS 0.4
+#define RUNS 7
+#define SECONDS 0.3
 
 static krk_keyring *K;
-static atomic_bool stop;
 static char ids[KEYS][16]; /* made before any timed loop */
 
-typedef struct reader_arg {
-    unsigned seed;
-    unsigned long calls;
-} reader_arg;
-
-static void *reader_main(void *p)
+static unsigned long reader_loop(void *ctx, int thread, const atomic_bool *stop)
 {
-    reader_arg *a = p;
-    uint32_t x = a->seed | 1;
+    (void)ctx;
+    uint32_t x = ((unsigned)thread * 2654435761u + 1u) | 1; /* xorshift32, per thread */
     uint8_t buf[64];
     char type[16];
-    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-        x ^= x << 13; /* xorshift32 */
+    unsigned long calls = 0;
+    while (!atomic_load_explicit(stop, memory_order_relaxed)) {
+        x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
         krk_reader *r;
@@ -46,18 +47,19 @@ static void *reader_main(void *p)
             krk_reader_fetch(r, buf, sizeof buf, &len, type, sizeof type, &tl) != KRK_OK)
             exit(1);
         krk_reader_deinit(r);
-        a->calls++;
+        calls++;
     }
-    return NULL;
+    return calls;
 }
 
-static atomic_ulong writes;
+static _Alignas(64) atomic_bool writer_stop;
+static _Alignas(64) atomic_ulong writes;
 
 static void *writer_main(void *p)
 {
     (void)p;
     uint8_t key[32] = {7};
-    for (unsigned i = 0; !atomic_load(&stop); i++) {
+    for (unsigned i = 0; !atomic_load(&writer_stop); i++) {
         char id[32];
         snprintf(id, sizeof id, "writer-%u", i);
         if (krk_store(K, id, "", key, sizeof key, "AES") != KRK_OK ||
@@ -66,35 +68,6 @@ static void *writer_main(void *p)
         atomic_fetch_add(&writes, 2);
     }
     return NULL;
-}
-
-/* ns per call for one run; *rate the aggregate calls per second. */
-static double run(int threads, bool writer, double *rate)
-{
-    pthread_t t[8], w;
-    reader_arg a[8];
-    atomic_store(&stop, false);
-    if (writer && pthread_create(&w, NULL, writer_main, NULL) != 0)
-        exit(1);
-    double t0 = bench_now();
-    for (int i = 0; i < threads; i++) {
-        a[i] = (reader_arg){(unsigned)i * 2654435761u + 1u, 0};
-        if (pthread_create(&t[i], NULL, reader_main, &a[i]) != 0)
-            exit(1);
-    }
-    while (bench_now() - t0 < SECONDS)
-        usleep(10000);
-    atomic_store(&stop, true);
-    unsigned long calls = 0;
-    for (int i = 0; i < threads; i++) {
-        pthread_join(t[i], NULL);
-        calls += a[i].calls;
-    }
-    double elapsed = bench_now() - t0;
-    if (writer)
-        pthread_join(w, NULL);
-    *rate = (double)calls / elapsed;
-    return elapsed * threads / (double)calls * 1e9;
 }
 
 int main(int argc, char **argv)
@@ -107,6 +80,7 @@ int main(int argc, char **argv)
     if (!fenv_init(&E, argv[1], "bench-reads", argv[2], ""))
         return 1;
     E.stateless = true;
+    bench_print_load("reads", "at the start");
     if (!fenv_server_start(&E))
         return 1;
     char path[1300];
@@ -126,38 +100,84 @@ int main(int argc, char **argv)
         if (krk_store(K, ids[i], "", key, sizeof key, "AES") != KRK_OK)
             return 1;
     }
-    cpu_set_t set;
-    int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+    int cpus[CPU_SETSIZE];
+    int cores = bench_cpus(cpus, CPU_SETSIZE);
     static const int counts[] = {1, 2, 4, 8};
     double agg[2][4];
+    bool pinned_all = true;
     for (int w = 0; w < 2; w++) {
-        for (size_t c = 0; c < 4; c++) {
-            double ns[RUNS], rate[RUNS];
-            atomic_store(&writes, 0);
-            for (int r = 0; r < RUNS; r++)
-                ns[r] = run(counts[c], w, &rate[r]);
-            char label[128];
-            snprintf(label, sizeof label, "cache read, %d reader thread%s%s", counts[c],
-                     counts[c] > 1 ? "s" : "", w ? ", a writer storing at the same time" : "");
-            bench_row("reads", label, ns, RUNS, "ns/call");
-            snprintf(label, sizeof label, "cache reads, %d reader thread%s%s: aggregate", counts[c],
-                     counts[c] > 1 ? "s" : "", w ? ", a writer storing at the same time" : "");
-            bench_row("reads-rate", label, rate, RUNS, "reads/s");
-            agg[w][c] = rate[RUNS / 2];
-            printf("DATA|reads|%d|%d|%.6g\n", w, counts[c], agg[w][c]);
-            if (w)
-                bench_note("reads", "%d reader(s): the writer stored and removed %lu keys on the "
-                           "KMIP server meanwhile (%.0f per second)",
-                           counts[c], atomic_load(&writes),
-                           (double)atomic_load(&writes) / (RUNS * SECONDS));
+        double ns[4][RUNS], rate[4][RUNS], cpu_ns[4][RUNS], share[4][RUNS], ratio[RUNS];
+        double fair[RUNS]; /* the ratios of rounds where the threads had their cores */
+        int nfair = 0;
+        bool full[2] = {false, false};
+        pthread_t wt;
+        atomic_store(&writes, 0);
+        atomic_store(&writer_stop, false);
+        if (w && pthread_create(&wt, NULL, writer_main, NULL) != 0)
+            return 1;
+        for (int r = 0; r < RUNS; r++) {
+            for (size_t c = 0; c < 4; c++) {
+                bench_mt_result m = bench_mt_run(counts[c], SECONDS, reader_loop, NULL);
+                ns[c][r] = m.wall * counts[c] / m.calls * 1e9;
+                rate[c][r] = m.calls / m.wall;
+                cpu_ns[c][r] = m.cpu / m.calls * 1e9;
+                share[c][r] = 100 * m.cpu / (m.wall * counts[c]);
+                if (counts[c] >= 2 && counts[c] <= cores && !m.pinned)
+                    pinned_all = false;
+                if (c < 2)
+                    full[c] = share[c][r] >= 95;
+            }
+            ratio[r] = rate[1][r] / rate[0][r];
+            if (full[0] && full[1])
+                fair[nfair++] = ratio[r];
         }
+        atomic_store(&writer_stop, true);
+        if (w)
+            pthread_join(wt, NULL);
+        const char *wl = w ? ", a writer storing at the same time" : "";
+        for (size_t c = 0; c < 4; c++) {
+            const char *s = counts[c] > 1 ? "s" : "";
+            char label[160];
+            snprintf(label, sizeof label, "cache read, %d reader thread%s%s", counts[c], s, wl);
+            bench_row("reads", label, ns[c], RUNS, "ns/call");
+            snprintf(label, sizeof label, "cache reads, %d reader thread%s%s: aggregate",
+                     counts[c], s, wl);
+            bench_row("reads-rate", label, rate[c], RUNS, "reads/s");
+            snprintf(label, sizeof label, "cache read, %d reader thread%s%s: CPU time per read",
+                     counts[c], s, wl);
+            bench_row("reads-cpu", label, cpu_ns[c], RUNS, "ns/call");
+            snprintf(label, sizeof label, "cache read, %d reader thread%s%s: on a core", counts[c],
+                     s, wl);
+            bench_row("reads-cpu", label, share[c], RUNS, "% of the run");
+            agg[w][c] = rate[c][RUNS / 2]; /* sorted by bench_row: the median */
+            printf("DATA|reads|%d|%d|%.6g\n", w, counts[c], agg[w][c]);
+        }
+        char label[160];
+        snprintf(label, sizeof label, "cache reads%s: aggregate of 2 threads / 1 thread, "
+                 "per round", wl);
+        bench_row("reads-scaling", label, ratio, RUNS, "x");
+        if (nfair > 0) {
+            snprintf(label, sizeof label, "cache reads%s: aggregate of 2 threads / 1 thread, "
+                     "rounds where each thread was on a core 95%% of the run or more", wl);
+            bench_row("reads-scaling", label, fair, nfair, "x");
+        }
+        bench_note("reads-scaling", "%s: in %d of %d rounds the 1-thread and 2-thread runs "
+                   "each had a core for 95%% of the run or more (other processes took the rest)",
+                   w ? "with the writer" : "no writer", nfair, RUNS);
+        if (w)
+            bench_note("reads", "with the writer: it stored and removed %lu keys on the KMIP "
+                       "server meanwhile (%.0f per second)", atomic_load(&writes),
+                       (double)atomic_load(&writes) / (4 * RUNS * SECONDS));
     }
-    bench_note("reads", "%d CPU cores in this process's affinity mask (%ld online); with more "
+    bench_note("reads", "%d CPU cores in this process's affinity mask (%ld online); %s; with more "
                "reader threads than cores a call's time includes waiting for a core", cores,
-               sysconf(_SC_NPROCESSORS_ONLN));
+               sysconf(_SC_NPROCESSORS_ONLN),
+               pinned_all ? "with 2 to that many threads each thread was pinned to its own (1 thread is not pinned)"
+                          : "threads were NOT pinned to their own core");
     bench_note("reads", "aggregate throughput, 2 threads / 1 thread: %.2fx; 4 / 1: %.2fx; 8 / 1: "
-               "%.2fx (medians, same run, no writer)", agg[0][1] / agg[0][0],
-               agg[0][2] / agg[0][0], agg[0][3] / agg[0][0]);
+               "%.2fx (medians of each, same run, no writer; reads-scaling gives the ratio per "
+               "round)", agg[0][1] / agg[0][0], agg[0][2] / agg[0][0], agg[0][3] / agg[0][0]);
+    bench_print_load("reads", "at the end");
     krk_close(K);
     fenv_stop(&E);
     return 0;

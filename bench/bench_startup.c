@@ -372,6 +372,11 @@ int main(int argc, char **argv)
         snprintf(label, sizeof label, "%d keys: %s: test server CPU, share of the load's time", n,
                  names[p]);
         bench_row("startup-server", label, share[p], m, "%");
+        bench_note("startup-server", "%d keys, %s: the server's CPU time is counted in clock "
+                   "ticks of %.0f ms (/proc/PID/stat), so with a load of %.3f s (median) each "
+                   "share is known to about %.0f %% (one tick either way)", n, names[p],
+                   1000.0 / (double)sysconf(_SC_CLK_TCK), med[p],
+                   med[p] > 0 ? 100.0 / (double)sysconf(_SC_CLK_TCK) / med[p] : 0.0);
         bench_note("startup", "%d keys, %s: %lu request messages, %lu TLS connections (test "
                    "server's counters, last run)", n, names[p], last[p].requests,
                    last[p].connections);

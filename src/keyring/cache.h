@@ -18,20 +18,21 @@
 
 typedef struct krk_key {
     struct krk_key *next; /* hash chain */
+    uint64_t hash;        /* of (auth_id, data_id): compared before the bytes */
     char *data_id;        /* both in ids[], never changed */
-    char *auth_id;
+    char *auth_id;        /* = data_id + its length + 1 */
     krk_key_type type;
+    uint32_t state; /* its KMIP State: Active, Deactivated or Compromised */
     uint8_t *material;
     size_t material_len;
     char *uid;     /* the KMIP object's Unique Identifier (any length) */
-    uint32_t state; /* its KMIP State: Active, Deactivated or Compromised */
     char *conflict_uid; /* another object with this identity and other bytes, or NULL:
                            the key is then not served (invariant 3) */
     char ids[];         /* data_id and auth_id, NUL-terminated: one heap block per key */
 } krk_key;
 
 typedef struct krk_table {
-    size_t n; /* buckets */
+    size_t n; /* buckets: a power of two */
     krk_key *head[];
 } krk_table;
 
@@ -47,7 +48,9 @@ void krk_cache_clear(krk_cache *c);
 krk_key *krk_cache_find(const krk_cache *c, const char *data_id, const char *auth_id);
 /* The same inside an RCU read section, without the keyring's lock. A key
  * being inserted or the table growing at the same time may be missed:
- * NULL means "look again under the lock", never "not there". */
+ * NULL means "look again under the lock", never "not there". An id longer
+ * than KRK_MAX_ID_BYTES is never found here (the locked path refuses it:
+ * one answer, cached or not); its length is found while hashing. */
 const krk_key *krk_cache_find_rcu(const krk_cache *c, const char *data_id, const char *auth_id);
 /* Sets a published key's conflict_uid (lock held; readers see it or not). */
 void krk_key_set_conflict(krk_key *k, char *conflict_uid);

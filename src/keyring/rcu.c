@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Epoch-based reclamation (rcu.h). Each thread that reads owns a slot,
- * padded to a cache line; a slot holds the global epoch the thread saw when
+ * in cache lines of its own; a slot holds the global epoch the thread saw when
  * it entered its read section, 0 while it is outside. synchronize advances
  * the epoch and waits for every slot that holds an older one.
  * The argument needs all four accesses in one total order: the reader's
@@ -15,7 +15,9 @@
  * load is a plain mov. No stand-alone fences (ThreadSanitizer does not
  * model them). Then either the writer sees the reader's epoch (and waits),
  * or the reader's loads come after the writer's store and see the new
- * pointers. */
+ * pointers. Leaving the section (the epoch back to 0) is not one of the
+ * four: a release store (a plain mov on x86) orders the section's loads
+ * before it, which is all the writer that reads 0 needs. */
 #include "rcu.h"
 
 #include <pthread.h>
@@ -38,32 +40,60 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-typedef struct rcu_slot {
+/* The spare block (rcu.h) and its flag: its own two cache lines. */
+typedef struct rcu_spare {
+    _Atomic bool busy; /* set by the slot's thread only, cleared by whoever gives it back */
+    _Alignas(16) unsigned char bytes[KRK_RCU_SPARE_BYTES];
+} rcu_spare;
+
+typedef struct krk_rcu_thread {
     _Atomic uint64_t epoch; /* 0: not in a read section */
     _Atomic bool taken;
-    struct rcu_slot *_Atomic next;
+    struct krk_rcu_thread *_Atomic next;
     unsigned nesting; /* the owner thread's only */
-} __attribute__((aligned(64))) rcu_slot; /* one cache line each */
+    _Alignas(64) rcu_spare spare; /* not in the epoch's line: writers poll that one */
+} __attribute__((aligned(64))) rcu_slot; /* whole cache lines, one slot per thread */
 
-static _Atomic uint64_t global_epoch = 1;
+/* read by every read section: a cache line of its own (sizeof is 64) */
+static struct {
+    _Atomic uint64_t v;
+} __attribute__((aligned(64))) global_epoch = {1};
 static rcu_slot *_Atomic slots; /* a list that only grows; slots are reused */
+/* The pthread key lives from the first claim until the library's
+ * destructor deletes it (dlclose, or exit() while other threads may still
+ * run and read): after that, glibc may hand the same key index to another
+ * library, so a thread claiming a slot then must not set it (its
+ * destructor would get our slot), nor give_back ask to be called again.
+ * key_lock makes "live? then set" one step against the delete; it is
+ * taken only when a thread first reads and when it exits, never on the
+ * read path (review of issue 17, F10). */
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool key_live, unloaded; /* under key_lock */
 static pthread_key_t slot_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static __thread rcu_slot *mine;
+
+/* pthread_setspecific(slot_key, s) unless the key was deleted. */
+static void set_thread_slot(rcu_slot *s)
+{
+    pthread_mutex_lock(&key_lock);
+    if (key_live)
+        pthread_setspecific(slot_key, s);
+    pthread_mutex_unlock(&key_lock);
+}
 
 /* The pthread-key destructor, on the exiting thread. Other destructors may
  * run after it (another library's, a C++ thread_local's) and read a key:
  * `mine` is cleared so such a read claims a slot again (and registers it,
  * so glibc runs this again, up to PTHREAD_DESTRUCTOR_ITERATIONS times;
- * after that the slot stays taken: 64 bytes, never shared). A slot whose
+ * after that the slot stays taken: one slot, never shared). A slot whose
  * thread is inside a read section is never freed: another thread would
  * claim it and its unlock would end our section for the writers. */
 static void give_back(void *p)
 {
     rcu_slot *s = p;
     if (s->nesting > 0) {
-        if (slot_key != (pthread_key_t)-1)
-            pthread_setspecific(slot_key, s); /* try again next round */
+        set_thread_slot(s); /* try again next round */
         return;
     }
     if (mine == s)
@@ -73,22 +103,39 @@ static void give_back(void *p)
 }
 
 /* The library may be unloaded (the component, the plugin) while threads
- * live on: no destructor of ours may run after that. Their slots stay: 64
- * bytes per thread that ever read, per load of the module (a thread still
- * walking the list at exit could not be told that a slot was freed). */
+ * live on: no destructor of ours may run after that. Their slots stay:
+ * one per thread that ever read, per load of the module (a thread still
+ * walking the list at exit could not be told that a slot was freed).
+ * Slots are process-wide, one domain per loaded module: a writer's
+ * synchronize also waits for readers of another keyring handle of the same
+ * module (each section is a few hundred ns; review of issue 17, F10). */
 __attribute__((destructor)) static void delete_key(void)
 {
-    if (atomic_load(&slots) != NULL && slot_key != (pthread_key_t)-1)
+    krk_rcu_unload();
+}
+
+void krk_rcu_unload(void)
+{
+    pthread_mutex_lock(&key_lock);
+    if (key_live) {
+        key_live = false;
         pthread_key_delete(slot_key);
+    }
+    unloaded = true; /* and none is made after this (a first read during exit) */
+    pthread_mutex_unlock(&key_lock);
 }
 
 /* In a child of fork() only the forking thread lives on: the other
  * threads' slots are given back, or one that was inside a read section at
  * the fork would keep its epoch and the child's first synchronize (a
  * remove, a reload, the cache growing) would wait for ever (review of
- * issue 17, F3). glibc drops the handler when the library is unloaded. */
+ * issue 17, F3). The spare blocks keep their flags: a block in use may be
+ * held by the forking thread (a reader made on another thread). key_lock
+ * may have been held by a thread that is gone: it is made anew. glibc
+ * drops the handler when the library is unloaded. */
 static void after_fork_child(void)
 {
+    pthread_mutex_init(&key_lock, NULL);
     for (rcu_slot *t = atomic_load(&slots); t; t = atomic_load(&t->next)) {
         if (t == mine)
             continue;
@@ -100,8 +147,9 @@ static void after_fork_child(void)
 
 static void make_key(void)
 {
-    if (pthread_key_create(&slot_key, give_back) != 0)
-        slot_key = (pthread_key_t)-1;
+    pthread_mutex_lock(&key_lock);
+    key_live = !unloaded && pthread_key_create(&slot_key, give_back) == 0;
+    pthread_mutex_unlock(&key_lock);
     (void)pthread_atfork(NULL, NULL, after_fork_child); /* else forks keep the old slots */
 }
 
@@ -123,6 +171,7 @@ static rcu_slot *claim(void)
 #endif
         atomic_init(&s->epoch, 0);
         atomic_init(&s->taken, true);
+        atomic_init(&s->spare.busy, false);
         s->nesting = 0;
         rcu_slot *head = atomic_load(&slots);
         do
@@ -130,31 +179,48 @@ static rcu_slot *claim(void)
         while (!atomic_compare_exchange_weak(&slots, &head, s));
     }
     s->nesting = 0;
-    if (slot_key != (pthread_key_t)-1)
-        pthread_setspecific(slot_key, s);
+    set_thread_slot(s);
     return s;
 }
 
-bool krk_rcu_read_lock(void)
+krk_rcu_thread *krk_rcu_read_lock(void)
 {
     rcu_slot *s = mine;
     if (s == NULL && (s = mine = claim()) == NULL)
-        return false;
+        return NULL;
     if (s->nesting++ == 0)
-        atomic_store(&s->epoch, atomic_load(&global_epoch));
-    return true;
+        atomic_store(&s->epoch, atomic_load(&global_epoch.v));
+    return s;
 }
 
-void krk_rcu_read_unlock(void)
+/* A release store is enough to leave: it orders the section's loads
+ * before it, and the writer that reads 0 with its seq_cst load then frees
+ * after them. Entering needs seq_cst (the store must not pass the loads
+ * that follow it). */
+void krk_rcu_read_unlock(krk_rcu_thread *s)
 {
-    rcu_slot *s = mine;
     if (--s->nesting == 0)
-        atomic_store(&s->epoch, 0);
+        atomic_store_explicit(&s->epoch, 0, memory_order_release);
+}
+
+void *krk_rcu_spare_take(krk_rcu_thread *s)
+{
+    /* acquire: the last user's wipe (on any thread) before our reuse */
+    if (atomic_load_explicit(&s->spare.busy, memory_order_acquire))
+        return NULL;
+    atomic_store_explicit(&s->spare.busy, true, memory_order_relaxed);
+    return s->spare.bytes;
+}
+
+void krk_rcu_spare_give_back(void *block)
+{
+    rcu_spare *sp = (rcu_spare *)((unsigned char *)block - offsetof(rcu_spare, bytes));
+    atomic_store_explicit(&sp->busy, false, memory_order_release);
 }
 
 void krk_rcu_synchronize(void)
 {
-    uint64_t target = atomic_fetch_add(&global_epoch, 1) + 1;
+    uint64_t target = atomic_fetch_add(&global_epoch.v, 1) + 1;
     for (rcu_slot *s = atomic_load(&slots); s; s = atomic_load(&s->next)) {
         for (unsigned spins = 0;; spins++) {
             uint64_t e = atomic_load(&s->epoch);

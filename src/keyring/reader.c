@@ -10,13 +10,24 @@
 
 struct krk_reader {
     krk_key_type type;
+    bool spare; /* in the thread's RCU slot (krk_rcu_spare_take), else malloc'd */
     uint8_t *data; /* small: held, large: its own block */
     size_t len;
     uint8_t held[64];
 };
+_Static_assert(sizeof(krk_reader) <= KRK_RCU_SPARE_BYTES, "a reader fits an RCU spare block");
 
-/* r's copy of the bytes (r from malloc, nothing else set yet): one heap
- * block for the usual key sizes. */
+/* The reader object itself, once its copy is wiped. */
+static void reader_free(krk_reader *r)
+{
+    if (r->spare)
+        krk_rcu_spare_give_back(r);
+    else
+        free(r);
+}
+
+/* r's copy of the bytes (nothing else set yet but r->spare): no heap block
+ * for the usual key sizes. */
 static bool reader_copy(krk_reader *r, const krk_key *key)
 {
     size_t n = key->material_len;
@@ -39,24 +50,30 @@ static bool reader_copy(krk_reader *r, const krk_key *key)
 static krk_reader *read_lock_free(krk_keyring *k, const char *data_id, const char *auth_id)
 {
     /* a NULL handle (krk_open failed) and ids the locked path refuses
-     * never reach the fast path: begin()/check_ids give the one answer */
-    if (k == NULL || data_id == NULL || data_id[0] == '\0' ||
-        strnlen(data_id, KRK_MAX_ID_BYTES + 1) > KRK_MAX_ID_BYTES ||
-        strnlen(auth_id, KRK_MAX_ID_BYTES + 1) > KRK_MAX_ID_BYTES)
+     * never reach the fast path: begin()/check_ids give the one answer
+     * (krk_cache_find_rcu never finds ids longer than KRK_MAX_ID_BYTES) */
+    if (k == NULL || data_id == NULL || data_id[0] == '\0')
         return NULL;
-    krk_reader *r = malloc(sizeof *r);
-    if (r == NULL || !krk_rcu_read_lock()) {
-        free(r);
+    krk_rcu_thread *t = krk_rcu_read_lock();
+    if (t == NULL)
+        return NULL;
+    /* the reader object: the thread's spare block, no malloc and free per
+     * read (a thread holding two readers gets the second from malloc) */
+    krk_reader *r = krk_rcu_spare_take(t);
+    bool spare = r != NULL;
+    if (!spare && (r = malloc(sizeof *r)) == NULL) {
+        krk_rcu_read_unlock(t);
         return NULL;
     }
+    r->spare = spare;
     const krk_state *s = __atomic_load_n(&k->state, __ATOMIC_SEQ_CST);
     const krk_key *key = s ? krk_cache_find_rcu(&s->cache, data_id, auth_id) : NULL;
     /* the ordinary heap: short-lived, wiped (the secure heap's one lock
      * would serialize all readers) */
     bool ok = key && krk_key_conflict(key) == NULL && reader_copy(r, key);
-    krk_rcu_read_unlock();
+    krk_rcu_read_unlock(t);
     if (!ok) {
-        free(r); /* nothing copied into it */
+        reader_free(r); /* nothing copied into it */
         return NULL;
     }
     return r;
@@ -139,5 +156,5 @@ void krk_reader_deinit(krk_reader *r)
         kmip_secure_zero(r->held, r->len);
     else
         kmip_secure_free(r->data, r->len);
-    free(r);
+    reader_free(r);
 }

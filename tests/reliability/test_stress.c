@@ -2,9 +2,14 @@
 /* Concurrency stress: 8 reader threads and 2 writer threads on one keyring
  * against our KMIP test server, for a bounded time (STRESS_SECONDS,
  * default 5). Invariants are checked after every step:
- *  - a reader sees either no key or a whole key: the bytes name their own
- *    id and version and follow that version's pattern (no torn or mixed
- *    reads), type AES;
+ *  - a reader sees either no key or a whole key, type AES, whose bytes are
+ *    exactly a value that key held at some moment of the read: each writer
+ *    records, per id it owns, the value every write leaves (the pattern it
+ *    stores, the bytes a generate made, read back, or "absent") before the
+ *    write begins, and the reader compares against every value from the
+ *    last write done when its read began to the last one begun when it
+ *    ended (review of issue 17, F7: generated keys were not checked, so
+ *    freed, wiped or another key's bytes passed as "generated");
  *  - a writer owns its half of the ids and keeps a model of them: after
  *    each store, generate or remove the keyring agrees with the model;
  *  - at the end the keyring, the writers' models and the server (read by
@@ -61,6 +66,23 @@ typedef struct model {
 } model;
 static model models[WRITERS];
 
+/* Per id, the values its writes left (history[idx].v[n % HIST] after write
+ * n; write 0 is the start: absent). The test's own lock, taken by a reader
+ * only after its read (never around a library call). */
+#define HIST 8
+typedef struct value {
+    uint64_t n;
+    bool present, known; /* known false: a generate whose bytes are not read back yet */
+    uint8_t b[KEY_LEN];
+} value;
+typedef struct history {
+    pthread_mutex_t lock;
+    uint64_t begun, done; /* writes begun, writes returned */
+    value v[HIST];
+} history;
+static history hist[IDS];
+static atomic_ulong unverified; /* reads that overlapped HIST writes of their id */
+
 static void id_of(int i, char *out, size_t cap)
 {
     snprintf(out, cap, "stress-%02d", i);
@@ -103,6 +125,69 @@ static krk_err read_key(int idx, uint8_t bytes[KEY_LEN], bool *got)
     return e;
 }
 
+/* Whether (got, b) is a value of key idx from write lo (done when the read
+ * began) to the last write begun now: 1 yes, 0 not verifiable (more than
+ * HIST writes overlapped the read), -1 no. A value still being generated
+ * is waited for (bounded). */
+static int check_read(int idx, uint64_t lo, bool got, const uint8_t b[KEY_LEN])
+{
+    history *h = &hist[idx];
+    for (int tries = 0; tries < 5000; tries++) {
+        bool pending = false, match = false;
+        pthread_mutex_lock(&h->lock);
+        uint64_t hi = h->begun;
+        if (hi - lo >= HIST) {
+            pthread_mutex_unlock(&h->lock);
+            atomic_fetch_add(&unverified, 1);
+            return 0;
+        }
+        for (uint64_t n = lo; n <= hi && !match; n++) {
+            const value *v = &h->v[n % HIST];
+            if (v->present != got)
+                continue;
+            if (!got || (v->known && memcmp(v->b, b, KEY_LEN) == 0))
+                match = true;
+            else if (!v->known)
+                pending = true;
+        }
+        pthread_mutex_unlock(&h->lock);
+        if (match)
+            return 1;
+        if (!pending)
+            return -1;
+        usleep(1000); /* a generate's bytes are read back right after it */
+    }
+    return -1;
+}
+
+/* The writer of idx records the value write n will leave, before it. */
+static uint64_t begin_write(int idx, bool present, const uint8_t *b)
+{
+    history *h = &hist[idx];
+    pthread_mutex_lock(&h->lock);
+    uint64_t n = ++h->begun;
+    value *v = &h->v[n % HIST];
+    v->n = n;
+    v->present = present;
+    v->known = b != NULL || !present;
+    if (b)
+        memcpy(v->b, b, KEY_LEN);
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
+static void end_write(int idx, uint64_t n, const uint8_t *generated)
+{
+    history *h = &hist[idx];
+    pthread_mutex_lock(&h->lock);
+    if (generated) {
+        memcpy(h->v[n % HIST].b, generated, KEY_LEN);
+        h->v[n % HIST].known = true;
+    }
+    h->done = n;
+    pthread_mutex_unlock(&h->lock);
+}
+
 static void *reader_main(void *arg)
 {
     unsigned seed = (unsigned)(uintptr_t)arg;
@@ -111,6 +196,9 @@ static void *reader_main(void *arg)
         uint8_t b[KEY_LEN], want[KEY_LEN];
         bool got;
         unsigned long g1 = atomic_load(&gone[idx]);
+        pthread_mutex_lock(&hist[idx].lock);
+        uint64_t lo = hist[idx].done;
+        pthread_mutex_unlock(&hist[idx].lock);
         krk_err e = read_key(idx, b, &got);
         unsigned long g2 = atomic_load(&gone[idx]);
         CHECK(e == KRK_OK || e == KRK_E_NOT_FOUND, "reader: %s", krk_strerror(e));
@@ -119,13 +207,14 @@ static void *reader_main(void *arg)
         atomic_fetch_add(&reads, 1);
         if (!got) {
             atomic_fetch_add(&misses, 1);
+            CHECK(check_read(idx, lo, false, b) >= 0, "reader: key %d absent while it was "
+                  "stored during the whole read", idx);
             continue;
         }
-        /* stored keys follow their pattern; generated ones are random bytes */
-        pattern(idx, b[1], want);
-        bool generated = memcmp(b, want, KEY_LEN) != 0;
-        if (!generated)
-            CHECK(b[0] == idx, "reader: key %d holds the bytes of key %d", idx, b[0]);
+        (void)want;
+        int verdict = check_read(idx, lo, got, b);
+        CHECK(verdict >= 0, "reader: key %d served bytes it never held during the read (freed, "
+              "wiped, torn or another key's: %02x %02x %02x %02x ...)", idx, b[0], b[1], b[2], b[3]);
         if (rand_r(&seed) % 64 == 0) { /* now and then a whole listing */
             krk_iter *it = NULL;
             CHECK(krk_iter_init(K, &it) == KRK_OK, "iterator");
@@ -155,10 +244,59 @@ static bool agrees(const model *m, int idx)
     return memcmp(b, want, KEY_LEN) == 0;
 }
 
+static kmip_client *server_client(void)
+{
+    kmip_client_options *o = kmip_client_options_new();
+    if (o == NULL || kmip_client_options_set_server(o, "127.0.0.1", E.server_port) != 0 ||
+        kmip_client_options_set_ca(o, E.ca) != 0 ||
+        kmip_client_options_set_cert(o, E.cert, E.key) != 0) {
+        kmip_client_options_free(o);
+        return NULL;
+    }
+    kmip_client *c = kmip_client_new(o);
+    kmip_client_options_free(o);
+    return c;
+}
+
+static bool first_uid(void *ctx, const char *uid, size_t len)
+{
+    char *out = ctx;
+    if (out[0] == '\0' && len < 128) {
+        memcpy(out, uid, len);
+        out[len] = '\0';
+    }
+    return true;
+}
+
+/* The bytes of the Active object named id, from the server itself (not
+ * through the keyring under test: a keyring that served wrong bytes would
+ * otherwise record them as the truth). */
+static bool server_bytes(kmip_client *c, const char *id, uint8_t out[KEY_LEN])
+{
+    char uid[128] = "";
+    kmip_locate_filter f = {0};
+    f.name = id;
+    f.object_group = GROUP;
+    f.state = KMIP_STATE_ACTIVE;
+    uint8_t *key = NULL;
+    size_t len = 0;
+    uint32_t type = 0;
+    if (kmip_client_locate(c, &f, first_uid, uid) != KMIP_CLIENT_OK || uid[0] == '\0' ||
+        kmip_client_get_key(c, uid, &key, &len, &type) != KMIP_CLIENT_OK)
+        return false;
+    bool ok = len == KEY_LEN;
+    if (ok)
+        memcpy(out, key, KEY_LEN);
+    kmip_secure_free(key, len);
+    return ok;
+}
+
 static void *writer_main(void *arg)
 {
     int w = (int)(intptr_t)arg;
     model *m = &models[w];
+    kmip_client *direct = server_client();
+    CHECK(direct != NULL, "writer: a client of its own");
     unsigned seed = (unsigned)(w * 7919 + 1);
     while (!atomic_load(&stop)) {
         int idx = (int)(rand_r(&seed) % (IDS / WRITERS)) * WRITERS + w;
@@ -166,26 +304,35 @@ static void *writer_main(void *arg)
         id_of(idx, id, sizeof id);
         krk_err e;
         if (m->present[idx]) {
+            uint64_t n = begin_write(idx, false, NULL);
             e = krk_remove(K, id, "");
             CHECK(e == KRK_OK, "remove %s: %s", id, krk_last_error(K));
             m->present[idx] = false;
             atomic_store(&gone[idx], atomic_fetch_add(&gone_seq, 1) + 1);
+            end_write(idx, n, NULL);
         } else if (atomic_store(&gone[idx], 0), rand_r(&seed) % 4 == 0) {
+            uint64_t n = begin_write(idx, true, NULL);
             e = krk_generate(K, id, "", "AES", KEY_LEN);
             CHECK(e == KRK_OK, "generate %s: %s", id, krk_last_error(K));
+            uint8_t made[KEY_LEN];
+            CHECK(server_bytes(direct, id, made), "%s from the server", id);
             m->present[idx] = m->generated[idx] = true;
+            end_write(idx, n, made);
         } else {
             uint8_t b[KEY_LEN];
             m->version[idx]++;
             pattern(idx, m->version[idx], b);
+            uint64_t n = begin_write(idx, true, b);
             e = krk_store(K, id, "", b, KEY_LEN, "AES");
             CHECK(e == KRK_OK, "store %s: %s", id, krk_last_error(K));
             m->present[idx] = true;
             m->generated[idx] = false;
+            end_write(idx, n, NULL);
         }
         atomic_fetch_add(&writes, 1);
         CHECK(agrees(m, idx), "after a write the keyring disagrees with the model on %s", id);
     }
+    kmip_client_free(direct);
     return NULL;
 }
 
@@ -286,9 +433,11 @@ static void run_threads(bool reload)
         pthread_join(w[i], NULL);
     for (int i = 0; reload && i < 2; i++)
         pthread_join(extra[i], NULL);
-    print_message("%d s: %lu reads (%lu found no key), %lu writes, %lu reloads, %lu metadata "
-                  "calls\n", seconds, atomic_load(&reads), atomic_load(&misses),
+    print_message("%d s: %lu reads (%lu found no key, %lu overlapped too many writes to be "
+                  "checked), %lu writes, %lu reloads, %lu metadata calls\n", seconds,
+                  atomic_load(&reads), atomic_load(&misses), atomic_load(&unverified),
                   atomic_load(&writes), atomic_load(&reloads), atomic_load(&metadata_calls));
+    assert_true(atomic_load(&unverified) * 100 <= atomic_load(&reads) + 100);
 }
 
 /* The load's progress function runs on the calling thread only, though
@@ -345,6 +494,8 @@ static void test_readers_and_writers(void **state)
 static int setup(void **state)
 {
     (void)state;
+    for (int i = 0; i < IDS; i++)
+        pthread_mutex_init(&hist[i].lock, NULL); /* the rest: write 0, absent */
     if (!fenv_init(&E, fixture, reader_count == READERS ? "stress" : "stress-reload", server_bin,
                    "") ||
         !fenv_server_start(&E))
