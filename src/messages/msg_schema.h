@@ -3,11 +3,12 @@
  * structure the layer models is described by a struct_desc: its fields in
  * specification order, each with a tag, a kind, where it lives in the C
  * struct, and the protocol versions that define it. One generic decoder and
- * one generic encoder (msg_codec.c) walk these tables, so an operation costs
+ * one generic encoder (msg_decode.c, msg_encode.c) walk these tables, so an operation costs
  * a table, not a pair of hand-written functions. */
 #ifndef KMIP_MSG_SCHEMA_H
 #define KMIP_MSG_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,15 @@ extern const struct_desc kmip_desc_request_header;
 extern const struct_desc kmip_desc_response_header;
 extern const struct_desc kmip_desc_request_item;
 extern const struct_desc kmip_desc_response_item;
+
+/* True when the protocol version defines the field. */
+static inline bool msg_version_defines(unsigned version, const field_desc *f)
+{
+    return (f->min_ver == 0 || version >= f->min_ver) && (f->max_ver == 0 || version <= f->max_ver);
+}
+
+/* Bytes of one element of a repeated field (the C type its kind stores). */
+size_t msg_elem_size(const field_desc *f);
 
 /* The payload description for an operation, NULL when untyped. */
 const struct_desc *kmip_payload_desc(uint32_t operation, bool response);
