@@ -200,32 +200,26 @@ kmip_err ttlv_read_tree(ttlv_reader *r, kmip_tree *t, kmip_item *parent, const t
         *out = it;
     if (h->type != KMIP_TYPE_STRUCTURE)
         return fill_scalar(r, t, it, h);
-    const uint8_t *pos = h->val, *end = h->val + h->len;
-    while (pos < end) {
-        ttlv_hdr c;
-        kmip_err err = ttlv_next(r, pos, end, depth + 1, &c);
-        if (err == KMIP_OK)
-            err = ttlv_read_tree(r, t, it, &c, depth + 1, NULL);
+    ttlv_children ch = ttlv_children_of(h, depth);
+    ttlv_hdr c;
+    while (ttlv_child(r, &ch, &c)) {
+        kmip_err err = ttlv_read_tree(r, t, it, &c, depth + 1, NULL);
         if (err != KMIP_OK)
             return err;
-        pos = c.next;
     }
-    return KMIP_OK;
+    return ch.err;
 }
 
 kmip_err ttlv_skip(ttlv_reader *r, const ttlv_hdr *h, unsigned depth)
 {
     if (h->type != KMIP_TYPE_STRUCTURE)
         return KMIP_OK;
-    const uint8_t *pos = h->val, *end = h->val + h->len;
-    while (pos < end) {
-        ttlv_hdr c;
-        kmip_err err = ttlv_next(r, pos, end, depth + 1, &c);
-        if (err == KMIP_OK)
-            err = ttlv_skip(r, &c, depth + 1);
+    ttlv_children ch = ttlv_children_of(h, depth);
+    ttlv_hdr c;
+    while (ttlv_child(r, &ch, &c)) {
+        kmip_err err = ttlv_skip(r, &c, depth + 1);
         if (err != KMIP_OK)
             return err;
-        pos = c.next;
     }
-    return KMIP_OK;
+    return ch.err;
 }

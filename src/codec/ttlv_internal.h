@@ -134,6 +134,38 @@ __attribute__((always_inline)) static inline kmip_err ttlv_next(ttlv_reader *r, 
     return ttlv_next_checked(r, pos, end, depth, h);
 }
 
+/* A walk over the children of an accepted structure, each validated by
+ * ttlv_next at the children's depth:
+ *     ttlv_children it = ttlv_children_of(h, depth);
+ *     ttlv_hdr ch;
+ *     while (ttlv_child(r, &it, &ch)) { ... }
+ *     if (it.err != KMIP_OK) return it.err;
+ * The walk ends at the structure's end or at the first invalid child. */
+typedef struct ttlv_children {
+    const uint8_t *pos;
+    const uint8_t *end;
+    unsigned depth; /* of the children */
+    kmip_err err;
+} ttlv_children;
+
+static inline ttlv_children ttlv_children_of(const ttlv_hdr *h, unsigned depth)
+{
+    ttlv_children it = {h->val, h->val + h->len, depth + 1, KMIP_OK};
+    return it;
+}
+
+__attribute__((always_inline)) static inline bool ttlv_child(ttlv_reader *r, ttlv_children *it,
+                                                             ttlv_hdr *h)
+{
+    if (it->pos >= it->end)
+        return false;
+    it->err = ttlv_next(r, it->pos, it->end, it->depth, h);
+    if (it->err != KMIP_OK)
+        return false;
+    it->pos = h->next;
+    return true;
+}
+
 /* Fills *h from a header ttlv_next has already accepted (no checks, no
  * counting): for a second walk over the same bytes. */
 static inline void ttlv_peek(const uint8_t *pos, ttlv_hdr *h)

@@ -151,13 +151,10 @@ static kmip_err decode_attr1(dctx *c, kmip_attr_list *list, const ttlv_hdr *sh, 
     bool has_name = false, has_index = false;
     const kmip_item *value = NULL;
     size_t seen = 0;
-    const uint8_t *pos = sh->val, *end = sh->val + sh->len;
-    while (pos < end) {
-        ttlv_hdr ch;
-        kmip_err err = ttlv_next(&c->r, pos, end, depth + 1, &ch);
-        if (err != KMIP_OK)
-            return err;
-        pos = ch.next;
+    ttlv_children it = ttlv_children_of(sh, depth);
+    ttlv_hdr ch;
+    while (ttlv_child(&c->r, &it, &ch)) {
+        kmip_err err = KMIP_OK;
         if (ch.tag == KMIP_TAG_ATTRIBUTE_NAME && ch.type == KMIP_TYPE_TEXT_STRING && !has_name &&
             seen == 0) {
             name = ch;
@@ -176,6 +173,8 @@ static kmip_err decode_attr1(dctx *c, kmip_attr_list *list, const ttlv_hdr *sh, 
             return err;
         seen++;
     }
+    if (it.err != KMIP_OK)
+        return it.err;
     if (!has_name)
         return msg_fail(c, KMIP_E_MISSING, sh->at, "Attribute without an Attribute Name");
     char buf[128];
@@ -209,13 +208,10 @@ static kmip_err decode_attr_list(dctx *c, uint8_t kind, kmip_attr_list *list, co
     if (kind == K_ATTR1)
         return decode_attr1(c, list, sh, depth);
     size_t n = 0;
-    const uint8_t *pos = sh->val, *end = sh->val + sh->len;
-    while (pos < end) {
-        ttlv_hdr ch;
-        kmip_err err = ttlv_next(&c->r, pos, end, depth + 1, &ch);
-        if (err != KMIP_OK)
-            return err;
-        pos = ch.next;
+    ttlv_children it = ttlv_children_of(sh, depth);
+    ttlv_hdr ch;
+    while (ttlv_child(&c->r, &it, &ch)) {
+        kmip_err err;
         n++;
         if (kind == K_TEMPLATE) {
             if (ch.tag == KMIP_TAG_ATTRIBUTE && ch.type == KMIP_TYPE_STRUCTURE) {
@@ -234,6 +230,8 @@ static kmip_err decode_attr_list(dctx *c, uint8_t kind, kmip_attr_list *list, co
         if (err != KMIP_OK)
             return err;
     }
+    if (it.err != KMIP_OK)
+        return it.err;
     if (kind == K_ATTR_WRAP && n != 1)
         c->m->untyped = true;
     return KMIP_OK;
@@ -383,13 +381,10 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
     arrays *a = NULL; /* sized on first need */
     size_t last = 0;
     uint32_t seen = 0;
-    const uint8_t *pos = sh->val, *end = sh->val + sh->len;
-    while (pos < end) {
-        ttlv_hdr h;
-        kmip_err err = ttlv_next(&c->r, pos, end, depth + 1, &h);
-        if (err != KMIP_OK)
-            return err;
-        pos = h.next;
+    ttlv_children it = ttlv_children_of(sh, depth);
+    ttlv_hdr h;
+    while (ttlv_child(&c->r, &it, &h)) {
+        kmip_err err;
         size_t i = 0;
         const field_desc *f = match(d, h.tag, h.type, last, &i);
         if (a == NULL && (f == NULL || (f->flags & F_REP))) {
@@ -427,6 +422,8 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
         if (err != KMIP_OK)
             return err;
     }
+    if (it.err != KMIP_OK)
+        return it.err;
     for (size_t i = 0; i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
         if ((seen >> i & 1u) || !(f->flags & (F_REQ | F_MSG)))
