@@ -303,13 +303,71 @@ static inline void ttlv_w64(ttlv_writer *w, uint32_t tag, kmip_type type, uint64
 }
 
 /* A Text String or Byte String value, zero-padded to a multiple of 8. */
-void ttlv_wbytes(ttlv_writer *w, uint32_t tag, kmip_type type, const void *data, size_t len);
+__attribute__((always_inline)) static inline void ttlv_wbytes(ttlv_writer *w, uint32_t tag, kmip_type type, const void *data,
+                               size_t len)
+{
+    if (len && data == NULL) {
+        ttlv_fail_w(w, KMIP_E_ARG);
+        return;
+    }
+    if (w->err != KMIP_OK || !ttlv_tag_ok(w, tag))
+        return;
+    if (len > TTLV_WRITE_LIMIT) {
+        ttlv_fail_w(w, KMIP_E_LIMIT_SIZE);
+        return;
+    }
+    size_t pad = (8u - (len & 7u)) & 7u;
+    if (!ttlv_room(w, TTLV_HEADER_LEN + len + pad))
+        return;
+    uint8_t *p = w->buf + w->len;
+    ttlv_put_header(p, tag, (uint8_t)type, (uint32_t)len);
+    if (len) {
+        /* zero the last 8 bytes of the padded value (a fixed-size store),
+         * then the value over their first part */
+        memset(p + TTLV_HEADER_LEN + len + pad - 8, 0, 8);
+        memcpy(p + TTLV_HEADER_LEN, data, len);
+    }
+    w->len += TTLV_HEADER_LEN + len + pad;
+}
+
 /* A Big Integer, sign-extended to a multiple of 8 (1.4 section 9.1.1.4). */
 void ttlv_wbigint(ttlv_writer *w, uint32_t tag, const void *data, size_t len);
 /* Opens a structure: returns the offset of its header for ttlv_end. */
-size_t ttlv_begin(ttlv_writer *w, uint32_t tag);
+static inline size_t ttlv_begin(ttlv_writer *w, uint32_t tag)
+{
+    size_t at = w->len;
+    if (w->err != KMIP_OK)
+        return at;
+    if (w->depth >= KMIP_ENCODER_MAX_DEPTH) {
+        ttlv_fail_w(w, KMIP_E_LIMIT_DEPTH);
+        return at;
+    }
+    if (!ttlv_tag_ok(w, tag) || !ttlv_room(w, TTLV_HEADER_LEN))
+        return at;
+    ttlv_put_header(w->buf + at, tag, KMIP_TYPE_STRUCTURE, 0);
+    w->len += TTLV_HEADER_LEN;
+    w->depth++;
+    return at;
+}
+
 /* Closes the structure opened at offset `at` (back-patches its length). */
-void ttlv_end(ttlv_writer *w, size_t at);
+static inline void ttlv_end(ttlv_writer *w, size_t at)
+{
+    if (w->err != KMIP_OK)
+        return;
+    size_t len = w->len - at - TTLV_HEADER_LEN;
+    if (len > TTLV_WRITE_LIMIT) {
+        ttlv_fail_w(w, KMIP_E_LIMIT_SIZE);
+        return;
+    }
+    uint8_t *p = w->buf + at + 4;
+    p[0] = (uint8_t)(len >> 24);
+    p[1] = (uint8_t)(len >> 16);
+    p[2] = (uint8_t)(len >> 8);
+    p[3] = (uint8_t)len;
+    w->depth--;
+}
+
 /* An item and its descendants, the top-level one with `tag`. */
 void ttlv_witem(ttlv_writer *w, uint32_t tag, const kmip_item *it);
 /* Wipes what was written and frees the buffer. */

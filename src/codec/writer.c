@@ -51,29 +51,6 @@ void ttlv_writer_free(ttlv_writer *w)
     w->len = w->cap = 0;
 }
 
-void ttlv_wbytes(ttlv_writer *w, uint32_t tag, kmip_type type, const void *data, size_t len)
-{
-    if (len && data == NULL) {
-        ttlv_fail_w(w, KMIP_E_ARG);
-        return;
-    }
-    if (w->err != KMIP_OK || !ttlv_tag_ok(w, tag))
-        return;
-    if (len > TTLV_WRITE_LIMIT) {
-        ttlv_fail_w(w, KMIP_E_LIMIT_SIZE);
-        return;
-    }
-    size_t pad = wire_pad(len);
-    if (!ttlv_room(w, KMIP_HEADER_LEN + len + pad))
-        return;
-    uint8_t *p = w->buf + w->len;
-    ttlv_put_header(p, tag, (uint8_t)type, (uint32_t)len);
-    if (len)
-        memcpy(p + KMIP_HEADER_LEN, data, len);
-    memset(p + KMIP_HEADER_LEN + len, 0, pad);
-    w->len += KMIP_HEADER_LEN + len + pad;
-}
-
 void ttlv_wbigint(ttlv_writer *w, uint32_t tag, const void *data, size_t len)
 {
     const uint8_t *p = data;
@@ -97,36 +74,6 @@ void ttlv_wbigint(ttlv_writer *w, uint32_t tag, const void *data, size_t len)
     if (len)
         memcpy(o + KMIP_HEADER_LEN + ext, p, len);
     w->len += KMIP_HEADER_LEN + len + ext;
-}
-
-size_t ttlv_begin(ttlv_writer *w, uint32_t tag)
-{
-    size_t at = w->len;
-    if (w->err != KMIP_OK)
-        return at;
-    if (w->depth >= KMIP_ENCODER_MAX_DEPTH) {
-        ttlv_fail_w(w, KMIP_E_LIMIT_DEPTH);
-        return at;
-    }
-    if (!ttlv_tag_ok(w, tag) || !ttlv_room(w, KMIP_HEADER_LEN))
-        return at;
-    ttlv_put_header(w->buf + at, tag, KMIP_TYPE_STRUCTURE, 0);
-    w->len += KMIP_HEADER_LEN;
-    w->depth++;
-    return at;
-}
-
-void ttlv_end(ttlv_writer *w, size_t at)
-{
-    if (w->err != KMIP_OK)
-        return;
-    size_t len = w->len - at - KMIP_HEADER_LEN;
-    if (len > TTLV_WRITE_LIMIT) {
-        ttlv_fail_w(w, KMIP_E_LIMIT_SIZE);
-        return;
-    }
-    wire_put_u32(w->buf + at + 4, (uint32_t)len);
-    w->depth--;
 }
 
 void ttlv_witem(ttlv_writer *w, uint32_t tag, const kmip_item *it)

@@ -259,7 +259,8 @@ static kmip_err decode_payload(dctx *c, const field_desc *f, void *base, const t
 
 /* Stores the item h (at depth) into dst: the field, or the array slot of a
  * repeated one. */
-static kmip_err store(dctx *c, const field_desc *f, void *base, void *dst, const ttlv_hdr *h,
+__attribute__((always_inline)) static inline kmip_err store(dctx *c, const field_desc *f, void *base,
+                                                            void *dst, const ttlv_hdr *h,
                       unsigned depth)
 {
     switch (f->kind) {

@@ -89,7 +89,8 @@ static void encode_payload(ectx *c, const field_desc *f, const void *base)
     }
 }
 
-static void encode_value(ectx *c, const field_desc *f, const void *base, const void *v)
+__attribute__((always_inline)) static inline void encode_value(ectx *c, const field_desc *f,
+                                                                const void *base, const void *v)
 {
     switch (f->kind) {
     case K_INT:
@@ -145,10 +146,19 @@ static void encode_struct(ectx *c, const struct_desc *d, const void *base, uint3
     size_t at = ttlv_begin(&c->w, tag);
     for (size_t i = 0; i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
-        if (!msg_version_defines(c->version, f))
+        if ((f->flags & F_VER) && !msg_version_defines(c->version, f))
             continue;
         const void *v = cat(base, f->offset);
-        if (f->flags & F_REP) {
+        switch (f->presence) {
+        case P_FLAG:
+            if (!*(const bool *)cat(base, f->aux))
+                continue;
+            break;
+        case P_ITEM:
+            if (*(const kmip_item *const *)v == NULL)
+                continue;
+            break;
+        case P_REP: {
             size_t n = *(const size_t *)cat(base, f->aux);
             const char *arr = *(const char *const *)v;
             size_t size = msg_elem_size(f);
@@ -156,11 +166,9 @@ static void encode_struct(ectx *c, const struct_desc *d, const void *base, uint3
                 encode_value(c, f, base, arr + k * size);
             continue;
         }
-        bool has_flag = f->aux != NO_AUX && f->kind != K_PAYLOAD;
-        if (has_flag && !*(const bool *)cat(base, f->aux))
-            continue;
-        if (f->kind == K_ITEM && *(const kmip_item *const *)v == NULL)
-            continue; /* absent: most objects' K_ITEM slots are empty */
+        default:
+            break;
+        }
         encode_value(c, f, base, v);
     }
     const kmip_extras *x = base;

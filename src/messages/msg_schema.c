@@ -8,7 +8,8 @@
 #define V1_MAX V(1, 255)
 #define FIELD(S, t, k, fl, m, a, lo, hi, s)                                                       \
     {                                                                                              \
-        .tag = (t), .kind = (k), .flags = (fl), .min_ver = (lo), .max_ver = (hi),                  \
+        .tag = (t), .kind = (k), .flags = (uint8_t)((fl) | ((lo) || (hi) ? F_VER : 0u)),           \
+        .presence = FIELD_PRESENCE(k, fl, a), .min_ver = (lo), .max_ver = (hi),                    \
         .offset = offsetof(S, m), .aux = (a), .sub = (s)                                           \
     }
 /* optional scalar with a has_ flag */

@@ -37,7 +37,21 @@ typedef enum field_kind {
 #define F_MSG 0x4u /* mandatory for decoding the message at all */
 #define F_BYTAG 0x8u /* a slot shared by several tags: encoded by the field whose tag the item has */
 
+#define F_VER 0x10u /* defined by some versions only (min_ver or max_ver set) */
+
 #define NO_AUX SIZE_MAX
+
+/* How the encoder knows that a field is there (derived from kind, flags and
+ * aux by the table macros, so the walk tests one thing per field). */
+enum field_presence {
+    P_ALWAYS, /* written always (mandatory fields, payloads, attribute lists) */
+    P_FLAG,   /* the bool has_ flag at aux */
+    P_ITEM,   /* the const kmip_item * at offset is not NULL */
+    P_REP     /* repeated: count at aux */
+};
+#define FIELD_PRESENCE(k, fl, a)                                                                   \
+    ((fl) & F_REP ? P_REP : (k) == K_PAYLOAD ? P_ALWAYS : (a) != NO_AUX ? P_FLAG                   \
+                                                      : (k) == K_ITEM ? P_ITEM : P_ALWAYS)
 
 typedef struct struct_desc struct_desc;
 
@@ -45,6 +59,7 @@ typedef struct field_desc {
     uint32_t tag;
     uint8_t kind;
     uint8_t flags;
+    uint8_t presence; /* enum field_presence */
     uint16_t min_ver; /* KMIP_VERSION; 0 = since 1.0 */
     uint16_t max_ver; /* KMIP_VERSION; 0 = still defined */
     size_t offset;
