@@ -632,7 +632,7 @@ kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out, kmip_msg_er
     }
     /* One typed decoder: the tree is written out and read back. It was
      * built (or decoded) within whatever limits its maker chose, so only
-     * the hard ones apply here. */
+     * the encoder's depth limit and the hard ones apply here. */
     uint8_t *bytes = NULL;
     size_t len = 0;
     kmip_err e = kmip_encode_tree(root, &bytes, &len);
