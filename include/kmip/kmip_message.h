@@ -385,6 +385,8 @@ typedef struct kmip_message {
     /* internal */
     kmip_tree *arena; /* all memory of the message (embedded in its allocation);
                          its root, made on first use, holds builders' items */
+    kmip_tree *decoded; /* always NULL since decoding needs no item tree; kept
+                           so that the 0.1.0 ABI (abi/) stays the same */
     bool untyped;
     size_t item_cap; /* room in items before it must move */
 } kmip_message;
