@@ -87,9 +87,8 @@ static kmip_err check_header(ttlv_reader *r, const uint8_t *pos, uint32_t tag, u
     bool stringy = type == KMIP_TYPE_TEXT_STRING || type == KMIP_TYPE_BYTE_STRING ||
                    type == KMIP_TYPE_BIG_INTEGER;
     if (stringy && len > r->max_string)
-        return ttlv_fail(r, KMIP_E_LIMIT_STRING, pos + 4,
-                         "%s of %u bytes exceeds the limit of %zu", kmip_type_name(type), len,
-                         r->max_string);
+        return ttlv_fail(r, KMIP_E_LIMIT_STRING, pos + 4, "%s of %u bytes exceeds the limit of %zu",
+                         kmip_type_name(type), len, r->max_string);
     if (++r->items > r->max_items)
         return ttlv_fail(r, KMIP_E_LIMIT_COUNT, pos, "more than %zu items", r->max_items);
     return KMIP_OK;
@@ -124,8 +123,8 @@ static kmip_err check_value(ttlv_reader *r, const ttlv_hdr *h)
     return ttlv_check_text(r, h);
 }
 
-kmip_err ttlv_next_checked(ttlv_reader *r, const uint8_t *pos, const uint8_t *end,
-                           unsigned depth, ttlv_hdr *h)
+kmip_err ttlv_next_checked(ttlv_reader *r, const uint8_t *pos, const uint8_t *end, unsigned depth,
+                           ttlv_hdr *h)
 {
     kmip_err inner = depth == 0 ? KMIP_E_TRUNCATED : KMIP_E_OVERRUN;
     if (KMIP_HEADER_LEN > (size_t)(end - pos))

@@ -60,7 +60,7 @@ void ttlv_reader_init(ttlv_reader *r, const uint8_t *base, size_t max_items, siz
 /* Records an error found at `at` ("byte N: " and the sentence) and returns
  * err. */
 __attribute__((format(printf, 4, 5))) kmip_err ttlv_fail(ttlv_reader *r, kmip_err err,
-                                                          const uint8_t *at, const char *fmt, ...);
+                                                         const uint8_t *at, const char *fmt, ...);
 
 /* Validates the item whose header is at pos, within [pos, end). depth is
  * the item's nesting depth (0 for the top-level item), which also selects
@@ -72,8 +72,8 @@ __attribute__((format(printf, 4, 5))) kmip_err ttlv_fail(ttlv_reader *r, kmip_er
  * it does not accept goes to ttlv_next_checked (reader.c), which runs the
  * checks one by one in the documented order and names the first that
  * fails; both accept exactly the same items. */
-kmip_err ttlv_next_checked(ttlv_reader *r, const uint8_t *pos, const uint8_t *end,
-                           unsigned depth, ttlv_hdr *h);
+kmip_err ttlv_next_checked(ttlv_reader *r, const uint8_t *pos, const uint8_t *end, unsigned depth,
+                           ttlv_hdr *h);
 /* The rules of Text String values (UTF-8 without U+0000); out of line. */
 kmip_err ttlv_check_text(ttlv_reader *r, const ttlv_hdr *h);
 
@@ -85,22 +85,22 @@ kmip_err ttlv_check_text(ttlv_reader *r, const ttlv_hdr *h);
 #define TTLV_T_VALID 0x40u
 extern const uint8_t ttlv_type_rules[256];
 
-__attribute__((always_inline)) static inline kmip_err ttlv_next(ttlv_reader *r, const uint8_t *pos, const uint8_t *end,
-                                 unsigned depth, ttlv_hdr *h)
+__attribute__((always_inline)) static inline kmip_err
+ttlv_next(ttlv_reader *r, const uint8_t *pos, const uint8_t *end, unsigned depth, ttlv_hdr *h)
 {
     if (__builtin_expect(TTLV_HEADER_LEN <= (size_t)(end - pos), 1)) {
         uint32_t tag = (uint32_t)pos[0] << 16 | (uint32_t)pos[1] << 8 | (uint32_t)pos[2];
         uint8_t type = pos[3];
-        uint32_t len = (uint32_t)pos[4] << 24 | (uint32_t)pos[5] << 16 |
-                       (uint32_t)pos[6] << 8 | (uint32_t)pos[7];
+        uint32_t len = (uint32_t)pos[4] << 24 | (uint32_t)pos[5] << 16 | (uint32_t)pos[6] << 8 |
+                       (uint32_t)pos[7];
         unsigned rules = ttlv_type_rules[type];
         unsigned fixed = rules & 0x0Fu;
         size_t pad = (8u - (len & 7u)) & 7u;
         const uint8_t *val = pos + TTLV_HEADER_LEN;
         bool ok = ((tag >> 16) == 0x42 || (tag >> 16) == 0x54) && (rules & TTLV_T_VALID) &&
                   (fixed == 0 || len == fixed) && (!(rules & TTLV_T_MULT8) || pad == 0) &&
-                  (!(rules & TTLV_T_STRING) || len <= r->max_string) &&
-                  r->items < r->max_items && (uint64_t)len + pad <= (uint64_t)(end - val) &&
+                  (!(rules & TTLV_T_STRING) || len <= r->max_string) && r->items < r->max_items &&
+                  (uint64_t)len + pad <= (uint64_t)(end - val) &&
                   (type != KMIP_TYPE_STRUCTURE || depth < r->max_depth);
         if (__builtin_expect(ok && pad != 0, 0)) {
             /* the pad bytes are the last pad bytes of the 8 ending the value */
@@ -121,7 +121,8 @@ __attribute__((always_inline)) static inline kmip_err ttlv_next(ttlv_reader *r, 
             h->val = val;
             h->next = val + len + pad;
             if (type == KMIP_TYPE_BOOLEAN) {
-                if ((val[0] | val[1] | val[2] | val[3] | val[4] | val[5] | val[6] | (val[7] & 0xFEu)) != 0) {
+                if ((val[0] | val[1] | val[2] | val[3] | val[4] | val[5] | val[6] |
+                     (val[7] & 0xFEu)) != 0) {
                     r->items--;
                     return ttlv_next_checked(r, pos, end, depth, h);
                 }
@@ -172,8 +173,8 @@ static inline void ttlv_peek(const uint8_t *pos, ttlv_hdr *h)
 {
     h->tag = (uint32_t)pos[0] << 16 | (uint32_t)pos[1] << 8 | (uint32_t)pos[2];
     h->type = pos[3];
-    h->len = (uint32_t)pos[4] << 24 | (uint32_t)pos[5] << 16 | (uint32_t)pos[6] << 8 |
-             (uint32_t)pos[7];
+    h->len =
+        (uint32_t)pos[4] << 24 | (uint32_t)pos[5] << 16 | (uint32_t)pos[6] << 8 | (uint32_t)pos[7];
     h->at = pos;
     h->val = pos + 8;
     h->next = h->val + h->len + ((8u - (h->len & 7u)) & 7u);
@@ -201,8 +202,10 @@ static inline uint32_t ttlv_u32(const ttlv_hdr *h)
 static inline uint64_t ttlv_u64(const ttlv_hdr *h)
 {
     const uint8_t *p = h->val;
-    uint64_t hi = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-    uint32_t lo = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | (uint32_t)p[7];
+    uint64_t hi =
+        (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    uint32_t lo =
+        (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | (uint32_t)p[7];
     return hi << 32 | lo;
 }
 
@@ -303,8 +306,8 @@ static inline void ttlv_w64(ttlv_writer *w, uint32_t tag, kmip_type type, uint64
 }
 
 /* A Text String or Byte String value, zero-padded to a multiple of 8. */
-__attribute__((always_inline)) static inline void ttlv_wbytes(ttlv_writer *w, uint32_t tag, kmip_type type, const void *data,
-                               size_t len)
+__attribute__((always_inline)) static inline void
+ttlv_wbytes(ttlv_writer *w, uint32_t tag, kmip_type type, const void *data, size_t len)
 {
     if (len && data == NULL) {
         ttlv_fail_w(w, KMIP_E_ARG);

@@ -93,8 +93,8 @@ void ttlv_witem(ttlv_writer *w, uint32_t tag, const kmip_item *it)
     case KMIP_TYPE_INTEGER:
     case KMIP_TYPE_ENUMERATION:
     case KMIP_TYPE_INTERVAL:
-        ttlv_w32(w, tag, (kmip_type)it->type, it->type == KMIP_TYPE_INTEGER ? (uint32_t)it->v.i32
-                                                                             : it->v.u32);
+        ttlv_w32(w, tag, (kmip_type)it->type,
+                 it->type == KMIP_TYPE_INTEGER ? (uint32_t)it->v.i32 : it->v.u32);
         return;
     case KMIP_TYPE_LONG_INTEGER:
     case KMIP_TYPE_DATE_TIME:

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/ttlv_internal.h"
+#include "../codec/ttlv_internal.h"
 #include "kmip/kmip_message.h"
 #include "message_internal.h"
 #include "msg_schema.h"

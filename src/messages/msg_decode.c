@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/ttlv_internal.h"
+#include "../codec/ttlv_internal.h"
 #include "kmip/kmip_message.h"
 #include "message_internal.h"
 #include "msg_schema.h"
@@ -40,9 +40,8 @@ typedef struct dctx {
     unsigned version;   /* the message's protocol version */
 } dctx;
 
-__attribute__((format(printf, 4, 5))) static kmip_err msg_fail(dctx *c, kmip_err err,
-                                                               const uint8_t *at,
-                                                               const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static kmip_err
+msg_fail(dctx *c, kmip_err err, const uint8_t *at, const char *fmt, ...)
 {
     if (c->err == NULL)
         return err;
@@ -91,8 +90,8 @@ static const uint16_t kind_types[] = {
  * fields of a table accept the same child; test_message checks this).
  * Children mostly come in table order, so the search starts at `from`,
  * the field the previous child matched, and wraps around. */
-static inline const field_desc *match(const struct_desc *d, uint32_t tag, uint8_t type,
-                                      size_t from, size_t *index)
+static inline const field_desc *match(const struct_desc *d, uint32_t tag, uint8_t type, size_t from,
+                                      size_t *index)
 {
     if (type >= 16) /* the array scan matches headers not yet validated */
         return NULL;
@@ -159,8 +158,8 @@ static kmip_err decode_attr1(dctx *c, kmip_attr_list *list, const ttlv_hdr *sh, 
             seen == 0) {
             name = ch;
             has_name = true;
-        } else if (ch.tag == KMIP_TAG_ATTRIBUTE_INDEX && ch.type == KMIP_TYPE_INTEGER &&
-                   has_name && !has_index && value == NULL) {
+        } else if (ch.tag == KMIP_TAG_ATTRIBUTE_INDEX && ch.type == KMIP_TYPE_INTEGER && has_name &&
+                   !has_index && value == NULL) {
             index = ch;
             has_index = true;
         } else if (ch.tag == KMIP_TAG_ATTRIBUTE_VALUE && has_name && value == NULL) {
@@ -259,9 +258,8 @@ static kmip_err decode_payload(dctx *c, const field_desc *f, void *base, const t
 
 /* Stores the item h (at depth) into dst: the field, or the array slot of a
  * repeated one. */
-__attribute__((always_inline)) static inline kmip_err store(dctx *c, const field_desc *f, void *base,
-                                                            void *dst, const ttlv_hdr *h,
-                      unsigned depth)
+__attribute__((always_inline)) static inline kmip_err
+store(dctx *c, const field_desc *f, void *base, void *dst, const ttlv_hdr *h, unsigned depth)
 {
     switch (f->kind) {
     case K_INT:
@@ -561,8 +559,8 @@ static size_t first_block(size_t len)
     return len > SIZE_MAX / 4 ? len : 2 * len + 1024;
 }
 
-static kmip_err decode_bytes(const uint8_t *data, size_t len, const limits *lim,
-                             kmip_message **out, kmip_msg_error *err)
+static kmip_err decode_bytes(const uint8_t *data, size_t len, const limits *lim, kmip_message **out,
+                             kmip_msg_error *err)
 {
     if (err)
         memset(err, 0, sizeof *err);
@@ -583,9 +581,9 @@ static kmip_err decode_bytes(const uint8_t *data, size_t len, const limits *lim,
     if (e == KMIP_OK && root.next != end)
         e = ttlv_fail(&c.r, KMIP_E_TRAILING, root.next, "%zu bytes after the top-level item",
                       (size_t)(end - root.next));
-    if (e == KMIP_OK && (root.type != KMIP_TYPE_STRUCTURE ||
-                         (root.tag != KMIP_TAG_REQUEST_MESSAGE &&
-                          root.tag != KMIP_TAG_RESPONSE_MESSAGE)))
+    if (e == KMIP_OK &&
+        (root.type != KMIP_TYPE_STRUCTURE ||
+         (root.tag != KMIP_TAG_REQUEST_MESSAGE && root.tag != KMIP_TAG_RESPONSE_MESSAGE)))
         e = msg_fail(&c, KMIP_E_UNEXPECTED_TAG, data,
                      "not a KMIP message: the top-level item must be a RequestMessage or "
                      "ResponseMessage structure");

@@ -10,7 +10,7 @@
  * message's protocol version defines are written. */
 #include <string.h>
 
-#include "codec/ttlv_internal.h"
+#include "../codec/ttlv_internal.h"
 #include "kmip/kmip_message.h"
 #include "msg_schema.h"
 
@@ -90,7 +90,7 @@ static void encode_payload(ectx *c, const field_desc *f, const void *base)
 }
 
 __attribute__((always_inline)) static inline void encode_value(ectx *c, const field_desc *f,
-                                                                const void *base, const void *v)
+                                                               const void *base, const void *v)
 {
     switch (f->kind) {
     case K_INT:
@@ -111,9 +111,9 @@ __attribute__((always_inline)) static inline void encode_value(ectx *c, const fi
     case K_TEXT:
     case K_BYTES: {
         const kmip_bytes *b = v;
-        ttlv_wbytes(&c->w, f->tag, f->kind == K_TEXT ? KMIP_TYPE_TEXT_STRING
-                                                     : KMIP_TYPE_BYTE_STRING,
-                    b->data, b->len);
+        ttlv_wbytes(&c->w, f->tag,
+                    f->kind == K_TEXT ? KMIP_TYPE_TEXT_STRING : KMIP_TYPE_BYTE_STRING, b->data,
+                    b->len);
         break;
     }
     case K_UID: {
@@ -199,8 +199,8 @@ kmip_err kmip_message_encode(const kmip_message *m, uint8_t **out, size_t *out_l
         h.batch_count = (int32_t)m->item_count;
         encode_struct(&c, &kmip_desc_request_header, &h, KMIP_TAG_REQUEST_HEADER);
     }
-    const struct_desc *item_desc = m->is_response ? &kmip_desc_response_item
-                                                  : &kmip_desc_request_item;
+    const struct_desc *item_desc =
+        m->is_response ? &kmip_desc_response_item : &kmip_desc_request_item;
     for (size_t i = 0; i < m->item_count; i++)
         encode_struct(&c, item_desc, &m->items[i], KMIP_TAG_BATCH_ITEM);
     ttlv_end(&c.w, at);

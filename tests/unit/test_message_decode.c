@@ -5,11 +5,11 @@
  * dropped. In each case the typed decoder must refuse what the item-tree
  * decoder refuses, with the same error, and must never return a message
  * for bytes that are not valid TTLV. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "alloc_probe.h"
 #include "kmip/kmip_message.h"
@@ -91,8 +91,8 @@ static void expect_ttlv_refusal(const uint8_t *p, size_t n)
     kmip_msg_error err;
     kmip_err got = kmip_message_decode(p, n, &m, &err);
     if (got != want || err.offset != off)
-        fail_msg("%zu bytes: got %s at %zu (%s), want %s at %zu", n, kmip_strerror(got),
-                 err.offset, err.detail, kmip_strerror(want), off);
+        fail_msg("%zu bytes: got %s at %zu (%s), want %s at %zu", n, kmip_strerror(got), err.offset,
+                 err.detail, kmip_strerror(want), off);
     assert_null(m);
     assert_non_null(strstr(err.detail, "byte "));
 }
@@ -153,8 +153,8 @@ static void test_structure_lengths_that_lie(void **state)
             if (was == 0 && k == 0)
                 continue;
             memcpy(p, msg, len);
-            put_hdr(p + at[i], (uint32_t)p[at[i]] << 16 | (uint32_t)p[at[i] + 1] << 8 |
-                                   p[at[i] + 2],
+            put_hdr(p + at[i],
+                    (uint32_t)p[at[i]] << 16 | (uint32_t)p[at[i] + 1] << 8 | p[at[i] + 2],
                     KMIP_TYPE_STRUCTURE, lies[k]);
             size_t off;
             if (tree_verdict(p, len, &off) == KMIP_OK)
@@ -172,16 +172,16 @@ static void test_structure_lengths_that_lie(void **state)
  * of an untyped operation), 1.4. */
 static size_t wrap_payload(uint8_t *out, const uint8_t *payload, size_t plen)
 {
-    static const char *head = "42007B 01 00000000"                     /* ResponseMessage */
-                              "42007A 01 00000048"                     /* ResponseHeader */
-                              "420069 01 00000020"                     /* ProtocolVersion */
-                              "42006A 02 00000004 00000001 00000000"   /* Major 1 */
-                              "42006B 02 00000004 00000004 00000000"   /* Minor 4 */
-                              "420092 09 00000008 0000000069000000"    /* Time Stamp */
-                              "42000D 02 00000004 00000001 00000000"   /* Batch Count 1 */
-                              "42000F 01 00000000"                     /* Batch Item */
-                              "42007F 05 00000004 00000000 00000000"   /* Result Status */
-                              "42007C 01 00000000";                    /* Response Payload */
+    static const char *head = "42007B 01 00000000"                   /* ResponseMessage */
+                              "42007A 01 00000048"                   /* ResponseHeader */
+                              "420069 01 00000020"                   /* ProtocolVersion */
+                              "42006A 02 00000004 00000001 00000000" /* Major 1 */
+                              "42006B 02 00000004 00000004 00000000" /* Minor 4 */
+                              "420092 09 00000008 0000000069000000"  /* Time Stamp */
+                              "42000D 02 00000004 00000001 00000000" /* Batch Count 1 */
+                              "42000F 01 00000000"                   /* Batch Item */
+                              "42007F 05 00000004 00000000 00000000" /* Result Status */
+                              "42007C 01 00000000";                  /* Response Payload */
     size_t n = unhex(head, out, 256);
     if (plen)
         memcpy(out + n, payload, plen);
