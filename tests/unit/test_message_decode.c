@@ -5,11 +5,12 @@
  * dropped. In each case the typed decoder must refuse what the item-tree
  * decoder refuses, with the same error, and must never return a message
  * for bytes that are not valid TTLV. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka needs the four above first */
+#include <cmocka.h>
 
 #include "alloc_probe.h"
 #include "kmip/kmip_message.h"
