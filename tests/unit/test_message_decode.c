@@ -12,6 +12,7 @@
 /* cmocka needs the four above first */
 #include <cmocka.h>
 
+#include "../codec/ttlv_internal.h" /* found through src/messages */
 #include "alloc_probe.h"
 #include "kmip/kmip_message.h"
 #include "msg_schema.h"
@@ -19,16 +20,10 @@
 
 static const uint8_t KEY[32] = {0x11, 0x22, 0x33};
 
+/* the codec's own header writer (src/codec/ttlv_internal.h) */
 static void put_hdr(uint8_t *p, uint32_t tag, uint8_t type, uint32_t len)
 {
-    p[0] = (uint8_t)(tag >> 16);
-    p[1] = (uint8_t)(tag >> 8);
-    p[2] = (uint8_t)tag;
-    p[3] = type;
-    p[4] = (uint8_t)(len >> 24);
-    p[5] = (uint8_t)(len >> 16);
-    p[6] = (uint8_t)(len >> 8);
-    p[7] = (uint8_t)len;
+    ttlv_put_header(p, tag, type, len);
 }
 
 /* A Get response (1.4) with a 32-byte key, an unknown extension tag in the
