@@ -421,7 +421,9 @@ KMIP_API KMIP_MUST_CHECK kmip_batch_item *kmip_message_add_item(kmip_message *m,
 KMIP_API KMIP_MUST_CHECK kmip_attribute *kmip_attr_append(kmip_message *m, kmip_attr_list *list,
                                                           uint32_t tag, const kmip_item *value);
 /* The tree whose items a message's fields may point at (to build attribute
- * values and raw items). Items added as children of its root. */
+ * values and raw items). Items added as children of its root, which
+ * kmip_message_arena_root makes on first use (NULL when out of memory);
+ * use that function, not kmip_tree_root. */
 KMIP_API kmip_tree *kmip_message_arena(kmip_message *m);
 KMIP_API kmip_item *kmip_message_arena_root(kmip_message *m);
 /* Copies len bytes into the arena and returns them as kmip_bytes
