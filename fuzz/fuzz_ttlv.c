@@ -7,7 +7,11 @@
  *    header is valid, whatever the split;
  *  - whatever the strict decoder accepts re-encodes to the same bytes;
  *  - XML written from it reads back to the same tree;
- *  - a message the typed layer fully understands re-encodes byte for byte. */
+ *  - a message the typed layer fully understands re-encodes byte for byte;
+ *  - the typed decoder, which reads the bytes itself in one pass, refuses
+ *    exactly what the tree decoder refuses, with the same error and offset,
+ *    and otherwise agrees with decoding through the tree. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,21 +74,27 @@ static void check_xml(const kmip_tree *tree)
     kmip_secure_free(xml, len);
 }
 
-static void check_message(kmip_tree *tree, const uint8_t *data, size_t size)
+/* Decodes as a typed message from the tree; returns the result and whether
+ * the message was fully typed. */
+static kmip_err check_message(kmip_tree *tree, const uint8_t *data, size_t size, bool *typed)
 {
     kmip_message *m = NULL;
     kmip_msg_error err;
-    if (kmip_message_from_tree(tree, &m, &err) != KMIP_OK)
-        return;
+    *typed = false;
+    kmip_err r = kmip_message_from_tree(tree, &m, &err);
+    if (r != KMIP_OK)
+        return r;
     uint8_t *out = NULL;
     size_t len = 0;
     kmip_err e = kmip_message_encode(m, &out, &len);
-    if (kmip_message_fully_typed(m)) {
+    *typed = kmip_message_fully_typed(m);
+    if (*typed) {
         CHECK(e == KMIP_OK);
         CHECK(len == size && memcmp(out, data, size) == 0);
     }
     kmip_secure_free(out, len);
     kmip_message_free(m);
+    return r;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -93,15 +103,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kmip_decoder *d = kmip_decoder_new();
     if (d == NULL)
         return 0;
+    /* the typed decoder straight from the bytes */
+    kmip_message *direct = NULL;
+    kmip_msg_error derr;
+    kmip_err de = kmip_message_decode(data, size, &direct, &derr);
+    bool direct_typed = de == KMIP_OK && kmip_message_fully_typed(direct);
+    if (de == KMIP_OK) {
+        uint8_t *out = NULL;
+        size_t len = 0;
+        kmip_err e = kmip_message_encode(direct, &out, &len);
+        if (direct_typed)
+            CHECK(e == KMIP_OK && len == size && memcmp(out, data, size) == 0);
+        kmip_secure_free(out, len);
+    }
+    kmip_message_free(direct);
     kmip_tree *tree = NULL;
-    if (kmip_decoder_decode(d, data, size, &tree) == KMIP_OK) {
+    kmip_err te = kmip_decoder_decode(d, data, size, &tree);
+    if (te == KMIP_OK) {
         uint8_t *out = NULL;
         size_t len = 0;
         CHECK(kmip_encode_tree(kmip_tree_root(tree), &out, &len) == KMIP_OK);
         CHECK(len == size && memcmp(out, data, size) == 0);
         kmip_secure_free(out, len);
         check_xml(tree);
-        check_message(tree, data, size); /* takes the tree */
+        bool typed;
+        kmip_err me = check_message(tree, data, size, &typed); /* takes the tree */
+        CHECK(me == de && typed == direct_typed);
+    } else {
+        CHECK(de == te && derr.offset == kmip_decoder_error_offset(d));
     }
     kmip_decoder_free(d);
     return 0;

@@ -136,7 +136,7 @@ cmake --build "$top/build-tsan" -j"$jobs" > /dev/null
   ctest --output-on-failure -R "keyring_interop|client_interop|keyring_stress|keyring_reload|component_host|mariadb_plugin_readers")
 
 echo "== valgrind memcheck (unit tests and conformance)"
-for t in test_codec test_framer test_registry test_xml test_message test_config test_core; do
+for t in test_codec test_framer test_registry test_xml test_message test_message_decode test_config test_core; do
   valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
     "$top/build/tests/$t" > "$top/build/memcheck-$t.log" 2>&1 ||
     { cat "$top/build/memcheck-$t.log"; exit 1; }

@@ -19,9 +19,14 @@
  * response batch items, never library errors.
  *
  * Memory: everything a message points to lives in the message's arena and is
- * wiped and freed by kmip_message_free. A decoded message points into its
- * own copy of the decoded items (no per-field copies). Text fields are
- * UTF-8, not NUL-terminated (use the length). */
+ * wiped and freed by kmip_message_free. Decoding reads the bytes once (no
+ * intermediate item tree) and copies each value the message keeps into the
+ * arena once; the bytes passed in may be freed afterwards. Items are built
+ * only where a field is an item (attribute values, `extras`, raw payloads,
+ * fields carried as is): such an item is a standalone subtree (its `next` is
+ * NULL; walk a list through the kmip_attr_list or the extras array). A
+ * message and the first block of its arena are one allocation. Text fields
+ * are UTF-8, not NUL-terminated (use the length). */
 #ifndef KMIP_MESSAGE_H
 #define KMIP_MESSAGE_H
 
@@ -378,8 +383,10 @@ typedef struct kmip_message {
     kmip_batch_item *items;
     size_t item_count;
     /* internal */
-    kmip_tree *arena;   /* builder memory, root is a holder structure */
-    kmip_tree *decoded; /* the items a decoded message points into */
+    kmip_tree *arena; /* all memory of the message (embedded in its allocation);
+                         its root, made on first use, holds builders' items */
+    kmip_tree *decoded; /* always NULL since decoding needs no item tree; kept
+                           so that the 0.1.0 ABI (abi/) stays the same */
     bool untyped;
     size_t item_cap; /* room in items before it must move */
 } kmip_message;
@@ -414,7 +421,9 @@ KMIP_API KMIP_MUST_CHECK kmip_batch_item *kmip_message_add_item(kmip_message *m,
 KMIP_API KMIP_MUST_CHECK kmip_attribute *kmip_attr_append(kmip_message *m, kmip_attr_list *list,
                                                           uint32_t tag, const kmip_item *value);
 /* The tree whose items a message's fields may point at (to build attribute
- * values and raw items). Items added as children of its root. */
+ * values and raw items). Items added as children of its root, which
+ * kmip_message_arena_root makes on first use (NULL when out of memory);
+ * use that function, not kmip_tree_root. */
 KMIP_API kmip_tree *kmip_message_arena(kmip_message *m);
 KMIP_API kmip_item *kmip_message_arena_root(kmip_message *m);
 /* Copies len bytes into the arena and returns them as kmip_bytes
@@ -430,7 +439,10 @@ KMIP_API kmip_bytes kmip_message_copy_bytes(kmip_message *m, const void *data, s
 KMIP_API KMIP_MUST_CHECK kmip_err kmip_message_decode(const uint8_t *data, size_t len,
                                                       kmip_message **out, kmip_msg_error *err);
 /* Decodes from an item tree already decoded (takes ownership of tree, also
- * on failure). */
+ * on failure). The tree is encoded and read back by the same decoder as
+ * kmip_message_decode, so both give the same message and the same errors;
+ * the limits are only the encoder's (KMIP_ENCODER_MAX_DEPTH: deeper trees
+ * give KMIP_E_LIMIT_DEPTH), as the tree's maker applied its own. */
 KMIP_API KMIP_MUST_CHECK kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out,
                                                          kmip_msg_error *err);
 /* Encodes into a fresh buffer the caller frees with kmip_secure_free.

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Item trees. Items and their values live in an arena of chunks owned by the
  * tree: one free wipes and releases everything, and decoding a message costs
- * a few mallocs instead of one per item. */
+ * a few mallocs instead of one per item. A tree may also live inside memory
+ * its owner provides (kmip_tree_embed), with its first chunk there too: a
+ * typed message and its arena are then one allocation.
+ *
+ * Chunks are not zeroed when allocated: each allocation is zeroed as it is
+ * handed out, and only the bytes handed out are wiped at the end, so a
+ * small message pays for the bytes it uses, not for the chunk size. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kmip/kmip_ttlv.h"
+#include "ttlv_internal.h"
 
 #define CHUNK_MIN 4096u
 
@@ -20,6 +27,7 @@ struct kmip_tree {
     unsigned chunk_count;
     kmip_item *root;
     size_t item_count;
+    chunk *embedded; /* the chunk in the owner's memory, never freed here */
 };
 
 static size_t chunk_header(void)
@@ -32,18 +40,59 @@ kmip_tree *kmip_tree_new(void)
     return calloc(1, sizeof(kmip_tree));
 }
 
+/* Wipes the bytes handed out of every chunk and frees the allocated ones. */
+static void release_chunks(kmip_tree *t)
+{
+    chunk *c = t->chunks;
+    while (c != NULL) {
+        chunk *next = c->next;
+        /* the tail beyond `used` was never handed out nor written */
+        if (c == t->embedded)
+            kmip_secure_zero(c, chunk_header() + c->used);
+        else
+            kmip_secure_free(c, chunk_header() + c->used);
+        c = next;
+    }
+}
+
 void kmip_tree_free(kmip_tree *t)
 {
     if (t == NULL)
         return;
-    chunk *c = t->chunks;
-    while (c != NULL) {
-        chunk *next = c->next;
-        /* the unused tail was zeroed by calloc and never written */
-        kmip_secure_free(c, chunk_header() + c->used);
-        c = next;
-    }
+    release_chunks(t);
     free(t);
+}
+
+static size_t tree_header(void)
+{
+    return (sizeof(kmip_tree) + 7u) & ~(size_t)7u;
+}
+
+size_t kmip_tree_embed_overhead(void)
+{
+    return tree_header() + chunk_header();
+}
+
+kmip_tree *kmip_tree_embed(void *mem, size_t size)
+{
+    kmip_tree *t = mem;
+    memset(t, 0, sizeof *t);
+    chunk *c = (chunk *)((uint8_t *)mem + tree_header());
+    c->next = NULL;
+    c->size = size - kmip_tree_embed_overhead();
+    c->used = 0;
+    t->chunks = c;
+    t->embedded = c;
+    t->chunk_count = 1;
+    return t;
+}
+
+void kmip_tree_embed_release(kmip_tree *t)
+{
+    if (t == NULL)
+        return;
+    release_chunks(t);
+    kmip_secure_zero(t, sizeof *t);
 }
 
 void *kmip_tree_alloc(kmip_tree *t, size_t n)
@@ -61,16 +110,18 @@ void *kmip_tree_alloc(kmip_tree *t, size_t n)
         size_t size = n > (CHUNK_MIN << shift) ? n : (CHUNK_MIN << shift);
         if (size > SIZE_MAX - chunk_header())
             return NULL;
-        c = calloc(1, chunk_header() + size);
+        c = malloc(chunk_header() + size);
         if (c == NULL)
             return NULL;
         c->size = size;
+        c->used = 0;
         c->next = t->chunks;
         t->chunks = c;
         t->chunk_count++;
     }
     void *p = (uint8_t *)c + chunk_header() + c->used;
     c->used += n;
+    memset(p, 0, n);
     return p;
 }
 
@@ -84,28 +135,41 @@ size_t kmip_tree_item_count(const kmip_tree *t)
     return t ? t->item_count : 0;
 }
 
+kmip_item *kmip_tree_item_new(kmip_tree *t, uint32_t tag, kmip_type type)
+{
+    kmip_item *it = kmip_tree_alloc(t, sizeof *it);
+    if (it == NULL)
+        return NULL;
+    it->tag = tag;
+    it->type = (uint8_t)type;
+    t->item_count++;
+    return it;
+}
+
+void kmip_tree_link(kmip_tree *t, kmip_item *parent, kmip_item *it)
+{
+    if (parent == NULL) {
+        if (t->root == NULL)
+            t->root = it;
+        return;
+    }
+    if (parent->last_child)
+        parent->last_child->next = it;
+    else
+        parent->first_child = it;
+    parent->last_child = it;
+    parent->child_count++;
+}
+
 kmip_item *kmip_tree_add(kmip_tree *t, kmip_item *parent, uint32_t tag, kmip_type type)
 {
     if (t == NULL || (parent == NULL && t->root != NULL))
         return NULL;
     if (parent != NULL && parent->type != KMIP_TYPE_STRUCTURE)
         return NULL;
-    kmip_item *it = kmip_tree_alloc(t, sizeof *it);
-    if (it == NULL)
-        return NULL;
-    it->tag = tag;
-    it->type = (uint8_t)type;
-    if (parent == NULL) {
-        t->root = it;
-    } else {
-        if (parent->last_child)
-            parent->last_child->next = it;
-        else
-            parent->first_child = it;
-        parent->last_child = it;
-        parent->child_count++;
-    }
-    t->item_count++;
+    kmip_item *it = kmip_tree_item_new(t, tag, type);
+    if (it != NULL)
+        kmip_tree_link(t, parent, it);
     return it;
 }
 

@@ -1,34 +1,52 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Message objects: creation, arena, builders, and the message-level parts
- * of decoding and encoding (the structures inside are table-driven, see
- * msg_codec.c). KMIP 1.4 section 7.1, 2.1 section 8. */
+/* Message objects: creation, the arena, builders (KMIP 1.4 section 7.1,
+ * 2.1 section 8). The lowest file of the message layer above the tables:
+ * the decoder (msg_decode.c) and the encoder (msg_encode.c) use it, it uses
+ * neither.
+ *
+ * A message and the first block of its arena are one allocation: the
+ * kmip_message, then an embedded item tree whose first chunk fills the
+ * rest. Decoding sizes that block from the message length, so a typical
+ * response costs one malloc and one free; kmip_message_free wipes exactly
+ * the bytes the arena handed out, then the message itself. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../codec/ttlv_internal.h"
 #include "kmip/kmip_message.h"
-#include "msg_codec.h"
+#include "message_internal.h"
+#include "msg_schema.h"
 
 /* Private tag of the arena's holder structure; never encoded. */
 #define HOLDER_TAG 0x54FFFFu
 
-static kmip_message *message_alloc(bool is_response)
+/* The first arena block of a message that is built, not decoded: enough
+ * for the requests the client sends (a Register with its attributes). */
+#define BUILD_BLOCK 2048u
+
+static size_t message_head(void)
 {
-    kmip_message *m = calloc(1, sizeof *m);
+    return (sizeof(kmip_message) + 7u) & ~(size_t)7u;
+}
+
+kmip_message *msg_create(bool is_response, size_t first_block)
+{
+    size_t fixed = message_head() + kmip_tree_embed_overhead();
+    if (first_block > SIZE_MAX - fixed - 7u)
+        return NULL;
+    size_t size = fixed + ((first_block + 7u) & ~(size_t)7u);
+    kmip_message *m = malloc(size);
     if (m == NULL)
         return NULL;
+    memset(m, 0, sizeof *m);
     m->is_response = is_response;
-    m->arena = kmip_tree_new();
-    if (m->arena == NULL || kmip_add_struct(m->arena, NULL, HOLDER_TAG) == NULL) {
-        kmip_tree_free(m->arena);
-        free(m);
-        return NULL;
-    }
+    m->arena = kmip_tree_embed((uint8_t *)m + message_head(), size - message_head());
     return m;
 }
 
 kmip_message *kmip_message_new(bool is_response, unsigned version)
 {
-    kmip_message *m = message_alloc(is_response);
+    kmip_message *m = msg_create(is_response, BUILD_BLOCK);
     if (m == NULL)
         return NULL;
     kmip_protocol_version *v = is_response ? &m->response_header.protocol_version
@@ -42,8 +60,7 @@ void kmip_message_free(kmip_message *m)
 {
     if (m == NULL)
         return;
-    kmip_tree_free(m->arena);
-    kmip_tree_free(m->decoded);
+    kmip_tree_embed_release(m->arena);
     kmip_secure_zero(m, sizeof *m);
     free(m);
 }
@@ -60,7 +77,9 @@ kmip_tree *kmip_message_arena(kmip_message *m)
 
 kmip_item *kmip_message_arena_root(kmip_message *m)
 {
-    return kmip_tree_root(m->arena);
+    /* made on first use: a decoded message never needs it */
+    kmip_item *root = kmip_tree_root(m->arena);
+    return root ? root : kmip_add_struct(m->arena, NULL, HOLDER_TAG);
 }
 
 kmip_bytes kmip_message_copy_bytes(kmip_message *m, const void *data, size_t len)
@@ -158,167 +177,4 @@ bool kmip_object_key_material(const kmip_object *o, const uint8_t **p, size_t *l
     *p = kb->key_value.key_material->v.bytes.data;
     *len = kb->key_value.key_material->v.bytes.len;
     return true;
-}
-
-/* ---- decoding ---- */
-
-static kmip_err decode_items(msg_dctx *c, const kmip_item *root)
-{
-    kmip_message *m = c->m;
-    const struct_desc *item_desc = m->is_response ? &kmip_desc_response_item
-                                                  : &kmip_desc_request_item;
-    size_t n = 0;
-    for (const kmip_item *ch = root->first_child; ch; ch = ch->next)
-        n += ch->tag == KMIP_TAG_BATCH_ITEM && ch->type == KMIP_TYPE_STRUCTURE;
-    if (n) {
-        m->items = kmip_message_alloc(m, n * sizeof *m->items);
-        m->item_cap = n;
-        if (m->items == NULL)
-            return msg_fail(c, KMIP_E_NOMEM, "out of memory");
-    }
-    for (const kmip_item *ch = root->first_child; ch; ch = ch->next) {
-        if (ch->tag != KMIP_TAG_BATCH_ITEM || ch->type != KMIP_TYPE_STRUCTURE)
-            continue;
-        kmip_err err = msg_decode_struct(c, item_desc, &m->items[m->item_count], ch);
-        if (err != KMIP_OK)
-            return err;
-        m->item_count++;
-    }
-    return KMIP_OK;
-}
-
-static kmip_err decode_message(msg_dctx *c, const kmip_item *root)
-{
-    kmip_message *m = c->m;
-    uint32_t header_tag = m->is_response ? KMIP_TAG_RESPONSE_HEADER : KMIP_TAG_REQUEST_HEADER;
-    const kmip_item *header = root->first_child;
-    if (header == NULL || header->tag != header_tag || header->type != KMIP_TYPE_STRUCTURE)
-        return msg_fail(c, KMIP_E_MISSING, "%s must start with its %s",
-                        m->is_response ? "ResponseMessage" : "RequestMessage",
-                        m->is_response ? "ResponseHeader" : "RequestHeader");
-    kmip_err err = m->is_response
-                       ? msg_decode_struct(c, &kmip_desc_response_header, &m->response_header, header)
-                       : msg_decode_struct(c, &kmip_desc_request_header, &m->request_header, header);
-    if (err != KMIP_OK)
-        return err;
-    /* Now that the version is known, decode again to see which fields it
-     * defines (the header's own fields are version-dependent too). */
-    c->version = kmip_message_version(m);
-    c->version_known = true;
-    if (m->is_response) {
-        memset(&m->response_header, 0, sizeof m->response_header);
-        err = msg_decode_struct(c, &kmip_desc_response_header, &m->response_header, header);
-    } else {
-        memset(&m->request_header, 0, sizeof m->request_header);
-        err = msg_decode_struct(c, &kmip_desc_request_header, &m->request_header, header);
-    }
-    if (err != KMIP_OK)
-        return err;
-    /* Tags we do not know (extensions, later versions) are skipped, as
-     * everywhere; a known tag out of place is an error. */
-    size_t others = 0;
-    for (const kmip_item *ch = header->next; ch; ch = ch->next) {
-        bool unknown = kmip_tag_name(ch->tag) == NULL;
-        m->untyped |= unknown; /* re-encoding drops it */
-        others += !unknown && (ch->tag != KMIP_TAG_BATCH_ITEM || ch->type != KMIP_TYPE_STRUCTURE);
-    }
-    if (others)
-        return msg_fail(c, KMIP_E_UNEXPECTED_TAG, "a message holds a header and batch items only");
-    err = decode_items(c, root);
-    if (err != KMIP_OK)
-        return err;
-    int32_t count = m->is_response ? m->response_header.batch_count
-                                   : m->request_header.batch_count;
-    if (count < 0 || (size_t)count != m->item_count)
-        return msg_fail(c, KMIP_E_RANGE, "Batch Count is %d but the message holds %zu batch items",
-                        (int)count, m->item_count);
-    return KMIP_OK;
-}
-
-kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out, kmip_msg_error *err)
-{
-    if (err)
-        memset(err, 0, sizeof *err);
-    if (tree == NULL || out == NULL) {
-        kmip_tree_free(tree);
-        return KMIP_E_ARG;
-    }
-    *out = NULL;
-    const kmip_item *root = kmip_tree_root(tree);
-    msg_dctx c = {NULL, err, false, 0};
-    if (root == NULL || root->type != KMIP_TYPE_STRUCTURE ||
-        (root->tag != KMIP_TAG_REQUEST_MESSAGE && root->tag != KMIP_TAG_RESPONSE_MESSAGE)) {
-        kmip_tree_free(tree);
-        return msg_fail(&c, KMIP_E_UNEXPECTED_TAG,
-                        "not a KMIP message: the top-level item must be a RequestMessage or "
-                        "ResponseMessage structure");
-    }
-    c.m = message_alloc(root->tag == KMIP_TAG_RESPONSE_MESSAGE);
-    if (c.m == NULL) {
-        kmip_tree_free(tree);
-        return msg_fail(&c, KMIP_E_NOMEM, "out of memory");
-    }
-    c.m->decoded = tree;
-    kmip_err e = decode_message(&c, root);
-    if (e != KMIP_OK) {
-        kmip_message_free(c.m);
-        return e;
-    }
-    *out = c.m;
-    return KMIP_OK;
-}
-
-kmip_err kmip_message_decode(const uint8_t *data, size_t len, kmip_message **out,
-                             kmip_msg_error *err)
-{
-    if (err)
-        memset(err, 0, sizeof *err);
-    if (out == NULL)
-        return KMIP_E_ARG;
-    *out = NULL;
-    kmip_decoder *d = kmip_decoder_new();
-    if (d == NULL)
-        return KMIP_E_NOMEM;
-    kmip_tree *tree = NULL;
-    kmip_err e = kmip_decoder_decode(d, data, len, &tree);
-    if (e != KMIP_OK && err != NULL) {
-        err->offset = kmip_decoder_error_offset(d);
-        strncpy(err->detail, kmip_decoder_error_detail(d), sizeof err->detail - 1);
-    }
-    kmip_decoder_free(d);
-    if (e != KMIP_OK)
-        return e;
-    return kmip_message_from_tree(tree, out, err);
-}
-
-/* ---- encoding ---- */
-
-kmip_err kmip_message_encode(const kmip_message *m, uint8_t **out, size_t *out_len)
-{
-    if (m == NULL || out == NULL || out_len == NULL || m->item_count > INT32_MAX)
-        return KMIP_E_ARG;
-    kmip_encoder *e = kmip_encoder_new();
-    if (e == NULL)
-        return KMIP_E_NOMEM;
-    msg_ectx c = {e, kmip_message_version(m), m->is_response, KMIP_OK};
-    kmip_enc_begin(e, m->is_response ? KMIP_TAG_RESPONSE_MESSAGE : KMIP_TAG_REQUEST_MESSAGE);
-    if (m->is_response) {
-        kmip_response_header h = m->response_header;
-        h.batch_count = (int32_t)m->item_count;
-        msg_encode_struct(&c, &kmip_desc_response_header, &h, KMIP_TAG_RESPONSE_HEADER);
-    } else {
-        kmip_request_header h = m->request_header;
-        h.batch_count = (int32_t)m->item_count;
-        msg_encode_struct(&c, &kmip_desc_request_header, &h, KMIP_TAG_REQUEST_HEADER);
-    }
-    const struct_desc *item_desc = m->is_response ? &kmip_desc_response_item
-                                                  : &kmip_desc_request_item;
-    for (size_t i = 0; i < m->item_count; i++)
-        msg_encode_struct(&c, item_desc, &m->items[i], KMIP_TAG_BATCH_ITEM);
-    kmip_enc_end(e);
-    kmip_err err = c.err;
-    if (err == KMIP_OK)
-        err = kmip_encoder_take(e, out, out_len);
-    kmip_encoder_free(e);
-    return err;
 }

@@ -8,7 +8,8 @@
 #define V1_MAX V(1, 255)
 #define FIELD(S, t, k, fl, m, a, lo, hi, s)                                                       \
     {                                                                                              \
-        .tag = (t), .kind = (k), .flags = (fl), .min_ver = (lo), .max_ver = (hi),                  \
+        .tag = (t), .kind = (k), .flags = (uint8_t)((fl) | ((lo) || (hi) ? F_VER : 0u)),           \
+        .presence = FIELD_PRESENCE(k, fl, a), .min_ver = (lo), .max_ver = (hi),                    \
         .offset = offsetof(S, m), .aux = (a), .sub = (s)                                           \
     }
 /* optional scalar with a has_ flag */
@@ -333,6 +334,29 @@ static const field_desc locate_resp_f[] = {
 };
 #undef S
 static const struct_desc locate_resp_d = DESC(kmip_locate_response, locate_resp_f);
+
+size_t msg_elem_size(const field_desc *f)
+{
+    switch (f->kind) {
+    case K_INT:
+    case K_ENUM:
+        return sizeof(uint32_t);
+    case K_LONG:
+    case K_DATETIME:
+        return sizeof(int64_t);
+    case K_BOOL:
+        return sizeof(bool);
+    case K_TEXT:
+    case K_BYTES:
+        return sizeof(kmip_bytes);
+    case K_UID:
+        return sizeof(kmip_uid);
+    case K_STRUCT:
+        return f->sub->size;
+    default:
+        return sizeof(const kmip_item *);
+    }
+}
 
 typedef struct op_payloads {
     uint32_t operation;

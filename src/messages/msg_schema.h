@@ -3,11 +3,12 @@
  * structure the layer models is described by a struct_desc: its fields in
  * specification order, each with a tag, a kind, where it lives in the C
  * struct, and the protocol versions that define it. One generic decoder and
- * one generic encoder (msg_codec.c) walk these tables, so an operation costs
+ * one generic encoder (msg_decode.c, msg_encode.c) walk these tables, so an operation costs
  * a table, not a pair of hand-written functions. */
 #ifndef KMIP_MSG_SCHEMA_H
 #define KMIP_MSG_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,7 +37,21 @@ typedef enum field_kind {
 #define F_MSG 0x4u /* mandatory for decoding the message at all */
 #define F_BYTAG 0x8u /* a slot shared by several tags: encoded by the field whose tag the item has */
 
+#define F_VER 0x10u /* defined by some versions only (min_ver or max_ver set) */
+
 #define NO_AUX SIZE_MAX
+
+/* How the encoder knows that a field is there (derived from kind, flags and
+ * aux by the table macros, so the walk tests one thing per field). */
+enum field_presence {
+    P_ALWAYS, /* written always (mandatory fields, payloads, attribute lists) */
+    P_FLAG,   /* the bool has_ flag at aux */
+    P_ITEM,   /* the const kmip_item * at offset is not NULL */
+    P_REP     /* repeated: count at aux */
+};
+#define FIELD_PRESENCE(k, fl, a)                                                                   \
+    ((fl) & F_REP ? P_REP : (k) == K_PAYLOAD ? P_ALWAYS : (a) != NO_AUX ? P_FLAG                   \
+                                                      : (k) == K_ITEM ? P_ITEM : P_ALWAYS)
 
 typedef struct struct_desc struct_desc;
 
@@ -44,6 +59,7 @@ typedef struct field_desc {
     uint32_t tag;
     uint8_t kind;
     uint8_t flags;
+    uint8_t presence; /* enum field_presence */
     uint16_t min_ver; /* KMIP_VERSION; 0 = since 1.0 */
     uint16_t max_ver; /* KMIP_VERSION; 0 = still defined */
     size_t offset;
@@ -63,6 +79,15 @@ extern const struct_desc kmip_desc_request_header;
 extern const struct_desc kmip_desc_response_header;
 extern const struct_desc kmip_desc_request_item;
 extern const struct_desc kmip_desc_response_item;
+
+/* True when the protocol version defines the field. */
+static inline bool msg_version_defines(unsigned version, const field_desc *f)
+{
+    return (f->min_ver == 0 || version >= f->min_ver) && (f->max_ver == 0 || version <= f->max_ver);
+}
+
+/* Bytes of one element of a repeated field (the C type its kind stores). */
+size_t msg_elem_size(const field_desc *f);
 
 /* The payload description for an operation, NULL when untyped. */
 const struct_desc *kmip_payload_desc(uint32_t operation, bool response);

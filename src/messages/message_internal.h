@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Internal: what the message decoder needs from message.c beyond the public
+ * API. */
+#ifndef KMIP_MESSAGE_INTERNAL_H
+#define KMIP_MESSAGE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kmip/kmip_message.h"
+
+/* A new empty message whose arena's first block (in the same allocation)
+ * has room for first_block bytes. NULL when out of memory. */
+kmip_message *msg_create(bool is_response, size_t first_block);
+
+#endif

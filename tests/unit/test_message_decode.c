@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The single-pass typed decoder (src/messages/msg_decode.c) against hostile
+ * bytes: every truncation, nested structures whose length lies, the size,
+ * depth, count and string limits, unknown tags kept or validated when
+ * dropped. In each case the typed decoder must refuse what the item-tree
+ * decoder refuses, with the same error, and must never return a message
+ * for bytes that are not valid TTLV. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka needs the four above first */
+#include <cmocka.h>
+
+#include "../codec/ttlv_internal.h" /* found through src/messages */
+#include "alloc_probe.h"
+#include "kmip/kmip_message.h"
+#include "msg_schema.h"
+#include "test_util.h"
+
+static const uint8_t KEY[32] = {0x11, 0x22, 0x33};
+
+/* the codec's own header writer (src/codec/ttlv_internal.h) */
+static void put_hdr(uint8_t *p, uint32_t tag, uint8_t type, uint32_t len)
+{
+    ttlv_put_header(p, tag, type, len);
+}
+
+/* A Get response (1.4) with a 32-byte key, an unknown extension tag in the
+ * key block and a 1.x attribute inside the key value. */
+static uint8_t *get_response(size_t *len)
+{
+    kmip_message *m = kmip_message_new(true, KMIP_VERSION(1, 4));
+    assert_non_null(m);
+    kmip_batch_item *bi = kmip_message_add_item(m, KMIP_OPERATION_GET);
+    assert_non_null(bi);
+    m->response_header.time_stamp = 1767225600;
+    bi->has_result_status = true;
+    bi->result_status = KMIP_RESULT_STATUS_SUCCESS;
+    kmip_get_response *g = bi->payload;
+    g->object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY;
+    g->unique_identifier.text = kmip_message_copy_bytes(m, "1f165d65-cbbd-4bd6", 18);
+    g->object.has_symmetric_key = true;
+    kmip_key_block *kb = &g->object.symmetric_key.key_block;
+    kb->key_format_type = KMIP_KEY_FORMAT_TYPE_RAW;
+    kb->has_key_value = true;
+    kmip_tree *a = kmip_message_arena(m);
+    kmip_item *holder = kmip_message_arena_root(m);
+    kb->key_value.key_material = kmip_add_bytes(a, holder, KMIP_TAG_KEY_MATERIAL, KEY, sizeof KEY);
+    assert_non_null(kmip_attr_append(m, &kb->key_value.attributes, KMIP_TAG_CRYPTOGRAPHIC_LENGTH,
+                                     kmip_add_int(a, holder, KMIP_TAG_ATTRIBUTE_VALUE, 256)));
+    kb->has_cryptographic_algorithm = true;
+    kb->cryptographic_algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES;
+    /* an extension the typed layer does not know, with a nested value */
+    static const kmip_item *extra[1];
+    kmip_item *ext = kmip_add_struct(a, holder, 0x540042);
+    assert_non_null(kmip_add_text(a, ext, 0x540043, "vendor", 6));
+    extra[0] = ext;
+    kb->extras.items = extra;
+    kb->extras.count = 1;
+    uint8_t *out;
+    assert_int_equal(kmip_message_encode(m, &out, len), KMIP_OK);
+    kmip_message_free(m);
+    return out;
+}
+
+/* The item-tree decoder's verdict on the same bytes. */
+static kmip_err tree_verdict(const uint8_t *p, size_t n, size_t *offset)
+{
+    kmip_decoder *d = kmip_decoder_new();
+    kmip_tree *t = NULL;
+    kmip_err e = kmip_decoder_decode(d, p, n, &t);
+    *offset = kmip_decoder_error_offset(d);
+    kmip_tree_free(t);
+    kmip_decoder_free(d);
+    return e;
+}
+
+/* Decodes bytes that are not valid TTLV: refused with the tree decoder's
+ * error and offset, a detail naming the byte, no message. */
+static void expect_ttlv_refusal(const uint8_t *p, size_t n)
+{
+    size_t off;
+    kmip_err want = tree_verdict(p, n, &off);
+    assert_int_not_equal(want, KMIP_OK);
+    kmip_message *m = (kmip_message *)1;
+    kmip_msg_error err;
+    kmip_err got = kmip_message_decode(p, n, &m, &err);
+    if (got != want || err.offset != off)
+        fail_msg("%zu bytes: got %s at %zu (%s), want %s at %zu", n, kmip_strerror(got), err.offset,
+                 err.detail, kmip_strerror(want), off);
+    assert_null(m);
+    assert_non_null(strstr(err.detail, "byte "));
+}
+
+static void test_truncated_everywhere(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *msg = get_response(&len);
+    kmip_message *m;
+    kmip_msg_error err;
+    assert_int_equal(kmip_message_decode(msg, len, &m, &err), KMIP_OK);
+    kmip_message_free(m);
+    /* a fresh copy of each prefix, so that ASan sees any read beyond it */
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *p = malloc(cut ? cut : 1);
+        assert_non_null(p);
+        memcpy(p, msg, cut);
+        expect_ttlv_refusal(p, cut);
+        free(p);
+    }
+    kmip_secure_free(msg, len);
+}
+
+/* Offsets of every structure header in a valid encoding. */
+static size_t structures(const uint8_t *p, size_t at, size_t end, size_t *out, size_t n)
+{
+    while (at < end) {
+        uint32_t len = (uint32_t)p[at + 4] << 24 | (uint32_t)p[at + 5] << 16 |
+                       (uint32_t)p[at + 6] << 8 | p[at + 7];
+        size_t next = at + 8 + len + ((8u - (len & 7u)) & 7u);
+        if (p[at + 3] == KMIP_TYPE_STRUCTURE) {
+            out[n++] = at;
+            n = structures(p, at + 8, at + 8 + len, out, n);
+        }
+        at = next;
+    }
+    return n;
+}
+
+static void test_structure_lengths_that_lie(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *msg = get_response(&len);
+    size_t at[64];
+    size_t n = structures(msg, 0, len, at, 0);
+    assert_true(n >= 9); /* message, header, version, item, payload, key, block, value, ext */
+    uint8_t *p = malloc(len);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t was = (uint32_t)msg[at[i] + 4] << 24 | (uint32_t)msg[at[i] + 5] << 16 |
+                       (uint32_t)msg[at[i] + 6] << 8 | msg[at[i] + 7];
+        /* shorter, longer (ending inside or past the enclosing structure),
+         * not a multiple of 8, and absurdly long */
+        const uint32_t lies[] = {was - 8, was + 8, was + 16, was + 4, 0xFFFFFFF8u};
+        for (size_t k = 0; k < sizeof lies / sizeof lies[0]; k++) {
+            if (was == 0 && k == 0)
+                continue;
+            memcpy(p, msg, len);
+            put_hdr(p + at[i],
+                    (uint32_t)p[at[i]] << 16 | (uint32_t)p[at[i] + 1] << 8 | p[at[i] + 2],
+                    KMIP_TYPE_STRUCTURE, lies[k]);
+            size_t off;
+            if (tree_verdict(p, len, &off) == KMIP_OK)
+                continue; /* a lie that still parses (an empty tail) is no test */
+            probe_largest = 0;
+            expect_ttlv_refusal(p, len);
+            assert_true(probe_largest < 8192); /* nothing of a claimed size */
+        }
+    }
+    free(p);
+    kmip_secure_free(msg, len);
+}
+
+/* A response message around `payload` (the content of a Response Payload
+ * of an untyped operation), 1.4. */
+static size_t wrap_payload(uint8_t *out, const uint8_t *payload, size_t plen)
+{
+    static const char *head = "42007B 01 00000000"                   /* ResponseMessage */
+                              "42007A 01 00000048"                   /* ResponseHeader */
+                              "420069 01 00000020"                   /* ProtocolVersion */
+                              "42006A 02 00000004 00000001 00000000" /* Major 1 */
+                              "42006B 02 00000004 00000004 00000000" /* Minor 4 */
+                              "420092 09 00000008 0000000069000000"  /* Time Stamp */
+                              "42000D 02 00000004 00000001 00000000" /* Batch Count 1 */
+                              "42000F 01 00000000"                   /* Batch Item */
+                              "42007F 05 00000004 00000000 00000000" /* Result Status */
+                              "42007C 01 00000000";                  /* Response Payload */
+    size_t n = unhex(head, out, 256);
+    if (plen)
+        memcpy(out + n, payload, plen);
+    size_t total = n + plen;
+    put_hdr(out, 0x42007B, 1, (uint32_t)(total - 8));
+    put_hdr(out + 88, 0x42000F, 1, (uint32_t)(total - 96));
+    put_hdr(out + 88 + 24, 0x42007C, 1, (uint32_t)(total - 120));
+    return total;
+}
+
+/* Nested empty extension structures, depth levels deep. */
+static size_t nest(uint8_t *out, unsigned depth)
+{
+    for (unsigned i = 0; i < depth; i++)
+        put_hdr(out + 8 * i, 0x540001, KMIP_TYPE_STRUCTURE, 8 * (depth - 1 - i));
+    return 8 * (size_t)depth;
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    size_t cap = (size_t)2 << 20;
+    uint8_t *payload = calloc(1, cap);
+    uint8_t *msg = calloc(1, cap + 256);
+    assert_non_null(payload);
+    assert_non_null(msg);
+    kmip_message *m;
+    kmip_msg_error err;
+    /* depth: the payload sits at depth 3, so 29 more levels reach the
+     * default limit of 32 exactly; one more is refused */
+    size_t n = wrap_payload(msg, payload, nest(payload, KMIP_DEFAULT_MAX_DEPTH - 3));
+    assert_int_equal(kmip_message_decode(msg, n, &m, &err), KMIP_OK);
+    assert_false(kmip_message_fully_typed(m)); /* an untyped payload */
+    kmip_message_free(m);
+    n = wrap_payload(msg, payload, nest(payload, KMIP_DEFAULT_MAX_DEPTH - 2));
+    assert_int_equal(kmip_message_decode(msg, n, &m, &err), KMIP_E_LIMIT_DEPTH);
+    assert_null(m);
+    expect_ttlv_refusal(msg, n);
+    /* count: empty structures are the smallest items (8 bytes) */
+    size_t items = KMIP_DEFAULT_MAX_ITEMS;
+    for (size_t i = 0; i < items; i++)
+        put_hdr(payload + 8 * i, 0x540001, KMIP_TYPE_STRUCTURE, 0);
+    n = wrap_payload(msg, payload, 8 * (items - 10)); /* 10 items around them */
+    assert_int_equal(kmip_message_decode(msg, n, &m, &err), KMIP_OK);
+    kmip_message_free(m);
+    n = wrap_payload(msg, payload, 8 * items);
+    assert_int_equal(kmip_message_decode(msg, n, &m, &err), KMIP_E_LIMIT_COUNT);
+    expect_ttlv_refusal(msg, n);
+    /* string: a Text String one byte over the limit */
+    memset(payload, 'a', KMIP_DEFAULT_MAX_STRING + 16);
+    put_hdr(payload, 0x540001, KMIP_TYPE_TEXT_STRING, (uint32_t)KMIP_DEFAULT_MAX_STRING + 1);
+    memset(payload + 8 + KMIP_DEFAULT_MAX_STRING + 1, 0, 7);
+    n = wrap_payload(msg, payload, 8 + KMIP_DEFAULT_MAX_STRING + 8);
+    assert_int_equal(kmip_message_decode(msg, n, &m, &err), KMIP_E_LIMIT_STRING);
+    expect_ttlv_refusal(msg, n);
+    /* size: more than 1 MiB in all, refused before anything is read */
+    memset(payload, 0, cap);
+    put_hdr(payload, 0x540001, KMIP_TYPE_BYTE_STRING, 60000);
+    size_t one = 8 + 60000;
+    size_t count = KMIP_DEFAULT_MAX_MESSAGE / one + 1;
+    for (size_t i = 1; i < count; i++)
+        memcpy(payload + i * one, payload, 8);
+    n = wrap_payload(msg, payload, count * one);
+    assert_int_equal(kmip_message_decode(msg, n, &m, &err), KMIP_E_LIMIT_SIZE);
+    assert_non_null(strstr(err.detail, "exceeds the limit"));
+    free(payload);
+    free(msg);
+}
+
+static void test_unknown_tags(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *msg = get_response(&len);
+    kmip_message *m;
+    kmip_msg_error err;
+    assert_int_equal(kmip_message_decode(msg, len, &m, &err), KMIP_OK);
+    const kmip_get_response *g = m->items[0].payload;
+    const kmip_key_block *kb = &g->object.symmetric_key.key_block;
+    /* the extension is kept, with its children, as an item */
+    assert_int_equal(kb->extras.count, 1);
+    const kmip_item *ext = kb->extras.items[0];
+    assert_int_equal(ext->tag, 0x540042);
+    assert_int_equal(ext->child_count, 1);
+    assert_int_equal(ext->first_child->tag, 0x540043);
+    assert_memory_equal(ext->first_child->v.bytes.data, "vendor", 6);
+    assert_int_equal(kb->key_value.attributes.count, 1);
+    assert_int_equal(kb->key_value.attributes.first->tag, KMIP_TAG_CRYPTOGRAPHIC_LENGTH);
+    assert_int_equal(kb->key_value.attributes.first->value->v.i32, 256);
+    const uint8_t *key;
+    size_t key_len;
+    assert_true(kmip_object_key_material(&g->object, &key, &key_len));
+    assert_int_equal(key_len, sizeof KEY);
+    assert_memory_equal(key, KEY, sizeof KEY);
+    /* kept extras re-encode after the known fields: here they came last,
+     * so the bytes are the same (but the message is not fully typed) */
+    assert_false(kmip_message_fully_typed(m));
+    uint8_t *again;
+    size_t again_len;
+    assert_int_equal(kmip_message_encode(m, &again, &again_len), KMIP_OK);
+    assert_int_equal(again_len, len);
+    assert_memory_equal(again, msg, len);
+    kmip_secure_free(again, again_len);
+    kmip_message_free(m);
+    kmip_secure_free(msg, len);
+
+    /* Items the typed layer drops are still validated: an unknown tag at
+     * message level (after the batch item) holding a Text String that is
+     * not UTF-8. */
+    uint8_t buf[512];
+    size_t n = wrap_payload(buf, NULL, 0);
+    n += unhex("540001 01 00000010 540002 07 00000002 C328 000000000000", buf + n, 64);
+    put_hdr(buf, 0x42007B, 1, (uint32_t)(n - 8));
+    kmip_message *out = (kmip_message *)1;
+    assert_int_equal(kmip_message_decode(buf, n, &out, &err), KMIP_E_BAD_UTF8);
+    assert_null(out);
+    expect_ttlv_refusal(buf, n);
+    /* the same extension with valid text: skipped, the message decodes */
+    buf[n - 8] = 'o';
+    buf[n - 7] = 'k';
+    assert_int_equal(kmip_message_decode(buf, n, &out, &err), KMIP_OK);
+    assert_false(kmip_message_fully_typed(out));
+    assert_int_equal(out->item_count, 1);
+    kmip_message_free(out);
+}
+
+/* The typed decoder looks a child up starting at the field the previous
+ * child matched: that is only the same as a search from the first field
+ * when no two fields of a table accept the same child. */
+static void check_unambiguous(const struct_desc *d)
+{
+    for (size_t i = 0; i < d->nfields; i++) {
+        for (size_t k = i + 1; k < d->nfields; k++) {
+            const field_desc *a = &d->fields[i], *b = &d->fields[k];
+            if (a->tag != b->tag)
+                continue;
+            /* same tag: the kinds must take different item types (K_ITEM
+             * takes any, K_UID Text String or Enumeration) */
+            bool a_struct = a->kind >= K_STRUCT, b_struct = b->kind >= K_STRUCT;
+            bool overlap = a->kind == K_ITEM || b->kind == K_ITEM || a->kind == b->kind ||
+                           (a_struct && b_struct) ||
+                           ((a->kind == K_UID || b->kind == K_UID) &&
+                            (a->kind == K_TEXT || b->kind == K_TEXT || a->kind == K_ENUM ||
+                             b->kind == K_ENUM));
+            if (overlap)
+                fail_msg("%s: fields %zu and %zu both accept tag 0x%06X", d->name, i, k, a->tag);
+        }
+        if (d->fields[i].kind == K_STRUCT)
+            check_unambiguous(d->fields[i].sub);
+    }
+}
+
+static void test_tables_unambiguous(void **state)
+{
+    (void)state;
+    check_unambiguous(&kmip_desc_request_header);
+    check_unambiguous(&kmip_desc_response_header);
+    check_unambiguous(&kmip_desc_request_item);
+    check_unambiguous(&kmip_desc_response_item);
+    for (uint32_t op = 1; op < 0x40; op++) {
+        const struct_desc *rq = kmip_payload_desc(op, false), *rs = kmip_payload_desc(op, true);
+        if (rq)
+            check_unambiguous(rq);
+        if (rs)
+            check_unambiguous(rs);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_truncated_everywhere),
+        cmocka_unit_test(test_structure_lengths_that_lie),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_unknown_tags),
+        cmocka_unit_test(test_tables_unambiguous),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
