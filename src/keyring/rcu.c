@@ -6,7 +6,7 @@
  * The argument needs all four accesses in one total order: the reader's
  * epoch store and its loads of published pointers, the writer's
  * unpublishing store and its loads of the slots. So every one of them is
- * sequentially consistent, here and on the readers' path (keyring.c's
+ * sequentially consistent, here and on the readers' path (reader.c's
  * state, cache.c's table, bucket heads, next and conflict pointers, and the
  * writers' stores that unpublish them): an acquire load could be satisfied
  * before the reader's earlier epoch store is visible (store-to-load
