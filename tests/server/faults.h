@@ -14,7 +14,9 @@
  * batch_count, no_result_status, wrong_operation, wrong_batch_id,
  * no_batch_id, extra_batch_id, wrong_uid,
  * unknown_tags, unknown_enum, deep_nesting, slow, silent, lose, crash,
- * crash_before, deny_get, gone_get, ignore_offset, refuse_destroy, long_uid. Per connection (the next one accepted):
+ * crash_before, deny_get, gone_get, ignore_offset, refuse_destroy, long_uid,
+ * locate_page_cap=N, locate_page_cap_no_total=N, wrong_later_uid (NAME=N
+ * arms NAME with the value N, kts_fault_value). Per connection (the next one accepted):
  * close_after_handshake, tls_alert, fin_rst. See kts_fault_names for each meaning. */
 #ifndef KTS_FAULTS_H
 #define KTS_FAULTS_H
@@ -58,6 +60,14 @@ typedef enum kts_fault {
     KTS_FAULT_LONG_UID,         /* objects made get a 300-byte Unique Identifier */
     KTS_FAULT_DUPLICATE,        /* the response sent twice, as two TLS records (a server
                                    answering twice, a replayed record) */
+    KTS_FAULT_LOCATE_PAGE_CAP,  /* locate_page_cap=N: Locate answers at most N identifiers
+                                   whatever Maximum Items says (Vault: 16), Located Items
+                                   kept */
+    KTS_FAULT_LOCATE_PAGE_CAP_NO_TOTAL, /* locate_page_cap_no_total=N: the same, without
+                                           Located Items (as PyKMIP) */
+    KTS_FAULT_WRONG_LATER_UID,  /* payloads of the items after the first name another
+                                   Unique Identifier (placeholder items answered for
+                                   another object) */
     KTS_FAULT__COUNT
 } kts_fault;
 
@@ -69,6 +79,9 @@ bool kts_fault_is_connection_level(kts_fault f);
 kts_fault kts_faults_take_request(const kmip_message *req);
 /* The fault for a new connection (consumes one arming), or KTS_FAULT_NONE. */
 kts_fault kts_faults_take_connection(void);
+
+/* The value the armed fault was armed with (NAME=N), 0 for none. */
+unsigned kts_fault_value(void);
 
 /* Counters shown by "stats". */
 void kts_stats_request(void);
