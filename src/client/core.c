@@ -602,13 +602,31 @@ kmip_client_err kc_core_discover_end(kc_core *k)
                               "the KMIP server's answer to Discover Versions is not one "
                               "Discover Versions batch item");
     }
+    /* a server of KMIP 1.0 does not know the operation (Operation Not
+     * Supported, Invalid Message, Feature Not Supported, or no reason);
+     * any other refusal (Permission Denied, a transient Operation Failed)
+     * says nothing of its versions, and 1.0 would stay for the handle's
+     * lifetime (no paged Locate, no 1.2+ attributes): the connection fails,
+     * the next one negotiates again */
+    uint32_t why = ri->has_result_reason ? ri->result_reason : 0;
+    if (ri->result_status != KMIP_RESULT_STATUS_SUCCESS && why != 0 &&
+        why != KMIP_RESULT_REASON_OPERATION_NOT_SUPPORTED &&
+        why != KMIP_RESULT_REASON_INVALID_MESSAGE &&
+        why != KMIP_RESULT_REASON_FEATURE_NOT_SUPPORTED) {
+        record_result(k, ri, KMIP_OPERATION_DISCOVER_VERSIONS);
+        kmip_message_free(resp);
+        return k->st.err;
+    }
     k->version = KMIP_VERSION(1, 0);
     k->server_version_count = 0;
     if (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && ri->payload) {
         const kmip_discover_versions_response *r = ri->payload;
         bool chosen = false;
         for (size_t i = 0; i < r->version_count; i++) {
-            unsigned v = KMIP_VERSION(r->versions[i].major & 0xFF, r->versions[i].minor & 0xFF);
+            int32_t major = r->versions[i].major, minor = r->versions[i].minor;
+            if (major < 0 || major > 255 || minor < 0 || minor > 255)
+                continue; /* no version of KMIP: not masked into one */
+            unsigned v = KMIP_VERSION((unsigned)major, (unsigned)minor);
             if (k->server_version_count < KMIP_CLIENT_MAX_VERSIONS)
                 k->server_versions[k->server_version_count++] = v;
             if (!chosen && supported(v)) { /* the server lists its best first */

@@ -165,7 +165,9 @@ bool kc_core_must_discover(kc_core *k);
 kmip_client_err kc_core_discover_begin(kc_core *k);
 /* After KC_EV_RESPONSE of kc_core_discover_begin's exchange: the first
  * version of the server's answer that we speak (1.0 for a server that does
- * not know the operation). */
+ * not know the operation: Operation Not Supported, Invalid Message,
+ * Feature Not Supported or no reason; any other refusal is
+ * KMIP_CLIENT_E_SERVER and the version stays unknown). */
 kmip_client_err kc_core_discover_end(kc_core *k);
 
 /* ---- answers ---- */

@@ -810,6 +810,34 @@ static void test_negotiation(void **state)
     assert_int_equal(feed(k, a, 0), KC_EV_RESPONSE);
     assert_int_equal(kc_core_discover_end(k), KMIP_CLIENT_OK);
     assert_int_equal(k->version, KMIP_VERSION(1, 0));
+    /* refused for another reason: no downgrade, the connection fails
+     * (review S7) */
+    k->version = 0;
+    assert_int_equal(kc_core_discover_begin(k), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    a = answer_new();
+    bi = answer_item(a, KMIP_OPERATION_DISCOVER_VERSIONS, 0, false);
+    bi->result_reason = KMIP_RESULT_REASON_PERMISSION_DENIED;
+    assert_int_equal(feed(k, a, 0), KC_EV_RESPONSE);
+    assert_int_equal(kc_core_discover_end(k), KMIP_CLIENT_E_SERVER);
+    assert_int_equal(k->version, 0);
+    assert_non_null(strstr(k->st.message, "refused Discover Versions: Permission Denied"));
+    /* a major version of 257 is none, not 1 */
+    assert_int_equal(kc_core_discover_begin(k), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    a = answer_new();
+    bi = answer_item(a, KMIP_OPERATION_DISCOVER_VERSIONS, 0, true);
+    dv = bi->payload;
+    dv->versions = kmip_message_alloc(a, 2 * sizeof *dv->versions);
+    dv->versions[0].major = 257;
+    dv->versions[0].minor = 4;
+    dv->versions[1].major = 1;
+    dv->versions[1].minor = 2;
+    dv->version_count = 2;
+    assert_int_equal(feed(k, a, 0), KC_EV_RESPONSE);
+    assert_int_equal(kc_core_discover_end(k), KMIP_CLIENT_OK);
+    assert_int_equal(k->version, KMIP_VERSION(1, 2));
+    assert_int_equal(k->server_version_count, 1);
     /* pinned: nothing to discover */
     kc_core *p = core_new(0);
     p->pinned_version = KMIP_VERSION(2, 1);
