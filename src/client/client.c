@@ -509,7 +509,11 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
 
 /* A multi-step operation (every page of a Locate, Register then Activate)
  * under one time budget: a server that keeps answering cannot stretch it
- * page after page. */
+ * page after page. Within a task deadline (kmip_client_begin_deadline: the
+ * keyring's load, check and writes) each step has the operation budget and
+ * the task deadline bounds them all, so that a load pages through a large
+ * group (pages of 16 with Vault) within load_timeout_ms, not
+ * kmip_timeout_ms. */
 kmip_client_err kc_run(kmip_client *c, kc_op *op)
 {
     kmip_client_err e = prepare(c);
@@ -517,7 +521,9 @@ kmip_client_err kc_run(kmip_client *c, kc_op *op)
         op->done = true;
         op->result = e;
     }
-    while (!op->done) {
+    for (bool first = true; !op->done; first = false) {
+        if (!first && c->task_deadline_ms)
+            start_operation(c);
         e = c->core.version == 0 ? ensure_connected(c) : KMIP_CLIENT_OK;
         if (e != KMIP_CLIENT_OK) {
             op->done = true;
