@@ -409,6 +409,9 @@ static void locate(kc_core *k, input *in, int32_t page)
     /* pages of at most Maximum Items, at the offsets asked for */
     if (op.paged && got.count > (size_t)op.offset + (size_t)page)
         abort();
+    /* every page but the last (empty, or refused) brought a new identifier */
+    if (op.pages > 0 && (size_t)op.pages > got.count + 2)
+        abort();
     for (size_t i = 0; i < got.kept; i++)
         free(got.ids[i]);
 }

@@ -318,8 +318,9 @@ static const kmip_uid *answered_uid(uint32_t op, const void *payload)
     return f ? (const kmip_uid *)((const char *)payload + f->answered) : NULL;
 }
 
-/* The object a successful item made, which the ID placeholder names for
- * the items after it (KMIP 1.4 section 2.1.5 ... 6.x: Create, Register). */
+/* The object a successful item made, which the ID Placeholder stands for
+ * in the items after it (the operations of ours that make one: Create,
+ * Register). */
 static const kmip_uid *made_uid(uint32_t op, const void *payload)
 {
     if (op == KMIP_OPERATION_CREATE)

@@ -197,7 +197,7 @@ typedef struct kc_op {
     void *fn_ctx;
     bool paged, stopped;
     int32_t page, offset;
-    int pages;               /* requests so far */
+    int pages;               /* pages answered so far */
     struct kc_seen *seen;    /* the identifiers handed on (core_locate.c) */
     /* Register, Create */
     const kmip_key_spec *spec;
