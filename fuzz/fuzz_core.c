@@ -24,8 +24,12 @@
  * without sockets. Properties: no crash, no leak, no endless loop; every
  * request the core produces decodes as a request; an answer the core
  * accepts answers that request (item count, order, operations, Unique
- * Batch Item IDs); a Locate never hands on more identifiers than its pages
- * allow; every failure comes with a message. */
+ * Batch Item IDs, the object each item names, and for items using the ID
+ * placeholder the object the batch made); a write that left is never
+ * re-armed (retry or failover), and a Register or Create goes again only
+ * after an answer saying the whole message was refused; a Locate never
+ * hands on more identifiers than its pages allow, nor one identifier
+ * twice; every failure comes with a message. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,11 +90,72 @@ static void check_output(const kc_core *k)
     kmip_message_free(m);
 }
 
+static bool reads_only(const kmip_message *req)
+{
+    for (size_t i = 0; i < req->item_count; i++) {
+        uint32_t op = req->items[i].operation;
+        if (op != KMIP_OPERATION_GET && op != KMIP_OPERATION_GET_ATTRIBUTES &&
+            op != KMIP_OPERATION_GET_ATTRIBUTE_LIST && op != KMIP_OPERATION_LOCATE &&
+            op != KMIP_OPERATION_QUERY && op != KMIP_OPERATION_DISCOVER_VERSIONS)
+            return false;
+    }
+    return true;
+}
+
+/* The object a request item names: *asked (false: none, or the ID
+ * placeholder) and the one its answer names, for the operations whose
+ * answer names one (the oracle's own table, apart from the core's). */
+static bool named(const kmip_batch_item *rq, const kmip_batch_item *rs, const kmip_uid **asked,
+                  const kmip_uid **answered)
+{
+    *asked = NULL;
+    *answered = NULL;
+    if (rq->payload == NULL || rs->payload == NULL)
+        return false;
+    switch (rq->operation) {
+    case KMIP_OPERATION_GET: {
+        const kmip_get_request *q = rq->payload;
+        *asked = q->has_unique_identifier ? &q->unique_identifier : NULL;
+        *answered = &((const kmip_get_response *)rs->payload)->unique_identifier;
+        return true;
+    }
+    case KMIP_OPERATION_GET_ATTRIBUTES: {
+        const kmip_get_attributes_request *q = rq->payload;
+        *asked = q->has_unique_identifier ? &q->unique_identifier : NULL;
+        *answered = &((const kmip_get_attributes_response *)rs->payload)->unique_identifier;
+        return true;
+    }
+    case KMIP_OPERATION_ACTIVATE:
+    case KMIP_OPERATION_DESTROY: {
+        const kmip_uid_request *q = rq->payload;
+        *asked = q->has_unique_identifier ? &q->unique_identifier : NULL;
+        *answered = &((const kmip_uid_response *)rs->payload)->unique_identifier;
+        return true;
+    }
+    case KMIP_OPERATION_REVOKE: {
+        const kmip_revoke_request *q = rq->payload;
+        *asked = q->has_unique_identifier ? &q->unique_identifier : NULL;
+        *answered = &((const kmip_uid_response *)rs->payload)->unique_identifier;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool uid_equal(const kmip_uid *a, const kmip_uid *b)
+{
+    return a->is_enum == b->is_enum && a->text.len == b->text.len &&
+           (a->is_enum ? a->enum_value == b->enum_value
+                       : a->text.len == 0 || memcmp(a->text.data, b->text.data, a->text.len) == 0);
+}
+
 /* An answer the core accepted answers req. */
 static void check_accepted(const kmip_message *req, const kmip_message *resp)
 {
     if (resp == NULL || resp->item_count != req->item_count)
         abort();
+    const kmip_uid *made = NULL; /* what the ID placeholder stands for */
     for (size_t i = 0; i < req->item_count; i++) {
         const kmip_batch_item *rq = &req->items[i], *rs = &resp->items[i];
         if (rs->has_operation && rs->operation != rq->operation)
@@ -103,15 +168,65 @@ static void check_accepted(const kmip_message *req, const kmip_message *resp)
             abort();
         if (rs->result_status != KMIP_RESULT_STATUS_SUCCESS)
             abort();
+        const kmip_uid *asked, *answered;
+        if (named(rq, rs, &asked, &answered)) {
+            const kmip_uid *want = asked ? asked : made;
+            if (want && !uid_equal(want, answered))
+                abort(); /* an answer about another object accepted */
+        }
+        if (rs->payload && rq->operation == KMIP_OPERATION_REGISTER)
+            made = &((const kmip_register_response *)rs->payload)->unique_identifier;
+        if (rs->payload && rq->operation == KMIP_OPERATION_CREATE)
+            made = &((const kmip_create_response *)rs->payload)->unique_identifier;
     }
+}
+
+/* Per operation: the Registers and Creates sent, and whether the last
+ * answer to one said nothing of its message ran (one failed item naming
+ * no later item nor another operation), which alone allows another. */
+static struct {
+    int makers_sent;
+    bool may_repeat;
+} track;
+
+static bool makes_object(const kmip_message *req)
+{
+    return req->items[0].operation == KMIP_OPERATION_REGISTER ||
+           req->items[0].operation == KMIP_OPERATION_CREATE;
+}
+
+static void maker_sent(const kmip_message *req)
+{
+    if (!makes_object(req))
+        return;
+    if (track.makers_sent > 0 && !track.may_repeat)
+        abort(); /* a Register or Create repeated after one that may have run */
+    track.makers_sent++;
+    track.may_repeat = false;
+}
+
+static void maker_answered(const kmip_message *req, const kmip_message *resp)
+{
+    if (!makes_object(req) || resp == NULL || resp->item_count != 1 || req->item_count < 2)
+        return;
+    const kmip_batch_item *one = &resp->items[0];
+    track.may_repeat = one->result_status != KMIP_RESULT_STATUS_SUCCESS &&
+                       (!one->has_operation || one->operation == req->items[0].operation) &&
+                       (!one->has_unique_batch_item_id ||
+                        (req->items[0].has_unique_batch_item_id &&
+                         one->unique_batch_item_id.len == req->items[0].unique_batch_item_id.len &&
+                         memcmp(one->unique_batch_item_id.data,
+                                req->items[0].unique_batch_item_id.data,
+                                one->unique_batch_item_id.len) == 0));
 }
 
 /* One exchange armed in the core, to its end: KMIP_CLIENT_OK with the core
  * holding a whole response (KC_EV_RESPONSE), or a failure the core gives
  * up on. retry: the core decides after a failure (a request); negotiation
  * gets one attempt. */
-static kmip_client_err exchange(kc_core *k, input *in, bool retry)
+static kmip_client_err exchange(kc_core *k, input *in, bool retry, const kmip_message *req)
 {
+    bool write_left = false; /* a request with a write was sent */
     for (int guard = 0;; guard++) {
         if (guard > 16)
             abort(); /* the core must stop retrying */
@@ -125,8 +240,13 @@ static kmip_client_err exchange(kc_core *k, input *in, bool retry)
         int ev = next_event(in, &data, &len, &flags);
         kc_failure f = {.exchanged = true, .reused = reused && (flags & 4), .out_of_time = false};
         f.out_of_time = (flags & 8) != 0;
-        if (ev != EV_REFUSED)
+        if (ev != EV_REFUSED) {
             kc_core_sent(k);
+            if (req && !reads_only(req))
+                write_left = true;
+            if (req)
+                maker_sent(req);
+        }
         switch (ev) {
         case EV_BYTES: {
             kc_event e = KC_EV_RECV;
@@ -177,6 +297,8 @@ static kmip_client_err exchange(kc_core *k, input *in, bool retry)
                 abort();
             return k->st.err;
         }
+        if (write_left)
+            abort(); /* a write that left is re-armed: it may run twice */
         in->fresh = false; /* the retry's new connection */
     }
 }
@@ -190,7 +312,7 @@ static bool negotiate(kc_core *k, input *in)
     for (size_t s = 0; s < k->server_count; s++) {
         if (kc_core_discover_begin(k) != KMIP_CLIENT_OK)
             return false;
-        kmip_client_err e = exchange(k, in, false);
+        kmip_client_err e = exchange(k, in, false, NULL);
         if (e == KMIP_CLIENT_OK)
             e = kc_core_discover_end(k);
         if (e == KMIP_CLIENT_OK)
@@ -208,12 +330,13 @@ static kmip_client_err call(kc_core *k, input *in, kmip_message *req, kmip_messa
     *resp = NULL;
     kmip_client_err e = kc_core_begin(k, req);
     if (e == KMIP_CLIENT_OK)
-        e = exchange(k, in, true);
+        e = exchange(k, in, true, req);
     if (e == KMIP_CLIENT_OK) {
         bool reset = false;
         e = kc_core_finish(k, resp, &reset);
         if (reset)
             in->fresh = true;
+        maker_answered(req, *resp);
     }
     if (e == KMIP_CLIENT_OK)
         check_accepted(req, *resp);
@@ -224,6 +347,8 @@ static kmip_client_err call(kc_core *k, input *in, kmip_message *req, kmip_messa
 
 static void run_op(kc_core *k, input *in, kc_op *op)
 {
+    track.makers_sent = 0;
+    track.may_repeat = false;
     for (int steps = 0; !op->done; steps++) {
         if (steps > 100000)
             abort(); /* an operation that never ends */
@@ -250,13 +375,25 @@ static void run_op(kc_core *k, input *in, kc_op *op)
 
 typedef struct located {
     size_t count;
+    size_t kept;
+    char *ids[512]; /* the first ones, to find one handed on twice */
 } located;
 
 static bool on_uid(void *ctx, const char *uid, size_t len)
 {
-    (void)uid;
-    (void)len;
-    ((located *)ctx)->count++;
+    located *l = ctx;
+    for (size_t i = 0; i < l->kept; i++)
+        if (strlen(l->ids[i]) == len && memcmp(l->ids[i], uid, len) == 0)
+            abort(); /* an identifier handed on twice */
+    if (l->kept < sizeof l->ids / sizeof l->ids[0]) {
+        char *copy = malloc(len + 1);
+        if (copy) {
+            memcpy(copy, uid, len);
+            copy[len] = '\0';
+            l->ids[l->kept++] = copy;
+        }
+    }
+    l->count++;
     return true;
 }
 
@@ -272,6 +409,11 @@ static void locate(kc_core *k, input *in, int32_t page)
     /* pages of at most Maximum Items, at the offsets asked for */
     if (op.paged && got.count > (size_t)op.offset + (size_t)page)
         abort();
+    /* every page but the last (empty, or refused) brought a new identifier */
+    if (op.pages > 0 && (size_t)op.pages > got.count + 2)
+        abort();
+    for (size_t i = 0; i < got.kept; i++)
+        free(got.ids[i]);
 }
 
 static const uint8_t key[32] = {1, 2, 3};

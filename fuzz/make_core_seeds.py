@@ -115,7 +115,8 @@ READS = response(batch_item("get", key_object("uid-1"), 1),
                  batch_item("get_attributes", uid("uid-2"), 2),
                  batch_item("get_attribute_list", uid("uid-3") + text(0x42000A, "Name"), 3))
 REV_DES = response(batch_item("revoke", uid("uid-1"), 1), batch_item("destroy", uid("uid-1"), 2))
-PAGES2 = [locate("a", "b"), locate("c", "d"), locate("e")]
+# without Located Items a short page may be a server's cap: an empty page ends it
+PAGES2 = [locate("a", "b"), locate("c", "d"), locate("e"), locate()]
 
 
 def seed(cfg, *events):
@@ -129,6 +130,11 @@ SEEDS = {
                                        locate("e", located=5)),
     "locate-ignores-offset": seed(0x00, locate("a", "b"), locate("a", "b"), locate("a", "b")),
     "locate-too-many": seed(0x00, locate("a", "b", "c")),
+    "locate-capped": seed(0x00, locate("a"), locate("b", "c"), locate("d"), locate()),
+    "locate-capped-located-items": seed(0x00, locate("a", located=3), locate("b", located=3),
+                                        locate("c", located=3)),
+    "locate-cycling": seed(0x00, locate("a", "b"), locate("c", "d"), locate("a", "b")),
+    "locate-shifted": seed(0x00, locate("a", "b"), locate("b", "c"), locate()),
     "locate-broken-retried": seed(0x00, locate("a", "b"), broken(), locate("c")),
     "locate-split": seed(0x00, ev(PAGES2[0][:13]), ev(PAGES2[0][13:]), PAGES2[1], PAGES2[2]),
     "locate-negotiated": seed(0x08, DV, *PAGES2),
@@ -139,7 +145,14 @@ SEEDS = {
     "register-activate-refused": seed(0x01, refused(), *STEPS_REG),
     "register-activate-known-refusing": seed(0x81, *STEPS_REG),
     "register-activate-lost": seed(0x21, broken()),
+    "register-activate-other-object": seed(0x01, response(batch_item("register", uid("k1"), 1),
+                                                          batch_item("activate", uid("k9"), 2))),
+    "register-activate-refused-as-activate": seed(0x01, response(
+        batch_item("activate", ubi=2, status=1, reason=4)), *STEPS_REG),
     "create-activate-get": seed(0x02, CAG),
+    "create-activate-get-other-object": seed(0x02, response(
+        batch_item("create", enum(0x420057, 2) + uid("k2"), 1),
+        batch_item("activate", uid("k9"), 2), batch_item("get", key_object("k9"), 3))),
     "create-activate-get-refused": seed(0x02, refused(), *STEPS_CAG),
     "batch-reads": seed(0x03, READS),
     "batch-reads-2.0": seed(0x13, READS),

@@ -89,8 +89,11 @@ KMIP_API void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned 
 /* Upper bound for one whole operation (kmip_client_call, _connect and every
  * operation built on them): connecting, negotiating, sending, receiving and
  * a retry all share it; each step also keeps its own timeout above. When it
- * runs out the operation fails with KMIP_CLIENT_E_TIMEOUT. 0 (the default):
- * no overall bound. With more than one server configured, the read/write
+ * runs out the operation fails with KMIP_CLIENT_E_TIMEOUT. An operation of
+ * several requests (a paged Locate, Register then Activate) shares one
+ * budget; within a task deadline (kmip_client_begin_deadline) each of its
+ * requests has the budget and the task deadline bounds them all. 0 (the
+ * default): no overall bound. With more than one server configured, the read/write
  * timeout of one exchange is capped at this budget / (servers + 1), so that
  * a stalled server leaves room for the next one and for a check of an
  * uncertain write within the same budget. */
@@ -311,7 +314,10 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register(kmip_client *c,
 /* Register + Activate in one request message (the Activate names the ID
  * placeholder). A server that refuses such a message as a whole (PyKMIP
  * 0.10 parses Activate only with a Unique Identifier) executed none of it;
- * the client then uses two requests, for this and every later call. */
+ * the client then uses two requests, for this and every later call.
+ * uid_out is set ("" otherwise) whenever the server made the object, also
+ * with the error of an Activate that failed; an answer whose Activate
+ * names another object than the Register made is KMIP_CLIENT_E_PROTOCOL. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register_activate(
     kmip_client *c, const kmip_key_spec *spec, const uint8_t *material, size_t len, char *uid_out,
     size_t uid_cap);
@@ -319,7 +325,9 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_register_activate(
  * (ID placeholders), with the same fallback as kmip_client_register_activate
  * (three requests) for servers that refuse placeholders. The key bytes are
  * returned in *key (kmip_secure_free(*key, *len)). If Create succeeded but
- * a later step failed, uid_out names the object with the error. */
+ * a later step failed, uid_out names the object with the error; Activate
+ * or Get answers naming another object than the Create made are
+ * KMIP_CLIENT_E_PROTOCOL, and no key is returned. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_create_activate_get(
     kmip_client *c, const kmip_key_spec *spec, char *uid_out, size_t uid_cap, uint8_t **key,
     size_t *len);

@@ -448,13 +448,15 @@ kmip_client_err kmip_client_request(kmip_client *c, kmip_message **request)
     return *request ? KMIP_CLIENT_OK : kc_fail(c, KMIP_CLIENT_E_NOMEM, "out of memory");
 }
 
-kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_message **response)
+/* One exchange of request within the operation's budget (started by the
+ * caller: a multi-step operation has one budget for all its steps). */
+static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
+                                      kmip_message **response)
 {
     kc_clear(c);
     *response = NULL;
     if (request == NULL || request->is_response || request->item_count == 0)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "a request with at least one batch item is needed");
-    start_operation(c);
     if (out_of_time(c))
         return kc_fail(c, KMIP_CLIENT_E_TIMEOUT, "no time left for %s: the deadline has passed",
                        kc_operation_name(request->items[0].operation));
@@ -499,10 +501,30 @@ kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_mes
     return e;
 }
 
+kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_message **response)
+{
+    start_operation(c);
+    return call_in_budget(c, request, response);
+}
+
+/* A multi-step operation (every page of a Locate, Register then Activate)
+ * under one time budget: a server that keeps answering cannot stretch it
+ * page after page. Within a task deadline (kmip_client_begin_deadline: the
+ * keyring's load, check and writes) each step has the operation budget and
+ * the task deadline bounds them all, so that a load pages through a large
+ * group (pages of 16 with Vault) within load_timeout_ms, not
+ * kmip_timeout_ms. */
 kmip_client_err kc_run(kmip_client *c, kc_op *op)
 {
-    while (!op->done) {
-        kmip_client_err e = prepare(c);
+    kmip_client_err e = prepare(c);
+    if (e != KMIP_CLIENT_OK) {
+        op->done = true;
+        op->result = e;
+    }
+    for (bool first = true; !op->done; first = false) {
+        if (!first && c->task_deadline_ms)
+            start_operation(c);
+        e = c->core.version == 0 ? ensure_connected(c) : KMIP_CLIENT_OK;
         if (e != KMIP_CLIENT_OK) {
             op->done = true;
             op->result = e;
@@ -512,7 +534,7 @@ kmip_client_err kc_run(kmip_client *c, kc_op *op)
         if (!kc_op_next(&c->core, op, &req))
             break;
         kmip_message *resp = NULL;
-        e = kmip_client_call(c, req, &resp);
+        e = call_in_budget(c, req, &resp);
         kmip_message_free(req);
         kc_op_answer(&c->core, op, e, resp);
     }

@@ -318,6 +318,18 @@ static const kmip_uid *answered_uid(uint32_t op, const void *payload)
     return f ? (const kmip_uid *)((const char *)payload + f->answered) : NULL;
 }
 
+/* The object a successful item made, which the ID Placeholder stands for
+ * in the items after it (the operations of ours that make one: Create,
+ * Register). */
+static const kmip_uid *made_uid(uint32_t op, const void *payload)
+{
+    if (op == KMIP_OPERATION_CREATE)
+        return &((const kmip_create_response *)payload)->unique_identifier;
+    if (op == KMIP_OPERATION_REGISTER)
+        return &((const kmip_register_response *)payload)->unique_identifier;
+    return NULL;
+}
+
 static bool same_uid(const kmip_uid *a, const kmip_uid *b)
 {
     if (a->is_enum || b->is_enum)
@@ -357,9 +369,26 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
 {
     kc_status *s = &k->st;
     if (resp->item_count != req->item_count) {
-        /* a whole-message failure comes back as a single item */
-        if (resp->item_count == 1 && resp->items[0].result_status != KMIP_RESULT_STATUS_SUCCESS) {
-            record_result(k, &resp->items[0], req->items[0].operation);
+        /* a whole-message failure comes back as a single item: one that
+         * names no other operation nor another item than the first
+         * (PyKMIP's refusal of a message it cannot parse names neither);
+         * one answering a later item says the first ran, so it is not the
+         * whole message's, and its answer is missing */
+        const kmip_batch_item *one = &resp->items[0];
+        if (resp->item_count == 1 && one->result_status != KMIP_RESULT_STATUS_SUCCESS) {
+            if ((one->has_operation && one->operation != req->items[0].operation) ||
+                (one->has_unique_batch_item_id &&
+                 !(req->items[0].has_unique_batch_item_id && same_id(&req->items[0], one)))) {
+                record_result(k, one, one->has_operation ? one->operation
+                                                         : req->items[0].operation);
+                char was[sizeof s->message];
+                memcpy(was, s->message, sizeof was);
+                return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
+                                      "the KMIP server answered a batch of %zu items with one "
+                                      "failed item that is not for its first item (%s)",
+                                      req->item_count, was);
+            }
+            record_result(k, one, req->items[0].operation);
             return s->err;
         }
         /* a server that stopped at a failed item (Stop, or Continue not
@@ -369,16 +398,19 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
             resp->items[resp->item_count - 1].result_status != KMIP_RESULT_STATUS_SUCCESS) {
             record_result(k, &resp->items[resp->item_count - 1],
                           req->items[resp->item_count - 1].operation);
+            char was[sizeof s->message]; /* the server's reason, not our buffer */
+            memcpy(was, s->message, sizeof was);
             return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
                                   "the KMIP server stopped the batch at item %zu of %zu (%s) "
                                   "and answered none after it", resp->item_count,
-                                  req->item_count, s->message);
+                                  req->item_count, was);
         }
         return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
                               "the KMIP server answered %zu batch items to a request of %zu",
                               resp->item_count, req->item_count);
     }
     kmip_client_err first = KMIP_CLIENT_OK;
+    const kmip_uid *placeholder = NULL; /* the object the batch made so far */
     for (size_t i = 0; i < req->item_count; i++) {
         const kmip_batch_item *rq = &req->items[i], *rs = &resp->items[i];
         if (!batch_id_matches(req, rq, rs))
@@ -400,8 +432,15 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
                 return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
                                       "response item %zu (%s) succeeded without a payload of "
                                       "that operation", i + 1, kc_operation_name(rq->operation));
+            /* an item using the ID placeholder is about the object an
+             * item before it made: its answer must name that one */
             const kmip_uid *asked = asked_uid(rq);
             const kmip_uid *named = rs->payload ? answered_uid(rq->operation, rs->payload) : NULL;
+            if (asked == NULL && rq->payload && uid_fields_of(rq->operation))
+                asked = placeholder;
+            const kmip_uid *made = rs->payload ? made_uid(rq->operation, rs->payload) : NULL;
+            if (made)
+                placeholder = made;
             if (asked && named && !same_uid(asked, named)) {
                 char want[130], got[130];
                 uid_shown(asked, want, sizeof want);
@@ -564,13 +603,31 @@ kmip_client_err kc_core_discover_end(kc_core *k)
                               "the KMIP server's answer to Discover Versions is not one "
                               "Discover Versions batch item");
     }
+    /* a server of KMIP 1.0 does not know the operation (Operation Not
+     * Supported, Invalid Message, Feature Not Supported, or no reason);
+     * any other refusal (Permission Denied, a transient Operation Failed)
+     * says nothing of its versions, and 1.0 would stay for the handle's
+     * lifetime (no paged Locate, no 1.2+ attributes): the connection fails,
+     * the next one negotiates again */
+    uint32_t why = ri->has_result_reason ? ri->result_reason : 0;
+    if (ri->result_status != KMIP_RESULT_STATUS_SUCCESS && why != 0 &&
+        why != KMIP_RESULT_REASON_OPERATION_NOT_SUPPORTED &&
+        why != KMIP_RESULT_REASON_INVALID_MESSAGE &&
+        why != KMIP_RESULT_REASON_FEATURE_NOT_SUPPORTED) {
+        record_result(k, ri, KMIP_OPERATION_DISCOVER_VERSIONS);
+        kmip_message_free(resp);
+        return k->st.err;
+    }
     k->version = KMIP_VERSION(1, 0);
     k->server_version_count = 0;
     if (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && ri->payload) {
         const kmip_discover_versions_response *r = ri->payload;
         bool chosen = false;
         for (size_t i = 0; i < r->version_count; i++) {
-            unsigned v = KMIP_VERSION(r->versions[i].major & 0xFF, r->versions[i].minor & 0xFF);
+            int32_t major = r->versions[i].major, minor = r->versions[i].minor;
+            if (major < 0 || major > 255 || minor < 0 || minor > 255)
+                continue; /* no version of KMIP: not masked into one */
+            unsigned v = KMIP_VERSION((unsigned)major, (unsigned)minor);
             if (k->server_version_count < KMIP_CLIENT_MAX_VERSIONS)
                 k->server_versions[k->server_version_count++] = v;
             if (!chosen && supported(v)) { /* the server lists its best first */

@@ -165,7 +165,9 @@ bool kc_core_must_discover(kc_core *k);
 kmip_client_err kc_core_discover_begin(kc_core *k);
 /* After KC_EV_RESPONSE of kc_core_discover_begin's exchange: the first
  * version of the server's answer that we speak (1.0 for a server that does
- * not know the operation). */
+ * not know the operation: Operation Not Supported, Invalid Message,
+ * Feature Not Supported or no reason; any other refusal is
+ * KMIP_CLIENT_E_SERVER and the version stays unknown). */
 kmip_client_err kc_core_discover_end(kc_core *k);
 
 /* ---- answers ---- */
@@ -195,7 +197,8 @@ typedef struct kc_op {
     void *fn_ctx;
     bool paged, stopped;
     int32_t page, offset;
-    char *previous; /* the first identifier of the previous page */
+    int pages;               /* pages answered so far */
+    struct kc_seen *seen;    /* the identifiers handed on (core_locate.c) */
     /* Register, Create */
     const kmip_key_spec *spec;
     const uint8_t *material;
@@ -203,13 +206,23 @@ typedef struct kc_op {
     bool activate;
     char *uid_out;
     size_t uid_cap;
-    char uid[256];
+    char *uid; /* the new object's identifier (malloc'd, the answer's length) */
     uint8_t **key;
     size_t *key_len;
 } kc_op;
 
 /* Locate page after page (Maximum Items, Offset Items from KMIP 1.3; one
- * request before), fn called for each identifier until it returns false. */
+ * request before), fn called for each identifier until it returns false.
+ * The next page is asked at the offset plus what came back (a server may
+ * cap its pages below Maximum Items: Vault answers 16); the Locate ends at
+ * an empty page, or at a short page when Located Items (present and > 0)
+ * says nothing follows. An identifier is handed on once: a page bringing
+ * none that was not handed on before (a server ignoring Offset Items,
+ * cycling or reordering its pages) ends it with KMIP_CLIENT_E_PROTOCOL, as
+ * do more than KC_LOCATE_MAX_IDS identifiers or KC_LOCATE_MAX_BYTES bytes
+ * of them. */
+#define KC_LOCATE_MAX_IDS 1000000u
+#define KC_LOCATE_MAX_BYTES (128u * 1024u * 1024u)
 void kc_op_locate(kc_op *op, const kmip_locate_filter *f, kmip_uid_fn fn, void *ctx);
 /* Register, and with activate the Activate of the new object: one batch
  * with an ID placeholder, or two requests for a server that refuses it. */
@@ -230,5 +243,6 @@ void kc_op_free(kc_op *op);
 /* The paged Locate's steps (core_locate.c), for kc_op_next/kc_op_answer. */
 bool kc_locate_next(kc_core *k, kc_op *op, kmip_message **request);
 void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_message *resp);
+void kc_locate_free(kc_op *op);
 
 #endif

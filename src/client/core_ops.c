@@ -38,6 +38,8 @@ void kc_op_register(kc_op *op, const kmip_key_spec *spec, const uint8_t *materia
     op->material_len = len;
     op->activate = activate;
     op->step = activate ? STEP_BATCH : STEP_REGISTER;
+    if (uid_out && uid_cap)
+        uid_out[0] = '\0';
 }
 
 void kc_op_create_activate_get(kc_op *op, const kmip_key_spec *spec, char *uid_out,
@@ -55,8 +57,9 @@ void kc_op_create_activate_get(kc_op *op, const kmip_key_spec *spec, char *uid_o
 
 void kc_op_free(kc_op *op)
 {
-    free(op->previous);
-    op->previous = NULL;
+    kc_locate_free(op);
+    free(op->uid);
+    op->uid = NULL;
 }
 
 static void finish(kc_op *op, kmip_client_err e)
@@ -121,7 +124,13 @@ bool kc_op_next(kc_core *k, kc_op *op, kmip_message **request)
     return true;
 }
 
-/* The whole message was refused for its placeholder: nothing of it ran. */
+/* The whole message was refused for its placeholder: nothing of it ran.
+ * Only a single failed item that check_response took as the whole
+ * message's or its first item's (no Operation or Unique Batch Item ID of
+ * a later item: PyKMIP 0.10 answers a message it cannot parse with one
+ * item naming neither) says so; one answering the Activate said the
+ * Register ran, and is a protocol error there, never a reason to send the
+ * Register again. */
 static bool whole_refused(const kc_core *k, kmip_client_err e, const kmip_message *resp)
 {
     return e == KMIP_CLIENT_E_SERVER && resp && resp->item_count == 1 &&
@@ -141,22 +150,40 @@ static void placeholders_refused(kc_core *k, kc_op *op)
     op->step = op->kind == KC_OP_REGISTER ? STEP_REGISTER : STEP_CREATE;
 }
 
-/* The identifier of a step's answer into the caller's buffer, or (when
- * more steps follow) into op->uid; a Register that succeeded is reported
- * with the error of an Activate that failed: the object exists. */
-static kmip_client_err take_uid(kc_core *k, kc_op *op, kmip_client_err e, const kmip_uid *u,
-                                bool final)
+/* The identifier of a step's answer into the caller's buffer; a Register
+ * that succeeded is reported with the error of an Activate that failed:
+ * the object exists. */
+static kmip_client_err take_uid(kc_core *k, kc_op *op, kmip_client_err e, const kmip_uid *u)
 {
-    kmip_client_err ce = final ? kc_copy_uid(k, u, op->uid_out, op->uid_cap)
-                               : kc_copy_uid(k, u, op->uid, sizeof op->uid);
+    kmip_client_err ce = kc_copy_uid(k, u, op->uid_out, op->uid_cap);
     return ce != KMIP_CLIENT_OK ? ce : e;
 }
 
-/* The caller's copy of op->uid once it is known (separate requests). */
-static kmip_client_err hand_uid(kc_core *k, kc_op *op)
+/* Separate requests: the new object's identifier (any length the decoder
+ * took, up to KC_MAX_UID) kept for the next steps and handed to the caller
+ * at once, so that it names the object whatever a later step does. */
+#define KC_MAX_UID 65536
+static kmip_client_err keep_uid(kc_core *k, kc_op *op, const kmip_uid *u)
 {
-    if (op->uid_out && snprintf(op->uid_out, op->uid_cap, "%s", op->uid) >= (int)op->uid_cap)
-        return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG, "the identifier buffer is too small");
+    if (u->is_enum || u->text.len == 0)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                              "the server's answer lacks a Unique Identifier");
+    if (u->text.len > KC_MAX_UID)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                              "the server's Unique Identifier is %zu bytes (at most %d taken); "
+                              "the object it made begins \"%.64s\"", u->text.len, KC_MAX_UID,
+                              (const char *)u->text.data);
+    free(op->uid);
+    op->uid = malloc(u->text.len + 1);
+    if (op->uid == NULL)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory");
+    memcpy(op->uid, u->text.data, u->text.len);
+    op->uid[u->text.len] = '\0';
+    if (op->uid_out && !kmip_text_copy(u->text.data, u->text.len, op->uid_out, op->uid_cap))
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
+                              "the identifier buffer (%zu bytes) is too small for the new "
+                              "object's identifier (%zu bytes): \"%.700s\"", op->uid_cap,
+                              u->text.len, op->uid);
     return KMIP_CLIENT_OK;
 }
 
@@ -166,7 +193,7 @@ static void answer_register(kc_core *k, kc_op *op, kmip_client_err e, const kmip
     switch (op->step) {
     case STEP_BATCH:
         if (reg)
-            finish(op, take_uid(k, op, e, &reg->unique_identifier, true));
+            finish(op, take_uid(k, op, e, &reg->unique_identifier));
         else if (whole_refused(k, e, resp))
             placeholders_refused(k, op);
         else
@@ -174,14 +201,15 @@ static void answer_register(kc_core *k, kc_op *op, kmip_client_err e, const kmip
         return;
     case STEP_REGISTER:
         if (reg)
-            e = take_uid(k, op, e, &reg->unique_identifier, !op->activate);
+            e = op->activate ? keep_uid(k, op, &reg->unique_identifier)
+                             : take_uid(k, op, e, &reg->unique_identifier);
         if (e != KMIP_CLIENT_OK || !op->activate)
             finish(op, e);
         else
             op->step = STEP_ACTIVATE;
         return;
-    default: /* STEP_ACTIVATE */
-        finish(op, e == KMIP_CLIENT_OK ? hand_uid(k, op) : e);
+    default: /* STEP_ACTIVATE: uid_out names the object whatever e is */
+        finish(op, e);
         return;
     }
 }
@@ -196,18 +224,15 @@ static void answer_create(kc_core *k, kc_op *op, kmip_client_err e, const kmip_m
             return;
         }
         if (created)
-            e = take_uid(k, op, e, &created->unique_identifier, true);
+            e = take_uid(k, op, e, &created->unique_identifier);
         if (e == KMIP_CLIENT_OK)
             e = kc_copy_key(k, resp->items[2].payload, NULL, op->key, op->key_len);
         finish(op, e);
         return;
     case STEP_CREATE:
         if (e == KMIP_CLIENT_OK) /* the typed payload of a checked answer */
-            e = take_uid(k, op, e,
-                         &((const kmip_create_response *)resp->items[0].payload)->unique_identifier,
-                         false);
-        if (e == KMIP_CLIENT_OK)
-            e = hand_uid(k, op);
+            e = keep_uid(k, op,
+                         &((const kmip_create_response *)resp->items[0].payload)->unique_identifier);
         if (e != KMIP_CLIENT_OK)
             finish(op, e);
         else

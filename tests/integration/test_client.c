@@ -463,7 +463,9 @@ static void run_paging(unsigned version)
     kmip_locate_filter f = {.object_group = group, .page_size = 2};
     uint64_t before = requests(c);
     CHECK_OK(c, kmip_client_locate(c, &f, collect, found));
-    assert_int_equal(requests(c), before + 3); /* pages of 2, 2 and 1 */
+    /* pages of 2, 2 and 1, and one at offset 5 that comes back empty:
+     * PyKMIP omits Located Items, and a short page may be a server's cap */
+    assert_int_equal(requests(c), before + 4);
     for (int i = 0; i < 5; i++) {
         assert_true(has_uid(found, uids[i]));
         CHECK_OK(c, kmip_client_destroy(c, uids[i]));

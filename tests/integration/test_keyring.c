@@ -158,8 +158,10 @@ static void test_store_fetch_remove(void **state)
     expect_key(k, "dsa", "u", "dsa-bytes", 9, "DSA");
     expect_key(k, "odd aes; with ; semicolons", "u:1", odd, 7, "AES");
     expect_key(k, long_id, "", "L", 1, "SECRET");
-    assert_true(krk_load_requests(k) >= 3); /* Discover Versions, 2 Locates, 1 batch of Gets */
-    assert_true(krk_load_requests(k) <= 4);
+    /* Discover Versions, 2 Locates (each a page and, PyKMIP omitting
+     * Located Items, the empty page after it), 1 batch of Gets */
+    assert_true(krk_load_requests(k) >= 3);
+    assert_true(krk_load_requests(k) <= 6);
 
     /* remove, and it stays removed */
     assert_int_equal(krk_remove(k, "secret", "bob"), KRK_OK);

@@ -508,6 +508,53 @@ static void test_load_with_held_helpers(void **state)
                "", elapsed, 0, "every key; helpers not waited for");
 }
 
+/* A server capping its Locate pages below Maximum Items (Vault answers 16
+ * whatever the load's 256 asks), with Located Items and without it (as
+ * PyKMIP): the keyring's load sees every key, not only the first page. */
+static void test_load_locate_page_cap(void **state)
+{
+    (void)state;
+    assert_true(fenv_clear(&E));
+    while (krk_key_count(K) < 45) {
+        char message[768];
+        if (run(OP_STORE, message, sizeof message) != KRK_OK)
+            fail_msg("store: %s", message);
+    }
+    view *srv = malloc(sizeof *srv), *kr = malloc(sizeof *kr);
+    assert_non_null(srv);
+    assert_non_null(kr);
+    server_view(srv);
+    size_t want = srv->count;
+    assert_true(want >= 45);
+    assert_int_equal(krk_key_count(K), want);
+    static const char *const faults[] = {"fault locate_page_cap=16 op=Locate times=0",
+                                         "fault locate_page_cap_no_total=16 op=Locate times=0"};
+    for (size_t i = 0; i < 2; i++) {
+        char out[64];
+        if (!fenv_ctl(E.server_ctl, faults[i], out, sizeof out) || strncmp(out, "ok", 2) != 0)
+            fail_msg("arming \"%s\": %s", faults[i], out);
+        char path[1300];
+        snprintf(path, sizeof path, "%s/capped.cnf", E.dir);
+        krk_config cfg = config_at(path, E.server_port);
+        krk_keyring *k = NULL;
+        krk_diag d;
+        if (krk_open(&cfg, &k, &d) != KRK_OK)
+            fail_msg("%s: open: %s", faults[i], d.error);
+        print_message("%-54s %zu of %zu keys loaded\n", faults[i], krk_key_count(k), want);
+        krk_keyring *main_keyring = K;
+        K = k; /* keyring_view reads K */
+        keyring_view(kr);
+        K = main_keyring;
+        /* every key the server holds is in the capped load, bytes and all */
+        keyring_within_server(kr, srv, faults[i]);
+        assert_int_equal(kr->count, want);
+        krk_close(k);
+        assert_true(fenv_clear(&E));
+    }
+    free(srv);
+    free(kr);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -563,6 +610,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tls_refusals),
         cmocka_unit_test(test_unreadable_certificate_at_reload),
         cmocka_unit_test(test_load_with_held_helpers),
+        cmocka_unit_test(test_load_locate_page_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

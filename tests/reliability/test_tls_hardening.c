@@ -161,6 +161,26 @@ static void test_answers_must_match(void **state)
     expect("batch answered without batch item ids",
            kmip_client_register_activate(c, &spec, secret, sizeof secret, again, sizeof again),
            KMIP_CLIENT_E_PROTOCOL, c, "no Unique Batch Item ID");
+    /* the items using the ID placeholder answered for another object than
+     * the one Register/Create made: never a success, never its key */
+    char made[128];
+    arm("fault wrong_later_uid op=Register");
+    expect("placeholder Activate answered for another object",
+           kmip_client_register_activate(c, &spec, secret, sizeof secret, made, sizeof made),
+           KMIP_CLIENT_E_PROTOCOL, c, "names object \"X");
+    kmip_key_spec aes = {0};
+    aes.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY;
+    aes.algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES;
+    aes.length_bits = 256;
+    aes.object_group = "tls-hardening";
+    uint8_t *created = NULL;
+    size_t created_len = 0;
+    arm("fault wrong_later_uid op=Create");
+    expect("placeholder Activate and Get answered for another object",
+           kmip_client_create_activate_get(c, &aes, made, sizeof made, &created, &created_len),
+           KMIP_CLIENT_E_PROTOCOL, c, "names object \"X");
+    assert_null(created);
+    assert_true(made[0] != '\0' && made[0] != 'X'); /* the object made, named with the error */
     arm("fault no_batch_id op=Get");
     expect("one-item request answered without its id", kmip_client_get_key(c, uid, &k, &len,
                                                                             &type),

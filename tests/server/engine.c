@@ -444,6 +444,13 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
     size_t max = r->has_maximum_items && r->maximum_items > 0 ? (size_t)r->maximum_items : n;
     if (max > n)
         max = n;
+    /* a server capping its pages below Maximum Items (Vault: 16) */
+    bool capped = injected(c, KTS_FAULT_LOCATE_PAGE_CAP);
+    bool no_total = injected(c, KTS_FAULT_LOCATE_PAGE_CAP_NO_TOTAL);
+    size_t cap = capped || no_total ? kts_fault_value() : 0;
+    if (cap > 0 && max > cap)
+        max = cap;
+    bool total_sent = version >= KMIP_VERSION(1, 3) && !no_total;
     p->unique_identifiers = kmip_message_alloc(c->resp, (max ? max : 1) * sizeof(kmip_uid));
     if (p->unique_identifiers == NULL)
         return;
@@ -463,7 +470,7 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
                 p->unique_identifiers[p->unique_identifier_count++] = uid_bytes(c->resp, o->uid);
             total++;
         }
-        p->has_located_items = version >= KMIP_VERSION(1, 3);
+        p->has_located_items = total_sent;
         p->located_items = (int32_t)total;
         return;
     }
@@ -496,7 +503,7 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
     cursor.generation = kts_store_generation(c->store);
     cursor.next_offset = offset + p->unique_identifier_count;
     cursor.next_index = p->unique_identifier_count ? end : n;
-    p->has_located_items = version >= KMIP_VERSION(1, 3);
+    p->has_located_items = total_sent;
     p->located_items = (int32_t)total;
 }
 

@@ -20,7 +20,7 @@ const char *const kts_fault_names[KTS_FAULT__COUNT] = {
     "fin_rst",       "no_batch_id",     "extra_batch_id",   "wrong_uid",
     "deny_get",      "gone_get",        "ignore_offset",    "refuse_destroy",
     "long_uid",      "duplicate",       "duplicate_packed", "notify_after",
-    "key_update",
+    "key_update",    "locate_page_cap", "locate_page_cap_no_total", "wrong_later_uid",
 };
 
 bool kts_fault_is_connection_level(kts_fault f)
@@ -35,6 +35,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static kts_fault armed;
 static uint32_t armed_op; /* 0: any operation */
 static unsigned armed_times; /* 0: until cleared */
+static unsigned armed_value; /* NAME=N */
 static unsigned long requests, connections;
 
 static kts_fault take_locked(void)
@@ -64,6 +65,14 @@ kts_fault kts_faults_take_connection(void)
     kts_fault f = kts_fault_is_connection_level(armed) ? take_locked() : KTS_FAULT_NONE;
     pthread_mutex_unlock(&lock);
     return f;
+}
+
+unsigned kts_fault_value(void)
+{
+    pthread_mutex_lock(&lock);
+    unsigned v = armed_value;
+    pthread_mutex_unlock(&lock);
+    return v;
 }
 
 void kts_stats_request(void)
@@ -104,7 +113,7 @@ static const char *arm(char *args)
 {
     kts_fault f = KTS_FAULT__COUNT;
     uint32_t op = 0;
-    unsigned times = 1;
+    unsigned times = 1, value = 0;
     for (char *tok = strtok(args, " \t"); tok; tok = strtok(NULL, " \t")) {
         if (strncmp(tok, "op=", 3) == 0) {
             if (!operation_by_name(tok + 3, &op))
@@ -112,6 +121,11 @@ static const char *arm(char *args)
         } else if (strncmp(tok, "times=", 6) == 0) {
             times = (unsigned)strtoul(tok + 6, NULL, 10);
         } else {
+            char *eq = strchr(tok, '=');
+            if (eq) {
+                *eq = '\0';
+                value = (unsigned)strtoul(eq + 1, NULL, 10);
+            }
             for (int i = 1; i < KTS_FAULT__COUNT; i++)
                 if (strcmp(tok, kts_fault_names[i]) == 0)
                     f = (kts_fault)i;
@@ -125,6 +139,7 @@ static const char *arm(char *args)
     armed = f;
     armed_op = op;
     armed_times = times;
+    armed_value = value;
     pthread_mutex_unlock(&lock);
     return "ok";
 }
@@ -291,8 +306,9 @@ static bool mutate_tree(kts_fault f, kmip_tree *t)
         set_algorithms(root);
         return true;
     }
+    bool later = false;
     for (kmip_item *bi = kmip_item_child(root, KMIP_TAG_BATCH_ITEM); bi;
-         bi = kmip_item_next_same(bi)) {
+         bi = kmip_item_next_same(bi), later = true) {
         kmip_item *op = kmip_item_child(bi, KMIP_TAG_OPERATION);
         kmip_item *id = kmip_item_child(bi, KMIP_TAG_UNIQUE_BATCH_ITEM_ID);
         kmip_item *rs = kmip_item_child(bi, KMIP_TAG_RESULT_STATUS);
@@ -309,8 +325,8 @@ static bool mutate_tree(kts_fault f, kmip_tree *t)
             return false;
         kmip_item *payload = kmip_item_child(bi, KMIP_TAG_RESPONSE_PAYLOAD);
         kmip_item *uid = payload ? kmip_item_child(payload, KMIP_TAG_UNIQUE_IDENTIFIER) : NULL;
-        if (f == KTS_FAULT_WRONG_UID && uid && uid->type == KMIP_TYPE_TEXT_STRING &&
-            uid->v.bytes.len > 0)
+        if ((f == KTS_FAULT_WRONG_UID || (f == KTS_FAULT_WRONG_LATER_UID && later)) && uid &&
+            uid->type == KMIP_TYPE_TEXT_STRING && uid->v.bytes.len > 0)
             uid->v.bytes.data[0] = uid->v.bytes.data[0] == 'X' ? 'Y' : 'X';
     }
     return true;
@@ -340,6 +356,7 @@ uint8_t *kts_fault_mutate(kts_fault f, uint8_t *resp, size_t *len)
     case KTS_FAULT_NO_BATCH_ID:
     case KTS_FAULT_EXTRA_BATCH_ID:
     case KTS_FAULT_WRONG_UID:
+    case KTS_FAULT_WRONG_LATER_UID:
     case KTS_FAULT_UNKNOWN_TAGS:
     case KTS_FAULT_UNKNOWN_ENUM: {
         kmip_decoder *d = kmip_decoder_new();

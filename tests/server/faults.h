@@ -15,7 +15,9 @@
  * no_batch_id, extra_batch_id, wrong_uid,
  * unknown_tags, unknown_enum, deep_nesting, slow, silent, lose, crash,
  * crash_before, deny_get, gone_get, ignore_offset, refuse_destroy, long_uid, duplicate,
- * duplicate_packed, notify_after, key_update. Per connection (the next one accepted):
+ * duplicate_packed, notify_after, key_update, locate_page_cap=N, locate_page_cap_no_total=N,
+ * wrong_later_uid (NAME=N arms NAME with the value N, kts_fault_value). Per connection (the
+ * next one accepted):
  * close_after_handshake, tls_alert, fin_rst. See kts_fault_names for each meaning. */
 #ifndef KTS_FAULTS_H
 #define KTS_FAULTS_H
@@ -66,6 +68,14 @@ typedef enum kts_fault {
                                    with a requests-per-connection limit) */
     KTS_FAULT_KEY_UPDATE,       /* the response and a TLS 1.3 KeyUpdate (update requested) in
                                    one TCP segment: no application data, harmless */
+    KTS_FAULT_LOCATE_PAGE_CAP,  /* locate_page_cap=N: Locate answers at most N identifiers
+                                   whatever Maximum Items says (Vault: 16), Located Items
+                                   kept */
+    KTS_FAULT_LOCATE_PAGE_CAP_NO_TOTAL, /* locate_page_cap_no_total=N: the same, without
+                                           Located Items (as PyKMIP) */
+    KTS_FAULT_WRONG_LATER_UID,  /* payloads of the items after the first name another
+                                   Unique Identifier (placeholder items answered for
+                                   another object) */
     KTS_FAULT__COUNT
 } kts_fault;
 
@@ -77,6 +87,9 @@ bool kts_fault_is_connection_level(kts_fault f);
 kts_fault kts_faults_take_request(const kmip_message *req);
 /* The fault for a new connection (consumes one arming), or KTS_FAULT_NONE. */
 kts_fault kts_faults_take_connection(void);
+
+/* The value the armed fault was armed with (NAME=N), 0 for none. */
+unsigned kts_fault_value(void);
 
 /* Counters shown by "stats". */
 void kts_stats_request(void);

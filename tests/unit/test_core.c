@@ -114,11 +114,34 @@ typedef struct server {
     bool ignores_offset;
     size_t extra;           /* more identifiers than Maximum Items */
     bool refuses_placeholders;
+    const char *placeholder_uid; /* review S1: items after Register answer for this object */
+    bool cycles;                 /* review S3: ignores Offset Items, alternates two pages */
+    bool refuses_as_activate;    /* review S2: one failed item, for the batch's Activate */
+    size_t cap;                  /* review S0: at most cap identifiers per page */
+    bool located;                /* Locate answers carry Located Items */
+    bool reorders;               /* ignores Offset Items, every other page reversed */
+    bool refuses_activate;       /* a lone Activate fails */
+    const char *made_uid;        /* what Register names (default "new-1") */
+    int registers;
     int requests;
     int32_t offsets[16];
     int32_t maxima[16];
     bool had_maximum[16];
 } server;
+
+/* An item naming its object is answered for it (what a server does);
+ * false for an item using the ID placeholder. */
+static bool asked_text(const kmip_batch_item *rq, kmip_message *m)
+{
+    const kmip_uid_request *u = rq->payload;
+    if (rq->operation != KMIP_OPERATION_ACTIVATE || !u->has_unique_identifier)
+        return false;
+    uint32_t ubi = rq->has_unique_batch_item_id ? 1 : 0;
+    kmip_batch_item *bi = answer_item(m, rq->operation, ubi, true);
+    ((kmip_uid_response *)bi->payload)->unique_identifier.text =
+        kmip_message_copy_bytes(m, u->unique_identifier.text.data, u->unique_identifier.text.len);
+    return true;
+}
 
 static kmip_message *serve(server *s, const kmip_message *req)
 {
@@ -128,6 +151,8 @@ static kmip_message *serve(server *s, const kmip_message *req)
     if (first->operation == KMIP_OPERATION_LOCATE) {
         const kmip_locate_request *l = first->payload;
         int32_t off = l->has_offset_items && !s->ignores_offset ? l->offset_items : 0;
+        if (s->cycles)
+            off = (r % 2) * (int32_t)l->maximum_items;
         size_t max = l->has_maximum_items ? (size_t)l->maximum_items + s->extra : s->id_count;
         if (r < 16) {
             s->offsets[r] = l->has_offset_items ? l->offset_items : -1;
@@ -136,12 +161,30 @@ static kmip_message *serve(server *s, const kmip_message *req)
         }
         kmip_batch_item *bi = answer_item(m, KMIP_OPERATION_LOCATE, 0, true);
         kmip_locate_response *p = bi->payload; /* no Located Items, as PyKMIP */
+        if (s->reorders)
+            off = 0;
         size_t from = (size_t)off < s->id_count ? (size_t)off : s->id_count;
         size_t n = s->id_count - from < max ? s->id_count - from : max;
+        if (s->cap && n > s->cap)
+            n = s->cap;
+        p->has_located_items = s->located;
+        p->located_items = (int32_t)s->id_count;
         p->unique_identifiers = kmip_message_alloc(m, (n ? n : 1) * sizeof *p->unique_identifiers);
         for (size_t i = 0; i < n; i++)
-            set_text(m, &p->unique_identifiers[i], s->ids[from + i]);
+            set_text(m, &p->unique_identifiers[i],
+                     s->ids[from + (s->reorders && r % 2 ? n - 1 - i : i)]);
         p->unique_identifier_count = n;
+        return m;
+    }
+    for (size_t i = 0; i < req->item_count; i++)
+        s->registers += req->items[i].operation == KMIP_OPERATION_REGISTER;
+    if (s->refuses_as_activate && req->item_count > 1) {
+        const kmip_batch_item *last = &req->items[req->item_count - 1];
+        answer_item(m, last->operation, last->has_unique_batch_item_id ? 2 : 0, false);
+        return m;
+    }
+    if (s->refuses_activate && req->item_count == 1 && first->operation == KMIP_OPERATION_ACTIVATE) {
+        answer_item(m, first->operation, 0, false);
         return m;
     }
     if (s->refuses_placeholders && req->item_count > 1) {
@@ -153,9 +196,10 @@ static kmip_message *serve(server *s, const kmip_message *req)
         uint32_t ubi = rq->has_unique_batch_item_id ? (uint32_t)(i + 1) : 0;
         if (rq->operation == KMIP_OPERATION_REGISTER) {
             kmip_batch_item *bi = answer_item(m, rq->operation, ubi, true);
-            set_text(m, &((kmip_register_response *)bi->payload)->unique_identifier, "new-1");
-        } else {
-            answer_uid(m, rq->operation, ubi, "new-1");
+            set_text(m, &((kmip_register_response *)bi->payload)->unique_identifier,
+                     s->made_uid ? s->made_uid : "new-1");
+        } else if (!asked_text(rq, m)) {
+            answer_uid(m, rq->operation, ubi, s->placeholder_uid ? s->placeholder_uid : "new-1");
         }
     }
     return m;
@@ -202,14 +246,14 @@ static void core_free(kc_core *k)
 }
 
 typedef struct found {
-    char ids[16][8];
+    char ids[64][8];
     size_t n;
 } found;
 
 static bool collect(void *ctx, const char *uid, size_t len)
 {
     found *f = ctx;
-    if (f->n < 16 && len < 8) {
+    if (f->n < 64 && len < 8) {
         memcpy(f->ids[f->n], uid, len);
         f->ids[f->n][len] = '\0';
     }
@@ -243,14 +287,73 @@ static void test_locate_pages(void **state)
     found got = {0};
     char msg[1024];
     assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg), KMIP_CLIENT_OK);
-    assert_int_equal(s.requests, 3); /* 2 + 2 + 1: the short page ends it */
+    /* 2 + 2 + 1 + an empty page: without Located Items (PyKMIP) a short
+     * page may be a server's cap, only an empty one ends it */
+    assert_int_equal(s.requests, 4);
     assert_int_equal(got.n, 5);
     for (size_t i = 0; i < 5; i++)
         assert_string_equal(got.ids[i], five[i]);
     assert_int_equal(s.offsets[0], -1); /* no Offset Items on the first page */
     assert_int_equal(s.offsets[1], 2);
     assert_int_equal(s.offsets[2], 4);
+    assert_int_equal(s.offsets[3], 5);
     assert_int_equal(s.maxima[2], 2);
+    /* with Located Items the short page ends it */
+    server told = {.ids = five, .id_count = 5, .located = true};
+    found again = {0};
+    assert_int_equal(locate(KMIP_VERSION(1, 4), &told, 0, &again, msg, sizeof msg),
+                     KMIP_CLIENT_OK);
+    assert_int_equal(told.requests, 3);
+    assert_int_equal(again.n, 5);
+}
+
+/* Vault answers Locate in pages of 16 whatever Maximum Items says: the
+ * next page is at offset + what came back, a short page is not the end
+ * (review S0) */
+static void test_locate_capped_pages(void **state)
+{
+    (void)state;
+    static char names[40][8];
+    const char *ids[40];
+    for (size_t i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "k%zu", i);
+        ids[i] = names[i];
+    }
+    for (int located = 0; located < 2; located++) {
+        kc_core *k = core_new(KMIP_VERSION(1, 4));
+        server s = {.ids = ids, .id_count = 40, .cap = 16, .located = located};
+        kmip_locate_filter f = {.object_group = "g"}; /* Maximum Items 256 */
+        found got = {0};
+        kc_op op;
+        kc_op_locate(&op, &f, collect, &got);
+        assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_OK);
+        assert_int_equal(got.n, 40);
+        for (size_t i = 0; i < 40; i++)
+            assert_string_equal(got.ids[i], names[i]); /* each once, in order */
+        assert_int_equal(s.offsets[1], 16);
+        assert_int_equal(s.offsets[2], 32);
+        assert_int_equal(s.maxima[1], 256);
+        /* 16 + 16 + 8, and without Located Items an empty page at 40 */
+        assert_int_equal(s.requests, located ? 3 : 4);
+        if (!located)
+            assert_int_equal(s.offsets[3], 40);
+        core_free(k);
+    }
+}
+
+/* a server ignoring Offset Items that reverses every other page: nothing
+ * is handed on twice and the Locate ends (review S3) */
+static void test_locate_reordered_pages(void **state)
+{
+    (void)state;
+    server s = {.ids = five, .id_count = 5, .reorders = true};
+    found got = {0};
+    char msg[1024];
+    assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg),
+                     KMIP_CLIENT_E_PROTOCOL);
+    assert_non_null(strstr(msg, "ignores Offset Items"));
+    assert_int_equal(s.requests, 2);
+    assert_int_equal(got.n, 2);
 }
 
 static void test_locate_exact_pages(void **state)
@@ -526,6 +629,156 @@ static void test_register_activate_fallback(void **state)
     core_free(k);
 }
 
+
+/* ---- review of s4 (S1-S3): these fail on 4b01cc3 ---- */
+
+static const char *const six[] = {"a", "b", "c", "d", "e", "f"};
+
+static void test_review_locate_cycling_pages(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    server s = {.ids = six, .id_count = 6, .cycles = true};
+    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
+    found got = {0};
+    kc_op op;
+    kc_op_locate(&op, &f, collect, &got);
+    /* a page repeating identifiers already handed on stops the Locate */
+    assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_E_PROTOCOL);
+    assert_true(got.n <= 4);
+    core_free(k);
+}
+
+static void test_review_locate_capped_pages(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    server s = {.ids = six, .id_count = 6, .cap = 4}; /* Maximum Items 256, pages of 4 */
+    kmip_locate_filter f = {.object_group = "g"};
+    found got = {0};
+    kc_op op;
+    kc_op_locate(&op, &f, collect, &got);
+    assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_OK);
+    assert_int_equal(got.n, 6); /* every object, the server's page size notwithstanding */
+    core_free(k);
+}
+
+static void test_review_placeholder_answer_other_object(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    server s = {.placeholder_uid = "other-7"};
+    kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
+                          .algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES, .length_bits = 128};
+    static const uint8_t key[16] = {1};
+    char uid[32] = "";
+    kc_op op;
+    kc_op_register(&op, &spec, key, sizeof key, true, uid, sizeof uid);
+    /* the Activate of the placeholder names another object than Register made */
+    assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_E_PROTOCOL);
+    core_free(k);
+}
+
+static void test_review_refusal_for_activate_is_not_a_placeholder_refusal(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    server s = {.refuses_as_activate = true};
+    kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
+                          .algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES, .length_bits = 128};
+    static const uint8_t key[16] = {1};
+    char uid[32] = "";
+    kc_op op;
+    kc_op_register(&op, &spec, key, sizeof key, true, uid, sizeof uid);
+    (void)run(k, &s, &op, 0);
+    assert_int_equal(s.registers, 1); /* never a second Register */
+    core_free(k);
+}
+
+/* separate Register and Activate: a failed Activate hands over the new
+ * object's identifier with its error, and an identifier longer than 256
+ * bytes is kept whole (review S4) */
+static void test_register_then_activate_keeps_uid(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    k->placeholders_rejected = true;
+    server s = {.refuses_activate = true};
+    kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
+                          .algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES, .length_bits = 128};
+    static const uint8_t key[16] = {1};
+    char uid[1024] = "stale";
+    kc_op op;
+    kc_op_register(&op, &spec, key, sizeof key, true, uid, sizeof uid);
+    assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_E_SERVER);
+    assert_int_equal(s.requests, 2);
+    assert_string_equal(uid, "new-1"); /* the object exists: named with the error */
+    char long_uid[301];
+    memset(long_uid, 'u', 300);
+    long_uid[300] = '\0';
+    server l = {.made_uid = long_uid};
+    kc_op_register(&op, &spec, key, sizeof key, true, uid, sizeof uid);
+    assert_int_equal(run(k, &l, &op, 0), KMIP_CLIENT_OK);
+    assert_int_equal(l.requests, 2);
+    assert_string_equal(uid, long_uid);
+    /* a caller's buffer too small: the error names the object */
+    char small[8];
+    server again = {.made_uid = long_uid};
+    kc_op_register(&op, &spec, key, sizeof key, true, small, sizeof small);
+    assert_int_equal(run(k, &again, &op, 0), KMIP_CLIENT_E_ARG);
+    assert_non_null(strstr(k->st.message, "uuuuuuuuuuuuuuuuuuuu"));
+    core_free(k);
+}
+
+static kmip_message *gets(size_t n)
+{
+    kmip_message *req = kmip_message_new(false, KMIP_VERSION(1, 4));
+    assert_non_null(req);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(kmip_req_add_get(req, five[i], 0), KMIP_CLIENT_OK);
+    return req;
+}
+
+/* one failed item answering a batch for another operation or a later item
+ * is not a whole-message failure: the stream is out of step (review S5) */
+static void test_one_failed_item_of_another_request(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    kmip_message *req = gets(2), *a = answer_new();
+    answer_item(a, KMIP_OPERATION_LOCATE, 77, false);
+    bool reset = false;
+    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_PROTOCOL);
+    assert_true(reset);
+    a = answer_new();
+    answer_item(a, KMIP_OPERATION_GET, 2, false); /* the second Get's */
+    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_PROTOCOL);
+    assert_true(reset);
+    a = answer_new();
+    answer_item(a, KMIP_OPERATION_GET, 1, false); /* the first's: the server's failure */
+    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_SERVER);
+    assert_false(reset);
+    kmip_message_free(req);
+    core_free(k);
+}
+
+/* "stopped the batch" keeps the server's reason (review S8) */
+static void test_stopped_batch_message(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    kmip_message *req = gets(3), *a = answer_new();
+    answer_item(a, KMIP_OPERATION_GET, 1, true);
+    answer_item(a, KMIP_OPERATION_GET, 2, false);
+    bool reset = false;
+    assert_int_equal(exchange(k, req, a, &reset), KMIP_CLIENT_E_PROTOCOL);
+    assert_string_equal(k->st.message, "the KMIP server stopped the batch at item 2 of 3 (the "
+                                       "KMIP server refused Get: Invalid Message) and answered "
+                                       "none after it");
+    kmip_message_free(req);
+    core_free(k);
+}
+
 /* ---- negotiation and retries ---- */
 
 static void test_negotiation(void **state)
@@ -557,6 +810,34 @@ static void test_negotiation(void **state)
     assert_int_equal(feed(k, a, 0), KC_EV_RESPONSE);
     assert_int_equal(kc_core_discover_end(k), KMIP_CLIENT_OK);
     assert_int_equal(k->version, KMIP_VERSION(1, 0));
+    /* refused for another reason: no downgrade, the connection fails
+     * (review S7) */
+    k->version = 0;
+    assert_int_equal(kc_core_discover_begin(k), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    a = answer_new();
+    bi = answer_item(a, KMIP_OPERATION_DISCOVER_VERSIONS, 0, false);
+    bi->result_reason = KMIP_RESULT_REASON_PERMISSION_DENIED;
+    assert_int_equal(feed(k, a, 0), KC_EV_RESPONSE);
+    assert_int_equal(kc_core_discover_end(k), KMIP_CLIENT_E_SERVER);
+    assert_int_equal(k->version, 0);
+    assert_non_null(strstr(k->st.message, "refused Discover Versions: Permission Denied"));
+    /* a major version of 257 is none, not 1 */
+    assert_int_equal(kc_core_discover_begin(k), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    a = answer_new();
+    bi = answer_item(a, KMIP_OPERATION_DISCOVER_VERSIONS, 0, true);
+    dv = bi->payload;
+    dv->versions = kmip_message_alloc(a, 2 * sizeof *dv->versions);
+    dv->versions[0].major = 257;
+    dv->versions[0].minor = 4;
+    dv->versions[1].major = 1;
+    dv->versions[1].minor = 2;
+    dv->version_count = 2;
+    assert_int_equal(feed(k, a, 0), KC_EV_RESPONSE);
+    assert_int_equal(kc_core_discover_end(k), KMIP_CLIENT_OK);
+    assert_int_equal(k->version, KMIP_VERSION(1, 2));
+    assert_int_equal(k->server_version_count, 1);
     /* pinned: nothing to discover */
     kc_core *p = core_new(0);
     p->pinned_version = KMIP_VERSION(2, 1);
@@ -617,6 +898,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_locate_pages),
+        cmocka_unit_test(test_locate_capped_pages),
+        cmocka_unit_test(test_locate_reordered_pages),
+        cmocka_unit_test(test_register_then_activate_keeps_uid),
+        cmocka_unit_test(test_one_failed_item_of_another_request),
+        cmocka_unit_test(test_stopped_batch_message),
         cmocka_unit_test(test_locate_exact_pages),
         cmocka_unit_test(test_locate_ignoring_offset),
         cmocka_unit_test(test_locate_more_than_maximum),
@@ -627,6 +913,10 @@ int main(void)
         cmocka_unit_test(test_request_as_answer),
         cmocka_unit_test(test_trailing_bytes_left),
         cmocka_unit_test(test_register_activate_fallback),
+        cmocka_unit_test(test_review_locate_cycling_pages),
+        cmocka_unit_test(test_review_locate_capped_pages),
+        cmocka_unit_test(test_review_placeholder_answer_other_object),
+        cmocka_unit_test(test_review_refusal_for_activate_is_not_a_placeholder_refusal),
         cmocka_unit_test(test_negotiation),
         cmocka_unit_test(test_retry_decisions),
     };
