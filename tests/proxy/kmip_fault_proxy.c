@@ -302,16 +302,18 @@ static bool hold(int client)
     return relay_it;
 }
 
+/* What accept_one decided for a connection (held by `serve N` or not). */
+typedef struct accepted {
+    int fd;
+    bool held;
+} accepted;
+
 static void *connection_main(void *arg)
 {
-    int client = (int)(intptr_t)arg;
-    pthread_mutex_lock(&g.lock);
-    bool held = g.serve_limited && g.serve_left == 0;
-    if (g.serve_limited && g.serve_left > 0)
-        g.serve_left--;
-    g.held += held;
-    pthread_mutex_unlock(&g.lock);
-    if (held && !hold(client)) {
+    accepted a = *(accepted *)arg;
+    free(arg);
+    int client = a.fd;
+    if (a.held && !hold(client)) {
         close(client);
         return NULL;
     }
@@ -447,14 +449,33 @@ static void accept_one(int lfd)
     int fd = accept(lfd, NULL, NULL);
     if (fd < 0)
         return;
+    accepted *a = malloc(sizeof *a);
+    if (a == NULL) {
+        close(fd);
+        return;
+    }
+    a->fd = fd;
+    /* Counted and classified in one step: `stats` never shows a connection
+     * accepted but not yet counted as held (a test read held=0 of 1). */
     pthread_mutex_lock(&g.lock);
     g.connections++;
+    a->held = g.serve_limited && g.serve_left == 0;
+    if (g.serve_limited && g.serve_left > 0)
+        g.serve_left--;
+    g.held += a->held;
     pthread_mutex_unlock(&g.lock);
     pthread_t t;
-    if (pthread_create(&t, NULL, connection_main, (void *)(intptr_t)fd) != 0)
+    if (pthread_create(&t, NULL, connection_main, a) != 0) {
+        if (a->held) {
+            pthread_mutex_lock(&g.lock);
+            g.held--;
+            pthread_mutex_unlock(&g.lock);
+        }
+        free(a);
         close(fd);
-    else
+    } else {
         pthread_detach(t);
+    }
 }
 
 int main(int argc, char **argv)
