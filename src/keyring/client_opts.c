@@ -12,7 +12,11 @@ static void client_log(void *ctx, int level, const char *message)
 {
     krk_log_sink *s = ctx;
     if (s->diag && level <= 1) {
+        if (s->diag_lock)
+            pthread_mutex_lock(s->diag_lock);
         krk_warn(s->diag, "%s", message);
+        if (s->diag_lock)
+            pthread_mutex_unlock(s->diag_lock);
     } else if (s->fn) {
         s->fn(s->ctx, level, message);
     } else if (level <= 1) {

@@ -8,6 +8,7 @@
 #ifndef KRK_CLIENT_OPTS_H
 #define KRK_CLIENT_OPTS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,6 +19,11 @@ typedef struct krk_log_sink {
     krk_log_fn fn;
     void *ctx;
     krk_diag *diag; /* while opening; NULL afterwards */
+    /* Held around every write to diag when not NULL: while a load runs, its
+     * helper threads write the same diag under the load's lock (review of
+     * issue 17 s4, R3-4: two writers could pass krk_warn's count check
+     * together and write past the warnings array). */
+    pthread_mutex_t *diag_lock;
 } krk_log_sink;
 
 /* Sets the pass phrase file, the cipher policy and the log callback (to

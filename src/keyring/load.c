@@ -280,7 +280,7 @@ static kmip_client_err batch_call(kmip_client *c, char **uids, const uint32_t *t
 static krk_err batch_take(krk_state *s, kmip_client *c, kmip_client_err ce, char **uids,
                           size_t n, kmip_message *resp, krk_diag *d)
 {
-    s->load_requests++;
+    __atomic_fetch_add(&s->load_requests, 1, __ATOMIC_RELAXED); /* see locate_all_with */
     krk_err e = KRK_OK;
     /* failed items are judged one by one (take); no answer, or an answer
      * that does not match the request, is fatal */
@@ -428,7 +428,7 @@ static void fetch_on(fetcher *f, kmip_client *c, bool report)
 static void *helper_main(void *arg)
 {
     fetcher *f = arg;
-    krk_log_sink quiet = {drop_log, NULL, NULL};
+    krk_log_sink quiet = {drop_log, NULL, NULL, NULL};
     kmip_client *c = client_for(&f->s->cfg, &quiet, f->s->health, f->version);
     long long left = f->deadline_ms - kmip_monotonic_ms();
     if (c && left > 0) {
@@ -518,7 +518,10 @@ static krk_err locate_all_with(krk_state *s, uid_list *l, kmip_uid_fn add, void 
         kmip_client_get_stats(s->client, &before);
         kmip_client_err ce = kmip_client_locate(s->client, &f, add, add_ctx);
         kmip_client_get_stats(s->client, &after);
-        s->load_requests += after.requests - before.requests;
+        /* helpers count their batches at the same time (under the load's
+         * lock, which this thread does not hold here): atomic */
+        __atomic_fetch_add(&s->load_requests, after.requests - before.requests,
+                           __ATOMIC_RELAXED);
         if (l->failed || l->too_many || ce != KMIP_CLIENT_OK) {
             krk_err e = locate_error(s, l, d);
             return d ? e : (l->failed ? KRK_E_NOMEM : l->too_many ? KRK_E_CONFIG : KRK_E_KMIP);
@@ -606,7 +609,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     }
     s->cfg = *cfg;
     uint64_t mark = krk_open_diag_begin(cfg, d);
-    s->log = (krk_log_sink){cfg->log, cfg->log_ctx, d};
+    s->log = (krk_log_sink){cfg->log, cfg->log_ctx, d, NULL};
     krk_err e = KRK_OK;
     kmip_server_addr servers[KMIP_MAX_SERVERS];
     size_t server_count = 0;
@@ -655,7 +658,9 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         pthread_mutex_init(&f->lock, NULL);
         pthread_cond_init(&f->more, NULL);
         /* the diag is shared with helpers from here: they write it only
-         * under f->lock, and so does this thread */
+         * under f->lock, and so does this thread (its client's log sink
+         * too: s->log.diag_lock) */
+        s->log.diag_lock = &f->lock;
         krk_err le = locate_all_with(s, &l, add_uid_shared, f, NULL);
         pthread_mutex_lock(&f->lock);
         bool list_failed = le != KRK_OK && f->e == KRK_OK;
@@ -667,6 +672,7 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
         if (f->e == KRK_OK)
             fetch_on(f, s->client, true);
         bool idle = fetch_close(f); /* no helper touches the load from here */
+        s->log.diag_lock = NULL;
         e = f->e;
         if (e == KRK_OK && fn && f->done != f->reported) /* the helpers' last batches */
             fn(ctx, f->done, l.count);

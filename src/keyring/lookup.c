@@ -28,7 +28,7 @@ static kmip_client *lookup_client(krk_keyring *k, krk_config *cfg)
         return k->lookup;
     }
     kmip_client_free(k->lookup);
-    k->lookup_sink = (krk_log_sink){cfg->log, cfg->log_ctx, NULL};
+    k->lookup_sink = (krk_log_sink){cfg->log, cfg->log_ctx, NULL, NULL};
     k->lookup = krk_client_with_health(cfg, &k->lookup_sink, h);
     kmip_health_free(h);
     k->lookup_epoch = epoch;
