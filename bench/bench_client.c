@@ -3,11 +3,26 @@
  * connection: Gets per second and client CPU time per Get, one Get per
  * message and 100 Gets per message, median of RUNS runs (bench_util.h
  * lines, section SECTION).
- * Usage: bench_client FIXTURE_DIR PORT_KEY SECTION [gets-per-run]
+ * Usage: bench_client FIXTURE_DIR PORT_KEY SECTION [gets-per-run [one-core]]
  * PORT_KEY names the server's port in FIXTURE_DIR/env (PORT: PyKMIP,
- * TESTSRV_PORT: our test server). */
+ * TESTSRV_PORT: our test server).
+ *
+ * With "one-core", the one-Get-per-message runs are repeated with the client
+ * and every thread of the server (its pid from the env: PORT_KEY with _PORT
+ * replaced by _PID) on one CPU. On a virtual machine whose other core is idle,
+ * an exchange across two cores costs each side a wake-up of a halted virtual
+ * CPU (an inter-processor interrupt and an idle exit, tens of microseconds of
+ * system time charged to the process that sends or wakes); on one core the
+ * two processes hand the CPU to each other and what is left is the client's
+ * own work (TLS, system calls, codec). Both are printed, with user and system
+ * time and the voluntary context switches per Get counted by getrusage. */
+#define _GNU_SOURCE
 #include "bench_util.h"
 #include "kmip/kmip_client.h"
+
+#include <dirent.h>
+#include <sched.h>
+#include <sys/types.h>
 
 #define RUNS 5
 
@@ -35,6 +50,111 @@ static const char *env(const char *key)
     exit(2);
 }
 
+/* User and system CPU seconds and voluntary context switches so far. */
+typedef struct {
+    double user, sys;
+    long vcsw;
+} usage_now;
+
+static usage_now usage(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    usage_now n = {(double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6,
+                   (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6, u.ru_nvcsw};
+    return n;
+}
+
+/* Sets the CPU affinity of every thread of process PID (NULL set: all CPUs
+ * this process may use). Returns the number of threads set, 0 on failure. */
+static int pin_process(long pid, const cpu_set_t *set)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/task", pid);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long tid = atol(e->d_name);
+        if (tid > 0 && sched_setaffinity((pid_t)tid, sizeof *set, set) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* One Get per message, GETS times: fills *cpu_us, *user_us, *sys_us and
+ * *vcsw with the per-Get figures. Returns 0 on success. */
+static int one_per_message(kmip_client *c, const char *uid, int gets, double *rate,
+                           double *user_us, double *sys_us, double *vcsw)
+{
+    double t0 = bench_now();
+    usage_now u0 = usage();
+    for (int i = 0; i < gets; i++) {
+        uint8_t *k;
+        size_t len;
+        if (kmip_client_get_key(c, uid, &k, &len, NULL) != KMIP_CLIENT_OK)
+            return 1;
+        kmip_secure_free(k, len);
+    }
+    usage_now u1 = usage();
+    double t1 = bench_now();
+    *rate = gets / (t1 - t0);
+    *user_us = (u1.user - u0.user) / gets * 1e6;
+    *sys_us = (u1.sys - u0.sys) / gets * 1e6;
+    *vcsw = (double)(u1.vcsw - u0.vcsw) / gets;
+    return 0;
+}
+
+/* The one-Get-per-message runs again with the client and the server on the
+ * CPU the client is on now; the server's affinity is given back after. */
+static int pin_on_one_core(kmip_client *c, const char *uid, int gets, const char *port_key,
+                           const char *section)
+{
+    char pid_key[128];
+    size_t n = strlen(port_key);
+    if (n < 5 || strcmp(port_key + n - 5, "_PORT") != 0 || n + 1 > sizeof pid_key)
+        return 0;
+    snprintf(pid_key, sizeof pid_key, "%.*s_PID", (int)(n - 5), port_key);
+    long pid = atol(env(pid_key));
+    cpu_set_t all, one;
+    if (sched_getaffinity(0, sizeof all, &all) != 0 || CPU_COUNT(&all) < 2) {
+        bench_note(section, "one-core runs not made: this process may use fewer than 2 CPUs");
+        return 0;
+    }
+    int cpu = sched_getcpu();
+    CPU_ZERO(&one);
+    CPU_SET((size_t)cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0 || pin_process(pid, &one) == 0) {
+        bench_note(section, "one-core runs not made: the affinity could not be set");
+        (void)sched_setaffinity(0, sizeof all, &all);
+        return 0;
+    }
+    double rate[RUNS], cpu_us[RUNS], user_us[RUNS], sys_us[RUNS], vcsw[RUNS];
+    int failed = 0;
+    for (int r = 0; r < RUNS && !failed; r++) {
+        failed = one_per_message(c, uid, gets, &rate[r], &user_us[r], &sys_us[r], &vcsw[r]);
+        cpu_us[r] = user_us[r] + sys_us[r];
+    }
+    (void)pin_process(pid, &all);
+    (void)sched_setaffinity(0, sizeof all, &all);
+    if (failed)
+        return 1;
+    bench_row(section, "keyring_kmip C client, client and server on one core: Gets/s, 1 Get "
+              "per message", rate, RUNS, "Gets/s");
+    bench_row(section, "keyring_kmip C client, client and server on one core: CPU per Get",
+              cpu_us, RUNS, "us");
+    bench_row(section, "keyring_kmip C client, client and server on one core: user CPU per Get",
+              user_us, RUNS, "us");
+    bench_row(section, "keyring_kmip C client, client and server on one core: system CPU per "
+              "Get", sys_us, RUNS, "us");
+    bench_row(section, "keyring_kmip C client, client and server on one core: voluntary context "
+              "switches per Get", vcsw, RUNS, "");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -44,6 +164,7 @@ int main(int argc, char **argv)
     snprintf(env_path, sizeof env_path, "%s/env", argv[1]);
     const char *section = argv[3];
     int gets = argc > 4 ? atoi(argv[4]) : 200;
+    int one_core = argc > 5 && strcmp(argv[5], "one-core") == 0;
     kmip_client_options *o = kmip_client_options_new();
     if (kmip_client_options_set_server(o, "127.0.0.1", (unsigned)atoi(env(argv[2]))) ||
         kmip_client_options_set_ca(o, env("CA")) ||
@@ -61,19 +182,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", kmip_client_error_message(c));
         return 1;
     }
-    double rate[RUNS], cpu_us[RUNS], brate[RUNS], bcpu_us[RUNS];
+    double rate[RUNS], cpu_us[RUNS], user_us[RUNS], sys_us[RUNS], vcsw[RUNS], brate[RUNS],
+        bcpu_us[RUNS];
     for (int r = 0; r < RUNS; r++) {
-        double t0 = bench_now(), c0 = bench_cpu();
-        for (int i = 0; i < gets; i++) {
-            uint8_t *k;
-            size_t len;
-            if (kmip_client_get_key(c, uid, &k, &len, NULL) != KMIP_CLIENT_OK)
-                return 1;
-            kmip_secure_free(k, len);
-        }
-        double t1 = bench_now(), c1 = bench_cpu();
-        rate[r] = gets / (t1 - t0);
-        cpu_us[r] = (c1 - c0) / gets * 1e6;
+        if (one_per_message(c, uid, gets, &rate[r], &user_us[r], &sys_us[r], &vcsw[r]))
+            return 1;
+        cpu_us[r] = user_us[r] + sys_us[r];
         /* 100 Gets per message */
         int batches = gets / 100 > 0 ? gets / 100 : 1;
         double t2 = bench_now(), c2 = bench_cpu();
@@ -97,12 +211,18 @@ int main(int argc, char **argv)
     kmip_client_get_stats(c, &s);
     bench_row(section, "keyring_kmip C client: Gets/s, 1 Get per message", rate, RUNS, "Gets/s");
     bench_row(section, "keyring_kmip C client: CPU per Get", cpu_us, RUNS, "us");
+    bench_row(section, "keyring_kmip C client: user CPU per Get", user_us, RUNS, "us");
+    bench_row(section, "keyring_kmip C client: system CPU per Get", sys_us, RUNS, "us");
+    bench_row(section, "keyring_kmip C client: voluntary context switches per Get", vcsw, RUNS,
+              "");
     bench_row(section, "keyring_kmip C client: Gets/s, 100 Gets per message", brate, RUNS,
               "Gets/s");
     bench_row(section, "keyring_kmip C client: CPU per Get, 100 per message", bcpu_us, RUNS,
               "us");
     bench_note(section, "our client: %llu connection(s), %llu request messages, %d Gets per run",
                (unsigned long long)s.connections, (unsigned long long)s.requests, gets);
+    if (one_core && pin_on_one_core(c, uid, gets, argv[2], section))
+        return 1;
     if (kmip_client_destroy(c, uid) != KMIP_CLIENT_OK)
         return 1;
     kmip_client_free(c);
