@@ -64,7 +64,6 @@ struct kt_conn {
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static int conn_index = -1;
 static BIO_METHOD *sock_method;
 
 /* ---- a socket BIO that never raises SIGPIPE and reads ahead ----
@@ -165,7 +164,6 @@ __attribute__((destructor)) static void free_sock_method(void)
 
 static void init_once_fn(void)
 {
-    conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
                                      BIO_TYPE_DESCRIPTOR, "kmip socket");
     if (m && BIO_meth_set_write(m, sock_write) == 1 && BIO_meth_set_read(m, sock_read) == 1 &&
@@ -496,7 +494,7 @@ void kt_ctx_free(kt_ctx *ctx)
 static int verify_cb(int ok, X509_STORE_CTX *store)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    kt_conn *c = ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
+    kt_conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
     if (c == NULL)
         return ok;
     if (!ok && c->bad_cert == NULL) {
@@ -704,7 +702,9 @@ static kmip_client_err setup_ssl(kt_ctx *ctx, const kt_config *cfg, kt_conn *c, 
     c->sock.fd = c->fd;
     c->sock.buf = malloc(KT_RBUF_SIZE);
     BIO *bio = c->ssl && c->sock.buf && sock_method ? BIO_new(sock_method) : NULL;
-    if (bio == NULL || conn_index < 0 || SSL_set_ex_data(c->ssl, conn_index, c) != 1) {
+    /* the connection rides on the SSL's own application-data slot: no
+     * process-wide ex_data index is taken (the SSL is ours alone) */
+    if (bio == NULL || SSL_set_app_data(c->ssl, c) != 1) {
         BIO_free(bio);
         return set_err(err, KMIP_CLIENT_E_NOMEM, "cannot set up TLS");
     }
