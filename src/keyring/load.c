@@ -601,7 +601,17 @@ void krk_state_free(krk_state *s)
 krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk_state **out,
                        krk_diag *d)
 {
+    krk_state *leftover = NULL;
+    krk_err e = krk_state_open_leaving(cfg, fn, ctx, out, &leftover, d);
+    krk_state_free(leftover);
+    return e;
+}
+
+krk_err krk_state_open_leaving(const krk_config *cfg, krk_progress_fn fn, void *ctx,
+                               krk_state **out, krk_state **leftover, krk_diag *d)
+{
     *out = NULL;
+    *leftover = NULL;
     krk_state *s = calloc(1, sizeof *s);
     if (s == NULL || !krk_cache_init(&s->cache)) {
         free(s);
@@ -695,6 +705,10 @@ krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk
     s->log.diag = NULL; /* from now on the front end's logger */
     krk_open_diag_end(mark, d);
     if (e != KRK_OK) {
+        if (s->helpers != NULL) { /* helpers still connecting: the caller frees it */
+            *leftover = s;
+            return e;
+        }
         krk_state_free(s);
         return e;
     }

@@ -74,11 +74,14 @@ krk_err krk_reload(krk_keyring *k, const char *plugin_dir, const char *datadir, 
 krk_err krk_reload_with(krk_keyring *k, const krk_config *cfg, krk_diag *d)
 {
     krk_diag_clear(d);
-    krk_state *fresh = NULL;
+    krk_state *fresh = NULL, *leftover = NULL;
     pthread_mutex_lock(&k->write_lock);
-    krk_err e = krk_state_open(cfg, NULL, NULL, &fresh, d);
+    krk_err e = krk_state_open_leaving(cfg, NULL, NULL, &fresh, &leftover, d);
     if (e != KRK_OK) {
         pthread_mutex_unlock(&k->write_lock);
+        /* its helpers may still be in a handshake: waiting for them here,
+         * not under the writers' lock */
+        krk_state_free(leftover);
         return krk_set_error(k, e, "reload failed, the previous keys stay in service: %s",
                              d->error);
     }

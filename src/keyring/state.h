@@ -49,6 +49,14 @@ kmip_client *krk_client_with_health(const krk_config *cfg, krk_log_sink *sink, k
  * warning per skipped object. */
 krk_err krk_state_open(const krk_config *cfg, krk_progress_fn fn, void *ctx, krk_state **out,
                        krk_diag *d);
+/* The same, except that a failed load whose helper connections are still
+ * connecting is not freed here (freeing it waits for them: up to a
+ * handshake's timeout) but handed back in *leftover (NULL when there is
+ * nothing to wait for), for the caller to krk_state_free once it holds no
+ * lock (review s4b R3-2: a failed reload kept the writers' lock that long).
+ * On success *leftover is NULL. */
+krk_err krk_state_open_leaving(const krk_config *cfg, krk_progress_fn fn, void *ctx,
+                               krk_state **out, krk_state **leftover, krk_diag *d);
 void krk_state_free(krk_state *s);
 
 /* The objects of from's group that are not in known (Unique Identifiers,

@@ -7,6 +7,7 @@
  * with the same bytes; after a reload the keyring holds exactly the keys
  * the server holds for the object group.
  * Usage: test_keyring_faults FIXTURE_DIR TEST_SERVER FAULT_PROXY */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -508,6 +509,100 @@ static void test_load_with_held_helpers(void **state)
                "", elapsed, 0, "every key; helpers not waited for");
 }
 
+typedef struct reload_job {
+    krk_keyring *k;
+    krk_config cfg;
+    krk_diag d;
+    krk_err e;
+    volatile int done;
+} reload_job;
+
+static void *reload_thread(void *arg)
+{
+    reload_job *j = arg;
+    j->e = krk_reload_with(j->k, &j->cfg, &j->d);
+    __atomic_store_n(&j->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* A reload that fails while its helper connections are still in their
+ * handshake (held by a server that serves one connection) gives the
+ * writers' lock back before it waits for them (review s4b R3-2: a store
+ * waited up to the helpers' handshake timeout). No timing: the store
+ * started once the failed reload's helpers are held must return while they
+ * are still held and the reload has not returned; a store that waited for
+ * the lock returns only once they gave up (their handshake timed out, 20 s
+ * here), and then none is held. */
+static void test_failed_reload_with_held_helpers(void **state)
+{
+    (void)state;
+    assert_true(fenv_quiesce(&E));
+    char group[64];
+    snprintf(group, sizeof group, "keyring-reload-%ld-%lld", (long)getpid(), fenv_now_ms());
+    for (int i = 0; i < LOAD_KEYS; i++) {
+        char name[32];
+        uint8_t key[32];
+        snprintf(name, sizeof name, "reload-%03d", i);
+        load_key_bytes(i, key);
+        kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
+                              .algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES,
+                              .length_bits = 256,
+                              .name = name,
+                              .object_group = group};
+        char uid[128];
+        if (kmip_client_register_activate(direct, &spec, key, sizeof key, uid, sizeof uid) !=
+            KMIP_CLIENT_OK)
+            fail_msg("register %s: %s", name, kmip_client_error_message(direct));
+    }
+    char path[1300];
+    snprintf(path, sizeof path, "%s/reload.cnf", E.dir);
+    assert_true(fenv_write_keyring_config(&E, path, E.proxy_port, group, 20000, cert_copy,
+                                          key_copy));
+    reload_job *j = calloc(1, sizeof *j);
+    assert_non_null(j);
+    if (krk_config_read(path, &j->cfg, &j->d) != KRK_OK)
+        fail_msg("%s", j->d.error);
+    assert_int_equal(krk_open(&j->cfg, &j->k, &j->d), KRK_OK); /* every connection served */
+    assert_int_equal(krk_key_count(j->k), LOAD_KEYS);
+    unsigned long long before, held, after;
+    proxy_counts(&before, &held);
+    assert_int_equal(held, 0);
+    char out[128];
+    /* the reload's first connection is served, its helpers are held; the
+     * server refuses every Get, so the load fails on that connection */
+    assert_true(fenv_ctl(E.proxy_ctl, "serve 1", out, sizeof out));
+    if (!fenv_ctl(E.server_ctl, "fault deny_get op=Get times=0", out, sizeof out) ||
+        strncmp(out, "ok", 2) != 0)
+        fail_msg("arming deny_get: %s", out);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, reload_thread, j), 0);
+    for (int i = 0; i < 400 && held == 0; i++) { /* bounded: 20 s */
+        usleep(50000);
+        proxy_counts(&after, &held);
+    }
+    assert_true(held >= 1); /* a helper of the reload is in its handshake */
+    uint8_t key[32];
+    memset(key, 0x5a, sizeof key);
+    krk_err se = krk_store(j->k, "reload-store-after-failed-load", "", key, sizeof key, "AES");
+    proxy_counts(&after, &held);
+    int reload_done = __atomic_load_n(&j->done, __ATOMIC_SEQ_CST);
+    print_message("%-46s %-16s store: %s, helpers held after it: %llu, reload returned: %d\n",
+                  "reload fails, helpers held", "", krk_strerror(se), held, reload_done);
+    assert_true(fenv_ctl(E.proxy_ctl, "clear", out, sizeof out));
+    assert_true(fenv_ctl(E.server_ctl, "clear", out, sizeof out));
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(se, KRK_OK);
+    assert_true(held >= 1);       /* the store did not wait for the helpers */
+    assert_int_equal(reload_done, 0); /* nor for the reload, which waits for them */
+    assert_int_not_equal(j->e, KRK_OK);
+    assert_int_equal(krk_key_count(j->k), LOAD_KEYS + 1); /* the old keys stay, and the store */
+    assert_int_equal(krk_remove(j->k, "reload-store-after-failed-load", ""), KRK_OK);
+    krk_close(j->k);
+    report_add("keyring", "reload fails while its helpers are held", "reload",
+               krk_strerror(j->e), "", 0, 0, "writers not blocked by the helpers");
+    free(j);
+}
+
 /* A server capping its Locate pages below Maximum Items (Vault answers 16
  * whatever the load's 256 asks), with Located Items and without it (as
  * PyKMIP): the keyring's load sees every key, not only the first page. */
@@ -610,6 +705,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tls_refusals),
         cmocka_unit_test(test_unreadable_certificate_at_reload),
         cmocka_unit_test(test_load_with_held_helpers),
+        cmocka_unit_test(test_failed_reload_with_held_helpers),
         cmocka_unit_test(test_load_locate_page_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
