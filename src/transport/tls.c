@@ -745,21 +745,30 @@ static kmip_client_err make_blocking(kt_conn *c, kt_error *err)
     return KMIP_CLIENT_OK;
 }
 
+/* SO_RCVTIMEO runs on the kernel's tick, not a high-resolution timer: it
+ * is rounded up to a tick and may end a tick after that (up to 10 ms at
+ * HZ=100; sysconf cannot tell HZ). A blocking read is given at least this
+ * much less than the budget, and budgets shorter than twice it are waited
+ * with poll instead (review s4 T2: a 3 ms budget waited 7 ms late). */
+#define RCVTIMEO_SLACK_MS 10u
+
 /* Lets the next refill of the read buffer block for at most ms. The
- * socket's SO_RCVTIMEO is kept while it lies in [ms - ms/8, ms]: a timeout
- * a little shorter only means the rest of the wait is a poll up to the
- * deadline. When set, it is set 1/16 short of ms, so that a budget a few
- * milliseconds smaller at the next exchange (the time an operation has
- * left) still fits, and so that the kernel's rounding up to its tick does
- * not carry the wait past the deadline: a steady timeout costs one
- * setsockopt per connection, not one per exchange. */
+ * socket's SO_RCVTIMEO is kept while it lies in [ms - ms/8, ms - margin]
+ * (margin: ms/16, at least RCVTIMEO_SLACK_MS): a timeout a little shorter
+ * only means the rest of the wait is a poll up to the deadline. When set,
+ * it is set margin short of ms, so that a budget a few milliseconds
+ * smaller at the next exchange (the time an operation has left) still
+ * fits, and so that the kernel's rounding to its tick does not carry the
+ * wait past the deadline: a steady timeout costs one setsockopt per
+ * connection, not one per exchange. */
 static void allow_wait(kt_conn *c, unsigned ms)
 {
     kt_sock *s = &c->sock;
-    if (s->timeo_ms == 0 || s->timeo_ms > ms || s->timeo_ms < ms - ms / 8) {
-        unsigned set = ms - ms / 16;
-        if (set == 0) /* an SO_RCVTIMEO of 0 would wait for ever */
-            return;
+    if (ms < 2 * RCVTIMEO_SLACK_MS) /* too short for a tick timer: kt_recv polls */
+        return;
+    unsigned margin = ms / 16 > RCVTIMEO_SLACK_MS ? ms / 16 : RCVTIMEO_SLACK_MS;
+    if (s->timeo_ms == 0 || s->timeo_ms > ms - margin || s->timeo_ms < ms - ms / 8) {
+        unsigned set = ms - margin;
         struct timeval tv = {.tv_sec = (time_t)(set / 1000),
                              .tv_usec = (suseconds_t)(set % 1000) * 1000};
         if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
