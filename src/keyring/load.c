@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client_opts.h"
 #include "diag.h"
@@ -344,6 +345,7 @@ struct krk_fetcher {
     bool closed;   /* the load is over: nothing more for helpers; s, l, d not theirs */
     long long deadline_ms;
     unsigned version;
+    pid_t pid; /* the process whose threads the helpers are */
 };
 typedef struct krk_fetcher fetcher;
 
@@ -464,6 +466,13 @@ static void fetcher_free(fetcher *f)
 {
     if (f == NULL)
         return;
+    if (getpid() != f->pid) {
+        /* a child forked while helpers were connecting: they are threads of
+         * the parent, not of this process (joining one would wait for ever,
+         * review s4b R3-3), and the lock may have been copied held; the
+         * memory is left to the child's exit */
+        return;
+    }
     for (int i = 0; i < f->helper_count; i++)
         pthread_join(f->helpers[i], NULL);
     pthread_cond_destroy(&f->more);
@@ -664,7 +673,7 @@ krk_err krk_state_open_leaving(const krk_config *cfg, krk_progress_fn fn, void *
         fetcher *f = s->helpers; /* set just above */
         *f = (fetcher){.s = s, .d = d, .l = &l, .e = KRK_OK, .fn = fn, .ctx = ctx,
                        .deadline_ms = start + (long long)s->cfg.load_timeout_ms,
-                       .version = kmip_client_version(s->client)};
+                       .version = kmip_client_version(s->client), .pid = getpid()};
         pthread_mutex_init(&f->lock, NULL);
         pthread_cond_init(&f->more, NULL);
         /* the diag is shared with helpers from here: they write it only

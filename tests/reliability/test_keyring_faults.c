@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fault_env.h"
@@ -502,6 +504,31 @@ static void test_load_with_held_helpers(void **state)
         assert_memory_equal(got, want, sizeof want);
         assert_string_equal(type, "AES");
     }
+    /* a child forked now (helpers still connecting, threads of this process
+     * alone) closes its copy of the keyring and exits: it must not wait for
+     * helpers it does not have (review s4b R3-3: it joined them for ever) */
+    proxy_counts(&after, &held);
+    assert_true(held >= 1);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        krk_close(k);
+        _exit(0);
+    }
+    int status = -1;
+    pid_t got = 0;
+    for (int i = 0; i < 200 && got == 0; i++) { /* bounded: 10 s */
+        got = waitpid(child, &status, WNOHANG);
+        if (got == 0)
+            usleep(50000);
+    }
+    if (got == 0) {
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+        fail_msg("a child forked during the load hung in krk_close");
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     /* released, the late helpers find the load over and end: close joins them */
     assert_true(fenv_ctl(E.proxy_ctl, "clear", out, sizeof out));
     krk_close(k);
