@@ -745,30 +745,39 @@ static kmip_client_err make_blocking(kt_conn *c, kt_error *err)
     return KMIP_CLIENT_OK;
 }
 
-/* SO_RCVTIMEO runs on the kernel's tick, not a high-resolution timer: it
- * is rounded up to a tick and may end a tick after that (up to 10 ms at
- * HZ=100; sysconf cannot tell HZ). A blocking read is given at least this
- * much less than the budget, and budgets shorter than twice it are waited
- * with poll instead (review s4 T2: a 3 ms budget waited 7 ms late). */
+/* SO_RCVTIMEO runs on the kernel's timer wheel, not a high-resolution
+ * timer: its expiry is rounded up to the granularity of the wheel's level,
+ * up to 64/504 (12.7 %) of the timeout, plus a tick (up to 10 ms at
+ * HZ=100; sysconf cannot tell HZ). A blocking read is therefore given
+ * ms/7 + RCVTIMEO_SLACK_MS less than the budget, and budgets shorter than
+ * twice the slack are waited with poll instead (an hrtimer). Review s4 T2:
+ * a 3 ms budget waited 7 ms late; review s5a T3-1: with a margin of ms/16
+ * a 2,200 ms budget ended 109 ms late. */
 #define RCVTIMEO_SLACK_MS 10u
 
 /* Lets the next refill of the read buffer block for at most ms. The
- * socket's SO_RCVTIMEO is kept while it lies in [ms - ms/8, ms - margin]
- * (margin: ms/16, at least RCVTIMEO_SLACK_MS): a timeout a little shorter
- * only means the rest of the wait is a poll up to the deadline. When set,
- * it is set margin short of ms, so that a budget a few milliseconds
- * smaller at the next exchange (the time an operation has left) still
- * fits, and so that the kernel's rounding to its tick does not carry the
- * wait past the deadline: a steady timeout costs one setsockopt per
- * connection, not one per exchange. */
+ * socket's SO_RCVTIMEO is kept while it lies in [ms - keep, ms - margin]
+ * (margin as above, keep the larger of ms/4 and margin + 20 ms): a
+ * timeout a little shorter only means the rest of the wait is a poll up to
+ * the deadline, and the window is never empty, so that a budget a few
+ * milliseconds smaller at the next exchange (the time an operation has
+ * left) keeps it (review s5a T3-2: budgets of 20-79 ms set it on every
+ * exchange). When set, it is set in the middle of that window, so that
+ * the budgets that follow, each a millisecond or a few smaller (the time
+ * an operation has left) or larger again, still find it inside: a steady
+ * timeout costs one setsockopt per connection, not one per exchange. */
 static void allow_wait(kt_conn *c, unsigned ms)
 {
     kt_sock *s = &c->sock;
     if (ms < 2 * RCVTIMEO_SLACK_MS) /* too short for a tick timer: kt_recv polls */
         return;
-    unsigned margin = ms / 16 > RCVTIMEO_SLACK_MS ? ms / 16 : RCVTIMEO_SLACK_MS;
-    if (s->timeo_ms == 0 || s->timeo_ms > ms - margin || s->timeo_ms < ms - ms / 8) {
-        unsigned set = ms - margin;
+    unsigned margin = ms / 7 + RCVTIMEO_SLACK_MS;
+    if (margin >= ms) /* a guard: an SO_RCVTIMEO of 0 would wait for ever */
+        return;
+    unsigned keep = ms / 4 > margin + 20 ? ms / 4 : margin + 20;
+    unsigned lowest = keep < ms ? ms - keep : 1;
+    if (s->timeo_ms == 0 || s->timeo_ms > ms - margin || s->timeo_ms < lowest) {
+        unsigned set = ms - (margin + keep) / 2; /* the window's middle */
         struct timeval tv = {.tv_sec = (time_t)(set / 1000),
                              .tv_usec = (suseconds_t)(set % 1000) * 1000};
         if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)

@@ -894,6 +894,93 @@ static void test_retry_decisions(void **state)
     core_free(k);
 }
 
+/* The core decodes a whole framed message where it is (whole_message) and
+ * anything else through the framer: both must give the same event, the
+ * same bytes consumed and the same error for the same bytes (review s5a
+ * C1-1). The framer path is forced by feeding one byte first. */
+static void diff_one(const uint8_t *buf, size_t n, size_t maxr, unsigned long *cases)
+{
+    kc_event ev[2];
+    size_t used[2];
+    char msg[2][1100];
+    int err[2];
+    for (int path = 0; path < 2; path++) {
+        kc_core *k = core_new(KMIP_VERSION(1, 4));
+        k->max_response = maxr;
+        kmip_message *req = two_activates();
+        assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+        kmip_message_free(sent_request(k));
+        size_t u = 0, total = 0;
+        kc_event e;
+        if (path == 0) {
+            e = kc_core_feed(k, buf, n, &u);
+            total = u;
+        } else {
+            e = kc_core_feed(k, buf, 1, &u);
+            total = u;
+            if (e == KC_EV_RECV && n > 1) {
+                e = kc_core_feed(k, buf + 1, n - 1, &u);
+                total += u;
+            }
+        }
+        ev[path] = e;
+        used[path] = total;
+        err[path] = (int)k->st.err;
+        snprintf(msg[path], sizeof msg[path], "%s", e == KC_EV_FAILED ? k->st.message : "");
+        kc_core_reset(k);
+        kmip_message_free(req);
+        core_free(k);
+    }
+    (*cases)++;
+    if (ev[0] != ev[1] || used[0] != used[1] || err[0] != err[1] || strcmp(msg[0], msg[1]) != 0)
+        fail_msg("n=%zu max=%zu: whole ev=%d used=%zu err=%d \"%s\" / split ev=%d used=%zu err=%d "
+                 "\"%s\"", n, maxr, ev[0], used[0], err[0], msg[0], ev[1], used[1], err[1], msg[1]);
+}
+
+static void test_fast_path_matches_framer(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *good = good_answer(&len);
+    uint8_t *buf = calloc(1, len + 64);
+    assert_non_null(buf);
+    static const uint8_t vals[] = {0x00, 0x01, 0x07, 0x08, 0x10, 0x42, 0x7A, 0x7B, 0x7C, 0x80, 0xFF};
+    const size_t maxes[] = {KMIP_DEFAULT_MAX_MESSAGE, len, len - 1, len - 8, len + 8, 8, 7, 0};
+    unsigned long cases = 0;
+    for (size_t mi = 0; mi < sizeof maxes / sizeof maxes[0]; mi++) {
+        for (size_t n = 1; n <= len + 24; n++) { /* truncated, exact, trailing */
+            memset(buf, 0, len + 64);
+            memcpy(buf, good, n < len ? n : len);
+            diff_one(buf, n, maxes[mi], &cases);
+        }
+        for (size_t at = 0; at < 8; at++)
+            for (size_t v = 0; v < sizeof vals; v++) {
+                memcpy(buf, good, len);
+                buf[at] = vals[v];
+                diff_one(buf, len, maxes[mi], &cases);
+            }
+        for (size_t extra = 0; extra <= 24; extra += 8) { /* header length covering trailing */
+            memset(buf, 0, len + 64);
+            memcpy(buf, good, len);
+            uint32_t b = (uint32_t)(len - 8 + extra);
+            buf[4] = (uint8_t)(b >> 24); buf[5] = (uint8_t)(b >> 16);
+            buf[6] = (uint8_t)(b >> 8); buf[7] = (uint8_t)b;
+            diff_one(buf, len + extra, maxes[mi], &cases);
+            memcpy(buf + len, good, len); /* two messages, the first header covering both */
+            b = (uint32_t)(2 * len - 8);
+            buf[4] = (uint8_t)(b >> 24); buf[5] = (uint8_t)(b >> 16);
+            buf[6] = (uint8_t)(b >> 8); buf[7] = (uint8_t)b;
+            diff_one(buf, 2 * len < len + 64 ? 2 * len : len + 64, maxes[mi], &cases);
+        }
+        /* an empty body: 8 bytes */
+        static const uint8_t empty[8] = {0x42, 0x00, 0x7B, 0x01, 0, 0, 0, 0};
+        diff_one(empty, 8, maxes[mi], &cases);
+    }
+    print_message("fast path vs framer: %lu cases agree\n", cases);
+    free(buf);
+    kmip_secure_free(good, len);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +1006,7 @@ int main(void)
         cmocka_unit_test(test_review_refusal_for_activate_is_not_a_placeholder_refusal),
         cmocka_unit_test(test_negotiation),
         cmocka_unit_test(test_retry_decisions),
+        cmocka_unit_test(test_fast_path_matches_framer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
