@@ -13,6 +13,7 @@
 #define KRK_HANDLE_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,7 @@ struct krk_keyring {
     long long lookup_failed_ms; /* when the server last failed a lookup (monotonic), 0: never */
     char lookup_failure[KRK_ERROR_CAP];
     char last_error[KRK_ERROR_CAP]; /* the keyring's last error, for metadata (err_lock) */
+    pid_t pid; /* the process that opened it (krk_close in a forked child) */
 };
 
 /* Sets the calling thread's error (krk_last_error) and the keyring's last

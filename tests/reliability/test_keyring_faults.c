@@ -630,6 +630,61 @@ static void test_failed_reload_with_held_helpers(void **state)
     free(j);
 }
 
+static volatile int health_readers_stop;
+
+static void *health_reader(void *arg)
+{
+    krk_keyring *k = arg;
+    while (!__atomic_load_n(&health_readers_stop, __ATOMIC_SEQ_CST)) {
+        krk_health h;
+        krk_health_get(k, &h);
+    }
+    return NULL;
+}
+
+/* A child forked while other threads use the keyring (here two reading
+ * its health, which takes the health table's mutex) closes its copy and
+ * exits: it must not wait for a lock a thread of the parent held at the
+ * fork (review s5a F5-1: 35 of 200 children hung in krk_close). Bounded:
+ * each child is given 5 s, then killed and the test fails. */
+static void test_close_in_forked_child(void **state)
+{
+    (void)state;
+    pthread_t t[2];
+    __atomic_store_n(&health_readers_stop, 0, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, health_reader, K), 0);
+    int hung = 0;
+    for (int round = 0; round < 100 && hung == 0; round++) {
+        fflush(NULL);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+            krk_close(K);
+            _exit(0);
+        }
+        int status = -1;
+        pid_t got = 0;
+        for (int i = 0; i < 500 && got == 0; i++) {
+            got = waitpid(child, &status, WNOHANG);
+            if (got == 0)
+                usleep(10000);
+        }
+        if (got == 0) {
+            hung = round + 1;
+            kill(child, SIGKILL);
+            waitpid(child, &status, 0);
+        } else {
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+    }
+    __atomic_store_n(&health_readers_stop, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    if (hung)
+        fail_msg("the child of fork %d hung in krk_close", hung);
+}
+
 /* A server capping its Locate pages below Maximum Items (Vault answers 16
  * whatever the load's 256 asks), with Located Items and without it (as
  * PyKMIP): the keyring's load sees every key, not only the first page. */
@@ -733,6 +788,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unreadable_certificate_at_reload),
         cmocka_unit_test(test_load_with_held_helpers),
         cmocka_unit_test(test_failed_reload_with_held_helpers),
+        cmocka_unit_test(test_close_in_forked_child),
         cmocka_unit_test(test_load_locate_page_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
