@@ -55,9 +55,9 @@ static krk_config config_for(unsigned port)
     return cfg;
 }
 
-static void fill(int n)
+static void fill(unsigned port, int n)
 {
-    krk_config cfg = config_for(E.server_port);
+    krk_config cfg = config_for(port);
     krk_keyring *k;
     krk_diag d;
     if (krk_open(&cfg, &k, &d) != KRK_OK) {
@@ -722,18 +722,70 @@ static double median_of(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* PyKMIP (one thread per connection, reading one request message at a
+ * time and leaving what follows in its socket): keys keys of a group of
+ * their own on the fixture's PyKMIP (its port: PORT in FIXTURE_DIR/env),
+ * loaded direct (no proxy) by krk_open and by pipelined_load; every load
+ * must find all of them, every answer checked as above. One run each: a
+ * check that pipelining works there, and what each scheme costs there. */
+static void pykmip_check(const char *fixture, int keys)
+{
+    char path[1200], line[1300];
+    snprintf(path, sizeof path, "%s/env", fixture);
+    FILE *f = fopen(path, "r");
+    unsigned port = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "PORT=", 5) == 0)
+            port = (unsigned)atoi(line + 5);
+    if (f)
+        fclose(f);
+    if (port == 0) {
+        fprintf(stderr, "%s: no PORT\n", path);
+        exit(1);
+    }
+    snprintf(group, sizeof group, "pipeline-%ld-%ld", (long)getpid(), (long)time(NULL));
+    fill(port, keys);
+    krk_config cfg = config_for(port);
+    double t0 = bench_now();
+    krk_keyring *k;
+    krk_diag d;
+    if (krk_open(&cfg, &k, &d) != KRK_OK || krk_key_count(k) != (size_t)keys) {
+        fprintf(stderr, "PyKMIP: %s\n", d.error);
+        exit(1);
+    }
+    double ours = bench_now() - t0;
+    krk_close(k);
+    static const size_t c[3] = {4, 1, 1}, w[3] = {1, 4, 8};
+    double took[3];
+    for (int i = 0; i < 3; i++) {
+        t0 = bench_now();
+        if (pipelined_load(port, c[i], w[i]) != (size_t)keys) {
+            fprintf(stderr, "PyKMIP: pipelined load: not %d keys\n", keys);
+            exit(1);
+        }
+        took[i] = bench_now() - t0;
+    }
+    bench_note("startup", "PyKMIP 0.10, %d keys, direct (no proxy), one run each: every load "
+               "found every key, every answer in order and checked: krk_open %.3f s; 4 "
+               "connections, 1 batch in flight each (rebuilt) %.3f s; one connection, 4 "
+               "batches in flight %.3f s; 8 batches in flight %.3f s", keys, ours, took[0],
+               took[1], took[2]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
         fprintf(stderr, "usage: bench_startup FIXTURE_DIR TEST_SERVER FAULT_PROXY N [RUNS] "
-                        "[LATENCY_US] [THEIR_RUNS]\n");
+                        "[LATENCY_US] [THEIR_RUNS] [PYKMIP_KEYS]\n");
         return 2;
     }
     int n = atoi(argv[4]);
     int runs = argc > 5 ? atoi(argv[5]) : 3;
     long latency = argc > 6 ? atol(argv[6]) : 500;
     int their_runs = argc > 7 ? atoi(argv[7]) : runs;
-    if (n < 1 || runs < 1 || runs > 50 || their_runs < 0 || their_runs > runs)
+    int pykmip_keys = argc > 8 ? atoi(argv[8]) : 0;
+    if (n < 1 || runs < 1 || runs > 50 || their_runs < 0 || their_runs > runs ||
+        pykmip_keys < 0)
         return 2;
     char name[64];
     snprintf(name, sizeof name, "bench-startup-%d", n);
@@ -744,7 +796,7 @@ int main(int argc, char **argv)
     if (!fenv_server_start(&E) || !fenv_proxy_start(&E))
         return 1;
     double fill_t0 = bench_now();
-    fill(n);
+    fill(E.server_port, n);
     double fill_s = bench_now() - fill_t0;
     char cmd[64], out[64];
     snprintf(cmd, sizeof cmd, "latency %ld %ld", latency, latency);
@@ -784,13 +836,14 @@ int main(int argc, char **argv)
     static const int order[PATTERNS] = {0, 3, 4, 5, 6, 1, 2};
     static const size_t conns[PATTERNS] = {0, 0, 0, 4, 1, 1, 8};
     static const size_t window[PATTERNS] = {0, 0, 0, 1, 4, 8, 1};
-    double *t[PATTERNS], *share[PATTERNS];
+    double *t[PATTERNS], *share[PATTERNS], *cpu[PATTERNS];
     counters last[PATTERNS];
     memset(last, 0, sizeof last);
     for (int p = 0; p < PATTERNS; p++) {
         t[p] = calloc((size_t)runs, sizeof **t);
         share[p] = calloc((size_t)runs, sizeof **share);
-        if (t[p] == NULL || share[p] == NULL)
+        cpu[p] = calloc((size_t)runs, sizeof **cpu);
+        if (t[p] == NULL || share[p] == NULL || cpu[p] == NULL)
             return 1;
     }
     long rss_with = 0; /* VmRSS with the keyring open */
@@ -800,6 +853,7 @@ int main(int argc, char **argv)
             if ((p == 1 || p == 2) && r >= their_runs)
                 continue;
             counters before = read_counters();
+            double cpu0 = bench_cpu();
             double t0 = bench_now();
             if (p == 0) {
                 krk_keyring *k;
@@ -827,6 +881,7 @@ int main(int argc, char **argv)
             }
             last[p] = since(before);
             share[p][r] = 100.0 * last[p].server_cpu / t[p][r];
+            cpu[p][r] = bench_cpu() - cpu0;
         }
     }
     static const char *const names[PATTERNS] = {
@@ -861,6 +916,8 @@ int main(int argc, char **argv)
         bench_note("startup", "%d keys, %s: %lu request messages, %lu TLS connections (test "
                    "server's counters, last run)", n, names[p], last[p].requests,
                    last[p].connections);
+        bench_note("startup", "%d keys, %s: this process's CPU time %.3f s (median; user + "
+                   "system, every thread)", n, names[p], median_of(cpu[p], m));
     }
     double via_after, direct_after, rtt_after = round_trip_ms(one.ids[0], &via_after, &direct_after);
     bench_note("startup", "%d keys: round trip measured %.3f ms before the loads and %.3f ms after "
@@ -886,7 +943,10 @@ int main(int argc, char **argv)
     for (int p = 0; p < PATTERNS; p++) {
         free(t[p]);
         free(share[p]);
+        free(cpu[p]);
     }
+    if (pykmip_keys > 0)
+        pykmip_check(argv[1], pykmip_keys);
     fenv_stop(&E);
     return 0;
 }
