@@ -11,7 +11,10 @@
  *    third, for every key a Get message and a Get Attributes (Name) message;
  *  - "Percona G3 pattern" (kmipclient): one TLS connection; Locate pages of
  *    256, then for every key one request message holding {Get, Get
- *    Attributes (Name)}.
+ *    Attributes (Name)};
+ *  - C connections with up to W batch request messages in flight on each
+ *    (pipelined_load below: pipelining, measured against the keyring's
+ *    parallel connections with the same code).
  * Request messages and TLS connections are the test server's own counters
  * ("stats" on its control port, before and after), not formulas; the round
  * trip is measured (a Get through the proxy against the same Get direct),
@@ -20,7 +23,10 @@
  * Seconds, median of RUNS runs with min and max (THEIR_RUNS for G1 and G3;
  * 0 leaves them out); and the resident memory of a keyring holding the N
  * keys.
- * Usage: bench_startup FIXTURE_DIR TEST_SERVER FAULT_PROXY N [RUNS] [LATENCY_US] [THEIR_RUNS] */
+ * PYKMIP_KEYS > 0 also loads that many keys from the fixture's PyKMIP with
+ * krk_open and pipelined_load (pykmip_check).
+ * Usage: bench_startup FIXTURE_DIR TEST_SERVER FAULT_PROXY N [RUNS] [LATENCY_US] [THEIR_RUNS]
+ *        [PYKMIP_KEYS] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -240,7 +246,9 @@ static void g3_load(int n)
  *    as soon as the previous page's answer says where it starts;
  *  - above 200 listed keys the C - 1 other connections are opened, each on
  *    its own thread, while the keys are listed (as load.c's helpers), and
- *    pinned to the version the first one negotiated;
+ *    pinned to the version the first one negotiated; with several
+ *    connections the first one only lists until the list is complete (as
+ *    load.c's main connection), alone it fetches while it lists;
  *  - every connection fills its window of W request messages with the next
  *    Get + Get Attributes (Name, Application Specific Information, Object
  *    Type, State) batch of 50 keys, as load.c builds it (Raw for keys,
@@ -254,7 +262,9 @@ static void g3_load(int n)
  *    load.c. Every buffer that held key bytes is wiped (kmip_secure_free,
  *    kmip_message_free, OPENSSL_cleanse).
  * C = 4, W = 1 is the keyring's scheme rebuilt with these pieces (a check
- * that the pieces cost what the library does); C = 1 is pipelining. What
+ * that the pieces cost what the library does); C = 1 is pipelining on one
+ * connection, C = 2 pipelining with the listing on a connection of its own
+ * (no Locate page waits behind batches on the same connection). What
  * krk_open does besides (reading no configuration here, the certificate
  * expiry checks, the Locate's duplicate-identifier set, progress calls) is
  * left out of these figures. */
@@ -586,6 +596,10 @@ static void pipe_run(pipe_conn *p)
         while (p->q_len < l->window) {
             pipe_req *q = &p->q[(p->q_head + p->q_len) % PIPE_MAX];
             size_t left = l->count - l->next;
+            /* with several connections the first one lists alone until
+             * the list is complete (as load.c's): no Locate page waits
+             * behind batches */
+            bool lists_only = p->index == 0 && l->conns > 1 && l->type_index < 2;
             if (p->index == 0 && l->type_index < 2 && !l->locate_in_flight) {
                 int type_index = l->type_index;
                 int32_t offset = l->locate_offset;
@@ -595,7 +609,7 @@ static void pipe_run(pipe_conn *p)
                 pthread_mutex_unlock(&l->lock);
                 pipe_send_locate(l, p, type_index, offset);
                 pthread_mutex_lock(&l->lock);
-            } else if (left >= PIPE_KEYS || (l->type_index == 2 && left > 0)) {
+            } else if (!lists_only && (left >= PIPE_KEYS || (l->type_index == 2 && left > 0))) {
                 q->locate = false;
                 q->n = left < PIPE_KEYS ? left : PIPE_KEYS;
                 for (size_t i = 0; i < q->n; i++) {
@@ -832,10 +846,10 @@ int main(int argc, char **argv)
     /* 0 ours, 1 G1, 2 G3, 3-6 pipelined_load with conns[p] connections of
      * window[p] request messages in flight; run in the order of `order`
      * (the compared ones side by side) */
-    enum { PATTERNS = 7 };
-    static const int order[PATTERNS] = {0, 3, 4, 5, 6, 1, 2};
-    static const size_t conns[PATTERNS] = {0, 0, 0, 4, 1, 1, 8};
-    static const size_t window[PATTERNS] = {0, 0, 0, 1, 4, 8, 1};
+    enum { PATTERNS = 9 };
+    static const int order[PATTERNS] = {0, 3, 4, 5, 6, 7, 8, 1, 2};
+    static const size_t conns[PATTERNS] = {0, 0, 0, 4, 1, 1, 8, 2, 2};
+    static const size_t window[PATTERNS] = {0, 0, 0, 1, 4, 8, 1, 4, 8};
     double *t[PATTERNS], *share[PATTERNS], *cpu[PATTERNS];
     counters last[PATTERNS];
     memset(last, 0, sizeof last);
@@ -889,7 +903,9 @@ int main(int argc, char **argv)
         "4 connections, 1 batch in flight each (the keyring's scheme, rebuilt)",
         "one connection, 4 batches in flight (pipelined)",
         "one connection, 8 batches in flight (pipelined)",
-        "8 connections, 1 batch in flight each"};
+        "8 connections, 1 batch in flight each",
+        "2 connections (the first lists first), 4 batches in flight on each",
+        "2 connections (the first lists first), 8 batches in flight on each"};
     double med[PATTERNS];
     memset(med, 0, sizeof med);
     char label[200];
@@ -930,12 +946,15 @@ int main(int argc, char **argv)
                    n, med[1] / med[0], med[2] / med[0]);
     bench_note("startup", "%d keys: in flight at once, pipelined on one connection against as "
                "many connections (the same code, medians, same run; below 1: pipelining "
-               "faster): 4: %.2fx, 8: %.2fx; the keyring's scheme rebuilt / krk_open: %.2fx", n,
-               med[4] / med[3], med[5] / med[6], med[3] / med[0]);
+               "faster): 4: %.2fx, 8: %.2fx; the keyring's scheme rebuilt / krk_open: %.2fx; "
+               "2 connections (the first lists first), 4 / 8 in flight on each / krk_open: "
+               "%.2fx / %.2fx",
+               n, med[4] / med[3], med[5] / med[6], med[3] / med[0], med[7] / med[0],
+               med[8] / med[0]);
     bench_note("startup", "%d keys: filling the server (krk_store per key, direct) took %.1f s",
                n, fill_s);
-    printf("DATA|startup|%d|%.6g|%.6g|%.6g|%.4f|%.6g|%.6g|%.6g|%.6g\n", n, med[0], med[1], med[2],
-           rtt_ms, med[3], med[4], med[5], med[6]);
+    printf("DATA|startup|%d|%.6g|%.6g|%.6g|%.4f|%.6g|%.6g|%.6g|%.6g|%.6g|%.6g\n", n, med[0],
+           med[1], med[2], rtt_ms, med[3], med[4], med[5], med[6], med[7], med[8]);
     free(one.ids);
     double rss_total[1] = {(double)rss_with};
     snprintf(label, sizeof label, "process holding a keyring of %d keys: resident memory", n);
