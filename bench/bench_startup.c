@@ -88,12 +88,13 @@ static void fill(unsigned port, int n)
 typedef struct counters {
     unsigned long requests, connections;
     double server_cpu; /* seconds */
+    double proxy_cpu;  /* the fault proxy's, seconds */
 } counters;
 
-static double server_cpu(void)
+static double cpu_of(pid_t pid)
 {
     char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)E.server_pid);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
     double s = 0;
     if (f && fgets(line, sizeof line, f)) {
@@ -111,13 +112,14 @@ static double server_cpu(void)
 static counters read_counters(void)
 {
     char out[160];
-    counters c = {0, 0, 0};
+    counters c = {0, 0, 0, 0};
     if (!fenv_ctl(E.server_ctl, "stats", out, sizeof out) ||
         sscanf(out, "requests=%lu connections=%lu", &c.requests, &c.connections) != 2) {
         fprintf(stderr, "test server stats: %s\n", out);
         exit(1);
     }
-    c.server_cpu = server_cpu();
+    c.server_cpu = cpu_of(E.server_pid);
+    c.proxy_cpu = cpu_of(E.proxy_pid);
     return c;
 }
 
@@ -125,7 +127,7 @@ static counters since(counters before)
 {
     counters now = read_counters();
     return (counters){now.requests - before.requests, now.connections - before.connections,
-                      now.server_cpu - before.server_cpu};
+                      now.server_cpu - before.server_cpu, now.proxy_cpu - before.proxy_cpu};
 }
 
 /* ---- our client library, the access patterns of Percona's clients ---- */
@@ -933,7 +935,9 @@ int main(int argc, char **argv)
                    "server's counters, last run)", n, names[p], last[p].requests,
                    last[p].connections);
         bench_note("startup", "%d keys, %s: this process's CPU time %.3f s (median; user + "
-                   "system, every thread)", n, names[p], median_of(cpu[p], m));
+                   "system, every thread); the test server's %.3f s and the fault proxy's %.3f s "
+                   "(last run)", n, names[p], median_of(cpu[p], m), last[p].server_cpu,
+                   last[p].proxy_cpu);
     }
     double via_after, direct_after, rtt_after = round_trip_ms(one.ids[0], &via_after, &direct_after);
     bench_note("startup", "%d keys: round trip measured %.3f ms before the loads and %.3f ms after "
