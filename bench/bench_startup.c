@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Keyring startup with N keys in an object group, through the fault proxy
  * adding LATENCY_US each way (default 500: a 1 ms round trip), against our
- * KMIP test server, in one run, three patterns (all with our client library,
- * so that only the access pattern differs):
+ * KMIP test server, in one run, these patterns (all with our client
+ * library, so that only the access pattern differs):
  *  - ours: krk_open (connect, Discover Versions, Locate pages of 256, then
  *    Get + Get Attributes for 50 keys per request message);
  *  - "Percona G1 pattern" (kmippp, Percona-Lab/libkmip's first generation):
@@ -19,7 +19,8 @@
  * ("stats" on its control port, before and after), not formulas; the round
  * trip is measured (a Get through the proxy against the same Get direct),
  * and the test server's CPU time (/proc/PID/stat) during each load is given
- * as a share of the load's wall time.
+ * as a share of the load's wall time (with this process's and the fault
+ * proxy's CPU time in a note).
  * Seconds, median of RUNS runs with min and max (THEIR_RUNS for G1 and G3;
  * 0 leaves them out); and the resident memory of a keyring holding the N
  * keys.
