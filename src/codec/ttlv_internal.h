@@ -221,6 +221,14 @@ kmip_tree *kmip_tree_embed(void *mem, size_t size);
 /* Wipes every byte the tree handed out, frees its other blocks, and leaves
  * mem to its owner. t may be NULL. */
 void kmip_tree_embed_release(kmip_tree *t);
+/* Empties an embedded tree for reuse: wipes every byte it handed out, frees
+ * its other blocks, keeps the first one (whose wiped bytes later
+ * allocations need not zero again). No root, no items afterwards. */
+void kmip_tree_embed_reset(kmip_tree *t);
+/* Usable bytes of an embedded tree's first block. */
+size_t kmip_tree_embed_capacity(const kmip_tree *t);
+/* Bytes handed out by the tree, over all its blocks. */
+size_t kmip_tree_bytes_used(const kmip_tree *t);
 /* A new item of the tree that is not linked to any other (zeroed). */
 kmip_item *kmip_tree_item_new(kmip_tree *t, uint32_t tag, kmip_type type);
 /* Appends child (from kmip_tree_item_new) to parent, or makes it the root

@@ -2,6 +2,9 @@
 /* The tables of the typed message layer. Field order is the order of the
  * specification's structure tables: KMIP 1.4 sections 2.1 (objects), 4
  * (operations) and 7 (message contents); KMIP 2.1 sections 2, 6 and 8. */
+#include <pthread.h>
+#include <stdlib.h>
+
 #include "msg_schema.h"
 
 #define V(major, minor) ((uint16_t)KMIP_VERSION(major, minor))
@@ -25,7 +28,8 @@
 #define ITEMV(S, t, m, lo, hi) FIELD(S, t, K_ITEM, 0, m, NO_AUX, lo, hi, NULL)
 /* attribute list forms */
 #define ATTRS(S, t, k, m, lo, hi) FIELD(S, t, k, 0, m, NO_AUX, lo, hi, NULL)
-#define DESC(S, f) {#S, sizeof(S), f, sizeof(f) / sizeof(f[0])}
+/* each table's cache: a file-scope compound literal (static, writable) */
+#define DESC(S, f) {#S, sizeof(S), f, sizeof(f) / sizeof(f[0]), &(desc_cache){0}}
 
 /* ---- shared pieces ---- */
 
@@ -391,4 +395,46 @@ const struct_desc *kmip_payload_desc(uint32_t operation, bool response)
 bool kmip_operation_is_typed(uint32_t operation)
 {
     return kmip_payload_desc(operation, false) != NULL;
+}
+
+/* ---- the derived caches ---- */
+
+static void init_desc(const struct_desc *d)
+{
+    desc_cache *c = d->cache;
+    if (d->nfields > MSG_MAX_FIELDS)
+        abort(); /* a table the walks cannot track: a build error, found by every test */
+    if (c->done)
+        return; /* a table shared by several (Protocol Version, Key Block) */
+    c->done = true;
+    for (size_t i = d->nfields; i-- > 0;) {
+        const field_desc *f = &d->fields[i];
+        if (f->flags & (F_REQ | F_MSG))
+            c->required |= 1u << i;
+        /* chains in table order: built backwards */
+        unsigned h = f->tag & (MSG_TAG_SLOTS - 1u);
+        c->chain[i] = c->slot[h];
+        c->slot[h] = (uint8_t)(i + 1);
+    }
+    for (size_t i = 0; i < d->nfields; i++)
+        if (d->fields[i].sub != NULL)
+            init_desc(d->fields[i].sub);
+}
+
+static void init_all(void)
+{
+    init_desc(&kmip_desc_request_header);
+    init_desc(&kmip_desc_response_header);
+    init_desc(&kmip_desc_request_item);
+    init_desc(&kmip_desc_response_item);
+    for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
+        init_desc(payloads[i].request);
+        init_desc(payloads[i].response);
+    }
+}
+
+void msg_schema_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_all);
 }

@@ -67,13 +67,33 @@ typedef struct field_desc {
     const struct_desc *sub;
 } field_desc;
 
+/* No described structure has more fields than this (msg_schema_init
+ * checks it). */
+#define MSG_MAX_FIELDS 32
+#define MSG_TAG_SLOTS 64u /* the lookup below hashes a tag's low 6 bits */
+
+/* What the walks need of a table, derived from it once (msg_schema_init)
+ * so that they do not recompute it per message: the table stays the one
+ * source of truth. */
+typedef struct desc_cache {
+    uint32_t required;            /* fields with F_REQ or F_MSG, bit i for field i */
+    uint8_t slot[MSG_TAG_SLOTS];  /* tag & 63 -> first field of that hash, + 1 (0: none) */
+    uint8_t chain[MSG_MAX_FIELDS]; /* the next field of the same hash, + 1 */
+    bool done;
+} desc_cache;
+
 /* Every described C struct starts with a kmip_extras member. */
 struct struct_desc {
     const char *name;
     size_t size;
     const field_desc *fields;
     size_t nfields;
+    desc_cache *cache; /* filled by msg_schema_init */
 };
+
+/* Fills the caches of every table (once per process, thread-safe); the
+ * decoder and the encoder call it before they walk. */
+void msg_schema_init(void);
 
 extern const struct_desc kmip_desc_request_header;
 extern const struct_desc kmip_desc_response_header;
