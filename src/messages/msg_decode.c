@@ -93,7 +93,7 @@ static inline const field_desc *match(const struct_desc *d, uint32_t tag, uint8_
 {
     if (type >= 16) /* the array scan matches headers not yet validated */
         return NULL;
-    const desc_cache *dc = d->cache;
+    const desc_cache *dc = &d->cache;
     for (unsigned k = dc->slot[tag & (MSG_TAG_SLOTS - 1u)]; k != 0; k = dc->chain[k - 1]) {
         const field_desc *f = &d->fields[k - 1];
         if (f->tag == tag && (kind_types[f->kind] >> type & 1u)) {
@@ -417,7 +417,7 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
     }
     if (it.err != KMIP_OK)
         return it.err;
-    uint32_t missing = d->cache->required & ~seen;
+    uint32_t missing = d->cache.required & ~seen;
     for (size_t i = 0; missing != 0 && i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
         if (!(missing >> i & 1u))

@@ -28,8 +28,9 @@
 #define ITEMV(S, t, m, lo, hi) FIELD(S, t, K_ITEM, 0, m, NO_AUX, lo, hi, NULL)
 /* attribute list forms */
 #define ATTRS(S, t, k, m, lo, hi) FIELD(S, t, k, 0, m, NO_AUX, lo, hi, NULL)
-/* each table's cache: a file-scope compound literal (static, writable) */
-#define DESC(S, f) {#S, sizeof(S), f, sizeof(f) / sizeof(f[0]), &(desc_cache){0}}
+/* The descriptions are not const: msg_schema_init fills their caches once,
+ * everything else reads them through const pointers. */
+#define DESC(S, f) {#S, sizeof(S), f, sizeof(f) / sizeof(f[0]), {0}}
 
 /* ---- shared pieces ---- */
 
@@ -37,7 +38,7 @@ static const field_desc protocol_version_f[] = {
     REQ(kmip_protocol_version, KMIP_TAG_PROTOCOL_VERSION_MAJOR, K_INT, major),
     REQ(kmip_protocol_version, KMIP_TAG_PROTOCOL_VERSION_MINOR, K_INT, minor),
 };
-static const struct_desc protocol_version_d = DESC(kmip_protocol_version, protocol_version_f);
+static struct_desc protocol_version_d = DESC(kmip_protocol_version, protocol_version_f);
 
 #define VERSION_FIELD(S, m, fl)                                                                    \
     FIELD(S, KMIP_TAG_PROTOCOL_VERSION, K_STRUCT, fl, m, NO_AUX, 0, 0, &protocol_version_d)
@@ -60,7 +61,7 @@ static const field_desc request_header_f[] = {
     FIELD(S, KMIP_TAG_BATCH_COUNT, K_INT, F_REQ | F_MSG, batch_count, NO_AUX, 0, 0, NULL),
 };
 #undef S
-const struct_desc kmip_desc_request_header = DESC(kmip_request_header, request_header_f);
+struct_desc kmip_desc_request_header = DESC(kmip_request_header, request_header_f);
 
 #define S kmip_response_header
 static const field_desc response_header_f[] = {
@@ -73,7 +74,7 @@ static const field_desc response_header_f[] = {
     FIELD(S, KMIP_TAG_BATCH_COUNT, K_INT, F_REQ | F_MSG, batch_count, NO_AUX, 0, 0, NULL),
 };
 #undef S
-const struct_desc kmip_desc_response_header = DESC(kmip_response_header, response_header_f);
+struct_desc kmip_desc_response_header = DESC(kmip_response_header, response_header_f);
 
 /* ---- batch items (1.4 section 7.2, 2.1 section 8) ---- */
 
@@ -100,8 +101,8 @@ static const field_desc response_item_f[] = {
     ITEM(S, KMIP_TAG_MESSAGE_EXTENSION, message_extension),
 };
 #undef S
-const struct_desc kmip_desc_request_item = DESC(kmip_batch_item, request_item_f);
-const struct_desc kmip_desc_response_item = DESC(kmip_batch_item, response_item_f);
+struct_desc kmip_desc_request_item = DESC(kmip_batch_item, request_item_f);
+struct_desc kmip_desc_response_item = DESC(kmip_batch_item, response_item_f);
 
 /* ---- managed objects (1.4 section 2.2, 2.1 section 2.2) ---- */
 
@@ -111,7 +112,7 @@ static const field_desc key_value_f[] = {
     ATTRS(S, KMIP_TAG_ATTRIBUTE, K_ATTR1, attributes, 0, V1_MAX),
 };
 #undef S
-static const struct_desc key_value_d = DESC(kmip_key_value, key_value_f);
+static struct_desc key_value_d = DESC(kmip_key_value, key_value_f);
 
 #define S kmip_key_block
 static const field_desc key_block_f[] = {
@@ -125,25 +126,25 @@ static const field_desc key_block_f[] = {
     ITEM(S, KMIP_TAG_KEY_WRAPPING_DATA, key_wrapping_data),
 };
 #undef S
-static const struct_desc key_block_d = DESC(kmip_key_block, key_block_f);
+static struct_desc key_block_d = DESC(kmip_key_block, key_block_f);
 
 #define KEY_BLOCK_FIELD(S, m)                                                                      \
     FIELD(S, KMIP_TAG_KEY_BLOCK, K_STRUCT, F_REQ, m, NO_AUX, 0, 0, &key_block_d)
 
 static const field_desc symmetric_key_f[] = {KEY_BLOCK_FIELD(kmip_symmetric_key, key_block)};
-static const struct_desc symmetric_key_d = DESC(kmip_symmetric_key, symmetric_key_f);
+static struct_desc symmetric_key_d = DESC(kmip_symmetric_key, symmetric_key_f);
 
 static const field_desc secret_data_f[] = {
     REQ(kmip_secret_data, KMIP_TAG_SECRET_DATA_TYPE, K_ENUM, secret_data_type),
     KEY_BLOCK_FIELD(kmip_secret_data, key_block),
 };
-static const struct_desc secret_data_d = DESC(kmip_secret_data, secret_data_f);
+static struct_desc secret_data_d = DESC(kmip_secret_data, secret_data_f);
 
 static const field_desc opaque_object_f[] = {
     REQ(kmip_opaque_object, KMIP_TAG_OPAQUE_DATA_TYPE, K_ENUM, opaque_data_type),
     REQ(kmip_opaque_object, KMIP_TAG_OPAQUE_DATA_VALUE, K_BYTES, opaque_data_value),
 };
-static const struct_desc opaque_object_d = DESC(kmip_opaque_object, opaque_object_f);
+static struct_desc opaque_object_d = DESC(kmip_opaque_object, opaque_object_f);
 
 #define OTHER(S, t) FIELD(S, t, K_ITEM, F_BYTAG, object.other, NO_AUX, 0, 0, NULL)
 
@@ -175,14 +176,14 @@ static const field_desc discover_f[] = {
           0, &protocol_version_d),
 };
 #undef S
-static const struct_desc discover_d = DESC(kmip_discover_versions_request, discover_f);
+static struct_desc discover_d = DESC(kmip_discover_versions_request, discover_f);
 
 #define S kmip_query_request
 static const field_desc query_req_f[] = {
     REP(S, KMIP_TAG_QUERY_FUNCTION, K_ENUM, functions, function_count),
 };
 #undef S
-static const struct_desc query_req_d = DESC(kmip_query_request, query_req_f);
+static struct_desc query_req_d = DESC(kmip_query_request, query_req_f);
 
 #define S kmip_query_response
 static const field_desc query_resp_f[] = {
@@ -192,7 +193,7 @@ static const field_desc query_resp_f[] = {
     ITEM(S, KMIP_TAG_SERVER_INFORMATION, server_information),
 };
 #undef S
-static const struct_desc query_resp_d = DESC(kmip_query_response, query_resp_f);
+static struct_desc query_resp_d = DESC(kmip_query_response, query_resp_f);
 
 #define S kmip_create_request
 static const field_desc create_req_f[] = {
@@ -201,7 +202,7 @@ static const field_desc create_req_f[] = {
     ITEMV(S, KMIP_TAG_PROTECTION_STORAGE_MASKS, protection_storage_masks, V(2, 0), 0),
 };
 #undef S
-static const struct_desc create_req_d = DESC(kmip_create_request, create_req_f);
+static struct_desc create_req_d = DESC(kmip_create_request, create_req_f);
 
 #define S kmip_create_response
 static const field_desc create_resp_f[] = {
@@ -210,7 +211,7 @@ static const field_desc create_resp_f[] = {
     ATTRS(S, KMIP_TAG_TEMPLATE_ATTRIBUTE, K_TEMPLATE, attributes, 0, V1_MAX),
 };
 #undef S
-static const struct_desc create_resp_d = DESC(kmip_create_response, create_resp_f);
+static struct_desc create_resp_d = DESC(kmip_create_response, create_resp_f);
 
 #define S kmip_register_request
 static const field_desc register_req_f[] = {
@@ -220,7 +221,7 @@ static const field_desc register_req_f[] = {
     ITEMV(S, KMIP_TAG_PROTECTION_STORAGE_MASKS, protection_storage_masks, V(2, 0), 0),
 };
 #undef S
-static const struct_desc register_req_d = DESC(kmip_register_request, register_req_f);
+static struct_desc register_req_d = DESC(kmip_register_request, register_req_f);
 
 #define S kmip_register_response
 static const field_desc register_resp_f[] = {
@@ -229,7 +230,7 @@ static const field_desc register_resp_f[] = {
     ATTRS(S, KMIP_TAG_TEMPLATE_ATTRIBUTE, K_TEMPLATE, attributes, 0, V1_MAX),
 };
 #undef S
-static const struct_desc register_resp_d = DESC(kmip_register_response, register_resp_f);
+static struct_desc register_resp_d = DESC(kmip_register_response, register_resp_f);
 
 #define S kmip_get_request
 static const field_desc get_req_f[] = {
@@ -240,7 +241,7 @@ static const field_desc get_req_f[] = {
     ITEM(S, KMIP_TAG_KEY_WRAPPING_SPECIFICATION, key_wrapping_specification),
 };
 #undef S
-static const struct_desc get_req_d = DESC(kmip_get_request, get_req_f);
+static struct_desc get_req_d = DESC(kmip_get_request, get_req_f);
 
 #define S kmip_get_response
 static const field_desc get_resp_f[] = {
@@ -249,7 +250,7 @@ static const field_desc get_resp_f[] = {
     OBJECT_FIELDS(S),
 };
 #undef S
-static const struct_desc get_resp_d = DESC(kmip_get_response, get_resp_f);
+static struct_desc get_resp_d = DESC(kmip_get_response, get_resp_f);
 
 #define S kmip_get_attributes_request
 static const field_desc get_attrs_req_f[] = {
@@ -259,7 +260,7 @@ static const field_desc get_attrs_req_f[] = {
          V(2, 0), 0),
 };
 #undef S
-static const struct_desc get_attrs_req_d = DESC(kmip_get_attributes_request, get_attrs_req_f);
+static struct_desc get_attrs_req_d = DESC(kmip_get_attributes_request, get_attrs_req_f);
 
 #define S kmip_get_attributes_response
 static const field_desc get_attrs_resp_f[] = {
@@ -268,12 +269,12 @@ static const field_desc get_attrs_resp_f[] = {
     ATTRS(S, KMIP_TAG_ATTRIBUTES, K_ATTRS2, attributes, V(2, 0), 0),
 };
 #undef S
-static const struct_desc get_attrs_resp_d = DESC(kmip_get_attributes_response, get_attrs_resp_f);
+static struct_desc get_attrs_resp_d = DESC(kmip_get_attributes_response, get_attrs_resp_f);
 
 static const field_desc uid_req_f[] = {UID_OPT(kmip_uid_request)};
-static const struct_desc uid_req_d = DESC(kmip_uid_request, uid_req_f);
+static struct_desc uid_req_d = DESC(kmip_uid_request, uid_req_f);
 static const field_desc uid_resp_f[] = {UID_REQ(kmip_uid_response)};
-static const struct_desc uid_resp_d = DESC(kmip_uid_response, uid_resp_f);
+static struct_desc uid_resp_d = DESC(kmip_uid_response, uid_resp_f);
 
 #define S kmip_attribute_change_request
 static const field_desc add_attr_req_f[] = {
@@ -288,8 +289,8 @@ static const field_desc modify_attr_req_f[] = {
     ATTRS(S, KMIP_TAG_NEW_ATTRIBUTE, K_ATTR_WRAP, attribute, V(2, 0), 0),
 };
 #undef S
-static const struct_desc add_attr_req_d = DESC(kmip_attribute_change_request, add_attr_req_f);
-static const struct_desc modify_attr_req_d =
+static struct_desc add_attr_req_d = DESC(kmip_attribute_change_request, add_attr_req_f);
+static struct_desc modify_attr_req_d =
     DESC(kmip_attribute_change_request, modify_attr_req_f);
 
 #define S kmip_attribute_change_response
@@ -298,7 +299,7 @@ static const field_desc attr_change_resp_f[] = {
     ATTRS(S, KMIP_TAG_ATTRIBUTE, K_ATTR1, attribute, 0, V1_MAX),
 };
 #undef S
-static const struct_desc attr_change_resp_d =
+static struct_desc attr_change_resp_d =
     DESC(kmip_attribute_change_response, attr_change_resp_f);
 
 #define S kmip_revocation_reason
@@ -307,7 +308,7 @@ static const field_desc revocation_reason_f[] = {
     OPT(S, KMIP_TAG_REVOCATION_MESSAGE, K_TEXT, message),
 };
 #undef S
-static const struct_desc revocation_reason_d = DESC(kmip_revocation_reason, revocation_reason_f);
+static struct_desc revocation_reason_d = DESC(kmip_revocation_reason, revocation_reason_f);
 
 #define S kmip_revoke_request
 static const field_desc revoke_req_f[] = {
@@ -317,7 +318,7 @@ static const field_desc revoke_req_f[] = {
     OPT(S, KMIP_TAG_COMPROMISE_OCCURRENCE_DATE, K_DATETIME, compromise_occurrence_date),
 };
 #undef S
-static const struct_desc revoke_req_d = DESC(kmip_revoke_request, revoke_req_f);
+static struct_desc revoke_req_d = DESC(kmip_revoke_request, revoke_req_f);
 
 #define S kmip_locate_request
 static const field_desc locate_req_f[] = {
@@ -329,7 +330,7 @@ static const field_desc locate_req_f[] = {
     ATTRS(S, KMIP_TAG_ATTRIBUTES, K_ATTRS2, attributes, V(2, 0), 0),
 };
 #undef S
-static const struct_desc locate_req_d = DESC(kmip_locate_request, locate_req_f);
+static struct_desc locate_req_d = DESC(kmip_locate_request, locate_req_f);
 
 #define S kmip_locate_response
 static const field_desc locate_resp_f[] = {
@@ -337,7 +338,7 @@ static const field_desc locate_resp_f[] = {
     REP(S, KMIP_TAG_UNIQUE_IDENTIFIER, K_UID, unique_identifiers, unique_identifier_count),
 };
 #undef S
-static const struct_desc locate_resp_d = DESC(kmip_locate_response, locate_resp_f);
+static struct_desc locate_resp_d = DESC(kmip_locate_response, locate_resp_f);
 
 size_t msg_elem_size(const field_desc *f)
 {
@@ -401,7 +402,8 @@ bool kmip_operation_is_typed(uint32_t operation)
 
 static void init_desc(const struct_desc *d)
 {
-    desc_cache *c = d->cache;
+    /* every description is defined without const (above) */
+    desc_cache *c = (desc_cache *)&d->cache;
     if (d->nfields > MSG_MAX_FIELDS)
         abort(); /* a table the walks cannot track: a build error, found by every test */
     if (c->done)

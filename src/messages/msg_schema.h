@@ -88,17 +88,17 @@ struct struct_desc {
     size_t size;
     const field_desc *fields;
     size_t nfields;
-    desc_cache *cache; /* filled by msg_schema_init */
+    desc_cache cache; /* filled by msg_schema_init */
 };
 
 /* Fills the caches of every table (once per process, thread-safe); the
  * decoder and the encoder call it before they walk. */
 void msg_schema_init(void);
 
-extern const struct_desc kmip_desc_request_header;
-extern const struct_desc kmip_desc_response_header;
-extern const struct_desc kmip_desc_request_item;
-extern const struct_desc kmip_desc_response_item;
+extern struct_desc kmip_desc_request_header;
+extern struct_desc kmip_desc_response_header;
+extern struct_desc kmip_desc_request_item;
+extern struct_desc kmip_desc_response_item;
 
 /* True when the protocol version defines the field. */
 static inline bool msg_version_defines(unsigned version, const field_desc *f)
