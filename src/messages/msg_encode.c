@@ -144,32 +144,41 @@ __attribute__((always_inline)) static inline void encode_value(ectx *c, const fi
 static void encode_struct(ectx *c, const struct_desc *d, const void *base, uint32_t tag)
 {
     size_t at = ttlv_begin(&c->w, tag);
-    for (size_t i = 0; i < d->nfields; i++) {
-        const field_desc *f = &d->fields[i];
-        if ((f->flags & F_VER) && !msg_version_defines(c->version, f))
-            continue;
+    const field_desc *first = d->fields, *end = first + d->nfields;
+    /* presence first: most fields of a table are absent optional ones */
+    for (const field_desc *f = first; f < end;) {
         const void *v = cat(base, f->offset);
         switch (f->presence) {
         case P_FLAG:
-            if (!*(const bool *)cat(base, f->aux))
+            if (!*(const bool *)cat(base, f->aux)) {
+                f++;
                 continue;
+            }
             break;
         case P_ITEM:
-            if (*(const kmip_item *const *)v == NULL)
+            if (*(const kmip_item *const *)v == NULL) {
+                f += d->cache.run[f - first]; /* and the fields sharing its slot */
                 continue;
+            }
             break;
-        case P_REP: {
+        case P_REP:
+            if ((f->flags & F_VER) && !msg_version_defines(c->version, f)) {
+                f++;
+                continue;
+            }
             size_t n = *(const size_t *)cat(base, f->aux);
             const char *arr = *(const char *const *)v;
             size_t size = msg_elem_size(f);
             for (size_t k = 0; k < n; k++)
                 encode_value(c, f, base, arr + k * size);
+            f++;
             continue;
-        }
         default:
             break;
         }
-        encode_value(c, f, base, v);
+        if (!(f->flags & F_VER) || msg_version_defines(c->version, f))
+            encode_value(c, f, base, v);
+        f++;
     }
     const kmip_extras *x = base;
     for (size_t k = 0; k < x->count; k++) {
@@ -187,6 +196,7 @@ kmip_err kmip_message_encode(const kmip_message *m, uint8_t **out, size_t *out_l
 {
     if (m == NULL || out == NULL || out_len == NULL || m->item_count > INT32_MAX)
         return KMIP_E_ARG;
+    msg_schema_init();
     ectx c = {{NULL, 0, 0, 0, KMIP_OK}, kmip_message_version(m), m->is_response, KMIP_OK};
     size_t at =
         ttlv_begin(&c.w, m->is_response ? KMIP_TAG_RESPONSE_MESSAGE : KMIP_TAG_REQUEST_MESSAGE);

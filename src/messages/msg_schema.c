@@ -417,6 +417,10 @@ static void init_desc(const struct_desc *d)
         unsigned h = f->tag & (MSG_TAG_SLOTS - 1u);
         c->chain[i] = c->slot[h];
         c->slot[h] = (uint8_t)(i + 1);
+        const field_desc *g = i + 1 < d->nfields ? &d->fields[i + 1] : NULL;
+        bool same_slot = g != NULL && f->presence == P_ITEM && g->presence == P_ITEM &&
+                         g->offset == f->offset;
+        c->run[i] = (uint8_t)(same_slot ? c->run[i + 1] + 1u : 1u);
     }
     for (size_t i = 0; i < d->nfields; i++)
         if (d->fields[i].sub != NULL)

@@ -79,6 +79,10 @@ typedef struct desc_cache {
     uint32_t required;            /* fields with F_REQ or F_MSG, bit i for field i */
     uint8_t slot[MSG_TAG_SLOTS];  /* tag & 63 -> first field of that hash, + 1 (0: none) */
     uint8_t chain[MSG_MAX_FIELDS]; /* the next field of the same hash, + 1 */
+    /* fields from i on that share field i's item slot (F_BYTAG: the managed
+     * object's other kinds): when the slot is empty the encoder skips them
+     * all at once */
+    uint8_t run[MSG_MAX_FIELDS];
     bool done;
 } desc_cache;
 
