@@ -120,14 +120,22 @@ typedef struct kc_core {
     size_t out_len;
     kmip_framer *framer;
     kmip_message *resp;
+    /* an empty message handed back (kc_core_recycle): the next response is
+     * decoded into it, so the steady state allocates no message */
+    kmip_message *spare;
 } kc_core;
 
 void kc_core_init(kc_core *k, unsigned pinned_version, size_t max_response, size_t server_count,
                   kmip_log_fn log, void *log_ctx);
 /* Ends any exchange in progress (its request and response are dropped). */
 void kc_core_reset(kc_core *k);
-/* kc_core_reset, and the error state wiped. */
+/* kc_core_reset, the spare message freed, and the error state wiped. */
 void kc_core_clear(kc_core *k);
+/* Takes back a response that kc_core_finish handed out and its taker is
+ * done with: wiped now (kmip_message_reset) and kept as the message the
+ * next response is decoded into (freed if one is already kept). m may be
+ * NULL. */
+void kc_core_recycle(kc_core *k, kmip_message *m);
 
 /* ---- one exchange ---- */
 
