@@ -388,6 +388,57 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
         if (f != NULL && (i < last || ((f->flags & F_VER) && c->version_known &&
                                        !msg_version_defines(c->version, f))))
             c->m->untyped = true; /* re-encoding would reorder it, or drop it */
+        unsigned op = f != NULL ? d->cache.dop[i] : D_GENERIC;
+        if (op != D_GENERIC) {
+            /* a single field: presence and store in one switch */
+            void *dst = at(base, f->offset);
+            bool twice = (seen >> i & 1u) != 0;
+            if (op & D_HAS) {
+                bool *has = at(base, f->aux);
+                twice |= *has;
+                *has = true;
+            } else if (op == D_ITEM) {
+                twice |= *(const kmip_item **)dst != NULL;
+            }
+            if (twice)
+                return msg_fail(c, KMIP_E_UNEXPECTED_TAG, h.at, "%s: %s appears twice", d->name,
+                                tag_label(h.tag));
+            last = i;
+            seen |= 1u << i;
+            err = KMIP_OK;
+            switch (op & ~(unsigned)D_HAS) {
+            case D_U32:
+                *(uint32_t *)dst = ttlv_u32(&h);
+                continue;
+            case D_U64:
+                *(uint64_t *)dst = ttlv_u64(&h);
+                continue;
+            case D_BOOL:
+                *(bool *)dst = ttlv_u64(&h) == 1;
+                continue;
+            case D_BYTES:
+                err = copy_value(c, &h, dst);
+                break;
+            case D_UID: {
+                kmip_uid *u = dst;
+                u->is_enum = h.type == KMIP_TYPE_ENUMERATION;
+                if (u->is_enum)
+                    u->enum_value = ttlv_u32(&h);
+                else
+                    err = copy_value(c, &h, &u->text);
+                break;
+            }
+            case D_ITEM:
+                err = keep_item(c, &h, depth + 1, dst);
+                break;
+            default:
+                err = decode_struct(c, f->sub, dst, &h, depth + 1, NULL);
+                break;
+            }
+            if (err != KMIP_OK)
+                return err;
+            continue;
+        }
         bool single = f != NULL && !(f->flags & F_REP) && f->kind != K_ATTR1;
         if (f == NULL || (single && ((seen >> i & 1u) || !mark_present(f, base)))) {
             if (f != NULL) /* a duplicate of a single field */

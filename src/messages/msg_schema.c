@@ -400,6 +400,95 @@ bool kmip_operation_is_typed(uint32_t operation)
 
 /* ---- the derived caches ---- */
 
+static uint8_t decode_op_of(const field_desc *f)
+{
+    if (f->flags & F_REP)
+        return D_GENERIC;
+    unsigned op;
+    switch (f->kind) {
+    case K_INT:
+    case K_ENUM:
+        op = D_U32;
+        break;
+    case K_LONG:
+    case K_DATETIME:
+        op = D_U64;
+        break;
+    case K_BOOL:
+        op = D_BOOL;
+        break;
+    case K_TEXT:
+    case K_BYTES:
+        op = D_BYTES;
+        break;
+    case K_UID:
+        op = D_UID;
+        break;
+    case K_ITEM: /* its presence is the pointer */
+        return f->aux == NO_AUX ? D_ITEM : D_GENERIC;
+    case K_STRUCT:
+        op = D_STRUCT;
+        break;
+    default:
+        return D_GENERIC;
+    }
+    return (uint8_t)(f->aux != NO_AUX ? op | D_HAS : op);
+}
+
+static uint8_t scalar_type(uint8_t kind)
+{
+    switch (kind) {
+    case K_INT:
+        return KMIP_TYPE_INTEGER;
+    case K_ENUM:
+        return KMIP_TYPE_ENUMERATION;
+    case K_LONG:
+        return KMIP_TYPE_LONG_INTEGER;
+    case K_DATETIME:
+        return KMIP_TYPE_DATE_TIME;
+    case K_TEXT:
+        return KMIP_TYPE_TEXT_STRING;
+    case K_BYTES:
+        return KMIP_TYPE_BYTE_STRING;
+    default:
+        return 0;
+    }
+}
+
+static uint8_t encode_op_of(const field_desc *f)
+{
+    if (f->flags & (F_REP | F_VER))
+        return E_GENERIC;
+    unsigned op;
+    switch (f->kind) {
+    case K_INT:
+    case K_ENUM:
+        op = E_U32;
+        break;
+    case K_LONG:
+    case K_DATETIME:
+        op = E_U64;
+        break;
+    case K_TEXT:
+    case K_BYTES:
+        op = E_BYTES;
+        break;
+    case K_UID:
+        op = E_UID;
+        break;
+    case K_ITEM:
+        return f->presence == P_ITEM ? E_ITEM : E_GENERIC;
+    case K_STRUCT:
+        op = E_STRUCT;
+        break;
+    default:
+        return E_GENERIC; /* Booleans, attribute lists, payloads */
+    }
+    if (f->presence == P_FLAG)
+        return (uint8_t)(op | E_FLAG);
+    return f->presence == P_ALWAYS ? (uint8_t)op : E_GENERIC;
+}
+
 static void init_desc(const struct_desc *d)
 {
     /* every description is defined without const (above) */
@@ -421,6 +510,9 @@ static void init_desc(const struct_desc *d)
         bool same_slot = g != NULL && f->presence == P_ITEM && g->presence == P_ITEM &&
                          g->offset == f->offset;
         c->run[i] = (uint8_t)(same_slot ? c->run[i + 1] + 1u : 1u);
+        c->dop[i] = decode_op_of(f);
+        c->eop[i] = encode_op_of(f);
+        c->etype[i] = scalar_type(f->kind);
     }
     for (size_t i = 0; i < d->nfields; i++)
         if (d->fields[i].sub != NULL)

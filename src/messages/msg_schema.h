@@ -83,8 +83,39 @@ typedef struct desc_cache {
      * object's other kinds): when the slot is empty the encoder skips them
      * all at once */
     uint8_t run[MSG_MAX_FIELDS];
+    uint8_t dop[MSG_MAX_FIELDS]; /* how the decoder stores field i (enum decode_op) */
+    uint8_t eop[MSG_MAX_FIELDS]; /* how the encoder writes field i (enum encode_op) */
+    uint8_t etype[MSG_MAX_FIELDS]; /* the item type of a scalar field */
     bool done;
 } desc_cache;
+
+/* How the decoder stores a single (not repeated) field: the kind and the
+ * way its presence is recorded in one switch. D_HAS: a has_ flag at aux. */
+enum decode_op {
+    D_GENERIC, /* repeated fields, attribute lists, payloads: the general path */
+    D_U32,     /* K_INT, K_ENUM */
+    D_U64,     /* K_LONG, K_DATETIME */
+    D_BOOL,
+    D_BYTES, /* K_TEXT, K_BYTES */
+    D_UID,
+    D_ITEM,   /* present when the item pointer is set */
+    D_STRUCT, /* K_STRUCT */
+    D_HAS = 0x80
+};
+
+/* How the encoder writes a field defined by every version: its presence
+ * test and its write in one switch (E_FLAG: present when the has_ flag at
+ * aux is set). Others take the general path. */
+enum encode_op {
+    E_GENERIC,
+    E_U32,   /* K_INT, K_ENUM: etype */
+    E_U64,   /* K_LONG, K_DATETIME: etype */
+    E_BYTES, /* K_TEXT, K_BYTES: etype */
+    E_UID,
+    E_ITEM,   /* present when the item pointer is set (F_BYTAG: and of its tag) */
+    E_STRUCT, /* K_STRUCT */
+    E_FLAG = 0x80
+};
 
 /* Every described C struct starts with a kmip_extras member. */
 struct struct_desc {
