@@ -76,7 +76,7 @@ void kc_core_recycle(kc_core *k, kmip_message *m)
 {
     if (m == NULL)
         return;
-    if (k->spare != NULL) {
+    if (k->spare != NULL || (uintptr_t)m != k->last || k->last_len > KC_SPARE_MAX_RESPONSE) {
         kmip_message_free(m);
         return;
     }
@@ -201,8 +201,10 @@ static kc_event decode(kc_core *k, const uint8_t *bytes, size_t n)
     k->spare = NULL;
     kmip_err de = kmip_message_decode_into(&m, bytes, n, &merr);
     k->resp = de == KMIP_OK ? m : NULL;
+    k->last = (uintptr_t)m;
+    k->last_len = n;
     if (de != KMIP_OK) {
-        k->spare = m;
+        kc_core_recycle(k, m); /* empty: kept unless it grew large */
         kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
                        "malformed response from the KMIP server at %s: %s (%s)", k->peer,
                        merr.detail, kmip_strerror(de));

@@ -1040,6 +1040,19 @@ static void test_response_reuse(void **state)
     kc_core_recycle(k, other);
     assert_ptr_equal(k->spare, first);
     kc_core_recycle(k, NULL);
+    /* kept only when it is the last response and that was not large */
+    kc_core_clear(k);
+    kc_core_init(k, KMIP_VERSION(1, 4), KMIP_DEFAULT_MAX_MESSAGE, 1, NULL, NULL);
+    kmip_message *stranger = kmip_message_new(true, KMIP_VERSION(1, 4));
+    assert_non_null(stranger);
+    kc_core_recycle(k, stranger); /* not a response of this core: freed */
+    assert_null(k->spare);
+    kmip_message *large = kmip_message_new(true, KMIP_VERSION(1, 4));
+    assert_non_null(large);
+    k->last = (uintptr_t)large;
+    k->last_len = KC_SPARE_MAX_RESPONSE + 1;
+    kc_core_recycle(k, large); /* a large page would stay pinned: freed */
+    assert_null(k->spare);
     free(bad);
     kmip_secure_free(bytes, len);
     kmip_message_free(req);
