@@ -34,8 +34,10 @@ SECTIONS = [
      "free per message (`kmip_message_decode`, `kmip_message_free`); \"decode into a reused typed "
      "message\" times `kmip_message_decode_into` on one message and `kmip_message_reset` (which "
      "wipes every byte the message held) per message, which is what the client core does with "
-     "each response in its steady state (the message is kept per connection and handed back by "
-     "the client's own operations); \"encode\" is typed message to TTLV bytes, including the "
+     "each response in its steady state: the message is kept per handle and handed back by the "
+     "client's own operations (`kmip_client_get_key`, Locate pages, Register, Create, ...) and by "
+     "callers of `kmip_client_call` that release their response with `kmip_client_release`; "
+     "a caller that frees it with `kmip_message_free` pays the allocating row; \"encode\" is typed message to TTLV bytes, including the "
      "allocation and the wipe-and-free of the bytes; one thread."),
     ("codec-mbs", "Codec throughput in MB/s", "The same runs, in megabytes (10^6 bytes) of TTLV per second."),
     ("client-testsrv", "Client round trips against our test server",
