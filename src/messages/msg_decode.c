@@ -29,7 +29,6 @@
 #include "message_internal.h"
 #include "msg_schema.h"
 
-
 typedef struct dctx {
     kmip_message *m;
     kmip_msg_error *err;
@@ -316,12 +315,10 @@ static bool mark_present(const field_desc *f, void *base)
     return true;
 }
 
-/* Room for the repeated fields and the extras of one structure: cap[i]
- * for field i, cap[nfields] for the extras. */
 /* Sizes the arrays of a structure from its children's headers (a light
  * hop: the children are validated by the walk itself, which stops where
- * this scan would) and allocates them, with their capacities, in the
- * arena. Done only when the walk meets the first repeated or unknown
+ * this scan would) and allocates them, with their capacities (*room:
+ * cap[i] for field i, cap[nfields] for the extras), in the arena. Done only when the walk meets the first repeated or unknown
  * child, so structures without either cost nothing. */
 static kmip_err alloc_arrays(dctx *c, const struct_desc *d, void *base, const ttlv_hdr *sh,
                              size_t **room)

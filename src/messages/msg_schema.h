@@ -67,8 +67,8 @@ typedef struct field_desc {
     const struct_desc *sub;
 } field_desc;
 
-/* No described structure has more fields than this (msg_schema_init
- * checks it). */
+/* No described structure has more fields than this (DESC in msg_schema.c
+ * refuses to compile one). */
 #define MSG_MAX_FIELDS 32
 #define MSG_TAG_SLOTS 64u /* the lookup below hashes a tag's low 6 bits */
 
