@@ -10,7 +10,10 @@
  *  - a message the typed layer fully understands re-encodes byte for byte;
  *  - the typed decoder, which reads the bytes itself in one pass, refuses
  *    exactly what the tree decoder refuses, with the same error and offset,
- *    and otherwise agrees with decoding through the tree. */
+ *    and otherwise agrees with decoding through the tree;
+ *  - decoding into one message reused across inputs
+ *    (kmip_message_decode_into) gives the same verdict, error, offset and
+ *    message as a fresh decode, and leaves the message empty on refusal. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -108,12 +111,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kmip_msg_error derr;
     kmip_err de = kmip_message_decode(data, size, &direct, &derr);
     bool direct_typed = de == KMIP_OK && kmip_message_fully_typed(direct);
+    /* the same bytes into the message reused from the inputs before: the
+     * same verdict, error and offset; on success the same message */
+    static kmip_message *reused;
+    kmip_msg_error rerr;
+    kmip_err re = kmip_message_decode_into(&reused, data, size, &rerr);
+    CHECK(re == de);
+    if (re != KMIP_OK)
+        CHECK(rerr.offset == derr.offset && strcmp(rerr.detail, derr.detail) == 0 &&
+              (reused == NULL || (reused->item_count == 0 && reused->items == NULL)));
     if (de == KMIP_OK) {
-        uint8_t *out = NULL;
-        size_t len = 0;
+        uint8_t *out = NULL, *again = NULL;
+        size_t len = 0, again_len = 0;
         kmip_err e = kmip_message_encode(direct, &out, &len);
         if (direct_typed)
             CHECK(e == KMIP_OK && len == size && memcmp(out, data, size) == 0);
+        CHECK(kmip_message_fully_typed(reused) == direct_typed);
+        kmip_err e2 = kmip_message_encode(reused, &again, &again_len);
+        CHECK(e2 == e && (e != KMIP_OK || (again_len == len && memcmp(again, out, len) == 0)));
+        kmip_secure_free(again, again_len);
         kmip_secure_free(out, len);
     }
     kmip_message_free(direct);

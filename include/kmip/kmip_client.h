@@ -261,6 +261,13 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_request(kmip_client *c,
  * The request's version is the client's. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request,
                                                           kmip_message **response);
+/* Hands back a response this handle returned (kmip_client_call,
+ * kmip_client_get, kmip_client_query, ...) once the caller is done with it:
+ * wiped now, as kmip_message_free would, and kept by the handle, which
+ * decodes its next response into it, so that a caller that releases its
+ * responses costs no allocation per response. response may be NULL and
+ * must not be used afterwards; kmip_message_free remains correct. */
+KMIP_API void kmip_client_release(kmip_client *c, kmip_message *response);
 
 /* Request builders: each appends one batch item with a Unique Batch Item
  * ID. A NULL uid leaves the Unique Identifier out: the ID placeholder,

@@ -438,6 +438,23 @@ KMIP_API kmip_bytes kmip_message_copy_bytes(kmip_message *m, const void *data, s
  * NULL) says where. */
 KMIP_API KMIP_MUST_CHECK kmip_err kmip_message_decode(const uint8_t *data, size_t len,
                                                       kmip_message **out, kmip_msg_error *err);
+/* Decodes like kmip_message_decode, into a message that is reused: the
+ * steady state of a connection that decodes one response after another
+ * allocates nothing. *m is NULL (a message is made) or a message from this
+ * function, kmip_message_decode or kmip_message_new; its old contents are
+ * wiped first (kmip_message_reset), and when its first arena block is too
+ * small for the new message (or far too large: one huge message does not
+ * pin its memory) it is freed and *m replaced, so pointers into the old
+ * contents are never valid afterwards. On failure *m stays a usable empty
+ * message (NULL if *m was NULL or no memory), holding nothing of either
+ * message. The caller owns *m: kmip_message_free. Same errors as
+ * kmip_message_decode; KMIP_E_ARG when m is NULL. */
+KMIP_API KMIP_MUST_CHECK kmip_err kmip_message_decode_into(kmip_message **m, const uint8_t *data,
+                                                           size_t len, kmip_msg_error *err);
+/* Wipes everything the message holds (every byte its arena handed out,
+ * the header, the items) and leaves it empty, keeping its first arena
+ * block for the next kmip_message_decode_into. m may be NULL. */
+KMIP_API void kmip_message_reset(kmip_message *m);
 /* Decodes from an item tree already decoded (takes ownership of tree, also
  * on failure). The tree is encoded and read back by the same decoder as
  * kmip_message_decode, so both give the same message and the same errors;

@@ -501,6 +501,15 @@ static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
     return e;
 }
 
+void kmip_client_release(kmip_client *c, kmip_message *response)
+{
+    if (c == NULL) {
+        kmip_message_free(response);
+        return;
+    }
+    kc_core_recycle(&c->core, response);
+}
+
 kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_message **response)
 {
     start_operation(c);

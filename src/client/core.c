@@ -72,9 +72,23 @@ void kc_core_reset(kc_core *k)
     k->ev = KC_EV_IDLE;
 }
 
+void kc_core_recycle(kc_core *k, kmip_message *m)
+{
+    if (m == NULL)
+        return;
+    if (k->spare != NULL || (uintptr_t)m != k->last || k->last_len > KC_SPARE_MAX_RESPONSE) {
+        kmip_message_free(m);
+        return;
+    }
+    kmip_message_reset(m);
+    k->spare = m;
+}
+
 void kc_core_clear(kc_core *k)
 {
     kc_core_reset(k);
+    kmip_message_free(k->spare);
+    k->spare = NULL;
     kmip_secure_zero(&k->st, sizeof k->st);
 }
 
@@ -181,16 +195,23 @@ static kc_event failed(kc_core *k)
 static kc_event decode(kc_core *k, const uint8_t *bytes, size_t n)
 {
     kmip_msg_error merr;
-    kmip_err de = kmip_message_decode(bytes, n, &k->resp, &merr);
+    /* into the spare message when there is one (it stays the spare, empty,
+     * if the bytes are refused) */
+    kmip_message *m = k->spare;
+    k->spare = NULL;
+    kmip_err de = kmip_message_decode_into(&m, bytes, n, &merr);
+    k->resp = de == KMIP_OK ? m : NULL;
+    k->last = (uintptr_t)m;
+    k->last_len = n;
     if (de != KMIP_OK) {
-        k->resp = NULL;
+        kc_core_recycle(k, m); /* empty: kept unless it grew large */
         kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
                        "malformed response from the KMIP server at %s: %s (%s)", k->peer,
                        merr.detail, kmip_strerror(de));
         return failed(k);
     }
     if (!k->resp->is_response) {
-        kmip_message_free(k->resp);
+        kc_core_recycle(k, k->resp);
         k->resp = NULL;
         kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
                        "the KMIP server sent a request, not a response");
@@ -615,14 +636,14 @@ kmip_client_err kc_core_discover_end(kc_core *k)
     bool reset;
     kmip_client_err e = kc_core_finish(k, &resp, &reset);
     if (e != KMIP_CLIENT_OK) {
-        kmip_message_free(resp);
+        kc_core_recycle(k, resp);
         return e;
     }
     const kmip_batch_item *ri = resp->item_count == 1 ? &resp->items[0] : NULL;
     /* the payload is typed by the answer's own Operation: it must be ours */
     if (ri == NULL || (ri->has_operation && ri->operation != KMIP_OPERATION_DISCOVER_VERSIONS) ||
         (ri->result_status == KMIP_RESULT_STATUS_SUCCESS && !ri->has_operation)) {
-        kmip_message_free(resp);
+        kc_core_recycle(k, resp);
         return kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
                               "the KMIP server's answer to Discover Versions is not one "
                               "Discover Versions batch item");
@@ -639,7 +660,7 @@ kmip_client_err kc_core_discover_end(kc_core *k)
         why != KMIP_RESULT_REASON_INVALID_MESSAGE &&
         why != KMIP_RESULT_REASON_FEATURE_NOT_SUPPORTED) {
         record_result(k, ri, KMIP_OPERATION_DISCOVER_VERSIONS);
-        kmip_message_free(resp);
+        kc_core_recycle(k, resp);
         return k->st.err;
     }
     k->version = KMIP_VERSION(1, 0);
@@ -662,7 +683,7 @@ kmip_client_err kc_core_discover_end(kc_core *k)
     } else {
         core_log(k, 2, "the KMIP server does not support Discover Versions; using KMIP 1.0");
     }
-    kmip_message_free(resp);
+    kc_core_recycle(k, resp);
     return KMIP_CLIENT_OK;
 }
 

@@ -120,14 +120,30 @@ typedef struct kc_core {
     size_t out_len;
     kmip_framer *framer;
     kmip_message *resp;
+    /* an empty message handed back (kc_core_recycle): the next response is
+     * decoded into it, so the steady state allocates no message */
+    kmip_message *spare;
+    uintptr_t last;  /* the last response decoded (its address, only compared) */
+    size_t last_len; /* and its length in bytes */
 } kc_core;
+
+/* A response longer than this is not kept as the spare once handed back:
+ * an idle handle holds no more than about twice this after a large Locate
+ * page. */
+#define KC_SPARE_MAX_RESPONSE (64u * 1024u)
 
 void kc_core_init(kc_core *k, unsigned pinned_version, size_t max_response, size_t server_count,
                   kmip_log_fn log, void *log_ctx);
 /* Ends any exchange in progress (its request and response are dropped). */
 void kc_core_reset(kc_core *k);
-/* kc_core_reset, and the error state wiped. */
+/* kc_core_reset, the spare message freed, and the error state wiped. */
 void kc_core_clear(kc_core *k);
+/* Takes back a response that kc_core_finish handed out and its taker is
+ * done with: wiped now (kmip_message_reset) and kept as the message the
+ * next response is decoded into; freed instead if one is already kept, if
+ * it is not the last response decoded, or if that response was longer than
+ * KC_SPARE_MAX_RESPONSE. m may be NULL. */
+void kc_core_recycle(kc_core *k, kmip_message *m);
 
 /* ---- one exchange ---- */
 

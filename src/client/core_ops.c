@@ -262,5 +262,5 @@ void kc_op_answer(kc_core *k, kc_op *op, kmip_client_err e, kmip_message *respon
         else
             answer_create(k, op, e, response);
     }
-    kmip_message_free(response);
+    kc_core_recycle(k, response);
 }

@@ -34,7 +34,7 @@ kmip_client_err kmip_client_create(kmip_client *c, const kmip_key_spec *spec, ch
         e = kc_copy_uid(&c->core,
                         &((kmip_create_response *)resp->items[0].payload)->unique_identifier,
                         uid_out, uid_cap);
-    kmip_message_free(resp);
+    kc_core_recycle(&c->core, resp); /* the next response is decoded into it */
     return e;
 }
 
@@ -82,7 +82,7 @@ static kmip_client_err uid_op_only(kmip_client *c, uint32_t op, const char *uid)
 {
     kmip_message *resp = NULL;
     kmip_client_err e = uid_op(c, op, uid, &resp);
-    kmip_message_free(resp);
+    kc_core_recycle(&c->core, resp); /* the next response is decoded into it */
     return e;
 }
 
@@ -116,7 +116,7 @@ kmip_client_err kmip_client_get_key_as(kmip_client *c, const char *uid, uint32_t
         if (e == KMIP_CLIENT_OK && object_type)
             *object_type = g->object_type;
     }
-    kmip_message_free(resp);
+    kc_core_recycle(&c->core, resp); /* the next response is decoded into it */
     return e;
 }
 
@@ -162,7 +162,7 @@ static kmip_client_err change_attribute(kmip_client *c, uint32_t op, const char 
     if ((e = kc_add_attribute_change(req, op, uid, name, current, value)) != KMIP_CLIENT_OK)
         return build_failed(c, req, e);
     e = call(c, req, &resp);
-    kmip_message_free(resp);
+    kc_core_recycle(&c->core, resp); /* the next response is decoded into it */
     return e;
 }
 
@@ -200,7 +200,7 @@ static kmip_client_err revoke(kmip_client *c, const char *uid, uint32_t reason, 
         (destroy && (e = kmip_req_add_uid_op(req, KMIP_OPERATION_DESTROY, uid)) != KMIP_CLIENT_OK))
         return build_failed(c, req, e);
     e = call(c, req, &resp);
-    kmip_message_free(resp);
+    kc_core_recycle(&c->core, resp); /* the next response is decoded into it */
     return e;
 }
 

@@ -96,8 +96,27 @@ static kmip_err check_header(ttlv_reader *r, const uint8_t *pos, uint32_t tag, u
 
 /* Values that have rules of their own: Boolean 0 or 1 (9.1.1.4), Text
  * String UTF-8 (9.1.1.4) without U+0000. */
+/* True when the n bytes at p are ASCII without NUL (identifiers and names
+ * mostly are): one pass, 8 bytes at a time. A byte of 0x80 or more, or a
+ * zero byte, sets a word's high bits in (w | (w - 0x01..01)). */
+static bool plain_ascii(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        acc |= w | (w - 0x0101010101010101u);
+    }
+    for (; i < n; i++)
+        acc |= (uint64_t)p[i] | (uint64_t)(p[i] - 1u);
+    return (acc & 0x8080808080808080u) == 0;
+}
+
 kmip_err ttlv_check_text(ttlv_reader *r, const ttlv_hdr *h)
 {
+    if (plain_ascii(h->val, h->len))
+        return KMIP_OK;
     size_t bad;
     if (!kmip_utf8_valid(h->val, h->len, &bad))
         return ttlv_fail(r, KMIP_E_BAD_UTF8, h->val + bad, "Text String is not valid UTF-8");

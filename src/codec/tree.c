@@ -18,8 +18,9 @@
 
 typedef struct chunk {
     struct chunk *next;
-    size_t size; /* usable bytes after the header */
-    size_t used;
+    size_t size;   /* usable bytes after the header */
+    size_t used;   /* handed out */
+    size_t zeroed; /* bytes from the start known to be zero (wiped by a reset) */
 } chunk;
 
 struct kmip_tree {
@@ -81,6 +82,7 @@ kmip_tree *kmip_tree_embed(void *mem, size_t size)
     c->next = NULL;
     c->size = size - kmip_tree_embed_overhead();
     c->used = 0;
+    c->zeroed = 0;
     t->chunks = c;
     t->embedded = c;
     t->chunk_count = 1;
@@ -93,6 +95,42 @@ void kmip_tree_embed_release(kmip_tree *t)
         return;
     release_chunks(t);
     kmip_secure_zero(t, sizeof *t);
+}
+
+void kmip_tree_embed_reset(kmip_tree *t)
+{
+    chunk *e = t->embedded;
+    chunk *c = t->chunks;
+    while (c != NULL) {
+        chunk *next = c->next;
+        if (c != e)
+            kmip_secure_free(c, chunk_header() + c->used);
+        c = next;
+    }
+    /* the bytes handed out are wiped, and so known to be zero: the next
+     * allocations there need no memset */
+    kmip_secure_zero((uint8_t *)e + chunk_header(), e->used);
+    if (e->used > e->zeroed)
+        e->zeroed = e->used;
+    e->used = 0;
+    e->next = NULL;
+    t->chunks = e;
+    t->chunk_count = 1;
+    t->root = NULL;
+    t->item_count = 0;
+}
+
+size_t kmip_tree_embed_capacity(const kmip_tree *t)
+{
+    return t->embedded->size;
+}
+
+size_t kmip_tree_bytes_used(const kmip_tree *t)
+{
+    size_t n = 0;
+    for (const chunk *c = t->chunks; c != NULL; c = c->next)
+        n += c->used;
+    return n;
 }
 
 void *kmip_tree_alloc(kmip_tree *t, size_t n)
@@ -115,13 +153,19 @@ void *kmip_tree_alloc(kmip_tree *t, size_t n)
             return NULL;
         c->size = size;
         c->used = 0;
+        c->zeroed = 0;
         c->next = t->chunks;
         t->chunks = c;
         t->chunk_count++;
     }
-    void *p = (uint8_t *)c + chunk_header() + c->used;
+    uint8_t *p = (uint8_t *)c + chunk_header() + c->used;
+    if (c->used >= c->zeroed) {
+        memset(p, 0, n);
+    } else if (c->zeroed - c->used < n) {
+        size_t clean = c->zeroed - c->used;
+        memset(p + clean, 0, n - clean);
+    }
     c->used += n;
-    memset(p, 0, n);
     return p;
 }
 

@@ -221,6 +221,14 @@ kmip_tree *kmip_tree_embed(void *mem, size_t size);
 /* Wipes every byte the tree handed out, frees its other blocks, and leaves
  * mem to its owner. t may be NULL. */
 void kmip_tree_embed_release(kmip_tree *t);
+/* Empties an embedded tree for reuse: wipes every byte it handed out, frees
+ * its other blocks, keeps the first one (whose wiped bytes later
+ * allocations need not zero again). No root, no items afterwards. */
+void kmip_tree_embed_reset(kmip_tree *t);
+/* Usable bytes of an embedded tree's first block. */
+size_t kmip_tree_embed_capacity(const kmip_tree *t);
+/* Bytes handed out by the tree, over all its blocks. */
+size_t kmip_tree_bytes_used(const kmip_tree *t);
 /* A new item of the tree that is not linked to any other (zeroed). */
 kmip_item *kmip_tree_item_new(kmip_tree *t, uint32_t tag, kmip_type type);
 /* Appends child (from kmip_tree_item_new) to parent, or makes it the root
@@ -251,16 +259,18 @@ static inline bool ttlv_room(ttlv_writer *w, size_t n)
     return n <= w->cap - w->len || ttlv_grow(w, n);
 }
 
+/* A big-endian 64-bit store (one instruction where the target has it). */
+static inline void ttlv_put_be64(uint8_t *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, 8);
+}
+
 static inline void ttlv_put_header(uint8_t *p, uint32_t tag, uint8_t type, uint32_t len)
 {
-    p[0] = (uint8_t)(tag >> 16);
-    p[1] = (uint8_t)(tag >> 8);
-    p[2] = (uint8_t)tag;
-    p[3] = type;
-    p[4] = (uint8_t)(len >> 24);
-    p[5] = (uint8_t)(len >> 16);
-    p[6] = (uint8_t)(len >> 8);
-    p[7] = (uint8_t)len;
+    ttlv_put_be64(p, (uint64_t)(tag & 0xFFFFFFu) << 40 | (uint64_t)type << 32 | len);
 }
 
 static inline void ttlv_fail_w(ttlv_writer *w, kmip_err err)
@@ -285,11 +295,7 @@ static inline void ttlv_w32(ttlv_writer *w, uint32_t tag, kmip_type type, uint32
         return;
     uint8_t *p = w->buf + w->len;
     ttlv_put_header(p, tag, (uint8_t)type, 4);
-    p[8] = (uint8_t)(v >> 24);
-    p[9] = (uint8_t)(v >> 16);
-    p[10] = (uint8_t)(v >> 8);
-    p[11] = (uint8_t)v;
-    memset(p + 12, 0, 4);
+    ttlv_put_be64(p + 8, (uint64_t)v << 32); /* the value, then 4 bytes of padding */
     w->len += 16;
 }
 
@@ -300,8 +306,7 @@ static inline void ttlv_w64(ttlv_writer *w, uint32_t tag, kmip_type type, uint64
         return;
     uint8_t *p = w->buf + w->len;
     ttlv_put_header(p, tag, (uint8_t)type, 8);
-    for (int i = 0; i < 8; i++)
-        p[8 + i] = (uint8_t)(v >> (56 - 8 * i));
+    ttlv_put_be64(p + 8, v);
     w->len += 16;
 }
 

@@ -65,6 +65,26 @@ void kmip_message_free(kmip_message *m)
     free(m);
 }
 
+void kmip_message_reset(kmip_message *m)
+{
+    if (m == NULL)
+        return;
+    kmip_tree *arena = m->arena;
+    kmip_tree_embed_reset(arena);
+    kmip_secure_zero(m, sizeof *m);
+    m->arena = arena;
+}
+
+size_t msg_block_capacity(const kmip_message *m)
+{
+    return kmip_tree_embed_capacity(m->arena);
+}
+
+size_t msg_bytes_used(const kmip_message *m)
+{
+    return kmip_tree_bytes_used(m->arena);
+}
+
 void *kmip_message_alloc(kmip_message *m, size_t size)
 {
     return kmip_tree_alloc(m->arena, size);

@@ -12,5 +12,9 @@
 /* A new empty message whose arena's first block (in the same allocation)
  * has room for first_block bytes. NULL when out of memory. */
 kmip_message *msg_create(bool is_response, size_t first_block);
+/* Usable bytes of the message's first arena block. */
+size_t msg_block_capacity(const kmip_message *m);
+/* Bytes the message's arena handed out (all blocks). */
+size_t msg_bytes_used(const kmip_message *m);
 
 #endif

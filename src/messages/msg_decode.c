@@ -29,9 +29,6 @@
 #include "message_internal.h"
 #include "msg_schema.h"
 
-/* No described structure has more fields than this (checked at decode). */
-#define MAX_FIELDS 32
-
 typedef struct dctx {
     kmip_message *m;
     kmip_msg_error *err;
@@ -87,19 +84,19 @@ static const uint16_t kind_types[] = {
 };
 
 /* The field a child fills: the one whose tag and kind accept it (no two
- * fields of a table accept the same child; test_message checks this).
- * Children mostly come in table order, so the search starts at `from`,
- * the field the previous child matched, and wraps around. */
-static inline const field_desc *match(const struct_desc *d, uint32_t tag, uint8_t type, size_t from,
+ * fields of a table accept the same child; test_message checks this),
+ * found through the table's tag lookup (msg_schema_init): one probe in
+ * the common case, whatever the order of the children. */
+static inline const field_desc *match(const struct_desc *d, uint32_t tag, uint8_t type,
                                       size_t *index)
 {
     if (type >= 16) /* the array scan matches headers not yet validated */
         return NULL;
-    size_t n = d->nfields;
-    for (size_t k = 0, i = from < n ? from : 0; k < n; k++, i = i + 1 < n ? i + 1 : 0) {
-        const field_desc *f = &d->fields[i];
+    const desc_cache *dc = &d->cache;
+    for (unsigned k = dc->slot[tag & (MSG_TAG_SLOTS - 1u)]; k != 0; k = dc->chain[k - 1]) {
+        const field_desc *f = &d->fields[k - 1];
         if (f->tag == tag && (kind_types[f->kind] >> type & 1u)) {
-            *index = i;
+            *index = k - 1;
             return f;
         }
     }
@@ -318,21 +315,17 @@ static bool mark_present(const field_desc *f, void *base)
     return true;
 }
 
-/* Room for the repeated fields and the extras of one structure. */
-typedef struct arrays {
-    size_t cap[MAX_FIELDS];
-    size_t extras;
-} arrays;
-
 /* Sizes the arrays of a structure from its children's headers (a light
  * hop: the children are validated by the walk itself, which stops where
- * this scan would) and allocates them. Done only when the walk meets the
- * first repeated or unknown child, so structures without either cost
- * nothing. */
+ * this scan would) and allocates them, with their capacities (*room:
+ * cap[i] for field i, cap[nfields] for the extras), in the arena. Done only when the walk meets the first repeated or unknown
+ * child, so structures without either cost nothing. */
 static kmip_err alloc_arrays(dctx *c, const struct_desc *d, void *base, const ttlv_hdr *sh,
-                             arrays *a)
+                             size_t **room)
 {
-    memset(a, 0, sizeof *a);
+    size_t *cap = kmip_message_alloc(c->m, (d->nfields + 1) * sizeof(size_t));
+    if (cap == NULL)
+        return no_memory(c, sh);
     const uint8_t *pos = sh->val, *end = sh->val + sh->len;
     while (TTLV_HEADER_LEN <= (size_t)(end - pos)) {
         ttlv_hdr h;
@@ -341,30 +334,31 @@ static kmip_err alloc_arrays(dctx *c, const struct_desc *d, void *base, const tt
         if (padded > (uint64_t)(end - h.val))
             break;
         size_t i;
-        const field_desc *f = match(d, h.tag, h.type, 0, &i);
+        const field_desc *f = match(d, h.tag, h.type, &i);
         if (f == NULL)
-            a->extras++;
+            cap[d->nfields]++;
         else if (f->flags & F_REP)
-            a->cap[i]++;
+            cap[i]++;
         pos = h.val + padded;
     }
     for (size_t i = 0; i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
-        if (!(f->flags & F_REP) || a->cap[i] == 0)
+        if (!(f->flags & F_REP) || cap[i] == 0)
             continue;
-        if (a->cap[i] > SIZE_MAX / msg_elem_size(f))
+        if (cap[i] > SIZE_MAX / msg_elem_size(f))
             return no_memory(c, sh);
-        void *arr = kmip_message_alloc(c->m, a->cap[i] * msg_elem_size(f));
+        void *arr = kmip_message_alloc(c->m, cap[i] * msg_elem_size(f));
         if (arr == NULL)
             return no_memory(c, sh);
         *(void **)at(base, f->offset) = arr;
     }
-    if (a->extras) {
+    if (cap[d->nfields]) {
         kmip_extras *x = base;
-        x->items = kmip_message_alloc(c->m, a->extras * sizeof(const kmip_item *));
+        x->items = kmip_message_alloc(c->m, cap[d->nfields] * sizeof(const kmip_item *));
         if (x->items == NULL)
             return no_memory(c, sh);
     }
+    *room = cap;
     return KMIP_OK;
 }
 
@@ -373,11 +367,8 @@ static kmip_err alloc_arrays(dctx *c, const struct_desc *d, void *base, const tt
 static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const ttlv_hdr *sh,
                               unsigned depth, uint32_t *seen_out)
 {
-    if (d->nfields > MAX_FIELDS)
-        return msg_fail(c, KMIP_E_ARG, sh->at, "%s: table too large", d->name);
     kmip_extras *x = base;
-    arrays room;
-    arrays *a = NULL; /* sized on first need */
+    size_t *cap = NULL; /* the arrays' room (alloc_arrays), sized on first need */
     size_t last = 0;
     uint32_t seen = 0;
     ttlv_children it = ttlv_children_of(sh, depth);
@@ -385,21 +376,72 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
     while (ttlv_child(&c->r, &it, &h)) {
         kmip_err err;
         size_t i = 0;
-        const field_desc *f = match(d, h.tag, h.type, last, &i);
-        if (a == NULL && (f == NULL || (f->flags & F_REP))) {
-            err = alloc_arrays(c, d, base, sh, &room);
+        const field_desc *f = match(d, h.tag, h.type, &i);
+        if (cap == NULL && (f == NULL || (f->flags & F_REP))) {
+            err = alloc_arrays(c, d, base, sh, &cap);
             if (err != KMIP_OK)
                 return err;
-            a = &room;
         }
-        if (f != NULL && (i < last || (c->version_known && !msg_version_defines(c->version, f))))
+        if (f != NULL && (i < last || ((f->flags & F_VER) && c->version_known &&
+                                       !msg_version_defines(c->version, f))))
             c->m->untyped = true; /* re-encoding would reorder it, or drop it */
+        unsigned op = f != NULL ? d->cache.dop[i] : D_GENERIC;
+        if (op != D_GENERIC) {
+            /* a single field: presence and store in one switch */
+            void *dst = at(base, f->offset);
+            bool twice = (seen >> i & 1u) != 0;
+            if (op & D_HAS) {
+                bool *has = at(base, f->aux);
+                twice |= *has;
+                *has = true;
+            } else if (op == D_ITEM) {
+                twice |= *(const kmip_item **)dst != NULL;
+            }
+            if (twice)
+                return msg_fail(c, KMIP_E_UNEXPECTED_TAG, h.at, "%s: %s appears twice", d->name,
+                                tag_label(h.tag));
+            last = i;
+            seen |= 1u << i;
+            err = KMIP_OK;
+            switch (op & ~(unsigned)D_HAS) {
+            case D_U32:
+                *(uint32_t *)dst = ttlv_u32(&h);
+                continue;
+            case D_U64:
+                *(uint64_t *)dst = ttlv_u64(&h);
+                continue;
+            case D_BOOL:
+                *(bool *)dst = ttlv_u64(&h) == 1;
+                continue;
+            case D_BYTES:
+                err = copy_value(c, &h, dst);
+                break;
+            case D_UID: {
+                kmip_uid *u = dst;
+                u->is_enum = h.type == KMIP_TYPE_ENUMERATION;
+                if (u->is_enum)
+                    u->enum_value = ttlv_u32(&h);
+                else
+                    err = copy_value(c, &h, &u->text);
+                break;
+            }
+            case D_ITEM:
+                err = keep_item(c, &h, depth + 1, dst);
+                break;
+            default:
+                err = decode_struct(c, f->sub, dst, &h, depth + 1, NULL);
+                break;
+            }
+            if (err != KMIP_OK)
+                return err;
+            continue;
+        }
         bool single = f != NULL && !(f->flags & F_REP) && f->kind != K_ATTR1;
         if (f == NULL || (single && ((seen >> i & 1u) || !mark_present(f, base)))) {
             if (f != NULL) /* a duplicate of a single field */
                 return msg_fail(c, KMIP_E_UNEXPECTED_TAG, h.at, "%s: %s appears twice", d->name,
                                 tag_label(h.tag));
-            if (x->count >= a->extras) /* the scan saw fewer: cannot happen */
+            if (x->count >= cap[d->nfields]) /* the scan saw fewer: cannot happen */
                 return msg_fail(c, KMIP_E_ARG, h.at, "%s: more children than scanned", d->name);
             err = keep_item(c, &h, depth + 1, &x->items[x->count]);
             if (err != KMIP_OK)
@@ -413,7 +455,7 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
         void *dst = at(base, f->offset);
         if (f->flags & F_REP) {
             size_t *count = at(base, f->aux);
-            if (*count >= a->cap[i])
+            if (*count >= cap[i])
                 return msg_fail(c, KMIP_E_ARG, h.at, "%s: more children than scanned", d->name);
             dst = (char *)*(void **)dst + (*count)++ * msg_elem_size(f);
         }
@@ -423,9 +465,10 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
     }
     if (it.err != KMIP_OK)
         return it.err;
-    for (size_t i = 0; i < d->nfields; i++) {
+    uint32_t missing = d->cache.required & ~seen;
+    for (size_t i = 0; missing != 0 && i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
-        if ((seen >> i & 1u) || !(f->flags & (F_REQ | F_MSG)))
+        if (!(missing >> i & 1u))
             continue;
         bool alternative = false; /* another field of the same tag was present */
         for (size_t k = 0; k < d->nfields; k++)
@@ -559,14 +602,17 @@ static size_t first_block(size_t len)
     return len > SIZE_MAX / 4 ? len : 2 * len + 1024;
 }
 
+/* Decodes into reuse (an empty message, kept on failure) or, when it is
+ * NULL, into a new message (freed on failure). */
 static kmip_err decode_bytes(const uint8_t *data, size_t len, const limits *lim, kmip_message **out,
-                             kmip_msg_error *err)
+                             kmip_msg_error *err, kmip_message *reuse)
 {
     if (err)
         memset(err, 0, sizeof *err);
     if (out == NULL || (data == NULL && len != 0))
         return KMIP_E_ARG;
-    *out = NULL;
+    *out = reuse;
+    msg_schema_init();
     dctx c = {NULL, err, {0}, false, 0};
     ttlv_reader_init(&c.r, data, lim->max_items, lim->max_string, lim->max_depth,
                      err ? err->detail : NULL, err ? sizeof err->detail : 0);
@@ -588,11 +634,17 @@ static kmip_err decode_bytes(const uint8_t *data, size_t len, const limits *lim,
                      "not a KMIP message: the top-level item must be a RequestMessage or "
                      "ResponseMessage structure");
     if (e == KMIP_OK) {
-        c.m = msg_create(root.tag == KMIP_TAG_RESPONSE_MESSAGE, first_block(len));
+        bool resp = root.tag == KMIP_TAG_RESPONSE_MESSAGE;
+        c.m = reuse ? reuse : msg_create(resp, first_block(len));
+        if (c.m)
+            c.m->is_response = resp;
         e = c.m ? decode_message(&c, &root) : msg_fail(&c, KMIP_E_NOMEM, data, "out of memory");
     }
     if (e != KMIP_OK) {
-        kmip_message_free(c.m);
+        if (reuse)
+            kmip_message_reset(reuse); /* nothing of the refused message stays */
+        else
+            kmip_message_free(c.m);
         if (err != NULL && err->offset == 0)
             err->offset = c.r.err_offset; /* an error of the read primitive */
         return first_ttlv_error(e, data, len, lim, err);
@@ -606,7 +658,40 @@ kmip_err kmip_message_decode(const uint8_t *data, size_t len, kmip_message **out
 {
     static const limits defaults = {KMIP_DEFAULT_MAX_MESSAGE, KMIP_DEFAULT_MAX_ITEMS,
                                     KMIP_DEFAULT_MAX_STRING, KMIP_DEFAULT_MAX_DEPTH};
-    return decode_bytes(data, len, &defaults, out, err);
+    return decode_bytes(data, len, &defaults, out, err, NULL);
+}
+
+/* A reused message keeps its first block while the messages fit in it
+ * and it is not more than this much larger than they need. */
+#define REUSE_SLACK (64u * 1024u)
+
+kmip_err kmip_message_decode_into(kmip_message **m, const uint8_t *data, size_t len,
+                                  kmip_msg_error *err)
+{
+    static const limits defaults = {KMIP_DEFAULT_MAX_MESSAGE, KMIP_DEFAULT_MAX_ITEMS,
+                                    KMIP_DEFAULT_MAX_STRING, KMIP_DEFAULT_MAX_DEPTH};
+    if (m == NULL) {
+        if (err)
+            memset(err, 0, sizeof *err);
+        return KMIP_E_ARG;
+    }
+    kmip_message *reuse = *m;
+    if (reuse != NULL) {
+        /* room for this message; when the last one spilled past the first
+         * block, room for what it took (the next of its kind fits) */
+        size_t need = first_block(len), last = msg_bytes_used(reuse),
+               cap = msg_block_capacity(reuse);
+        if (last > cap && last > need)
+            need = last;
+        if (need > cap || cap - need > REUSE_SLACK + need) {
+            kmip_message_free(reuse);
+            *m = reuse = msg_create(true, need);
+        } else {
+            kmip_message_reset(reuse);
+        }
+    }
+    kmip_err e = decode_bytes(data, len, &defaults, m, err, reuse);
+    return e;
 }
 
 kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out, kmip_msg_error *err)
@@ -638,7 +723,7 @@ kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out, kmip_msg_er
     if (e != KMIP_OK)
         return e;
     const limits open = {SIZE_MAX, SIZE_MAX, SIZE_MAX, KMIP_HARD_MAX_DEPTH};
-    e = decode_bytes(bytes, len, &open, out, err);
+    e = decode_bytes(bytes, len, &open, out, err, NULL);
     kmip_secure_free(bytes, len);
     return e;
 }

@@ -141,35 +141,85 @@ __attribute__((always_inline)) static inline void encode_value(ectx *c, const fi
     }
 }
 
+/* A field of the general path: defined by some versions only, repeated,
+ * a Boolean, an attribute list or a payload. */
+static void encode_field(ectx *c, const struct_desc *d, const field_desc *f, const void *base)
+{
+    if ((f->flags & F_VER) && !msg_version_defines(c->version, f))
+        return;
+    const void *v = cat(base, f->offset);
+    switch (f->presence) {
+    case P_FLAG:
+        if (!*(const bool *)cat(base, f->aux))
+            return;
+        break;
+    case P_ITEM:
+        if (*(const kmip_item *const *)v == NULL)
+            return;
+        break;
+    case P_REP: {
+        size_t n = *(const size_t *)cat(base, f->aux);
+        const char *arr = *(const char *const *)v;
+        size_t size = msg_elem_size(f);
+        for (size_t k = 0; k < n; k++)
+            encode_value(c, f, base, arr + k * size);
+        return;
+    }
+    default:
+        break;
+    }
+    (void)d;
+    encode_value(c, f, base, v);
+}
+
 static void encode_struct(ectx *c, const struct_desc *d, const void *base, uint32_t tag)
 {
     size_t at = ttlv_begin(&c->w, tag);
+    const desc_cache *dc = &d->cache;
+    const char *b = base;
+    /* one switch per field: its presence test and its write (the table's
+     * derived encode_op); fields that share an empty item slot skipped at
+     * once */
     for (size_t i = 0; i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
-        if ((f->flags & F_VER) && !msg_version_defines(c->version, f))
+        unsigned op = dc->eop[i];
+        if ((op & E_FLAG) && !*(const bool *)(b + f->aux))
             continue;
-        const void *v = cat(base, f->offset);
-        switch (f->presence) {
-        case P_FLAG:
-            if (!*(const bool *)cat(base, f->aux))
-                continue;
+        const void *v = b + f->offset;
+        switch (op & ~(unsigned)E_FLAG) {
+        case E_U32:
+            ttlv_w32(&c->w, f->tag, (kmip_type)dc->etype[i], *(const uint32_t *)v);
             break;
-        case P_ITEM:
-            if (*(const kmip_item *const *)v == NULL)
-                continue;
+        case E_U64:
+            ttlv_w64(&c->w, f->tag, (kmip_type)dc->etype[i], *(const uint64_t *)v);
             break;
-        case P_REP: {
-            size_t n = *(const size_t *)cat(base, f->aux);
-            const char *arr = *(const char *const *)v;
-            size_t size = msg_elem_size(f);
-            for (size_t k = 0; k < n; k++)
-                encode_value(c, f, base, arr + k * size);
-            continue;
+        case E_BYTES: {
+            const kmip_bytes *by = v;
+            ttlv_wbytes(&c->w, f->tag, (kmip_type)dc->etype[i], by->data, by->len);
+            break;
         }
+        case E_UID: {
+            const kmip_uid *u = v;
+            if (u->is_enum)
+                ttlv_w32(&c->w, f->tag, KMIP_TYPE_ENUMERATION, u->enum_value);
+            else
+                ttlv_wbytes(&c->w, f->tag, KMIP_TYPE_TEXT_STRING, u->text.data, u->text.len);
+            break;
+        }
+        case E_ITEM: {
+            const kmip_item *it = *(const kmip_item *const *)v;
+            if (it == NULL)
+                i += dc->run[i] - 1u; /* and the fields sharing its slot */
+            else if (!(f->flags & F_BYTAG) || it->tag == f->tag)
+                ttlv_witem(&c->w, f->tag, it);
+            break;
+        }
+        case E_STRUCT:
+            encode_struct(c, f->sub, v, f->tag);
+            break;
         default:
-            break;
+            encode_field(c, d, f, base);
         }
-        encode_value(c, f, base, v);
     }
     const kmip_extras *x = base;
     for (size_t k = 0; k < x->count; k++) {
@@ -187,6 +237,7 @@ kmip_err kmip_message_encode(const kmip_message *m, uint8_t **out, size_t *out_l
 {
     if (m == NULL || out == NULL || out_len == NULL || m->item_count > INT32_MAX)
         return KMIP_E_ARG;
+    msg_schema_init();
     ectx c = {{NULL, 0, 0, 0, KMIP_OK}, kmip_message_version(m), m->is_response, KMIP_OK};
     size_t at =
         ttlv_begin(&c.w, m->is_response ? KMIP_TAG_RESPONSE_MESSAGE : KMIP_TAG_REQUEST_MESSAGE);

@@ -2,6 +2,8 @@
 /* The tables of the typed message layer. Field order is the order of the
  * specification's structure tables: KMIP 1.4 sections 2.1 (objects), 4
  * (operations) and 7 (message contents); KMIP 2.1 sections 2, 6 and 8. */
+#include <pthread.h>
+
 #include "msg_schema.h"
 
 #define V(major, minor) ((uint16_t)KMIP_VERSION(major, minor))
@@ -25,7 +27,13 @@
 #define ITEMV(S, t, m, lo, hi) FIELD(S, t, K_ITEM, 0, m, NO_AUX, lo, hi, NULL)
 /* attribute list forms */
 #define ATTRS(S, t, k, m, lo, hi) FIELD(S, t, k, 0, m, NO_AUX, lo, hi, NULL)
-#define DESC(S, f) {#S, sizeof(S), f, sizeof(f) / sizeof(f[0])}
+/* The descriptions are not const: msg_schema_init fills their caches once,
+ * everything else reads them through const pointers. */
+#define NFIELDS(f) (sizeof(f) / sizeof(f[0]))
+/* a table of more than MSG_MAX_FIELDS fields does not compile (the walks
+ * track fields in 32-bit masks) */
+#define DESC(S, f)                                                                                 \
+    {#S, sizeof(S), f, NFIELDS(f) + 0 * sizeof(char[NFIELDS(f) <= MSG_MAX_FIELDS ? 1 : -1]), {0}}
 
 /* ---- shared pieces ---- */
 
@@ -33,7 +41,7 @@ static const field_desc protocol_version_f[] = {
     REQ(kmip_protocol_version, KMIP_TAG_PROTOCOL_VERSION_MAJOR, K_INT, major),
     REQ(kmip_protocol_version, KMIP_TAG_PROTOCOL_VERSION_MINOR, K_INT, minor),
 };
-static const struct_desc protocol_version_d = DESC(kmip_protocol_version, protocol_version_f);
+static struct_desc protocol_version_d = DESC(kmip_protocol_version, protocol_version_f);
 
 #define VERSION_FIELD(S, m, fl)                                                                    \
     FIELD(S, KMIP_TAG_PROTOCOL_VERSION, K_STRUCT, fl, m, NO_AUX, 0, 0, &protocol_version_d)
@@ -56,7 +64,7 @@ static const field_desc request_header_f[] = {
     FIELD(S, KMIP_TAG_BATCH_COUNT, K_INT, F_REQ | F_MSG, batch_count, NO_AUX, 0, 0, NULL),
 };
 #undef S
-const struct_desc kmip_desc_request_header = DESC(kmip_request_header, request_header_f);
+struct_desc kmip_desc_request_header = DESC(kmip_request_header, request_header_f);
 
 #define S kmip_response_header
 static const field_desc response_header_f[] = {
@@ -69,7 +77,7 @@ static const field_desc response_header_f[] = {
     FIELD(S, KMIP_TAG_BATCH_COUNT, K_INT, F_REQ | F_MSG, batch_count, NO_AUX, 0, 0, NULL),
 };
 #undef S
-const struct_desc kmip_desc_response_header = DESC(kmip_response_header, response_header_f);
+struct_desc kmip_desc_response_header = DESC(kmip_response_header, response_header_f);
 
 /* ---- batch items (1.4 section 7.2, 2.1 section 8) ---- */
 
@@ -96,8 +104,8 @@ static const field_desc response_item_f[] = {
     ITEM(S, KMIP_TAG_MESSAGE_EXTENSION, message_extension),
 };
 #undef S
-const struct_desc kmip_desc_request_item = DESC(kmip_batch_item, request_item_f);
-const struct_desc kmip_desc_response_item = DESC(kmip_batch_item, response_item_f);
+struct_desc kmip_desc_request_item = DESC(kmip_batch_item, request_item_f);
+struct_desc kmip_desc_response_item = DESC(kmip_batch_item, response_item_f);
 
 /* ---- managed objects (1.4 section 2.2, 2.1 section 2.2) ---- */
 
@@ -107,7 +115,7 @@ static const field_desc key_value_f[] = {
     ATTRS(S, KMIP_TAG_ATTRIBUTE, K_ATTR1, attributes, 0, V1_MAX),
 };
 #undef S
-static const struct_desc key_value_d = DESC(kmip_key_value, key_value_f);
+static struct_desc key_value_d = DESC(kmip_key_value, key_value_f);
 
 #define S kmip_key_block
 static const field_desc key_block_f[] = {
@@ -121,25 +129,25 @@ static const field_desc key_block_f[] = {
     ITEM(S, KMIP_TAG_KEY_WRAPPING_DATA, key_wrapping_data),
 };
 #undef S
-static const struct_desc key_block_d = DESC(kmip_key_block, key_block_f);
+static struct_desc key_block_d = DESC(kmip_key_block, key_block_f);
 
 #define KEY_BLOCK_FIELD(S, m)                                                                      \
     FIELD(S, KMIP_TAG_KEY_BLOCK, K_STRUCT, F_REQ, m, NO_AUX, 0, 0, &key_block_d)
 
 static const field_desc symmetric_key_f[] = {KEY_BLOCK_FIELD(kmip_symmetric_key, key_block)};
-static const struct_desc symmetric_key_d = DESC(kmip_symmetric_key, symmetric_key_f);
+static struct_desc symmetric_key_d = DESC(kmip_symmetric_key, symmetric_key_f);
 
 static const field_desc secret_data_f[] = {
     REQ(kmip_secret_data, KMIP_TAG_SECRET_DATA_TYPE, K_ENUM, secret_data_type),
     KEY_BLOCK_FIELD(kmip_secret_data, key_block),
 };
-static const struct_desc secret_data_d = DESC(kmip_secret_data, secret_data_f);
+static struct_desc secret_data_d = DESC(kmip_secret_data, secret_data_f);
 
 static const field_desc opaque_object_f[] = {
     REQ(kmip_opaque_object, KMIP_TAG_OPAQUE_DATA_TYPE, K_ENUM, opaque_data_type),
     REQ(kmip_opaque_object, KMIP_TAG_OPAQUE_DATA_VALUE, K_BYTES, opaque_data_value),
 };
-static const struct_desc opaque_object_d = DESC(kmip_opaque_object, opaque_object_f);
+static struct_desc opaque_object_d = DESC(kmip_opaque_object, opaque_object_f);
 
 #define OTHER(S, t) FIELD(S, t, K_ITEM, F_BYTAG, object.other, NO_AUX, 0, 0, NULL)
 
@@ -171,14 +179,14 @@ static const field_desc discover_f[] = {
           0, &protocol_version_d),
 };
 #undef S
-static const struct_desc discover_d = DESC(kmip_discover_versions_request, discover_f);
+static struct_desc discover_d = DESC(kmip_discover_versions_request, discover_f);
 
 #define S kmip_query_request
 static const field_desc query_req_f[] = {
     REP(S, KMIP_TAG_QUERY_FUNCTION, K_ENUM, functions, function_count),
 };
 #undef S
-static const struct_desc query_req_d = DESC(kmip_query_request, query_req_f);
+static struct_desc query_req_d = DESC(kmip_query_request, query_req_f);
 
 #define S kmip_query_response
 static const field_desc query_resp_f[] = {
@@ -188,7 +196,7 @@ static const field_desc query_resp_f[] = {
     ITEM(S, KMIP_TAG_SERVER_INFORMATION, server_information),
 };
 #undef S
-static const struct_desc query_resp_d = DESC(kmip_query_response, query_resp_f);
+static struct_desc query_resp_d = DESC(kmip_query_response, query_resp_f);
 
 #define S kmip_create_request
 static const field_desc create_req_f[] = {
@@ -197,7 +205,7 @@ static const field_desc create_req_f[] = {
     ITEMV(S, KMIP_TAG_PROTECTION_STORAGE_MASKS, protection_storage_masks, V(2, 0), 0),
 };
 #undef S
-static const struct_desc create_req_d = DESC(kmip_create_request, create_req_f);
+static struct_desc create_req_d = DESC(kmip_create_request, create_req_f);
 
 #define S kmip_create_response
 static const field_desc create_resp_f[] = {
@@ -206,7 +214,7 @@ static const field_desc create_resp_f[] = {
     ATTRS(S, KMIP_TAG_TEMPLATE_ATTRIBUTE, K_TEMPLATE, attributes, 0, V1_MAX),
 };
 #undef S
-static const struct_desc create_resp_d = DESC(kmip_create_response, create_resp_f);
+static struct_desc create_resp_d = DESC(kmip_create_response, create_resp_f);
 
 #define S kmip_register_request
 static const field_desc register_req_f[] = {
@@ -216,7 +224,7 @@ static const field_desc register_req_f[] = {
     ITEMV(S, KMIP_TAG_PROTECTION_STORAGE_MASKS, protection_storage_masks, V(2, 0), 0),
 };
 #undef S
-static const struct_desc register_req_d = DESC(kmip_register_request, register_req_f);
+static struct_desc register_req_d = DESC(kmip_register_request, register_req_f);
 
 #define S kmip_register_response
 static const field_desc register_resp_f[] = {
@@ -225,7 +233,7 @@ static const field_desc register_resp_f[] = {
     ATTRS(S, KMIP_TAG_TEMPLATE_ATTRIBUTE, K_TEMPLATE, attributes, 0, V1_MAX),
 };
 #undef S
-static const struct_desc register_resp_d = DESC(kmip_register_response, register_resp_f);
+static struct_desc register_resp_d = DESC(kmip_register_response, register_resp_f);
 
 #define S kmip_get_request
 static const field_desc get_req_f[] = {
@@ -236,7 +244,7 @@ static const field_desc get_req_f[] = {
     ITEM(S, KMIP_TAG_KEY_WRAPPING_SPECIFICATION, key_wrapping_specification),
 };
 #undef S
-static const struct_desc get_req_d = DESC(kmip_get_request, get_req_f);
+static struct_desc get_req_d = DESC(kmip_get_request, get_req_f);
 
 #define S kmip_get_response
 static const field_desc get_resp_f[] = {
@@ -245,7 +253,7 @@ static const field_desc get_resp_f[] = {
     OBJECT_FIELDS(S),
 };
 #undef S
-static const struct_desc get_resp_d = DESC(kmip_get_response, get_resp_f);
+static struct_desc get_resp_d = DESC(kmip_get_response, get_resp_f);
 
 #define S kmip_get_attributes_request
 static const field_desc get_attrs_req_f[] = {
@@ -255,7 +263,7 @@ static const field_desc get_attrs_req_f[] = {
          V(2, 0), 0),
 };
 #undef S
-static const struct_desc get_attrs_req_d = DESC(kmip_get_attributes_request, get_attrs_req_f);
+static struct_desc get_attrs_req_d = DESC(kmip_get_attributes_request, get_attrs_req_f);
 
 #define S kmip_get_attributes_response
 static const field_desc get_attrs_resp_f[] = {
@@ -264,12 +272,12 @@ static const field_desc get_attrs_resp_f[] = {
     ATTRS(S, KMIP_TAG_ATTRIBUTES, K_ATTRS2, attributes, V(2, 0), 0),
 };
 #undef S
-static const struct_desc get_attrs_resp_d = DESC(kmip_get_attributes_response, get_attrs_resp_f);
+static struct_desc get_attrs_resp_d = DESC(kmip_get_attributes_response, get_attrs_resp_f);
 
 static const field_desc uid_req_f[] = {UID_OPT(kmip_uid_request)};
-static const struct_desc uid_req_d = DESC(kmip_uid_request, uid_req_f);
+static struct_desc uid_req_d = DESC(kmip_uid_request, uid_req_f);
 static const field_desc uid_resp_f[] = {UID_REQ(kmip_uid_response)};
-static const struct_desc uid_resp_d = DESC(kmip_uid_response, uid_resp_f);
+static struct_desc uid_resp_d = DESC(kmip_uid_response, uid_resp_f);
 
 #define S kmip_attribute_change_request
 static const field_desc add_attr_req_f[] = {
@@ -284,8 +292,8 @@ static const field_desc modify_attr_req_f[] = {
     ATTRS(S, KMIP_TAG_NEW_ATTRIBUTE, K_ATTR_WRAP, attribute, V(2, 0), 0),
 };
 #undef S
-static const struct_desc add_attr_req_d = DESC(kmip_attribute_change_request, add_attr_req_f);
-static const struct_desc modify_attr_req_d =
+static struct_desc add_attr_req_d = DESC(kmip_attribute_change_request, add_attr_req_f);
+static struct_desc modify_attr_req_d =
     DESC(kmip_attribute_change_request, modify_attr_req_f);
 
 #define S kmip_attribute_change_response
@@ -294,7 +302,7 @@ static const field_desc attr_change_resp_f[] = {
     ATTRS(S, KMIP_TAG_ATTRIBUTE, K_ATTR1, attribute, 0, V1_MAX),
 };
 #undef S
-static const struct_desc attr_change_resp_d =
+static struct_desc attr_change_resp_d =
     DESC(kmip_attribute_change_response, attr_change_resp_f);
 
 #define S kmip_revocation_reason
@@ -303,7 +311,7 @@ static const field_desc revocation_reason_f[] = {
     OPT(S, KMIP_TAG_REVOCATION_MESSAGE, K_TEXT, message),
 };
 #undef S
-static const struct_desc revocation_reason_d = DESC(kmip_revocation_reason, revocation_reason_f);
+static struct_desc revocation_reason_d = DESC(kmip_revocation_reason, revocation_reason_f);
 
 #define S kmip_revoke_request
 static const field_desc revoke_req_f[] = {
@@ -313,7 +321,7 @@ static const field_desc revoke_req_f[] = {
     OPT(S, KMIP_TAG_COMPROMISE_OCCURRENCE_DATE, K_DATETIME, compromise_occurrence_date),
 };
 #undef S
-static const struct_desc revoke_req_d = DESC(kmip_revoke_request, revoke_req_f);
+static struct_desc revoke_req_d = DESC(kmip_revoke_request, revoke_req_f);
 
 #define S kmip_locate_request
 static const field_desc locate_req_f[] = {
@@ -325,7 +333,7 @@ static const field_desc locate_req_f[] = {
     ATTRS(S, KMIP_TAG_ATTRIBUTES, K_ATTRS2, attributes, V(2, 0), 0),
 };
 #undef S
-static const struct_desc locate_req_d = DESC(kmip_locate_request, locate_req_f);
+static struct_desc locate_req_d = DESC(kmip_locate_request, locate_req_f);
 
 #define S kmip_locate_response
 static const field_desc locate_resp_f[] = {
@@ -333,7 +341,7 @@ static const field_desc locate_resp_f[] = {
     REP(S, KMIP_TAG_UNIQUE_IDENTIFIER, K_UID, unique_identifiers, unique_identifier_count),
 };
 #undef S
-static const struct_desc locate_resp_d = DESC(kmip_locate_response, locate_resp_f);
+static struct_desc locate_resp_d = DESC(kmip_locate_response, locate_resp_f);
 
 size_t msg_elem_size(const field_desc *f)
 {
@@ -391,4 +399,141 @@ const struct_desc *kmip_payload_desc(uint32_t operation, bool response)
 bool kmip_operation_is_typed(uint32_t operation)
 {
     return kmip_payload_desc(operation, false) != NULL;
+}
+
+/* ---- the derived caches ---- */
+
+static uint8_t decode_op_of(const field_desc *f)
+{
+    if (f->flags & F_REP)
+        return D_GENERIC;
+    unsigned op;
+    switch (f->kind) {
+    case K_INT:
+    case K_ENUM:
+        op = D_U32;
+        break;
+    case K_LONG:
+    case K_DATETIME:
+        op = D_U64;
+        break;
+    case K_BOOL:
+        op = D_BOOL;
+        break;
+    case K_TEXT:
+    case K_BYTES:
+        op = D_BYTES;
+        break;
+    case K_UID:
+        op = D_UID;
+        break;
+    case K_ITEM: /* its presence is the pointer */
+        return f->aux == NO_AUX ? D_ITEM : D_GENERIC;
+    case K_STRUCT:
+        op = D_STRUCT;
+        break;
+    default:
+        return D_GENERIC;
+    }
+    return (uint8_t)(f->aux != NO_AUX ? op | D_HAS : op);
+}
+
+static uint8_t scalar_type(uint8_t kind)
+{
+    switch (kind) {
+    case K_INT:
+        return KMIP_TYPE_INTEGER;
+    case K_ENUM:
+        return KMIP_TYPE_ENUMERATION;
+    case K_LONG:
+        return KMIP_TYPE_LONG_INTEGER;
+    case K_DATETIME:
+        return KMIP_TYPE_DATE_TIME;
+    case K_TEXT:
+        return KMIP_TYPE_TEXT_STRING;
+    case K_BYTES:
+        return KMIP_TYPE_BYTE_STRING;
+    default:
+        return 0;
+    }
+}
+
+static uint8_t encode_op_of(const field_desc *f)
+{
+    if (f->flags & (F_REP | F_VER))
+        return E_GENERIC;
+    unsigned op;
+    switch (f->kind) {
+    case K_INT:
+    case K_ENUM:
+        op = E_U32;
+        break;
+    case K_LONG:
+    case K_DATETIME:
+        op = E_U64;
+        break;
+    case K_TEXT:
+    case K_BYTES:
+        op = E_BYTES;
+        break;
+    case K_UID:
+        op = E_UID;
+        break;
+    case K_ITEM:
+        return f->presence == P_ITEM ? E_ITEM : E_GENERIC;
+    case K_STRUCT:
+        op = E_STRUCT;
+        break;
+    default:
+        return E_GENERIC; /* Booleans, attribute lists, payloads */
+    }
+    if (f->presence == P_FLAG)
+        return (uint8_t)(op | E_FLAG);
+    return f->presence == P_ALWAYS ? (uint8_t)op : E_GENERIC;
+}
+
+static void init_desc(const struct_desc *d)
+{
+    /* every description is defined without const (above) */
+    desc_cache *c = (desc_cache *)&d->cache;
+    if (c->done)
+        return; /* a table shared by several (Protocol Version, Key Block) */
+    c->done = true;
+    for (size_t i = d->nfields; i-- > 0;) {
+        const field_desc *f = &d->fields[i];
+        if (f->flags & (F_REQ | F_MSG))
+            c->required |= 1u << i;
+        /* chains in table order: built backwards */
+        unsigned h = f->tag & (MSG_TAG_SLOTS - 1u);
+        c->chain[i] = c->slot[h];
+        c->slot[h] = (uint8_t)(i + 1);
+        const field_desc *g = i + 1 < d->nfields ? &d->fields[i + 1] : NULL;
+        bool same_slot = g != NULL && f->presence == P_ITEM && g->presence == P_ITEM &&
+                         g->offset == f->offset;
+        c->run[i] = (uint8_t)(same_slot ? c->run[i + 1] + 1u : 1u);
+        c->dop[i] = decode_op_of(f);
+        c->eop[i] = encode_op_of(f);
+        c->etype[i] = scalar_type(f->kind);
+    }
+    for (size_t i = 0; i < d->nfields; i++)
+        if (d->fields[i].sub != NULL)
+            init_desc(d->fields[i].sub);
+}
+
+static void init_all(void)
+{
+    init_desc(&kmip_desc_request_header);
+    init_desc(&kmip_desc_response_header);
+    init_desc(&kmip_desc_request_item);
+    init_desc(&kmip_desc_response_item);
+    for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
+        init_desc(payloads[i].request);
+        init_desc(payloads[i].response);
+    }
+}
+
+void msg_schema_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_all);
 }

@@ -67,18 +67,73 @@ typedef struct field_desc {
     const struct_desc *sub;
 } field_desc;
 
+/* No described structure has more fields than this (DESC in msg_schema.c
+ * refuses to compile one). */
+#define MSG_MAX_FIELDS 32
+#define MSG_TAG_SLOTS 64u /* the lookup below hashes a tag's low 6 bits */
+
+/* What the walks need of a table, derived from it once (msg_schema_init)
+ * so that they do not recompute it per message: the table stays the one
+ * source of truth. */
+typedef struct desc_cache {
+    uint32_t required;            /* fields with F_REQ or F_MSG, bit i for field i */
+    uint8_t slot[MSG_TAG_SLOTS];  /* tag & 63 -> first field of that hash, + 1 (0: none) */
+    uint8_t chain[MSG_MAX_FIELDS]; /* the next field of the same hash, + 1 */
+    /* fields from i on that share field i's item slot (F_BYTAG: the managed
+     * object's other kinds): when the slot is empty the encoder skips them
+     * all at once */
+    uint8_t run[MSG_MAX_FIELDS];
+    uint8_t dop[MSG_MAX_FIELDS]; /* how the decoder stores field i (enum decode_op) */
+    uint8_t eop[MSG_MAX_FIELDS]; /* how the encoder writes field i (enum encode_op) */
+    uint8_t etype[MSG_MAX_FIELDS]; /* the item type of a scalar field */
+    bool done;
+} desc_cache;
+
+/* How the decoder stores a single (not repeated) field: the kind and the
+ * way its presence is recorded in one switch. D_HAS: a has_ flag at aux. */
+enum decode_op {
+    D_GENERIC, /* repeated fields, attribute lists, payloads: the general path */
+    D_U32,     /* K_INT, K_ENUM */
+    D_U64,     /* K_LONG, K_DATETIME */
+    D_BOOL,
+    D_BYTES, /* K_TEXT, K_BYTES */
+    D_UID,
+    D_ITEM,   /* present when the item pointer is set */
+    D_STRUCT, /* K_STRUCT */
+    D_HAS = 0x80
+};
+
+/* How the encoder writes a field defined by every version: its presence
+ * test and its write in one switch (E_FLAG: present when the has_ flag at
+ * aux is set). Others take the general path. */
+enum encode_op {
+    E_GENERIC,
+    E_U32,   /* K_INT, K_ENUM: etype */
+    E_U64,   /* K_LONG, K_DATETIME: etype */
+    E_BYTES, /* K_TEXT, K_BYTES: etype */
+    E_UID,
+    E_ITEM,   /* present when the item pointer is set (F_BYTAG: and of its tag) */
+    E_STRUCT, /* K_STRUCT */
+    E_FLAG = 0x80
+};
+
 /* Every described C struct starts with a kmip_extras member. */
 struct struct_desc {
     const char *name;
     size_t size;
     const field_desc *fields;
     size_t nfields;
+    desc_cache cache; /* filled by msg_schema_init */
 };
 
-extern const struct_desc kmip_desc_request_header;
-extern const struct_desc kmip_desc_response_header;
-extern const struct_desc kmip_desc_request_item;
-extern const struct_desc kmip_desc_response_item;
+/* Fills the caches of every table (once per process, thread-safe); the
+ * decoder and the encoder call it before they walk. */
+void msg_schema_init(void);
+
+extern struct_desc kmip_desc_request_header;
+extern struct_desc kmip_desc_response_header;
+extern struct_desc kmip_desc_request_item;
+extern struct_desc kmip_desc_response_item;
 
 /* True when the protocol version defines the field. */
 static inline bool msg_version_defines(unsigned version, const field_desc *f)

@@ -942,7 +942,7 @@ static void test_fast_path_matches_framer(void **state)
     (void)state;
     size_t len;
     uint8_t *good = good_answer(&len);
-    uint8_t *buf = calloc(1, len + 64);
+    uint8_t *buf = calloc(1, 2 * len + 64); /* room for two messages (below) */
     assert_non_null(buf);
     static const uint8_t vals[] = {0x00, 0x01, 0x07, 0x08, 0x10, 0x42, 0x7A, 0x7B, 0x7C, 0x80, 0xFF};
     const size_t maxes[] = {KMIP_DEFAULT_MAX_MESSAGE, len, len - 1, len - 8, len + 8, 8, 7, 0};
@@ -981,9 +981,88 @@ static void test_fast_path_matches_framer(void **state)
     kmip_secure_free(good, len);
 }
 
+/* One exchange of two_activates answered by bytes (freed by the caller). */
+static kc_event exchange_bytes(kc_core *k, kmip_message *req, uint8_t *bytes, size_t len)
+{
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    size_t used = 0;
+    return kc_core_feed(k, bytes, len, &used);
+}
+
+/* A response handed back (kc_core_recycle) is wiped and the next response
+ * is decoded into it; a refused response leaves it empty and kept. */
+static void test_response_reuse(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    kmip_message *req = two_activates();
+    size_t len;
+    uint8_t *bytes = good_answer(&len);
+    kmip_message *first = NULL;
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(exchange_bytes(k, req, bytes, len), KC_EV_RESPONSE);
+        kmip_message *resp;
+        bool reset;
+        assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_OK);
+        if (first == NULL)
+            first = resp;
+        assert_ptr_equal(resp, first);
+        assert_null(k->spare);
+        const kmip_uid_response *b = kc_payload_of(resp, 1, KMIP_OPERATION_ACTIVATE);
+        assert_non_null(b);
+        assert_int_equal(b->unique_identifier.text.len, 1);
+        assert_memory_equal(b->unique_identifier.text.data, "b", 1);
+        kc_core_recycle(k, resp);
+        assert_ptr_equal(k->spare, first);
+        assert_int_equal(first->item_count, 0); /* wiped at once */
+    }
+    /* a malformed response (a bad tag inside): refused, the spare kept empty */
+    uint8_t *bad = malloc(len);
+    assert_non_null(bad);
+    memcpy(bad, bytes, len);
+    bad[8] = 0x00;
+    assert_int_equal(exchange_bytes(k, req, bad, len), KC_EV_FAILED);
+    assert_non_null(strstr(k->st.message, "malformed response"));
+    assert_ptr_equal(k->spare, first);
+    assert_int_equal(first->item_count, 0);
+    kc_core_reset(k);
+    assert_int_equal(exchange_bytes(k, req, bytes, len), KC_EV_RESPONSE);
+    kmip_message *resp;
+    bool reset;
+    assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_OK);
+    assert_ptr_equal(resp, first);
+    assert_int_equal(resp->item_count, 2);
+    /* a second message handed back while one is kept is freed */
+    kc_core_recycle(k, resp);
+    kmip_message *other = kmip_message_new(true, KMIP_VERSION(1, 4));
+    assert_non_null(other);
+    kc_core_recycle(k, other);
+    assert_ptr_equal(k->spare, first);
+    kc_core_recycle(k, NULL);
+    /* kept only when it is the last response and that was not large */
+    kc_core_clear(k);
+    kc_core_init(k, KMIP_VERSION(1, 4), KMIP_DEFAULT_MAX_MESSAGE, 1, NULL, NULL);
+    kmip_message *stranger = kmip_message_new(true, KMIP_VERSION(1, 4));
+    assert_non_null(stranger);
+    kc_core_recycle(k, stranger); /* not a response of this core: freed */
+    assert_null(k->spare);
+    kmip_message *large = kmip_message_new(true, KMIP_VERSION(1, 4));
+    assert_non_null(large);
+    k->last = (uintptr_t)large;
+    k->last_len = KC_SPARE_MAX_RESPONSE + 1;
+    kc_core_recycle(k, large); /* a large page would stay pinned: freed */
+    assert_null(k->spare);
+    free(bad);
+    kmip_secure_free(bytes, len);
+    kmip_message_free(req);
+    core_free(k); /* frees the spare */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_response_reuse),
         cmocka_unit_test(test_locate_pages),
         cmocka_unit_test(test_locate_capped_pages),
         cmocka_unit_test(test_locate_reordered_pages),

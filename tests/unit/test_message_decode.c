@@ -15,6 +15,7 @@
 #include "../codec/ttlv_internal.h" /* found through src/messages */
 #include "alloc_probe.h"
 #include "kmip/kmip_message.h"
+#include "message_internal.h"
 #include "msg_schema.h"
 #include "test_util.h"
 
@@ -304,9 +305,198 @@ static void test_unknown_tags(void **state)
     kmip_message_free(out);
 }
 
-/* The typed decoder looks a child up starting at the field the previous
- * child matched: that is only the same as a search from the first field
- * when no two fields of a table accept the same child. */
+/* A Locate response (1.4) with n identifiers. */
+static uint8_t *locate_response(size_t n, size_t *len)
+{
+    kmip_message *m = kmip_message_new(true, KMIP_VERSION(1, 4));
+    assert_non_null(m);
+    kmip_batch_item *bi = kmip_message_add_item(m, KMIP_OPERATION_LOCATE);
+    assert_non_null(bi);
+    m->response_header.time_stamp = 1767225601;
+    bi->has_result_status = true;
+    bi->result_status = KMIP_RESULT_STATUS_SUCCESS;
+    kmip_locate_response *l = bi->payload;
+    l->unique_identifiers = kmip_message_alloc(m, (n ? n : 1) * sizeof(kmip_uid));
+    assert_non_null(l->unique_identifiers);
+    for (size_t i = 0; i < n; i++) {
+        char id[40];
+        int k = snprintf(id, sizeof id, "id-%06zu", i);
+        l->unique_identifiers[i].text = kmip_message_copy_bytes(m, id, (size_t)k);
+    }
+    l->unique_identifier_count = n;
+    uint8_t *out;
+    assert_int_equal(kmip_message_encode(m, &out, len), KMIP_OK);
+    kmip_message_free(m);
+    return out;
+}
+
+/* m re-encodes to exactly the bytes it was decoded from. */
+static void expect_reencodes(const kmip_message *m, const uint8_t *want, size_t want_len)
+{
+    uint8_t *out;
+    size_t n;
+    assert_int_equal(kmip_message_encode(m, &out, &n), KMIP_OK);
+    assert_int_equal(n, want_len);
+    assert_memory_equal(out, want, n);
+    kmip_secure_free(out, n);
+}
+
+/* An empty message: nothing of any earlier contents is visible. */
+static void expect_empty(const kmip_message *m)
+{
+    assert_non_null(m);
+    assert_int_equal(m->item_count, 0);
+    assert_null(m->items);
+    assert_int_equal(m->response_header.time_stamp, 0);
+    assert_int_equal(m->response_header.batch_count, 0);
+    assert_int_equal(m->response_header.protocol_version.major, 0);
+    assert_int_equal(msg_bytes_used(m), 0);
+}
+
+static const uint8_t *key_bytes(const kmip_message *m)
+{
+    const uint8_t *p;
+    size_t n;
+    const kmip_get_response *g = m->items[0].payload;
+    assert_true(kmip_object_key_material(&g->object, &p, &n));
+    assert_int_equal(n, sizeof KEY);
+    assert_memory_equal(p, KEY, n);
+    return p;
+}
+
+/* Decoding into one message again and again: the same message and the
+ * same result as a fresh decode, no allocation after the first, and the
+ * key wiped from the kept memory by the reset. */
+static void test_reuse_steady_state(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *msg = get_response(&len);
+    kmip_message *m = NULL;
+    kmip_msg_error err;
+    assert_int_equal(kmip_message_decode_into(&m, msg, len, &err), KMIP_OK);
+    assert_non_null(m);
+    kmip_message *first = m;
+    for (int round = 0; round < 3; round++) {
+        size_t before = probe_count;
+        assert_int_equal(kmip_message_decode_into(&m, msg, len, &err), KMIP_OK);
+        assert_ptr_equal(m, first);
+        assert_int_equal(probe_count, before); /* nothing allocated */
+        expect_reencodes(m, msg, len);
+        assert_true(m->is_response);
+        assert_int_equal(m->items[0].extras.count, 0);
+    }
+    /* the key bytes lie in the message's own first block: after a reset
+     * they are zero, and the memory is still the message's */
+    const uint8_t *k = key_bytes(m);
+    kmip_message_reset(m);
+    expect_empty(m);
+    static const uint8_t zero[sizeof KEY];
+    assert_memory_equal(k, zero, sizeof KEY);
+    kmip_message_reset(m); /* twice: harmless */
+    kmip_message_reset(NULL);
+    assert_int_equal(kmip_message_decode_into(NULL, msg, len, &err), KMIP_E_ARG);
+    kmip_message_free(m);
+    free(msg);
+}
+
+/* A refused message leaves the reused message empty and usable: same
+ * error and offset as kmip_message_decode, nothing of the message before,
+ * and the next decode works. */
+static void test_reuse_after_refusal(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *msg = get_response(&len);
+    kmip_message *m = NULL;
+    kmip_msg_error err, want_err;
+    assert_int_equal(kmip_message_decode_into(&m, msg, len, &err), KMIP_OK);
+    kmip_message *first = m;
+    for (size_t cut = len - 8; cut > 0; cut -= 8) {
+        kmip_message *fresh = (kmip_message *)1;
+        kmip_err want = kmip_message_decode(msg, cut, &fresh, &want_err);
+        assert_int_not_equal(want, KMIP_OK);
+        assert_null(fresh);
+        assert_int_equal(kmip_message_decode_into(&m, msg, cut, &err), want);
+        assert_int_equal(err.offset, want_err.offset);
+        assert_string_equal(err.detail, want_err.detail);
+        assert_ptr_equal(m, first);
+        expect_empty(m);
+        assert_int_equal(kmip_message_decode_into(&m, msg, len, &err), KMIP_OK);
+        expect_reencodes(m, msg, len);
+        key_bytes(m);
+    }
+    /* a message that fails in the typed layer (a missing Result Status),
+     * not in the TTLV: also empty afterwards */
+    uint8_t bad[64];
+    size_t n = 0;
+    put_hdr(bad, KMIP_TAG_RESPONSE_MESSAGE, KMIP_TYPE_STRUCTURE, 0);
+    n = 8;
+    assert_int_not_equal(kmip_message_decode_into(&m, bad, n, &err), KMIP_OK);
+    expect_empty(m);
+    kmip_message_free(m);
+    free(msg);
+}
+
+/* A second decode that is smaller than the first shows nothing of the
+ * first; a larger one gets a message whose first block holds it. */
+static void test_reuse_smaller_then_larger(void **state)
+{
+    (void)state;
+    size_t big_len, small_len, get_len;
+    uint8_t *big = locate_response(40, &big_len);
+    uint8_t *small = locate_response(2, &small_len);
+    uint8_t *get = get_response(&get_len);
+    kmip_message *m = NULL;
+    kmip_msg_error err;
+    assert_int_equal(kmip_message_decode_into(&m, big, big_len, &err), KMIP_OK);
+    const kmip_locate_response *l = m->items[0].payload;
+    assert_int_equal(l->unique_identifier_count, 40);
+    assert_int_equal(kmip_message_decode_into(&m, small, small_len, &err), KMIP_OK);
+    l = m->items[0].payload;
+    assert_int_equal(l->unique_identifier_count, 2);
+    assert_memory_equal(l->unique_identifiers[1].text.data, "id-000001", 9);
+    expect_reencodes(m, small, small_len);
+    /* the bytes past what the small message uses were wiped, not left */
+    const uint8_t *tail = l->unique_identifiers[1].text.data + 16;
+    static const uint8_t zero[64];
+    assert_memory_equal(tail, zero, sizeof zero);
+    /* another operation with an extension and an attribute: typed anew */
+    assert_int_equal(kmip_message_decode_into(&m, get, get_len, &err), KMIP_OK);
+    assert_int_equal(m->items[0].operation, KMIP_OPERATION_GET);
+    key_bytes(m);
+    expect_reencodes(m, get, get_len);
+    assert_false(kmip_message_fully_typed(m)); /* the extension */
+    assert_int_equal(kmip_message_decode_into(&m, small, small_len, &err), KMIP_OK);
+    assert_true(kmip_message_fully_typed(m)); /* the flag went with the reset */
+    /* much larger than the block: replaced by one that holds it (the
+     * first guess from the length may spill; the next takes what it used),
+     * then a message of that size allocates nothing */
+    size_t huge_len;
+    uint8_t *huge = locate_response(3000, &huge_len);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(kmip_message_decode_into(&m, huge, huge_len, &err), KMIP_OK);
+        assert_int_equal(
+            ((const kmip_locate_response *)m->items[0].payload)->unique_identifier_count, 3000);
+    }
+    size_t before = probe_count;
+    assert_int_equal(kmip_message_decode_into(&m, huge, huge_len, &err), KMIP_OK);
+    assert_int_equal(probe_count, before);
+    expect_reencodes(m, huge, huge_len);
+    /* and back to a small one: its memory is not pinned (freed, replaced) */
+    assert_int_equal(kmip_message_decode_into(&m, small, small_len, &err), KMIP_OK);
+    assert_true(msg_block_capacity(m) < huge_len);
+    expect_reencodes(m, small, small_len);
+    kmip_message_free(m);
+    free(big);
+    free(small);
+    free(get);
+    free(huge);
+}
+
+/* The typed decoder looks a child up by its tag and takes the first field
+ * of the chain that accepts it: that is only right when no two fields of a
+ * table accept the same child. */
 static void check_unambiguous(const struct_desc *d)
 {
     for (size_t i = 0; i < d->nfields; i++) {
@@ -354,6 +544,9 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_unknown_tags),
         cmocka_unit_test(test_tables_unambiguous),
+        cmocka_unit_test(test_reuse_steady_state),
+        cmocka_unit_test(test_reuse_after_refusal),
+        cmocka_unit_test(test_reuse_smaller_then_larger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
