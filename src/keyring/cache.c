@@ -79,33 +79,50 @@ bool krk_cache_init(krk_cache *c)
     return c->table != NULL;
 }
 
+/* The bytes of k's own block after the header: data_id, auth_id and the
+ * Unique Identifier it was made with, each NUL-terminated. */
+static size_t ids_bytes(const krk_key *k)
+{
+    size_t ids = (size_t)(k->auth_id - k->data_id) + strlen(k->auth_id) + 1;
+    return ids + strlen(k->data_id + ids) + 1;
+}
+
+/* True when uid is not the one in k's own block. */
+static bool uid_apart(const krk_key *k)
+{
+    return k->uid != k->auth_id + strlen(k->auth_id) + 1;
+}
+
 void krk_key_free(krk_key *k)
 {
     if (k == NULL)
         return;
     krk_secret_free(k->material, k->material_len);
-    size_t ids = strlen(k->data_id) + strlen(k->auth_id) + 2;
-    free(k->uid);
+    if (uid_apart(k))
+        free(k->uid);
     free(k->conflict_uid);
-    kmip_secure_zero(k, sizeof *k + ids);
+    kmip_secure_zero(k, sizeof *k + ids_bytes(k));
     free(k);
 }
 
 krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type,
                      const uint8_t *material, size_t len, const char *uid)
 {
-    size_t dl = strlen(data_id), al = strlen(auth_id);
-    krk_key *k = calloc(1, sizeof *k + dl + al + 2);
+    if (uid == NULL)
+        uid = "";
+    size_t dl = strlen(data_id), al = strlen(auth_id), ul = strlen(uid);
+    krk_key *k = malloc(sizeof *k + dl + al + ul + 3);
     if (k == NULL)
         return NULL;
-    k->data_id = k->ids;
+    memset(k, 0, sizeof *k);
     memcpy(k->data_id, data_id, dl + 1);
-    k->auth_id = k->ids + dl + 1;
+    k->auth_id = k->data_id + dl + 1;
     memcpy(k->auth_id, auth_id, al + 1);
+    k->uid = k->auth_id + al + 1;
+    memcpy(k->uid, uid, ul + 1);
     k->hash = hash(data_id, auth_id);
-    k->uid = strdup(uid ? uid : "");
     k->material = krk_secret_alloc(len);
-    if (k->uid == NULL || k->material == NULL) {
+    if (k->material == NULL) {
         krk_key_free(k);
         return NULL;
     }
@@ -115,6 +132,17 @@ krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type
     k->type = type;
     k->state = KMIP_STATE_ACTIVE;
     return k;
+}
+
+bool krk_key_set_uid(krk_key *k, const char *uid)
+{
+    char *u = strdup(uid);
+    if (u == NULL)
+        return false;
+    if (uid_apart(k))
+        free(k->uid);
+    k->uid = u;
+    return true;
 }
 
 void krk_key_set_conflict(krk_key *k, char *conflict_uid)
