@@ -446,7 +446,8 @@ def obstacles(rows, notes):
                    "pages of fresh processes holding the keyring, so free heap pages the load "
                    "left, in the three helper threads' malloc arenas too, count as well).%s A key "
                    "is one heap block with its ids and KMIP identifier, its bytes in the key arena "
-                   "(16-byte classes) and a hash bucket." % ((k10 - k1) * 1024 / 9000, marginal))
+                   "(power-of-two classes from 16 bytes) and a hash bucket." % (
+                       (k10 - k1) * 1024 / 9000, marginal))
     ours10 = value(rows, "startup", "10000 keys: keyring_kmip")
     if ours10 and ours10 > 0.35:
         out.append("- **Startup.** %.3f s for 10,000 keys." % ours10)
@@ -531,8 +532,10 @@ def derived(key, rows):
                          "identifiers of 12; medians of three processes each)." % (
                              (k10 - k1) * 1024 / 9000, fmt(k10), fmt(k1)))
         if h1 and h10 and f1 and f10:
-            lines.append("- Of that, %.0f bytes are malloc heap in use and %.0f bytes free heap "
-                         "(medians). In use per key: its record, one malloc block with data_id, "
+            lines.append("- Per key the malloc heap in use grew by %.0f bytes and its free part "
+                         "by %.0f bytes (each a median of its own over the same three processes, "
+                         "and a process's pages hold more than its heap: the three need not add "
+                         "up). In use per key: its record, one malloc block with data_id, "
                          "auth_id and the KMIP identifier inline (a 64-byte header: a 96-byte "
                          "chunk for these ids), and its hash bucket (8 bytes; the table has a power "
                          "of two of buckets, at least one per key: 16,384 at 10,000 keys); its 32 "
