@@ -537,9 +537,10 @@ def derived(key, rows):
                          "and a process's pages hold more than its heap: the three need not add "
                          "up). In use per key: its record, one malloc block with data_id, "
                          "auth_id and the KMIP identifier inline (a 64-byte header: a 96-byte "
-                         "chunk for these ids), and its hash bucket (8 bytes; the table has a power "
-                         "of two of buckets, at least one per key: 16,384 at 10,000 keys); its 32 "
-                         "bytes in the key arena are in the fixed part (one chunk, locked)." % (
+                         "chunk for these ids). Beside the heap: its hash bucket (8 bytes; the "
+                         "table has a power of two of buckets, at least one per key: 16,384 at "
+                         "10,000 keys, 128 KiB mapped apart from the heap) and its 32 bytes in the "
+                         "key arena, in the fixed part (one chunk, locked)." % (
                              (h10 - h1) * 1024 / 9000, (f10 - f1) * 1024 / 9000))
         if k10 and k100:
             lines.append("- Each key from 10,000 to 100,000 costs %.0f bytes ((%s KiB - %s KiB) / "

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kmip/kmip_message.h"
 #include "kmip/kmip_registry.h"
@@ -64,12 +65,41 @@ static size_t bucket(const krk_table *t, uint64_t h)
     return (size_t)(h & (t->n - 1));
 }
 
+/* Tables of this many bytes or more are mapped apart from the malloc heap
+ * (zero-filled) and unmapped when replaced: a table outgrown during a load
+ * would otherwise stay in the heap under the keys as free but resident
+ * pages (64 + 128 + ... KiB: about 14 bytes per key at 10,000 keys). */
+#define TABLE_MAPPED_BYTES ((size_t)16 << 10)
+
+static size_t table_bytes(size_t n)
+{
+    return sizeof(krk_table) + n * sizeof(krk_key *);
+}
+
 static krk_table *table_new(size_t n)
 {
-    krk_table *t = calloc(1, sizeof *t + n * sizeof t->head[0]);
+    size_t bytes = table_bytes(n);
+    krk_table *t;
+    if (bytes >= TABLE_MAPPED_BYTES) {
+        t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (t == MAP_FAILED)
+            t = NULL;
+    } else {
+        t = calloc(1, bytes);
+    }
     if (t)
         t->n = n;
     return t;
+}
+
+static void table_free(krk_table *t)
+{
+    if (t == NULL)
+        return;
+    if (table_bytes(t->n) >= TABLE_MAPPED_BYTES)
+        munmap(t, table_bytes(t->n));
+    else
+        free(t);
 }
 
 bool krk_cache_init(krk_cache *c)
@@ -168,7 +198,7 @@ void krk_cache_clear(krk_cache *c)
             k = next;
         }
     }
-    free(t);
+    table_free(t);
     memset(c, 0, sizeof *c);
 }
 
@@ -222,7 +252,7 @@ static bool grow(krk_cache *c)
     }
     __atomic_store_n(&c->table, t, __ATOMIC_SEQ_CST);
     krk_rcu_synchronize();
-    free(old);
+    table_free(old);
     return true;
 }
 

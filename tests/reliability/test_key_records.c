@@ -3,7 +3,8 @@
  * (src/keyring/scratch.c), attacked directly: a record is one block with
  * its ids and Unique Identifier inline, whatever their lengths, whose
  * identifier can be replaced (and replaced again) without freeing what is
- * inline; scratch strings never move while more are made (a load's
+ * inline; the hash table grows past the size mapped apart from the heap;
+ * scratch strings never move while more are made (a load's
  * helpers read them without the lock), however many and however long.
  * Usage: test_key_records */
 #include <setjmp.h>
@@ -112,6 +113,47 @@ static void test_replaced_uid(void **state)
     krk_cache_clear(&c);
 }
 
+/* a table grown past the size that is mapped apart from the heap (and
+ * each outgrown one unmapped): every key found, removed ones gone */
+static void test_cache_grows_mapped(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    uint8_t material[32] = {7};
+    krk_cache c;
+    assert_true(krk_cache_init(&c));
+    char id[32], uid[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "key-%05d", i);
+        snprintf(uid, sizeof uid, "kts-%08d", i);
+        krk_key *k = krk_key_new(id, i % 2 ? "auth" : "", KRK_TYPE_AES, material, sizeof material,
+                                 uid);
+        assert_non_null(k);
+        assert_true(krk_cache_insert(&c, k));
+    }
+    assert_int_equal(c.count, N);
+    assert_true(c.table->n >= N);
+    for (int i = 0; i < N; i += 2) {
+        snprintf(id, sizeof id, "key-%05d", i);
+        krk_key *k = krk_cache_find(&c, id, "");
+        assert_non_null(k);
+        krk_cache_remove(&c, k);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "key-%05d", i);
+        snprintf(uid, sizeof uid, "kts-%08d", i);
+        const krk_key *k = krk_cache_find_rcu(&c, id, i % 2 ? "auth" : "");
+        if (i % 2 == 0) {
+            assert_null(k);
+        } else {
+            assert_non_null(k);
+            assert_string_equal(k->uid, uid);
+        }
+    }
+    assert_int_equal(c.count, N / 2);
+    krk_cache_clear(&c);
+}
+
 /* thousands of strings over many blocks, one longer than a block: each
  * where it was made, with its bytes, to the end */
 static void test_scratch_strings_never_move(void **state)
@@ -159,6 +201,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_is_one_block),
         cmocka_unit_test(test_replaced_uid),
+        cmocka_unit_test(test_cache_grows_mapped),
         cmocka_unit_test(test_scratch_strings_never_move),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
