@@ -29,7 +29,8 @@ typedef struct krk_key {
     krk_key_type type;
     uint32_t state; /* its KMIP State: Active, Deactivated or Compromised */
     /* data_id, auth_id and uid, NUL-terminated: one heap block per key, its
-     * size exact (a key of 9-character ids is one 96-byte malloc chunk) */
+     * size exact (a 9-character data_id, no auth_id and a 12-character
+     * identifier: one 96-byte malloc chunk) */
     char data_id[];
 } krk_key;
 
