@@ -466,6 +466,7 @@ int main(int argc, char **argv)
         long h[3];
         if (!hold_in_new_process(config, n, h)) {
             fprintf(stderr, "the hold process failed\n");
+            fenv_stop(&E); /* the server and the proxy are this process's to stop */
             return 1;
         }
         rss[i] = (double)h[0];
