@@ -22,20 +22,27 @@
  * as a share of the load's wall time (with this process's and the fault
  * proxy's CPU time in a note).
  * Seconds, median of RUNS runs with min and max (THEIR_RUNS for G1 and G3;
- * 0 leaves them out); and the resident memory of a keyring holding the N
- * keys.
+ * 0 leaves them out); and the resident memory of a process holding a
+ * keyring of the N keys: measured in HOLD_RUNS fresh processes (this
+ * program re-executed in its hold mode: read the configuration, krk_open
+ * through the proxy, VmRSS, exit), so that neither the fill nor the other
+ * patterns' heap is in the figure.
  * PYKMIP_KEYS > 0 also loads that many keys from the fixture's PyKMIP with
  * krk_open and pipelined_load (pykmip_check).
  * Usage: bench_startup FIXTURE_DIR TEST_SERVER FAULT_PROXY N [RUNS] [LATENCY_US] [THEIR_RUNS]
- *        [PYKMIP_KEYS] */
+ *        [PYKMIP_KEYS]
+ *        bench_startup --hold CONFIG N (the hold mode: prints one HOLD line) */
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../src/keyring/state.h" /* the keyring's per-key work, for the pipelined pattern */
@@ -733,6 +740,64 @@ static double round_trip_ms(const char *uid, double *via_ms, double *direct_ms)
     return best;
 }
 
+/* ---- the resident memory of a process holding the keyring ---- */
+
+#define HOLD_RUNS 3
+
+/* The hold mode: a process that did nothing before but open the keyring
+ * (as mysqld does at its start): VmRSS with it open, and the malloc heap's
+ * bytes in use and free (every arena), in KiB. */
+static int hold(const char *config, int n)
+{
+    krk_config cfg;
+    krk_diag d;
+    krk_keyring *k;
+    if (krk_config_read(config, &cfg, &d) != KRK_OK || krk_open(&cfg, &k, &d) != KRK_OK ||
+        krk_key_count(k) != (size_t)n) {
+        fprintf(stderr, "hold: %s\n", d.error);
+        return 1;
+    }
+    long rss = bench_rss_kib();
+    struct mallinfo2 mi = mallinfo2();
+    printf("HOLD %ld %zu %zu\n", rss, mi.uordblks / 1024, mi.fordblks / 1024);
+    krk_close(k);
+    return 0;
+}
+
+/* Runs this program's hold mode on config; false on failure. */
+static bool hold_in_new_process(const char *config, int n, long out[3])
+{
+    char self[1024], count[16];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    int fd[2];
+    if (len <= 0 || pipe(fd) != 0)
+        return false;
+    self[len] = '\0';
+    snprintf(count, sizeof count, "%d", n);
+    char *argv[] = {self, "--hold", (char *)config, count, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    pid_t pid;
+    extern char **environ;
+    int rc = posix_spawn(&pid, self, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
+    FILE *f = rc == 0 ? fdopen(fd[0], "r") : NULL;
+    char line[128] = "";
+    bool ok = f && fgets(line, sizeof line, f) &&
+              sscanf(line, "HOLD %ld %ld %ld", &out[0], &out[1], &out[2]) == 3;
+    if (f)
+        fclose(f);
+    else
+        close(fd[0]);
+    int status = 0;
+    if (rc == 0 && waitpid(pid, &status, 0) != pid)
+        return false;
+    return ok && rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 static double median_of(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, bench_cmp);
@@ -791,6 +856,8 @@ static void pykmip_check(const char *fixture, int keys)
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--hold") == 0)
+        return hold(argv[2], atoi(argv[3]));
     if (argc < 5) {
         fprintf(stderr, "usage: bench_startup FIXTURE_DIR TEST_SERVER FAULT_PROXY N [RUNS] "
                         "[LATENCY_US] [THEIR_RUNS] [PYKMIP_KEYS]\n");
@@ -863,7 +930,6 @@ int main(int argc, char **argv)
         if (t[p] == NULL || share[p] == NULL || cpu[p] == NULL)
             return 1;
     }
-    long rss_with = 0; /* VmRSS with the keyring open */
     for (int r = 0; r < runs; r++) {
         for (int o = 0; o < PATTERNS; o++) {
             int p = order[o];
@@ -880,8 +946,6 @@ int main(int argc, char **argv)
                     return 1;
                 }
                 t[p][r] = bench_now() - t0;
-                if (r == 0) /* before any other pattern has used the heap */
-                    rss_with = bench_rss_kib();
                 krk_close(k);
             } else if (p >= 3) {
                 if (pipelined_load(E.proxy_port, conns[p], window[p]) != (size_t)n) {
@@ -961,9 +1025,28 @@ int main(int argc, char **argv)
     printf("DATA|startup|%d|%.6g|%.6g|%.6g|%.4f|%.6g|%.6g|%.6g|%.6g|%.6g|%.6g\n", n, med[0],
            med[1], med[2], rtt_ms, med[3], med[4], med[5], med[6], med[7], med[8]);
     free(one.ids);
-    double rss_total[1] = {(double)rss_with};
+    /* the configuration of the timed loads: through the proxy, its delay */
+    char config[1300];
+    snprintf(config, sizeof config, "%s/startup-%u.cnf", E.dir, E.proxy_port);
+    double rss[HOLD_RUNS], in_use[HOLD_RUNS], heap_free[HOLD_RUNS];
+    for (int i = 0; i < HOLD_RUNS; i++) {
+        long h[3];
+        if (!hold_in_new_process(config, n, h)) {
+            fprintf(stderr, "the hold process failed\n");
+            fenv_stop(&E); /* the server and the proxy are this process's to stop */
+            return 1;
+        }
+        rss[i] = (double)h[0];
+        in_use[i] = (double)h[1];
+        heap_free[i] = (double)h[2];
+    }
     snprintf(label, sizeof label, "process holding a keyring of %d keys: resident memory", n);
-    bench_row("memory", label, rss_total, 1, "KiB");
+    bench_row("memory", label, rss, HOLD_RUNS, "KiB");
+    snprintf(label, sizeof label, "process holding a keyring of %d keys: malloc heap in use", n);
+    bench_row("memory", label, in_use, HOLD_RUNS, "KiB");
+    snprintf(label, sizeof label, "process holding a keyring of %d keys: malloc heap free "
+             "(every arena)", n);
+    bench_row("memory", label, heap_free, HOLD_RUNS, "KiB");
     for (int p = 0; p < PATTERNS; p++) {
         free(t[p]);
         free(share[p]);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kmip/kmip_message.h"
 #include "kmip/kmip_registry.h"
@@ -64,12 +65,41 @@ static size_t bucket(const krk_table *t, uint64_t h)
     return (size_t)(h & (t->n - 1));
 }
 
+/* Tables of this many bytes or more are mapped apart from the malloc heap
+ * (zero-filled) and unmapped when replaced: a table outgrown during a load
+ * would otherwise stay in the heap under the keys as free but resident
+ * pages (64 + 128 + ... KiB: about 14 bytes per key at 10,000 keys). */
+#define TABLE_MAPPED_BYTES ((size_t)16 << 10)
+
+static size_t table_bytes(size_t n)
+{
+    return sizeof(krk_table) + n * sizeof(krk_key *);
+}
+
 static krk_table *table_new(size_t n)
 {
-    krk_table *t = calloc(1, sizeof *t + n * sizeof t->head[0]);
+    size_t bytes = table_bytes(n);
+    krk_table *t;
+    if (bytes >= TABLE_MAPPED_BYTES) {
+        t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (t == MAP_FAILED)
+            t = NULL;
+    } else {
+        t = calloc(1, bytes);
+    }
     if (t)
         t->n = n;
     return t;
+}
+
+static void table_free(krk_table *t)
+{
+    if (t == NULL)
+        return;
+    if (table_bytes(t->n) >= TABLE_MAPPED_BYTES)
+        munmap(t, table_bytes(t->n));
+    else
+        free(t);
 }
 
 bool krk_cache_init(krk_cache *c)
@@ -79,33 +109,50 @@ bool krk_cache_init(krk_cache *c)
     return c->table != NULL;
 }
 
+/* The bytes of k's own block after the header: data_id, auth_id and the
+ * Unique Identifier it was made with, each NUL-terminated. */
+static size_t ids_bytes(const krk_key *k)
+{
+    size_t ids = (size_t)(k->auth_id - k->data_id) + strlen(k->auth_id) + 1;
+    return ids + strlen(k->data_id + ids) + 1;
+}
+
+/* True when uid is not the one in k's own block. */
+static bool uid_apart(const krk_key *k)
+{
+    return k->uid != k->auth_id + strlen(k->auth_id) + 1;
+}
+
 void krk_key_free(krk_key *k)
 {
     if (k == NULL)
         return;
     krk_secret_free(k->material, k->material_len);
-    size_t ids = strlen(k->data_id) + strlen(k->auth_id) + 2;
-    free(k->uid);
+    if (uid_apart(k))
+        free(k->uid);
     free(k->conflict_uid);
-    kmip_secure_zero(k, sizeof *k + ids);
+    kmip_secure_zero(k, sizeof *k + ids_bytes(k));
     free(k);
 }
 
 krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type,
                      const uint8_t *material, size_t len, const char *uid)
 {
-    size_t dl = strlen(data_id), al = strlen(auth_id);
-    krk_key *k = calloc(1, sizeof *k + dl + al + 2);
+    if (uid == NULL)
+        uid = "";
+    size_t dl = strlen(data_id), al = strlen(auth_id), ul = strlen(uid);
+    krk_key *k = malloc(sizeof *k + dl + al + ul + 3);
     if (k == NULL)
         return NULL;
-    k->data_id = k->ids;
+    memset(k, 0, sizeof *k);
     memcpy(k->data_id, data_id, dl + 1);
-    k->auth_id = k->ids + dl + 1;
+    k->auth_id = k->data_id + dl + 1;
     memcpy(k->auth_id, auth_id, al + 1);
+    k->uid = k->auth_id + al + 1;
+    memcpy(k->uid, uid, ul + 1);
     k->hash = hash(data_id, auth_id);
-    k->uid = strdup(uid ? uid : "");
     k->material = krk_secret_alloc(len);
-    if (k->uid == NULL || k->material == NULL) {
+    if (k->material == NULL) {
         krk_key_free(k);
         return NULL;
     }
@@ -115,6 +162,17 @@ krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type
     k->type = type;
     k->state = KMIP_STATE_ACTIVE;
     return k;
+}
+
+bool krk_key_set_uid(krk_key *k, const char *uid)
+{
+    char *u = strdup(uid);
+    if (u == NULL)
+        return false;
+    if (uid_apart(k))
+        free(k->uid);
+    k->uid = u;
+    return true;
 }
 
 void krk_key_set_conflict(krk_key *k, char *conflict_uid)
@@ -140,7 +198,7 @@ void krk_cache_clear(krk_cache *c)
             k = next;
         }
     }
-    free(t);
+    table_free(t);
     memset(c, 0, sizeof *c);
 }
 
@@ -194,7 +252,7 @@ static bool grow(krk_cache *c)
     }
     __atomic_store_n(&c->table, t, __ATOMIC_SEQ_CST);
     krk_rcu_synchronize();
-    free(old);
+    table_free(old);
     return true;
 }
 

@@ -19,16 +19,19 @@
 typedef struct krk_key {
     struct krk_key *next; /* hash chain */
     uint64_t hash;        /* of (auth_id, data_id): compared before the bytes */
-    char *data_id;        /* both in ids[], never changed */
-    char *auth_id;        /* = data_id + its length + 1 */
-    krk_key_type type;
-    uint32_t state; /* its KMIP State: Active, Deactivated or Compromised */
     uint8_t *material;
     size_t material_len;
-    char *uid;     /* the KMIP object's Unique Identifier (any length) */
+    char *uid; /* the KMIP object's Unique Identifier (any length): in the key's own
+                  block after auth_id, or its own block once replaced (krk_key_set_uid) */
     char *conflict_uid; /* another object with this identity and other bytes, or NULL:
                            the key is then not served (invariant 3) */
-    char ids[];         /* data_id and auth_id, NUL-terminated: one heap block per key */
+    char *auth_id;      /* = data_id + its length + 1, never changed */
+    krk_key_type type;
+    uint32_t state; /* its KMIP State: Active, Deactivated or Compromised */
+    /* data_id, auth_id and uid, NUL-terminated: one heap block per key, its
+     * size exact (a 9-character data_id, no auth_id and a 12-character
+     * identifier: one 96-byte malloc chunk) */
+    char data_id[];
 } krk_key;
 
 typedef struct krk_table {
@@ -64,6 +67,10 @@ bool krk_cache_insert(krk_cache *c, krk_key *key);
 void krk_cache_remove(krk_cache *c, krk_key *key);
 /* Calls fn for every key (order unspecified). */
 void krk_cache_each(const krk_cache *c, void (*fn)(void *ctx, const krk_key *k), void *ctx);
+
+/* Replaces the key's Unique Identifier with a copy of uid (lock held; not
+ * read by lock-free readers); false when out of memory (nothing changed). */
+bool krk_key_set_uid(krk_key *k, const char *uid);
 
 krk_key *krk_key_new(const char *data_id, const char *auth_id, krk_key_type type,
                      const uint8_t *material, size_t len, const char *uid);

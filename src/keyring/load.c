@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "health.h"
 #include "layout.h"
+#include "scratch.h"
 #include "state.h"
 
 #define KEYS_PER_MESSAGE 50
@@ -39,9 +40,12 @@ static const char *server_now(krk_state *s)
     return s->server_now;
 }
 
+/* The Locate's list, in mapped scratch memory (scratch.h): nothing of it
+ * is left in the heap between the keys when the load ends. */
 typedef struct uid_list {
-    char **uids;
+    char **uids;     /* in strings: never moved (helpers read them unlocked) */
     uint32_t *types; /* the Object Type each was located as */
+    krk_scratch strings;
     size_t count, cap;
     uint32_t current; /* the type being located */
     size_t max;       /* max_objects, 0: none */
@@ -55,28 +59,25 @@ static bool add_uid(void *ctx, const char *uid, size_t len)
         l->too_many = true;
         return false;
     }
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        char **grown = malloc(cap * sizeof *grown);
-        uint32_t *types = malloc(cap * sizeof *types);
-        if (grown == NULL || types == NULL) {
-            free(grown);
-            free(types);
+    if (l->count == l->cap) { /* one mapping: cap pointers, then cap types */
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        char **grown = krk_scratch_map(cap * (sizeof *l->uids + sizeof *l->types));
+        if (grown == NULL) {
             l->failed = true;
             return false;
         }
+        uint32_t *types = (uint32_t *)(grown + cap);
         if (l->count) {
             memcpy(grown, l->uids, l->count * sizeof *grown);
             memcpy(types, l->types, l->count * sizeof *types);
         }
-        free(l->uids);
-        free(l->types);
+        krk_scratch_unmap(l->uids, l->cap * (sizeof *l->uids + sizeof *l->types));
         l->uids = grown;
         l->types = types;
         l->cap = cap;
     }
     l->types[l->count] = l->current;
-    char *copy = strndup(uid, len); /* the Unique Identifier as a C string */
+    char *copy = krk_scratch_strndup(&l->strings, uid, len); /* as a C string */
     if (copy == NULL) {
         l->failed = true;
         return false;
@@ -87,10 +88,8 @@ static bool add_uid(void *ctx, const char *uid, size_t len)
 
 static void free_uids(uid_list *l)
 {
-    for (size_t i = 0; i < l->count; i++)
-        free(l->uids[i]);
-    free(l->uids);
-    free(l->types);
+    krk_scratch_unmap(l->uids, l->cap * (sizeof *l->uids + sizeof *l->types));
+    krk_scratch_free(&l->strings);
 }
 
 bool krk_identify(const kmip_get_attributes_response *ga, uint32_t object_type,
@@ -162,11 +161,8 @@ static krk_err duplicate(krk_state *s, krk_key *held, const char *uid, krk_key_t
     if (same) {
         s->duplicates++;
         if (state == KMIP_STATE_ACTIVE && held->state != KMIP_STATE_ACTIVE) {
-            char *u = strdup(uid);
-            if (u == NULL)
+            if (!krk_key_set_uid(held, uid))
                 return krk_fail(d, KRK_E_NOMEM, "out of memory loading keys");
-            free(held->uid);
-            held->uid = u;
             held->state = state;
         }
         return KRK_OK;
@@ -277,8 +273,10 @@ static kmip_client_err batch_call(kmip_client *c, char **uids, const uint32_t *t
     return ce;
 }
 
-/* The keys of one answer into s (one thread at a time). */
-static krk_err batch_take(krk_state *s, kmip_client *c, kmip_client_err ce, char **uids,
+/* The keys of one answer into s (the load's thread: every key record comes
+ * from its malloc arena, see struct answer). why: the message of the
+ * client that made the call, read when ce is not OK. */
+static krk_err batch_take(krk_state *s, const char *why, kmip_client_err ce, char **uids,
                           size_t n, kmip_message *resp, krk_diag *d)
 {
     __atomic_fetch_add(&s->load_requests, 1, __ATOMIC_RELAXED); /* see locate_all_with */
@@ -286,13 +284,13 @@ static krk_err batch_take(krk_state *s, kmip_client *c, kmip_client_err ce, char
     /* failed items are judged one by one (take); no answer, or an answer
      * that does not match the request, is fatal */
     bool item_failures = ce == KMIP_CLIENT_E_SERVER || ce == KMIP_CLIENT_E_NOT_FOUND;
-    /* batch_take may run on a load's helper thread: the message comes from
-     * that client alone (which names its server), not from the state */
+    /* the answer may be a load's helper's: the message comes from that
+     * client alone (which names its server), not from the state */
     if (ce == KMIP_CLIENT_E_NOMEM && resp == NULL)
         e = krk_fail(d, KRK_E_NOMEM, "out of memory building requests");
     else if (ce != KMIP_CLIENT_OK &&
              (!item_failures || resp == NULL || resp->item_count != 2 * n))
-        e = krk_fail(d, KRK_E_KMIP, "loading keys failed: %s", kmip_client_error_message(c));
+        e = krk_fail(d, KRK_E_KMIP, "loading keys failed: %s", why);
     for (size_t i = 0; e == KRK_OK && i < n; i++)
         e = take(s, uids[i], &resp->items[2 * i], &resp->items[2 * i + 1], d);
     kmip_message_free(resp);
@@ -304,16 +302,20 @@ static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, siz
 {
     kmip_message *resp;
     kmip_client_err ce = batch_call(s->client, uids, types, n, &resp);
-    return batch_take(s, s->client, ce, uids, n, resp, d);
+    return batch_take(s, kmip_client_error_message(s->client), ce, uids, n, resp, d);
 }
 
 /* ---- the fetch of a load, on several connections ----
  * The main thread lists (Locate, its connection) and then fetches too;
  * helpers, started once the list is long enough, connect on their own
  * while it lists and take batches as soon as there are. Everything shared
- * (the list, the next batch, the state, diag) is under f->lock; the
- * requests and their decoding are not. The first error stops every
- * thread; a helper that cannot connect just ends (the others carry on).
+ * (the list, the next batch, the answers, the state, diag) is under
+ * f->lock; the requests and their decoding are not. A helper hands its
+ * decoded answer to the main thread, which takes every answer into the
+ * state (while it lists too, from its Locate callback), so that all key
+ * records are allocated by one thread (struct answer). The first error
+ * stops every thread; a helper that cannot connect just ends (the others
+ * carry on).
  *
  * The main connection never waits for a helper that is still connecting:
  * once no batch is left it waits only for the batches helpers have in
@@ -325,9 +327,25 @@ static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, siz
  * running when the load returns: the fetcher then stays with the state
  * (krk_state.helpers), which joins it when it is freed. */
 
+/* A helper's answer, waiting for the main thread to take it. Were the key
+ * records made on the helper threads, each of their malloc arenas would
+ * hold records between the freed blocks of its decoded responses: free but
+ * resident pages for the life of the process (about 50 bytes per key at
+ * 10,000 keys with three helpers). The decoded response itself goes back
+ * to the helper's arena whole when it is freed. */
+typedef struct answer {
+    struct answer *next;
+    kmip_client_err ce;
+    kmip_message *resp;
+    size_t n;
+    char *uids[KEYS_PER_MESSAGE];
+    char why[600]; /* the helper client's error message when ce is not OK */
+} answer;
+
 struct krk_fetcher {
     pthread_mutex_t lock;
-    pthread_cond_t more; /* the list grew, listing ended, an error, or a batch came back */
+    pthread_cond_t more; /* the list grew, listing ended, an error, an answer came or was
+                            taken */
     krk_state *s;
     krk_diag *d;
     uid_list *l;
@@ -341,7 +359,9 @@ struct krk_fetcher {
     pthread_t helpers[LOAD_HELPERS];
     int helper_count;
     int running;   /* helpers that have not ended yet */
-    int in_flight; /* batches taken by helpers, not taken back yet */
+    int in_flight; /* batches taken by helpers, not taken into the state yet */
+    answer *answers, **answers_end; /* helpers' answers, oldest first */
+    int queued;                     /* answers waiting: at most LOAD_HELPERS */
     bool closed;   /* the load is over: nothing more for helpers; s, l, d not theirs */
     long long deadline_ms;
     unsigned version;
@@ -359,19 +379,16 @@ static void drop_log(void *ctx, int level, const char *message)
     (void)message; /* a helper's messages repeat the main connection's */
 }
 
-/* The next batch (lock held): false when there is none and never will be. */
-static bool next_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
+/* A batch can be taken (lock held): a full one, or the rest once listed. */
+static bool batch_ready(const fetcher *f)
 {
-    for (;;) {
-        if (f->e != KRK_OK || f->closed)
-            return false;
-        size_t left = f->l->count - f->next;
-        if (left >= KEYS_PER_MESSAGE || (f->listed && left > 0))
-            break;
-        if (f->listed)
-            return false;
-        pthread_cond_wait(&f->more, &f->lock);
-    }
+    size_t left = f->l->count - f->next;
+    return left >= KEYS_PER_MESSAGE || (f->listed && left > 0);
+}
+
+/* The next batch (lock held, batch_ready). */
+static void take_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
+{
     size_t k = 0, bytes = 0;
     while (k < KEYS_PER_MESSAGE && f->next < f->l->count) {
         size_t len = strlen(f->l->uids[f->next]);
@@ -382,37 +399,123 @@ static bool next_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
         bytes += len;
     }
     *n = k;
+}
+
+/* A helper's next batch (lock held): false when there is none and never
+ * will be. It waits while LOAD_HELPERS answers are waiting for the main
+ * thread (busy listing or fetching): decoded answers do not pile up. */
+static bool next_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
+{
+    for (;;) {
+        if (f->e != KRK_OK || f->closed)
+            return false;
+        if (f->queued < LOAD_HELPERS && batch_ready(f))
+            break;
+        if (f->listed && !batch_ready(f))
+            return false;
+        pthread_cond_wait(&f->more, &f->lock);
+    }
+    take_batch(f, uids, types, n);
     return true;
 }
 
-/* report: the calling thread of the open or reload, the only one that
- * calls the progress function, outside the lock (a host's callback may use
- * its thread's state, block or call back into the keyring; helpers only
- * count: review of issue 17, F9). */
-static void fetch_on(fetcher *f, kmip_client *c, bool report)
+/* The oldest helper's answer into the state (lock held; the main thread). */
+static void take_answer(fetcher *f)
+{
+    answer *a = f->answers;
+    f->answers = a->next;
+    if (f->answers == NULL)
+        f->answers_end = &f->answers;
+    f->queued--;
+    f->in_flight--;
+    if (f->e == KRK_OK) {
+        f->e = batch_take(f->s, a->why, a->ce, a->uids, a->n, a->resp, f->d);
+        f->done += a->n;
+    } else {
+        kmip_message_free(a->resp);
+    }
+    free(a);
+    pthread_cond_broadcast(&f->more); /* room for an answer; maybe an error */
+}
+
+/* A helper's fetch: batches until there are none, each answer handed to
+ * the main thread. */
+static void fetch_helper(fetcher *f, kmip_client *c)
 {
     char *uids[KEYS_PER_MESSAGE];
     uint32_t types[KEYS_PER_MESSAGE];
     size_t n;
     pthread_mutex_lock(&f->lock);
     while (next_batch(f, uids, types, &n)) {
-        f->in_flight += !report;
+        f->in_flight++;
         pthread_mutex_unlock(&f->lock);
         kmip_message *resp;
         kmip_client_err ce = batch_call(c, uids, types, n, &resp);
+        answer *a = malloc(sizeof *a);
+        if (a) {
+            a->next = NULL;
+            a->ce = ce;
+            a->resp = resp;
+            a->n = n;
+            memcpy(a->uids, uids, n * sizeof *uids);
+            snprintf(a->why, sizeof a->why, "%s",
+                     ce == KMIP_CLIENT_OK ? "" : kmip_client_error_message(c));
+        }
         pthread_mutex_lock(&f->lock);
-        if (!report && --f->in_flight == 0)
-            pthread_cond_broadcast(&f->more); /* the main thread may be waiting for it */
-        bool tell = false;
-        if (f->e == KRK_OK) {
-            f->e = batch_take(f->s, c, ce, uids, n, resp, f->d);
-            f->done += n;
-            tell = report && f->e == KRK_OK && f->fn;
+        if (a) {
+            *f->answers_end = a;
+            f->answers_end = &a->next;
+            f->queued++;
         } else {
             kmip_message_free(resp);
+            f->in_flight--;
+            if (f->e == KRK_OK)
+                f->e = krk_fail(f->d, KRK_E_NOMEM, "out of memory loading keys");
         }
-        if (f->e != KRK_OK)
-            pthread_cond_broadcast(&f->more);
+        pthread_cond_broadcast(&f->more); /* the main thread may be waiting for it */
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* The main thread's fetch, once listed: it takes the helpers' answers
+ * first, fetches a batch itself when there is one, and ends when nothing
+ * is left and no helper has a batch in flight; then it closes the fetch
+ * (helpers still connecting take nothing). The only thread that calls the
+ * progress function, outside the lock (a host's callback may use its
+ * thread's state, block or call back into the keyring: review of issue 17,
+ * F9). Returns true when every helper has ended (f can be freed:
+ * fetcher_free). */
+static bool fetch_main(fetcher *f, kmip_client *c)
+{
+    char *uids[KEYS_PER_MESSAGE];
+    uint32_t types[KEYS_PER_MESSAGE];
+    size_t n;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        bool tell = false;
+        if (f->answers) {
+            take_answer(f);
+            tell = f->e == KRK_OK && f->fn;
+        } else if (f->e == KRK_OK && batch_ready(f)) {
+            take_batch(f, uids, types, &n);
+            pthread_mutex_unlock(&f->lock);
+            kmip_message *resp;
+            kmip_client_err ce = batch_call(c, uids, types, n, &resp);
+            pthread_mutex_lock(&f->lock);
+            if (f->e == KRK_OK) {
+                f->e = batch_take(f->s, kmip_client_error_message(c), ce, uids, n, resp, f->d);
+                f->done += n;
+                tell = f->e == KRK_OK && f->fn;
+            } else {
+                kmip_message_free(resp);
+            }
+            if (f->e != KRK_OK)
+                pthread_cond_broadcast(&f->more);
+        } else if (f->in_flight == 0) {
+            break;
+        } else {
+            pthread_cond_wait(&f->more, &f->lock); /* a helper's batch in flight */
+        }
         if (tell) {
             size_t done = f->done, total = f->l->count;
             f->reported = done;
@@ -421,12 +524,16 @@ static void fetch_on(fetcher *f, kmip_client *c, bool report)
             pthread_mutex_lock(&f->lock);
         }
     }
+    f->closed = true;
+    pthread_cond_broadcast(&f->more);
+    bool idle = f->running == 0;
     pthread_mutex_unlock(&f->lock);
+    return idle;
 }
 
 /* A helper reads the state's configuration and health, which outlive it
  * (the state joins its helpers before it frees them), and the rest of the
- * load only through fetch_on, which gives it nothing once done. */
+ * load only through fetch_helper, which gives it nothing once done. */
 static void *helper_main(void *arg)
 {
     fetcher *f = arg;
@@ -436,7 +543,7 @@ static void *helper_main(void *arg)
     if (c && left > 0) {
         kmip_client_begin_deadline(c, (unsigned)left);
         if (kmip_client_connect(c) == KMIP_CLIENT_OK)
-            fetch_on(f, c, false);
+            fetch_helper(f, c);
         kmip_client_end_deadline(c);
     }
     kmip_client_free(c);
@@ -444,22 +551,6 @@ static void *helper_main(void *arg)
     f->running--;
     pthread_mutex_unlock(&f->lock);
     return NULL;
-}
-
-/* The end of a load's fetch, on the main thread once it found no batch
- * left: waits for the batches helpers have in flight (their answers go
- * into the state), not for helpers still connecting. Returns true when
- * every helper has ended (f can be freed: fetcher_free). */
-static bool fetch_close(fetcher *f)
-{
-    pthread_mutex_lock(&f->lock);
-    while (f->in_flight > 0)
-        pthread_cond_wait(&f->more, &f->lock);
-    f->closed = true;
-    pthread_cond_broadcast(&f->more);
-    bool idle = f->running == 0;
-    pthread_mutex_unlock(&f->lock);
-    return idle;
 }
 
 static void fetcher_free(fetcher *f)
@@ -485,6 +576,8 @@ static bool add_uid_shared(void *ctx, const char *uid, size_t len)
 {
     fetcher *f = ctx;
     pthread_mutex_lock(&f->lock);
+    while (f->answers) /* the helpers' answers, while the listing goes on */
+        take_answer(f);
     bool ok = f->e == KRK_OK && add_uid(f->l, uid, len);
     if (f->l->count - f->next >= KEYS_PER_MESSAGE)
         pthread_cond_broadcast(&f->more);
@@ -674,6 +767,7 @@ krk_err krk_state_open_leaving(const krk_config *cfg, krk_progress_fn fn, void *
         *f = (fetcher){.s = s, .d = d, .l = &l, .e = KRK_OK, .fn = fn, .ctx = ctx,
                        .deadline_ms = start + (long long)s->cfg.load_timeout_ms,
                        .version = kmip_client_version(s->client), .pid = getpid()};
+        f->answers_end = &f->answers;
         pthread_mutex_init(&f->lock, NULL);
         pthread_cond_init(&f->more, NULL);
         /* the diag is shared with helpers from here: they write it only
@@ -688,9 +782,7 @@ krk_err krk_state_open_leaving(const krk_config *cfg, krk_progress_fn fn, void *
         f->listed = true;
         pthread_cond_broadcast(&f->more);
         pthread_mutex_unlock(&f->lock);
-        if (f->e == KRK_OK)
-            fetch_on(f, s->client, true);
-        bool idle = fetch_close(f); /* no helper touches the load from here */
+        bool idle = fetch_main(f, s->client); /* no helper touches the load from here */
         s->log.diag_lock = NULL;
         e = f->e;
         if (e == KRK_OK && fn && f->done != f->reported) /* the helpers' last batches */
@@ -748,10 +840,8 @@ krk_err krk_state_fetch_new(krk_state *from, char **known, size_t known_count, k
     qsort(known, known_count, sizeof *known, uid_cmp);
     size_t n = 0;
     for (size_t i = 0; e == KRK_OK && i < l.count; i++) {
-        if (known_count && bsearch(&l.uids[i], known, known_count, sizeof *known, uid_cmp)) {
-            free(l.uids[i]);
+        if (known_count && bsearch(&l.uids[i], known, known_count, sizeof *known, uid_cmp))
             continue;
-        }
         l.uids[n] = l.uids[i];
         l.types[n++] = l.types[i];
     }
