@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The core's paged Locate (no I/O): Maximum Items and Offset Items (KMIP
- * 1.3+), the next page at the offset plus what came back, until an empty
- * page or a short one after which Located Items says nothing follows (a
- * server may cap its pages: Vault answers 16 whatever Maximum Items says;
- * PyKMIP omits Located Items, so its last, short page costs one more
- * request, which comes back empty). Every identifier is handed on once; a
- * page of nothing new (a server ignoring Offset Items, cycling or
- * reordering pages) or longer than Maximum Items stops it with an error
- * before any of its identifiers is handed on. */
+ * 1.3+), in overlapping, anchored pages (core.h says the rule). Offset
+ * paging alone skips an object whenever another writer destroys one on a
+ * page already read (review s4b R4-1): the next page, asked at the old
+ * offset, starts one object later. So each page after the first is asked
+ * at the position of the last identifier of the page before (the anchor),
+ * one item longer, and the anchor must come back: where it stands in the
+ * page says what changed before it. Insertions before it only move it
+ * further into the page (nothing skipped, the repeats are dropped); a
+ * removal before it takes it out of the page, and only a new enumeration
+ * from offset 0 can be sure nothing was skipped. Whatever the order, a
+ * page that holds the anchor is a contiguous run of the list from the
+ * anchor on, so every object that exists during the whole Locate lies on
+ * some page. For an unchanged list this costs no more requests than
+ * offset paging did (the page holding the anchor alone is the empty page
+ * that ended it before), except against a server capping its pages below
+ * Maximum Items (Vault, 16: each page after the first brings 15 new
+ * identifiers instead of 16) and a whole list in one short page with
+ * Located Items (one more request, as PyKMIP always cost). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +85,7 @@ void kc_op_locate(kc_op *op, const kmip_locate_filter *f, kmip_uid_fn fn, void *
     op->filter = f;
     op->fn = fn;
     op->fn_ctx = ctx;
+    op->max_ids = KC_LOCATE_MAX_IDS;
 }
 
 /* The request for the page at op->offset. */
@@ -96,8 +107,10 @@ bool kc_locate_next(kc_core *k, kc_op *op, kmip_message **request)
         return false;
     }
     if (op->paged) {
+        /* a page after the first holds the anchor again: one more item */
+        op->asked = op->anchor && op->page < INT32_MAX ? op->page + 1 : op->page;
         r->has_maximum_items = true;
-        r->maximum_items = op->page;
+        r->maximum_items = op->asked;
         r->has_offset_items = op->offset > 0;
         r->offset_items = op->offset;
     }
@@ -157,18 +170,19 @@ static bool seen_grow(struct kc_seen *s)
     return true;
 }
 
-typedef enum { SEEN_NEW, SEEN_BEFORE, SEEN_NOMEM } seen_result;
-
-/* Adds the identifier; SEEN_BEFORE when it was there already. */
-static seen_result seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
+static bool seen_has(const struct kc_seen *s, const uint8_t *p, size_t n)
 {
-    if (s->cap && s->slot[slot_of(s, p, n)])
-        return SEEN_BEFORE;
+    return s->cap && s->slot[slot_of(s, p, n)];
+}
+
+/* Adds an identifier not in the set; false when out of memory. */
+static bool seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
+{
     if ((s->count + 1) * 2 > s->cap && !seen_grow(s))
-        return SEEN_NOMEM;
+        return false;
     seen_id *id = malloc(sizeof *id + n + 1);
     if (id == NULL)
-        return SEEN_NOMEM;
+        return false;
     id->len = n;
     if (n)
         memcpy(id->text, p, n);
@@ -176,11 +190,19 @@ static seen_result seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
     s->slot[slot_of(s, p, n)] = id;
     s->count++;
     s->bytes += n;
-    return SEEN_NEW;
+    return true;
+}
+
+static void drop_anchor(kc_op *op)
+{
+    free(op->anchor);
+    op->anchor = NULL;
+    op->anchor_len = 0;
 }
 
 void kc_locate_free(kc_op *op)
 {
+    drop_anchor(op);
     struct kc_seen *s = op->seen;
     if (s == NULL)
         return;
@@ -192,7 +214,8 @@ void kc_locate_free(kc_op *op)
 }
 
 /* Which identifiers of the page were not handed on before (fresh[i]);
- * their number, or -1 with the operation failed. */
+ * their number, or -1 with the operation failed. Only a new identifier
+ * counts against the limits (review s4b R4-4: a repeat is no new object). */
 static long take_page(kc_core *k, kc_op *op, const kmip_locate_response *l, bool *fresh)
 {
     if (op->seen == NULL && (op->seen = calloc(1, sizeof *op->seen)) == NULL) {
@@ -203,25 +226,88 @@ static long take_page(kc_core *k, kc_op *op, const kmip_locate_response *l, bool
     for (size_t i = 0; i < l->unique_identifier_count; i++) {
         const kmip_uid *u = &l->unique_identifiers[i];
         fresh[i] = false;
-        if (u->is_enum)
-            continue;
-        if (op->seen->count >= KC_LOCATE_MAX_IDS ||
-            u->text.len > KC_LOCATE_MAX_BYTES - op->seen->bytes) {
+        if (u->is_enum) {
+            /* a place in the list that names no object: no anchor */
             locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
-                                           "Locate stopped: the server returned more than %u "
-                                           "identifiers (or %u bytes of them)",
-                                           KC_LOCATE_MAX_IDS, KC_LOCATE_MAX_BYTES));
+                                           "Locate stopped: the server listed an ID placeholder "
+                                           "(item %zu of the page at offset %d), not an "
+                                           "identifier", i + 1, (int)op->offset));
             return -1;
         }
-        seen_result r = seen_add(op->seen, u->text.data, u->text.len);
-        if (r == SEEN_NOMEM) {
+        if (seen_has(op->seen, u->text.data, u->text.len))
+            continue;
+        if (op->seen->count >= op->max_ids ||
+            u->text.len > KC_LOCATE_MAX_BYTES - op->seen->bytes) {
+            locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                           "Locate stopped: the server returned more than %zu "
+                                           "identifiers (or %u bytes of them)",
+                                           op->max_ids, KC_LOCATE_MAX_BYTES));
+            return -1;
+        }
+        if (!seen_add(op->seen, u->text.data, u->text.len)) {
             locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
             return -1;
         }
-        fresh[i] = r == SEEN_NEW;
-        n += fresh[i];
+        fresh[i] = true;
+        n++;
     }
     return n;
+}
+
+/* Where the anchor stands in the page: its index, or the page's length. */
+static size_t anchor_at(const kc_op *op, const kmip_locate_response *l)
+{
+    size_t i = 0;
+    for (; i < l->unique_identifier_count; i++) {
+        const kmip_bytes *t = &l->unique_identifiers[i].text;
+        if (t->len == op->anchor_len &&
+            (t->len == 0 || memcmp(t->data, op->anchor, t->len) == 0))
+            break;
+    }
+    return i;
+}
+
+static bool set_anchor(kc_op *op, const kmip_uid *u)
+{
+    char *copy = malloc(u->text.len + 1);
+    if (copy == NULL)
+        return false;
+    if (u->text.len)
+        memcpy(copy, u->text.data, u->text.len);
+    copy[u->text.len] = '\0';
+    drop_anchor(op);
+    op->anchor = copy;
+    op->anchor_len = u->text.len;
+    return true;
+}
+
+/* The anchor is not in the page: objects before it were removed (or the
+ * server reordered its list); only a new enumeration from offset 0 can be
+ * sure nothing was skipped. What was handed on is not handed on again. */
+static void restart(kc_core *k, kc_op *op)
+{
+    if (++op->restarts > KC_LOCATE_MAX_RESTARTS) {
+        locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                       "Locate stopped: the object list kept changing during the "
+                                       "Locate (%d times a page no longer held the last "
+                                       "identifier of the page before: another writer destroys "
+                                       "objects, or the server reorders its list); retry later",
+                                       op->restarts));
+        return;
+    }
+    drop_anchor(op);
+    op->offset = 0;
+    op->stalls = 0;
+    op->barren = 0;
+    op->had_located = false;
+}
+
+static void ignores_offset(kc_core *k, kc_op *op)
+{
+    locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                   "Locate stopped: the server ignores Offset Items (the pages "
+                                   "at offset %d and before do not move on through the list)",
+                                   (int)op->offset));
 }
 
 void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_message *resp)
@@ -233,7 +319,7 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
     op->pages++;
     const kmip_locate_response *l = resp->items[0].payload;
     size_t got = l->unique_identifier_count;
-    if (op->paged && got > (size_t)op->page) {
+    if (op->paged && got > (size_t)op->asked) {
         locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL, "the server returned more "
                                        "identifiers than Maximum Items allows"));
         return;
@@ -248,37 +334,68 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
         free(fresh);
         return;
     }
-    /* a page of identifiers all handed on before: the server ignores
-     * Offset Items, or cycles or reorders its pages, and would page
-     * forever. Some repeated next to new ones is the shift of the
-     * positions when another writer made objects between two pages. */
-    if (got > 0 && n == 0) {
-        free(fresh);
-        locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
-                                       "Locate stopped: the server ignores Offset Items (the "
-                                       "page at offset %d holds only identifiers of earlier "
-                                       "pages)", (int)op->offset));
-        return;
-    }
+    /* each identifier not handed on before names an object the server
+     * has now, whatever the page turns out to say about the list */
     for (size_t i = 0; i < got && !op->stopped; i++) {
         const kmip_uid *u = &l->unique_identifiers[i];
         if (fresh[i] && !op->fn(op->fn_ctx, (const char *)u->text.data, u->text.len))
             op->stopped = true;
     }
     free(fresh);
-    /* a short page ends the Locate only when Located Items says nothing
-     * follows; without it (PyKMIP omits it, some servers send 0) only an
-     * empty page does: a server may cap its pages below Maximum Items */
-    bool told_all = l->has_located_items && l->located_items > 0 &&
-                    (int64_t)op->offset + (int64_t)got >= (int64_t)l->located_items;
-    if (!op->paged || op->stopped || got == 0 || (got < (size_t)op->page && told_all)) {
+    if (!op->paged || op->stopped) {
         locate_done(op, KMIP_CLIENT_OK);
         return;
     }
-    if (op->offset > INT32_MAX - (int32_t)got) {
+    bool first = op->anchor == NULL;
+    size_t at = first ? 0 : anchor_at(op, l);
+    if (first ? got == 0 : got == 1 && at == 0) {
+        /* an empty list, or nothing after the anchor */
+        locate_done(op, KMIP_CLIENT_OK);
+        return;
+    }
+    if (!first && at == got) {
+        restart(k, op);
+        return;
+    }
+    /* no page may bring only repeats for longer than the identifiers ever
+     * handed on: pages that hold their anchor are runs of distinct objects
+     * (after a restart every page is repeats until the new ones) */
+    op->barren = n > 0 ? 0 : op->barren + got - (first ? 0 : 1);
+    if (op->barren > op->seen->count) {
+        ignores_offset(k, op);
+        return;
+    }
+    /* the anchor last: objects made before it and nothing after it on this
+     * page; or a server ignoring Offset Items. Once goes on from the
+     * anchor's new place; twice in a row is refused. */
+    bool stalled = !first && at + 1 == got;
+    op->stalls = stalled ? op->stalls + 1 : 0;
+    if (op->stalls >= 2) {
+        ignores_offset(k, op);
+        return;
+    }
+    /* Located Items is a hint: a short page ends the Locate when it reaches
+     * a count two pages in a row agreed on that is more than the page's
+     * own (a server putting the page's count there would lose the rest,
+     * review s4b R4-3); otherwise the page holding the anchor alone does */
+    bool agreed = l->has_located_items && op->had_located && l->located_items == op->located &&
+                  l->located_items > 0 && (size_t)l->located_items > got;
+    op->had_located = l->has_located_items;
+    op->located = l->located_items;
+    if (agreed && got < (size_t)op->asked &&
+        (int64_t)op->offset + (int64_t)got >= (int64_t)l->located_items) {
+        locate_done(op, KMIP_CLIENT_OK);
+        return;
+    }
+    size_t step = stalled ? at : got - 1; /* to the new anchor's place */
+    if (step > (size_t)(INT32_MAX - op->offset)) {
         locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL, "Locate stopped: the "
                                        "server's identifiers go past Offset Items 2^31"));
         return;
     }
-    op->offset += (int32_t)got;
+    if (!stalled && !set_anchor(op, &l->unique_identifiers[got - 1])) {
+        locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
+        return;
+    }
+    op->offset += (int32_t)step;
 }

@@ -127,6 +127,7 @@ typedef struct server {
     int32_t offsets[16];
     int32_t maxima[16];
     bool had_maximum[16];
+    void (*on_request)(struct server *s, int r); /* review-s4b: another writer between pages */
 } server;
 
 /* An item naming its object is answered for it (what a server does);
@@ -147,6 +148,8 @@ static kmip_message *serve(server *s, const kmip_message *req)
 {
     kmip_message *m = answer_new();
     int r = s->requests++;
+    if (s->on_request)
+        s->on_request(s, r);
     const kmip_batch_item *first = &req->items[0];
     if (first->operation == KMIP_OPERATION_LOCATE) {
         const kmip_locate_request *l = first->payload;
@@ -287,17 +290,21 @@ static void test_locate_pages(void **state)
     found got = {0};
     char msg[1024];
     assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg), KMIP_CLIENT_OK);
-    /* 2 + 2 + 1 + an empty page: without Located Items (PyKMIP) a short
-     * page may be a server's cap, only an empty one ends it */
+    /* a,b + b,c,d + d,e + e: pages overlap by their anchor (the last
+     * identifier of the page before, asked again one item longer); without
+     * Located Items (PyKMIP) a short page may be a server's cap, only the
+     * page holding the anchor alone ends it: as many requests as offset
+     * paging with its empty last page */
     assert_int_equal(s.requests, 4);
     assert_int_equal(got.n, 5);
     for (size_t i = 0; i < 5; i++)
         assert_string_equal(got.ids[i], five[i]);
     assert_int_equal(s.offsets[0], -1); /* no Offset Items on the first page */
-    assert_int_equal(s.offsets[1], 2);
-    assert_int_equal(s.offsets[2], 4);
-    assert_int_equal(s.offsets[3], 5);
-    assert_int_equal(s.maxima[2], 2);
+    assert_int_equal(s.offsets[1], 1);
+    assert_int_equal(s.offsets[2], 3);
+    assert_int_equal(s.offsets[3], 4);
+    assert_int_equal(s.maxima[0], 2);
+    assert_int_equal(s.maxima[2], 3);
     /* with Located Items the short page ends it */
     server told = {.ids = five, .id_count = 5, .located = true};
     found again = {0};
@@ -330,13 +337,15 @@ static void test_locate_capped_pages(void **state)
         assert_int_equal(got.n, 40);
         for (size_t i = 0; i < 40; i++)
             assert_string_equal(got.ids[i], names[i]); /* each once, in order */
-        assert_int_equal(s.offsets[1], 16);
-        assert_int_equal(s.offsets[2], 32);
-        assert_int_equal(s.maxima[1], 256);
-        /* 16 + 16 + 8, and without Located Items an empty page at 40 */
+        /* anchored pages of 16 bring 15 new each: 0-15, 15-30, 30-39,
+         * and without Located Items the anchor alone at 39 */
+        assert_int_equal(s.offsets[1], 15);
+        assert_int_equal(s.offsets[2], 30);
+        assert_int_equal(s.maxima[0], 256);
+        assert_int_equal(s.maxima[1], 257);
         assert_int_equal(s.requests, located ? 3 : 4);
         if (!located)
-            assert_int_equal(s.offsets[3], 40);
+            assert_int_equal(s.offsets[3], 39);
         core_free(k);
     }
 }
@@ -352,8 +361,11 @@ static void test_locate_reordered_pages(void **state)
     assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg),
                      KMIP_CLIENT_E_PROTOCOL);
     assert_non_null(strstr(msg, "ignores Offset Items"));
-    assert_int_equal(s.requests, 2);
-    assert_int_equal(got.n, 2);
+    /* a,b; then a,b,c (reversed), the anchor b further on: objects made
+     * before it, c is new; then a,b,c twice more: no anchor moves, the
+     * repeats outnumber what was handed on */
+    assert_int_equal(s.requests, 4);
+    assert_int_equal(got.n, 3);
 }
 
 static void test_locate_exact_pages(void **state)
@@ -377,8 +389,10 @@ static void test_locate_ignoring_offset(void **state)
     assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg),
                      KMIP_CLIENT_E_PROTOCOL);
     assert_non_null(strstr(msg, "ignores Offset Items"));
-    assert_int_equal(s.requests, 2);
-    assert_int_equal(got.n, 2); /* the repeated page is not handed on */
+    /* a,b; a,b,c (b further on: c new); a,b,c; a,b,c: bounded, and the
+     * repeated identifiers are not handed on */
+    assert_int_equal(s.requests, 4);
+    assert_int_equal(got.n, 3);
 }
 
 static void test_locate_more_than_maximum(void **state)
@@ -643,9 +657,16 @@ static void test_review_locate_cycling_pages(void **state)
     found got = {0};
     kc_op op;
     kc_op_locate(&op, &f, collect, &got);
-    /* a page repeating identifiers already handed on stops the Locate */
+    /* pages that never hold the anchor again: the enumeration begins
+     * again from offset 0 a bounded number of times, then fails loudly;
+     * each identifier is handed on once (c, never listed, is not) */
     assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_E_PROTOCOL);
-    assert_true(got.n <= 4);
+    assert_non_null(strstr(k->st.message, "kept changing"));
+    assert_int_equal(got.n, 5);
+    for (size_t i = 0; i < got.n; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(got.ids[i], got.ids[j]);
+    assert_int_equal(s.requests, 2 * (KC_LOCATE_MAX_RESTARTS + 1));
     core_free(k);
 }
 
@@ -981,9 +1002,66 @@ static void test_fast_path_matches_framer(void **state)
     kmip_secure_free(good, len);
 }
 
+/* review-s4b R4-1: another writer destroys an object of an already-read
+ * page between two pages (newest first, as PyKMIP orders): every object
+ * still there must be handed on. */
+static const char *r41_ids[5];
+static void r41_destroy_first(server *s, int r)
+{
+    if (r == 1) { /* after the first page: "a" destroyed */
+        for (size_t i = 0; i + 1 < s->id_count; i++)
+            r41_ids[i] = r41_ids[i + 1];
+        s->id_count--;
+    }
+}
+static void test_review_s4b_destroy_between_pages(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5; i++)
+        r41_ids[i] = five[i];
+    server s = {.ids = r41_ids, .id_count = 5, .on_request = r41_destroy_first};
+    found got = {0};
+    char msg[1024];
+    assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg), KMIP_CLIENT_OK);
+    bool has_c = false;
+    for (size_t i = 0; i < got.n; i++)
+        has_c |= strcmp(got.ids[i], "c") == 0;
+    printf("R4-1: handed on %zu of the 4 objects that exist, \"c\" %s\n", got.n,
+           has_c ? "seen" : "MISSED");
+    assert_true(has_c);
+}
+
+/* review-s4b R4-2: another writer makes two objects (newest first) between
+ * two pages of 2: the next page is all repeats and the Locate fails. */
+static const char *r42_ids[8];
+static void r42_create_two(server *s, int r)
+{
+    if (r == 1) {
+        for (size_t i = s->id_count; i-- > 0;)
+            r42_ids[i + 2] = r42_ids[i];
+        r42_ids[0] = "y";
+        r42_ids[1] = "x";
+        s->id_count += 2;
+    }
+}
+static void test_review_s4b_create_between_pages(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5; i++)
+        r42_ids[i] = five[i];
+    server s = {.ids = r42_ids, .id_count = 5, .on_request = r42_create_two};
+    found got = {0};
+    char msg[1024];
+    kmip_client_err e = locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg);
+    printf("R4-2: result %d after %zu ids: %s\n", (int)e, got.n, msg);
+    assert_int_equal(e, KMIP_CLIENT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_review_s4b_destroy_between_pages),
+        cmocka_unit_test(test_review_s4b_create_between_pages),
         cmocka_unit_test(test_locate_pages),
         cmocka_unit_test(test_locate_capped_pages),
         cmocka_unit_test(test_locate_reordered_pages),
