@@ -204,10 +204,12 @@ typedef struct kc_op {
     size_t anchor_len;
     int restarts;            /* enumerations begun again from offset 0 */
     int stalls;              /* pages in a row that did not move the anchor */
-    size_t barren;           /* identifiers on pages in a row with nothing new */
+    size_t barren;           /* identifiers passed on pages in a row with nothing new */
     bool had_located;        /* the page before carried Located Items ... */
     int32_t located;         /* ... this many */
     size_t max_ids;          /* KC_LOCATE_MAX_IDS (a test may lower it) */
+    size_t widest;           /* the longest page so far */
+    bool probing;            /* asking after an anchor no page held more than */
     /* Register, Create */
     const kmip_key_spec *spec;
     const uint8_t *material;
@@ -236,18 +238,22 @@ typedef struct kc_op {
  *    never a silent short list.
  * The Locate ends at an empty first page or at a page holding L alone (a
  * server may cap its pages below Maximum Items: Vault answers 16, so a
- * short page is not the end); or at a short page that reaches Located
+ * short page is not the end; when no page ever held more than one
+ * identifier, the page after L must be empty: a server capping its pages
+ * at one cannot be checked and is refused); or at a short page that reaches Located
  * Items when two pages in a row gave the same Located Items and it is
  * more than the page's own count (a server putting the page's count
  * there is not trusted). Every identifier is handed on once. A server
- * ignoring Offset Items (two pages in a row that do not move L, or more
- * repeated identifiers in a row than were ever handed on), a page longer
+ * ignoring Offset Items (more than KC_LOCATE_MAX_STALLS pages in a row
+ * that do not move L, or pages of nothing new in a row passing more
+ * identifiers than were ever handed on), a page longer
  * than Maximum Items, an ID placeholder in the list, more than
  * KC_LOCATE_MAX_IDS distinct identifiers or KC_LOCATE_MAX_BYTES bytes of
  * them end it with KMIP_CLIENT_E_PROTOCOL. */
 #define KC_LOCATE_MAX_IDS 1000000u
 #define KC_LOCATE_MAX_BYTES (128u * 1024u * 1024u)
 #define KC_LOCATE_MAX_RESTARTS 4
+#define KC_LOCATE_MAX_STALLS 8
 void kc_op_locate(kc_op *op, const kmip_locate_filter *f, kmip_uid_fn fn, void *ctx);
 /* Register, and with activate the Activate of the new object: one batch
  * with an ID placeholder, or two requests for a server that refuses it. */

@@ -108,7 +108,7 @@ bool kc_locate_next(kc_core *k, kc_op *op, kmip_message **request)
     }
     if (op->paged) {
         /* a page after the first holds the anchor again: one more item */
-        op->asked = op->anchor && op->page < INT32_MAX ? op->page + 1 : op->page;
+        op->asked = op->anchor && !op->probing && op->page < INT32_MAX ? op->page + 1 : op->page;
         r->has_maximum_items = true;
         r->maximum_items = op->asked;
         r->has_offset_items = op->offset > 0;
@@ -306,7 +306,9 @@ static void ignores_offset(kc_core *k, kc_op *op)
 {
     locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
                                    "Locate stopped: the server ignores Offset Items (the pages "
-                                   "at offset %d and before do not move on through the list)",
+                                   "up to offset %d do not move on through the list), or "
+                                   "another writer keeps making objects before the page: "
+                                   "retry later",
                                    (int)op->offset));
 }
 
@@ -346,8 +348,30 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
         locate_done(op, KMIP_CLIENT_OK);
         return;
     }
+    if (op->probing) {
+        /* after the anchor, which every page so far held alone */
+        if (got == 0)
+            locate_done(op, KMIP_CLIENT_OK);
+        else
+            locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                           "Locate stopped: the server answers one identifier "
+                                           "per page, too few to check a page against the one "
+                                           "before (another writer could hide objects)"));
+        return;
+    }
+    if (got > op->widest)
+        op->widest = got;
     bool first = op->anchor == NULL;
     size_t at = first ? 0 : anchor_at(op, l);
+    if (!first && got == 1 && at == 0 && op->widest == 1 && op->asked > 1 &&
+        op->offset < INT32_MAX) {
+        /* the anchor alone, and no page ever held more: a list of one, or
+         * a server capping its pages at one, which would look like it
+         * forever: one page after the anchor tells them apart */
+        op->probing = true;
+        op->offset++;
+        return;
+    }
     if (first ? got == 0 : got == 1 && at == 0) {
         /* an empty list, or nothing after the anchor */
         locate_done(op, KMIP_CLIENT_OK);
@@ -357,20 +381,17 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
         restart(k, op);
         return;
     }
-    /* no page may bring only repeats for longer than the identifiers ever
-     * handed on: pages that hold their anchor are runs of distinct objects
-     * (after a restart every page is repeats until the new ones) */
-    op->barren = n > 0 ? 0 : op->barren + got - (first ? 0 : 1);
-    if (op->barren > op->seen->count) {
-        ignores_offset(k, op);
-        return;
-    }
-    /* the anchor last: objects made before it and nothing after it on this
-     * page; or a server ignoring Offset Items. Once goes on from the
-     * anchor's new place; twice in a row is refused. */
-    bool stalled = !first && at + 1 == got;
+    /* pages of nothing new: the identifiers after the anchor are a run of
+     * distinct objects, so such pages in a row cannot pass more than were
+     * ever handed on (after a restart every page is repeats until the new
+     * ones); the anchor last, nothing after it on this page, is objects
+     * made before it (going on from its new place) or a server ignoring
+     * Offset Items: more than KC_LOCATE_MAX_STALLS in a row are refused */
+    size_t after = got - (first ? 0 : at + 1);
+    op->barren = n > 0 ? 0 : op->barren + after;
+    bool stalled = after == 0;
     op->stalls = stalled ? op->stalls + 1 : 0;
-    if (op->stalls >= 2) {
+    if (op->barren > op->seen->count || op->stalls > KC_LOCATE_MAX_STALLS) {
         ignores_offset(k, op);
         return;
     }
