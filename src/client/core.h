@@ -210,6 +210,7 @@ typedef struct kc_op {
     size_t max_ids;          /* KC_LOCATE_MAX_IDS (a test may lower it) */
     size_t widest;           /* the longest page so far */
     bool probing;            /* asking after an anchor no page held more than */
+    bool stepped_back;       /* asking before the page that missed the anchor */
     /* Register, Create */
     const kmip_key_spec *spec;
     const uint8_t *material;
@@ -232,10 +233,12 @@ typedef struct kc_op {
  *  - L first, or further on (objects made before L): nothing existing
  *    was skipped, the page goes on from L;
  *  - L missing, or the page empty: objects before L were removed (or the
- *    order changed): the enumeration begins again at offset 0, what was
- *    handed on is not handed on again; after KC_LOCATE_MAX_RESTARTS such
- *    restarts KMIP_CLIENT_E_PROTOCOL ("the object list kept changing"),
- *    never a silent short list.
+ *    order changed): the page ending where that one began (as long as the
+ *    widest page so far) is asked; holding L, it goes on from L; missing
+ *    it too, the enumeration begins again at offset 0, what was handed on
+ *    is not handed on again; after KC_LOCATE_MAX_RESTARTS such restarts
+ *    KMIP_CLIENT_E_PROTOCOL ("the object list kept changing"), never a
+ *    silent short list.
  * The Locate ends at an empty first page or at a page holding L alone (a
  * server may cap its pages below Maximum Items: Vault answers 16, so a
  * short page is not the end; when no page ever held more than one

@@ -8,8 +8,10 @@
  * one item longer, and the anchor must come back: where it stands in the
  * page says what changed before it. Insertions before it only move it
  * further into the page (nothing skipped, the repeats are dropped); a
- * removal before it takes it out of the page, and only a new enumeration
- * from offset 0 can be sure nothing was skipped. Whatever the order, a
+ * removal before it takes it out of the page: one page further back (as
+ * long as the widest page seen) finds it again where it moved, else only
+ * a new enumeration from offset 0 can be sure nothing was skipped.
+ * Whatever the order, a
  * page that holds the anchor is a contiguous run of the list from the
  * anchor on, so every object that exists during the whole Locate lies on
  * some page. For an unchanged list this costs no more requests than
@@ -378,9 +380,21 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
         return;
     }
     if (!first && at == got) {
+        /* objects before the anchor were removed: it moved down by at most
+         * a page (objects made before it moved it up, by how many the page
+         * shows). One page that ends where this one began finds it;
+         * failing that, offset 0 */
+        size_t back = op->widest > 1 ? op->widest - 1 : 1;
+        if (!op->stepped_back && op->offset > 0) {
+            op->stepped_back = true;
+            op->offset = (size_t)op->offset > back ? op->offset - (int32_t)back : 0;
+            return;
+        }
+        op->stepped_back = false;
         restart(k, op);
         return;
     }
+    op->stepped_back = false;
     /* pages of nothing new: the identifiers after the anchor are a run of
      * distinct objects, so such pages in a row cannot pass more than were
      * ever handed on (after a restart every page is repeats until the new
