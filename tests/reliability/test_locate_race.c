@@ -214,7 +214,8 @@ static bool changing(const char *message)
     return strstr(message, "kept changing") != NULL || strstr(message, "keeps making") != NULL;
 }
 
-static size_t loads_ok, loads_refused, locates_ok, locates_refused;
+static size_t loads_ok, loads_refused, locates_ok, locates_refused, writes_removed,
+    writes_stored;
 
 static bool round_of(int round, FILE *to, FILE *from, kmip_client *c, names *alive)
 {
@@ -313,6 +314,8 @@ static bool round_of(int round, FILE *to, FILE *from, kmip_client *c, names *ali
         fprintf(stderr, "round %d: paged Locate failed: %s\n", round, lmsg);
         ok = false;
     }
+    writes_removed += removed.n;
+    writes_stored += stored.n;
     for (size_t j = 0; j < stored.n; j++) /* some stored and removed in the round */
         names_add(alive, stored.v[j]);
     for (size_t j = 0; j < removed.n; j++)
@@ -404,9 +407,10 @@ int main(int argc, char **argv)
         ok = round_of(round, to, from, c, &alive);
     status = ok ? 0 : 1;
     printf("%d rounds against %s: loads %zu complete, %zu refused as a list that kept changing; "
-           "paged Locates (pages of %d) %zu complete, %zu refused; %.1f s\n", round,
+           "paged Locates (pages of %d) %zu complete, %zu refused; the writer removed %zu "
+           "keys and stored %zu meanwhile; %.1f s\n", round,
            ours ? "the test server (newest first, pages of 3)" : "PyKMIP", loads_ok,
-           loads_refused, PAGE, locates_ok, locates_refused,
+           loads_refused, PAGE, locates_ok, locates_refused, writes_removed, writes_stored,
            (double)(fenv_now_ms() - t0) / 1000);
     /* never vacuous: some listings must complete */
     if (ok && (loads_ok == 0 || locates_ok == 0)) {
@@ -425,8 +429,13 @@ out:
     }
     if (from)
         fclose(from);
-    /* the group's objects stay on PyKMIP's fixture database (its own
-     * group); the test server is stopped with its objects */
+    /* the group's keys leave the server (PyKMIP's shared database): with
+     * the writer gone, a keyring of the group removes what it loaded */
+    krk_close(k);
+    k = open_keyring(&d);
+    for (size_t j = 0; k && j < alive.n; j++)
+        if (krk_remove(k, alive.v[j], "") != KRK_OK)
+            fprintf(stderr, "cleanup: remove %s: %s\n", alive.v[j], krk_last_error(k));
     krk_close(k);
     kmip_client_free(c);
     if (ours)
