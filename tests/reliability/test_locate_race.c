@@ -5,8 +5,8 @@
  * lists newest first, as PyKMIP does, so every Destroy of a newer object
  * shifts the older ones down, and every Create shifts everything.
  *
- * The group holds STABLE keys (never removed) and, made after them (so
- * listed before them), VICTIMS. A writer process (this program run as
+ * The group holds stable keys (never removed) and, made after them (so
+ * listed before them), victims. A writer process (this program run as
  * "writer") removes the oldest victim and stores a new one, in turn, from a
  * "go" to a "stop" on its stdin, and then reports what it removed and
  * stored. In between, the lister
@@ -38,8 +38,9 @@
 #include "keyring_kmip/krk.h"
 #include "kmip/kmip_client.h"
 
-#define STABLE 12
-#define VICTIMS 12
+/* the stable keys and the victims: fewer against PyKMIP, whose Locate
+ * evaluates every object of its shared database */
+static int stable_n = 12, victims_n = 12, loads_n = 2;
 #define MAX_NAMES 4096
 #define PAGE 3
 
@@ -91,8 +92,8 @@ static int writer(void)
     }
     static char alive[MAX_NAMES][16];
     size_t first = 0, last = 0, made = 0;
-    for (; last < VICTIMS; last++)
-        snprintf(alive[last], sizeof alive[last], "v%zu", last);
+    for (; last < (size_t)victims_n; last++)
+        snprintf(alive[last], sizeof alive[last], "v%u", (unsigned)(last % 100000));
     char line[64];
     while (fgets(line, sizeof line, stdin)) {
         if (strncmp(line, "go", 2) != 0)
@@ -229,7 +230,7 @@ static bool round_of(int round, FILE *to, FILE *from, kmip_client *c, names *ali
     fflush(to);
     krk_keyring *loads[2] = {NULL, NULL};
     krk_diag d[2];
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < loads_n; i++)
         loads[i] = open_keyring(&d[i]);
     kmip_client_err le = locate(c, PAGE, &during);
     char lmsg[768];
@@ -251,7 +252,7 @@ static bool round_of(int round, FILE *to, FILE *from, kmip_client *c, names *ali
     }
     /* what existed during the whole round: every key alive at its start
      * the writer did not remove */
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < loads_n; i++) {
         if (loads[i] == NULL) {
             if (!changing(d[i].error)) {
                 fprintf(stderr, "round %d: load failed: %s\n", round, d[i].error);
@@ -325,8 +326,9 @@ static bool round_of(int round, FILE *to, FILE *from, kmip_client *c, names *ali
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "writer") == 0) {
+    if (argc == 4 && strcmp(argv[1], "writer") == 0) {
         snprintf(config, sizeof config, "%s", argv[2]);
+        victims_n = atoi(argv[3]);
         return writer();
     }
     if (argc != 3 && argc != 4) {
@@ -336,6 +338,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     int rounds = atoi(argv[2]);
     bool ours = argc == 4;
+    if (!ours) {
+        stable_n = victims_n = 6;
+        loads_n = 1; /* one page of 256 there: the paged Locate is what pages */
+    }
     if (!fenv_init(&E, argv[1], ours ? "locate-race-kts" : "locate-race-pykmip",
                    ours ? argv[3] : "", ""))
         return 2;
@@ -371,9 +377,9 @@ int main(int argc, char **argv)
         goto out;
     }
     /* the stable keys first, then the victims: newer, listed before them */
-    for (int i = 0; i < STABLE + VICTIMS; i++) {
+    for (int i = 0; i < stable_n + victims_n; i++) {
         char name[16];
-        snprintf(name, sizeof name, i < STABLE ? "s%d" : "v%d", i < STABLE ? i : i - STABLE);
+        snprintf(name, sizeof name, i < stable_n ? "s%d" : "v%d", i < stable_n ? i : i - stable_n);
         if (!store(k, name, (unsigned)i)) {
             fprintf(stderr, "setup: store %s: %s\n", name, krk_last_error(k));
             goto out;
@@ -382,6 +388,8 @@ int main(int argc, char **argv)
     }
     krk_close(k);
     k = NULL;
+    printf("setup: %d keys stored in %.1f s\n", stable_n + victims_n,
+           (double)(fenv_now_ms() - t0) / 1000);
     int in[2], back[2];
     if (pipe(in) != 0 || pipe(back) != 0)
         goto out;
@@ -393,7 +401,9 @@ int main(int argc, char **argv)
         close(in[1]);
         close(back[0]);
         close(back[1]);
-        execl("/proc/self/exe", argv[0], "writer", config, (char *)NULL);
+        char victims[16];
+        snprintf(victims, sizeof victims, "%d", victims_n);
+        execl("/proc/self/exe", argv[0], "writer", config, victims, (char *)NULL);
         _exit(127);
     }
     close(in[0]);
