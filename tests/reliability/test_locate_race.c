@@ -92,8 +92,8 @@ static int writer(void)
     }
     static char alive[MAX_NAMES][16];
     size_t first = 0, last = 0, made = 0;
-    for (; last < (size_t)victims_n; last++)
-        snprintf(alive[last], sizeof alive[last], "v%u", (unsigned)(last % 100000));
+    for (; last < (size_t)victims_n; last++) /* a ring: alive[i % MAX_NAMES] */
+        snprintf(alive[last], sizeof alive[last], "v%u", (unsigned)last);
     char line[64];
     while (fgets(line, sizeof line, stdin)) {
         if (strncmp(line, "go", 2) != 0)
@@ -103,20 +103,21 @@ static int writer(void)
         removed[0] = stored[0] = '\0';
         struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
         bool destroy = true;
-        /* until "stop" arrives: bounded by the lister (and by MAX_NAMES) */
-        while (poll(&p, 1, 0) == 0 && last < MAX_NAMES && rl < sizeof removed - 32 &&
-               sl < sizeof stored - 32) {
+        /* until "stop" arrives, at most 400 writes a round */
+        for (int ops = 0; poll(&p, 1, 0) == 0 && ops < 400; ops++) {
+            char *victim = alive[first % MAX_NAMES];
             if (destroy && first < last) {
                 /* reported whatever the outcome: a failed removal may have
                  * destroyed the object all the same */
-                if (krk_remove(k, alive[first], "") != KRK_OK && getenv("LOCATE_RACE_DEBUG"))
-                    fprintf(stderr, "writer: remove %s: %s\n", alive[first], krk_last_error(k));
-                rl += (size_t)snprintf(removed + rl, sizeof removed - rl, " %s", alive[first]);
+                if (krk_remove(k, victim, "") != KRK_OK && getenv("LOCATE_RACE_DEBUG"))
+                    fprintf(stderr, "writer: remove %s: %s\n", victim, krk_last_error(k));
+                rl += (size_t)snprintf(removed + rl, sizeof removed - rl, " %s", victim);
                 first++;
             } else if (!destroy) {
-                snprintf(alive[last], sizeof alive[last], "w%zu", made++);
-                if (store(k, alive[last], (unsigned)(1000 + made)))
-                    sl += (size_t)snprintf(stored + sl, sizeof stored - sl, " %s", alive[last]);
+                char *fresh = alive[last % MAX_NAMES];
+                snprintf(fresh, sizeof alive[0], "w%u", (unsigned)(made++ % 1000000));
+                if (store(k, fresh, (unsigned)(1000 + made)))
+                    sl += (size_t)snprintf(stored + sl, sizeof stored - sl, " %s", fresh);
                 last++;
             }
             destroy = !destroy;
