@@ -351,6 +351,39 @@ static void test_locate_capped_pages(void **state)
     }
 }
 
+/* the cost docs/ARCHITECTURE.md gives: 1,000 objects in Vault's pages of 16
+ * take 67 pages with Located Items (63 with offset paging), 68 without
+ * (64); a server honouring Maximum Items, pages of 16: 63 and 64, as before */
+static void test_locate_capped_cost(void **state)
+{
+    (void)state;
+    static char names[1000][8];
+    static const char *ids[1000];
+    for (size_t i = 0; i < 1000; i++) {
+        snprintf(names[i], sizeof names[i], "k%zu", i);
+        ids[i] = names[i];
+    }
+    static const struct {
+        size_t cap;
+        bool located;
+        int32_t page;
+        int requests;
+    } cases[] = {{16, true, 0, 67}, {16, false, 0, 68}, {0, true, 16, 63}, {0, false, 16, 64}};
+    for (size_t c = 0; c < 4; c++) {
+        kc_core *k = core_new(KMIP_VERSION(1, 4));
+        server s = {.ids = ids, .id_count = 1000, .cap = cases[c].cap,
+                    .located = cases[c].located};
+        kmip_locate_filter f = {.object_group = "g", .page_size = cases[c].page};
+        found got = {0};
+        kc_op op;
+        kc_op_locate(&op, &f, collect, &got);
+        assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_OK);
+        assert_int_equal(got.n, 1000);
+        assert_int_equal(s.requests, cases[c].requests);
+        core_free(k);
+    }
+}
+
 /* a server ignoring Offset Items that reverses every other page: nothing
  * is handed on twice and the Locate ends (review S3) */
 static void test_locate_reordered_pages(void **state)
@@ -1425,6 +1458,7 @@ int main(void)
         cmocka_unit_test(test_locate_cap_counts_new_ids),
         cmocka_unit_test(test_locate_churn),
         cmocka_unit_test(test_locate_capped_pages),
+        cmocka_unit_test(test_locate_capped_cost),
         cmocka_unit_test(test_locate_reordered_pages),
         cmocka_unit_test(test_register_then_activate_keeps_uid),
         cmocka_unit_test(test_one_failed_item_of_another_request),
