@@ -357,7 +357,7 @@ static void test_locate_capped_pages(void **state)
 static void test_locate_capped_cost(void **state)
 {
     (void)state;
-    static char names[1000][8];
+    static char names[1000][24];
     static const char *ids[1000];
     for (size_t i = 0; i < 1000; i++) {
         snprintf(names[i], sizeof names[i], "k%zu", i);
@@ -1098,7 +1098,7 @@ static void test_review_s4b_create_between_pages(void **state)
 /* A list the server finds (newest first unless said otherwise) that a
  * script or a seeded generator changes before chosen requests. */
 typedef struct world {
-    char names[256][8];
+    char names[256][24];
     const char *list[128];
     size_t count, made;
     bool original[256]; /* on the list before the Locate */
