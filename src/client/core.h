@@ -202,6 +202,8 @@ typedef struct kc_op {
     struct kc_seen *seen;    /* the identifiers handed on (core_locate.c) */
     char *anchor;            /* the last identifier of the page before (malloc'd) */
     size_t anchor_len;
+    char *spare;             /* the one before it on that page (malloc'd), or NULL */
+    size_t spare_len;
     int restarts;            /* enumerations begun again from offset 0 */
     int stalls;              /* pages in a row that did not move the anchor */
     size_t barren;           /* identifiers passed on pages in a row with nothing new */
@@ -234,7 +236,8 @@ typedef struct kc_op {
  *    was skipped, the page goes on from L;
  *  - L missing, or the page empty: objects before L were removed (or the
  *    order changed): the page ending where that one began (as long as the
- *    widest page so far) is asked; holding L, it goes on from L; missing
+ *    widest page so far) is asked; holding L, it goes on from L (L itself
+ *    destroyed, the identifier before it on its page serves); missing
  *    it too, the enumeration begins again at offset 0, what was handed on
  *    is not handed on again; after KC_LOCATE_MAX_RESTARTS such restarts
  *    KMIP_CLIENT_E_PROTOCOL ("the object list kept changing"), never a

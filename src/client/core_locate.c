@@ -9,8 +9,9 @@
  * page says what changed before it. Insertions before it only move it
  * further into the page (nothing skipped, the repeats are dropped); a
  * removal before it takes it out of the page: one page further back (as
- * long as the widest page seen) finds it again where it moved, else only
- * a new enumeration from offset 0 can be sure nothing was skipped.
+ * long as the widest page seen) finds it again where it moved (or, the
+ * anchor itself destroyed, the identifier before it), else only a new
+ * enumeration from offset 0 can be sure nothing was skipped.
  * Whatever the order, a
  * page that holds the anchor is a contiguous run of the list from the
  * anchor on, so every object that exists during the whole Locate lies on
@@ -195,11 +196,19 @@ static bool seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
     return true;
 }
 
+static void drop_spare(kc_op *op)
+{
+    free(op->spare);
+    op->spare = NULL;
+    op->spare_len = 0;
+}
+
 static void drop_anchor(kc_op *op)
 {
     free(op->anchor);
     op->anchor = NULL;
     op->anchor_len = 0;
+    drop_spare(op);
 }
 
 void kc_locate_free(kc_op *op)
@@ -256,30 +265,66 @@ static long take_page(kc_core *k, kc_op *op, const kmip_locate_response *l, bool
     return n;
 }
 
-/* Where the anchor stands in the page: its index, or the page's length. */
-static size_t anchor_at(const kc_op *op, const kmip_locate_response *l)
+/* Where id stands in the page: its index, or the page's length. */
+static size_t index_of(const kmip_locate_response *l, const char *id, size_t len)
 {
     size_t i = 0;
     for (; i < l->unique_identifier_count; i++) {
         const kmip_bytes *t = &l->unique_identifiers[i].text;
-        if (t->len == op->anchor_len &&
-            (t->len == 0 || memcmp(t->data, op->anchor, t->len) == 0))
+        if (t->len == len && (len == 0 || memcmp(t->data, id, len) == 0))
             break;
     }
     return i;
 }
 
-static bool set_anchor(kc_op *op, const kmip_uid *u)
+/* Where the anchor stands in the page, or the page's length. The anchor
+ * destroyed, the identifier before it on its page (the spare) anchors the
+ * page as well: everything up to it was handed on, and the page is a run
+ * of the list from it on; it becomes the anchor. */
+static size_t anchor_at(kc_op *op, const kmip_locate_response *l)
+{
+    size_t got = l->unique_identifier_count;
+    size_t at = index_of(l, op->anchor, op->anchor_len);
+    if (at < got || op->spare == NULL)
+        return at;
+    at = index_of(l, op->spare, op->spare_len);
+    if (at < got) {
+        free(op->anchor);
+        op->anchor = op->spare;
+        op->anchor_len = op->spare_len;
+        op->spare = NULL;
+        op->spare_len = 0;
+    }
+    return at;
+}
+
+static char *copy_of(const kmip_uid *u)
 {
     char *copy = malloc(u->text.len + 1);
-    if (copy == NULL)
-        return false;
-    if (u->text.len)
+    if (copy && u->text.len)
         memcpy(copy, u->text.data, u->text.len);
-    copy[u->text.len] = '\0';
+    if (copy)
+        copy[u->text.len] = '\0';
+    return copy;
+}
+
+/* The page's last identifier becomes the anchor, the one before it the
+ * spare. */
+static bool set_anchor(kc_op *op, const kmip_locate_response *l)
+{
+    size_t got = l->unique_identifier_count;
+    char *a = copy_of(&l->unique_identifiers[got - 1]);
+    char *b = got > 1 ? copy_of(&l->unique_identifiers[got - 2]) : NULL;
+    if (a == NULL || (got > 1 && b == NULL)) {
+        free(a);
+        free(b);
+        return false;
+    }
     drop_anchor(op);
-    op->anchor = copy;
-    op->anchor_len = u->text.len;
+    op->anchor = a;
+    op->anchor_len = l->unique_identifiers[got - 1].text.len;
+    op->spare = b;
+    op->spare_len = b ? l->unique_identifiers[got - 2].text.len : 0;
     return true;
 }
 
@@ -428,7 +473,7 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
                                        "server's identifiers go past Offset Items 2^31"));
         return;
     }
-    if (!stalled && !set_anchor(op, &l->unique_identifiers[got - 1])) {
+    if (!stalled && !set_anchor(op, l)) {
         locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
         return;
     }

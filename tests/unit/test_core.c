@@ -1242,6 +1242,17 @@ static void test_locate_destroyed_before_anchor(void **state)
     server s3 = {0};
     assert_int_equal(scripted(8, two, 3, &s3, 2, msg, sizeof msg), KMIP_CLIENT_OK);
     assert_none_missed();
+    /* the anchor itself (o4, after the pages o7 o6 | o6 o5 o4) destroyed:
+     * the page further back finds the one before it, o5, and goes on from
+     * there: no new enumeration from offset 0 */
+    static const change itself[] = {{2, false, 3}};
+    server s5 = {0};
+    assert_int_equal(scripted(8, itself, 1, &s5, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    assert_int_equal(s5.offsets[2], 3);
+    assert_int_equal(s5.offsets[3], 1);
+    for (int i = 1; i < s5.requests && i < 16; i++)
+        assert_int_not_equal(s5.offsets[i], -1);
     /* the last object destroyed while the anchor-only page is asked */
     static const change last[] = {{4, false, 7}};
     server s4 = {0};
