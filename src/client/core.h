@@ -244,9 +244,10 @@ typedef struct kc_op {
  *    silent short list.
  * The Locate ends at an empty first page or at a page holding L alone (a
  * server may cap its pages below Maximum Items: Vault answers 16, so a
- * short page is not the end; when no page ever held more than one
- * identifier, the page after L must be empty: a server capping its pages
- * at one cannot be checked and is refused); or at a short page that reaches Located
+ * short page is not the end; a page of one identifier when no page held
+ * more is followed by the page after it, which must be empty or go on
+ * from L: a server capping its pages at one cannot be checked and is
+ * refused after the bounded restarts); or at a short page that reaches Located
  * Items when two pages in a row gave the same Located Items and it is
  * more than the page's own count (a server putting the page's count
  * there is not trusted). Every identifier is handed on once. A server

@@ -333,7 +333,14 @@ static bool set_anchor(kc_op *op, const kmip_locate_response *l)
  * sure nothing was skipped. What was handed on is not handed on again. */
 static void restart(kc_core *k, kc_op *op)
 {
-    if (++op->restarts > KC_LOCATE_MAX_RESTARTS) {
+    if (++op->restarts > KC_LOCATE_MAX_RESTARTS && op->widest == 1) {
+        locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                       "Locate stopped: the server answers one identifier per "
+                                       "page, too few to check a page against the one before "
+                                       "(another writer could hide objects)"));
+        return;
+    }
+    if (op->restarts > KC_LOCATE_MAX_RESTARTS) {
         locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
                                        "Locate stopped: the object list kept changing during the "
                                        "Locate (%d times a page no longer held the last "
@@ -395,26 +402,35 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
         locate_done(op, KMIP_CLIENT_OK);
         return;
     }
-    if (op->probing) {
-        /* after the anchor, which every page so far held alone */
-        if (got == 0)
-            locate_done(op, KMIP_CLIENT_OK);
-        else
-            locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
-                                           "Locate stopped: the server answers one identifier "
-                                           "per page, too few to check a page against the one "
-                                           "before (another writer could hide objects)"));
+    /* a page of one identifier when more were asked and no page ever held
+     * more: a list of one, or a server capping its pages at one (which an
+     * anchored page could never get past). The page after it tells them
+     * apart: empty, the list ends (two requests, as offset paging took);
+     * the identifier again, further on (objects made before it), goes on
+     * the same way; anything else begins again from offset 0 */
+    bool probed = op->probing;
+    op->probing = false;
+    if (probed && got == 0) {
+        locate_done(op, KMIP_CLIENT_OK);
         return;
     }
     if (got > op->widest)
         op->widest = got;
     bool first = op->anchor == NULL;
     size_t at = first ? 0 : anchor_at(op, l);
-    if (!first && got == 1 && at == 0 && op->widest == 1 && op->asked > 1 &&
-        op->offset < INT32_MAX) {
-        /* the anchor alone, and no page ever held more: a list of one, or
-         * a server capping its pages at one, which would look like it
-         * forever: one page after the anchor tells them apart */
+    if (probed && at == got) {
+        restart(k, op);
+        return;
+    }
+    if (got == 1 && at == 0 && op->widest == 1 && op->asked > 1 && op->offset < INT32_MAX) {
+        if (probed && ++op->stalls > KC_LOCATE_MAX_STALLS) {
+            ignores_offset(k, op);
+            return;
+        }
+        if (first && !set_anchor(op, l)) {
+            locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
+            return;
+        }
         op->probing = true;
         op->offset++;
         return;

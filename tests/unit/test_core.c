@@ -1354,11 +1354,19 @@ static void test_locate_located_items_lying(void **state)
     server one_each = {.cap = 1, .located = true, .located_page_count = true};
     assert_int_equal(world_locate(&one_each, 0, msg, sizeof msg), KMIP_CLIENT_E_PROTOCOL);
     assert_non_null(strstr(msg, "one identifier per page"));
-    world_new(1); /* a real list of one: the page after the anchor is empty */
+    world_new(1); /* a real list of one: the page after it is empty, as before */
     server single = {0};
     assert_int_equal(world_locate(&single, 0, msg, sizeof msg), KMIP_CLIENT_OK);
-    assert_int_equal(single.requests, 3);
+    assert_int_equal(single.requests, 2);
+    assert_int_equal(single.offsets[1], 1);
     assert_int_equal(w.handed_count, 1);
+    /* a list of one while another writer makes an object before it (newest
+     * first) and then after it: both found */
+    static const change grow[] = {{1, true, 0}, {2, true, 2}};
+    server growing = {0};
+    assert_int_equal(scripted(1, grow, 2, &growing, 0, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    assert_int_equal(w.handed_count, 3);
     /* an honest Located Items ends it at the short page once two pages
      * agreed: 0-3, 3-6, 6-9 short; a one-page list costs the anchor page */
     world_new(10);
