@@ -999,7 +999,7 @@ static void test_fast_path_matches_framer(void **state)
     (void)state;
     size_t len;
     uint8_t *good = good_answer(&len);
-    uint8_t *buf = calloc(1, len + 64);
+    uint8_t *buf = calloc(1, 2 * len + 64); /* room for two messages (below) */
     assert_non_null(buf);
     static const uint8_t vals[] = {0x00, 0x01, 0x07, 0x08, 0x10, 0x42, 0x7A, 0x7B, 0x7C, 0x80, 0xFF};
     const size_t maxes[] = {KMIP_DEFAULT_MAX_MESSAGE, len, len - 1, len - 8, len + 8, 8, 7, 0};
