@@ -17,7 +17,9 @@
  * and sessions of several operations); & 8 the version is negotiated
  * (Discover Versions) instead of pinned (& 16: 2.0, else 1.4); & 0x60 the
  * number of servers minus one (failover decisions); & 0x80 the server is
- * known to refuse ID placeholders.
+ * known to refuse ID placeholders (for scenario 0: the Locate pages
+ * through a model server that another writer changes, scripted by the
+ * input, see locate_model).
  *
  * The driver below does what the blocking client does with the core (the
  * core's bytes out, the server's in, the core's decision after a failure)
@@ -29,8 +31,11 @@
  * re-armed (retry or failover), and a Register or Create goes again only
  * after an answer saying the whole message was refused; a Locate never
  * hands on more identifiers than its pages allow, nor one identifier
- * twice; every failure comes with a message. */
+ * twice, and ends within a bound of pages; against the model server, a
+ * Locate that succeeds handed on every object there during the whole
+ * Locate; every failure comes with a message. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -406,14 +411,167 @@ static void locate(kc_core *k, input *in, int32_t page)
     kc_op op;
     kc_op_locate(&op, &f, on_uid, &got);
     run_op(k, in, &op);
-    /* pages of at most Maximum Items, at the offsets asked for */
-    if (op.paged && got.count > (size_t)op.offset + (size_t)page)
+    /* pages of at most Maximum Items (one more on an anchored page) */
+    if (op.paged && got.count > (size_t)op.pages * ((size_t)page + 1))
         abort();
-    /* every page but the last (empty, or refused) brought a new identifier */
-    if (op.pages > 0 && (size_t)op.pages > got.count + 2)
+    /* pages that bring nothing new are bounded: in a row, each passes an
+     * identifier handed on before or leaves the anchor where it was (at
+     * most KC_LOCATE_MAX_STALLS times in a row), a page further back after
+     * each missing anchor; such runs end at a new identifier or at one of
+     * the bounded restarts */
+    size_t run_of = (got.count + 1) * 2 * (KC_LOCATE_MAX_STALLS + 1) + 4;
+    if ((size_t)op.pages > (got.count + KC_LOCATE_MAX_RESTARTS + 2) * run_of)
         abort();
     for (size_t i = 0; i < got.kept; i++)
         free(got.ids[i]);
+}
+
+/* ---- a paged Locate against a model server and another writer ----
+ *
+ * The input scripts a server holding a list (Maximum Items honoured, maybe
+ * capped, Located Items absent, true or the page's own count) and, before
+ * each page after the first, another writer creating and destroying
+ * objects at any place. Oracle: no identifier handed on twice, each names
+ * an object the list held; a Locate that succeeds handed on every object
+ * that was on the list during the whole Locate. */
+
+#define MODEL_MAX 256
+
+typedef struct model {
+    uint16_t list[MODEL_MAX]; /* object numbers, in the server's order */
+    size_t count, made;
+    bool original[MODEL_MAX * 4], removed[MODEL_MAX * 4], handed[MODEL_MAX * 4];
+} model;
+
+static uint8_t take_byte(input *in)
+{
+    return in->p < in->end ? *in->p++ : 0;
+}
+
+static bool model_uid(void *ctx, const char *uid, size_t len)
+{
+    model *m = ctx;
+    char s[16];
+    if (len < 2 || len >= sizeof s || uid[0] != 'o')
+        abort(); /* not an identifier the server listed */
+    memcpy(s, uid, len);
+    s[len] = '\0';
+    size_t i = (size_t)strtoul(s + 1, NULL, 10);
+    if (i >= m->made || m->handed[i])
+        abort(); /* never made, or handed on twice */
+    m->handed[i] = true;
+    return true;
+}
+
+static void model_change(model *m, input *in)
+{
+    uint8_t ops = take_byte(in) % 4;
+    for (uint8_t i = 0; i < ops; i++) {
+        uint8_t b = take_byte(in);
+        size_t pos = m->count ? (size_t)take_byte(in) % (m->count + 1) : 0;
+        if (b & 1) {
+            if (m->count == 0)
+                continue;
+            if (pos == m->count)
+                pos--;
+            m->removed[m->list[pos]] = true;
+            memmove(&m->list[pos], &m->list[pos + 1], (m->count - pos - 1) * sizeof m->list[0]);
+            m->count--;
+        } else if (m->count < MODEL_MAX && m->made < MODEL_MAX * 4) {
+            memmove(&m->list[pos + 1], &m->list[pos], (m->count - pos) * sizeof m->list[0]);
+            m->list[pos] = (uint16_t)m->made++;
+            m->count++;
+        }
+    }
+}
+
+static kmip_message *model_answer(const model *m, const kmip_message *req, unsigned version,
+                                  size_t cap, int located)
+{
+    const kmip_locate_request *r = req->items[0].payload;
+    size_t off = r->has_offset_items && r->offset_items > 0 ? (size_t)r->offset_items : 0;
+    size_t max = r->has_maximum_items && r->maximum_items > 0 ? (size_t)r->maximum_items
+                                                              : m->count;
+    if (cap && max > cap)
+        max = cap;
+    size_t from = off < m->count ? off : m->count;
+    size_t n = m->count - from < max ? m->count - from : max;
+    kmip_message *a = kmip_message_new(true, version);
+    kmip_batch_item *bi = a ? kmip_message_add_item(a, KMIP_OPERATION_LOCATE) : NULL;
+    kmip_locate_response *p = bi ? bi->payload : NULL;
+    if (p == NULL) {
+        kmip_message_free(a);
+        return NULL;
+    }
+    bi->has_operation = true;
+    bi->has_result_status = true;
+    bi->result_status = KMIP_RESULT_STATUS_SUCCESS;
+    p->unique_identifiers = kmip_message_alloc(a, (n ? n : 1) * sizeof *p->unique_identifiers);
+    if (p->unique_identifiers == NULL) {
+        kmip_message_free(a);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char s[16];
+        int len = snprintf(s, sizeof s, "o%u", (unsigned)m->list[from + i]);
+        p->unique_identifiers[i].text = kmip_message_copy_bytes(a, s, (size_t)len);
+    }
+    p->unique_identifier_count = n;
+    p->has_located_items = located > 0;
+    p->located_items = (int32_t)(located == 2 ? n : m->count);
+    return a;
+}
+
+static void locate_model(kc_core *k, input *in)
+{
+    static model m;
+    memset(&m, 0, sizeof m);
+    m.count = m.made = take_byte(in) % 48;
+    for (size_t i = 0; i < m.count; i++) {
+        m.list[i] = (uint16_t)i;
+        m.original[i] = true;
+    }
+    uint8_t b = take_byte(in);
+    int32_t page = 1 + (b & 3);
+    /* 0: not capped. A server capping its pages at one identifier is
+     * refused when the list holds still (core.h); with another writer
+     * between its pages it cannot be told from a list of one */
+    size_t cap = (b >> 2) % 5;
+    if (cap == 1)
+        cap = 0;
+    int located = (b >> 5) % 3;
+    if (k->version == 0)
+        k->version = KMIP_VERSION(1, 4);
+    kmip_locate_filter f = {0};
+    f.object_group = "g";
+    f.page_size = page;
+    kc_op op;
+    kc_op_locate(&op, &f, model_uid, &m);
+    for (int steps = 0; !op.done; steps++) {
+        if (steps > 100000)
+            abort(); /* a Locate that never ends */
+        kmip_message *req = NULL;
+        if (!kc_op_next(k, &op, &req))
+            break;
+        if (steps > 0)
+            model_change(&m, in);
+        kmip_message *resp = model_answer(&m, req, k->version, cap, located);
+        kmip_message_free(req);
+        if (resp == NULL) {
+            kc_op_answer(k, &op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"),
+                         NULL);
+            continue;
+        }
+        kc_op_answer(k, &op, KMIP_CLIENT_OK, resp);
+    }
+    kc_op_free(&op);
+    if (op.result != KMIP_CLIENT_OK) {
+        need_message(k);
+        return;
+    }
+    for (size_t i = 0; i < m.made; i++)
+        if (m.original[i] && !m.removed[i] && !m.handed[i])
+            abort(); /* an object there all along, missed: a silent short list */
 }
 
 static const uint8_t key[32] = {1, 2, 3};
@@ -495,7 +653,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     input in = {data + 1, data + size, true};
     switch (cfg & 7) {
     case 0:
-        locate(&k, &in, 2);
+        if (cfg & 0x80) /* the scripted model server with another writer */
+            locate_model(&k, &in);
+        else
+            locate(&k, &in, 2);
         break;
     case 1:
         register_activate(&k, &in, true);

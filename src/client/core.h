@@ -213,8 +213,22 @@ typedef struct kc_op {
     void *fn_ctx;
     bool paged, stopped;
     int32_t page, offset;
+    int32_t asked;           /* Maximum Items of the page asked for */
     int pages;               /* pages answered so far */
     struct kc_seen *seen;    /* the identifiers handed on (core_locate.c) */
+    char *anchor;            /* the last identifier of the page before (malloc'd) */
+    size_t anchor_len;
+    char *spare;             /* the one before it on that page (malloc'd), or NULL */
+    size_t spare_len;
+    int restarts;            /* enumerations begun again from offset 0 */
+    int stalls;              /* pages in a row that did not move the anchor */
+    size_t barren;           /* identifiers passed on pages in a row with nothing new */
+    bool had_located;        /* the page before carried Located Items ... */
+    int32_t located;         /* ... this many */
+    size_t max_ids;          /* KC_LOCATE_MAX_IDS (a test may lower it) */
+    size_t widest;           /* the longest page so far */
+    bool probing;            /* asking after an anchor no page held more than */
+    bool stepped_back;       /* asking before the page that missed the anchor */
     /* Register, Create */
     const kmip_key_spec *spec;
     const uint8_t *material;
@@ -229,16 +243,40 @@ typedef struct kc_op {
 
 /* Locate page after page (Maximum Items, Offset Items from KMIP 1.3; one
  * request before), fn called for each identifier until it returns false.
- * The next page is asked at the offset plus what came back (a server may
- * cap its pages below Maximum Items: Vault answers 16); the Locate ends at
- * an empty page, or at a short page when Located Items (present and > 0)
- * says nothing follows. An identifier is handed on once: a page bringing
- * none that was not handed on before (a server ignoring Offset Items,
- * cycling or reordering its pages) ends it with KMIP_CLIENT_E_PROTOCOL, as
- * do more than KC_LOCATE_MAX_IDS identifiers or KC_LOCATE_MAX_BYTES bytes
- * of them. */
+ * Pages overlap by one and are anchored: after a page whose last
+ * identifier L stood at offset + got - 1, the next page is asked there,
+ * one item longer, and must hold L again (another writer may create or
+ * destroy objects between two pages; PyKMIP lists newest first, so a
+ * Destroy shifts every later object down):
+ *  - L first, or further on (objects made before L): nothing existing
+ *    was skipped, the page goes on from L;
+ *  - L missing, or the page empty: objects before L were removed (or the
+ *    order changed): the page ending where that one began (as long as the
+ *    widest page so far) is asked; holding L, it goes on from L (L itself
+ *    destroyed, the identifier before it on its page serves); missing
+ *    it too, the enumeration begins again at offset 0, what was handed on
+ *    is not handed on again; after KC_LOCATE_MAX_RESTARTS such restarts
+ *    KMIP_CLIENT_E_PROTOCOL ("the object list kept changing"), never a
+ *    silent short list.
+ * The Locate ends at an empty first page or at a page holding L alone (a
+ * server may cap its pages below Maximum Items: Vault answers 16, so a
+ * short page is not the end; a page of one identifier when no page held
+ * more is followed by the page after it, which must be empty or go on
+ * from L: a server capping its pages at one cannot be checked and is
+ * refused after the bounded restarts); or at a short page that reaches Located
+ * Items when two pages in a row gave the same Located Items and it is
+ * more than the page's own count (a server putting the page's count
+ * there is not trusted). Every identifier is handed on once. A server
+ * ignoring Offset Items (more than KC_LOCATE_MAX_STALLS pages in a row
+ * that do not move L, or pages of nothing new in a row passing more
+ * identifiers than were ever handed on), a page longer
+ * than Maximum Items, an ID placeholder in the list, more than
+ * KC_LOCATE_MAX_IDS distinct identifiers or KC_LOCATE_MAX_BYTES bytes of
+ * them end it with KMIP_CLIENT_E_PROTOCOL. */
 #define KC_LOCATE_MAX_IDS 1000000u
 #define KC_LOCATE_MAX_BYTES (128u * 1024u * 1024u)
+#define KC_LOCATE_MAX_RESTARTS 4
+#define KC_LOCATE_MAX_STALLS 8
 void kc_op_locate(kc_op *op, const kmip_locate_filter *f, kmip_uid_fn fn, void *ctx);
 /* Register, and with activate the Activate of the new object: one batch
  * with an ID placeholder, or two requests for a server that refuses it. */

@@ -1,13 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The core's paged Locate (no I/O): Maximum Items and Offset Items (KMIP
- * 1.3+), the next page at the offset plus what came back, until an empty
- * page or a short one after which Located Items says nothing follows (a
- * server may cap its pages: Vault answers 16 whatever Maximum Items says;
- * PyKMIP omits Located Items, so its last, short page costs one more
- * request, which comes back empty). Every identifier is handed on once; a
- * page of nothing new (a server ignoring Offset Items, cycling or
- * reordering pages) or longer than Maximum Items stops it with an error
- * before any of its identifiers is handed on. */
+ * 1.3+), in overlapping, anchored pages (core.h says the rule). Offset
+ * paging alone skips an object whenever another writer destroys one on a
+ * page already read (review s4b R4-1): the next page, asked at the old
+ * offset, starts one object later. So each page after the first is asked
+ * at the position of the last identifier of the page before (the anchor),
+ * one item longer, and the anchor must come back: where it stands in the
+ * page says what changed before it. Insertions before it only move it
+ * further into the page (nothing skipped, the repeats are dropped); a
+ * removal before it takes it out of the page: one page further back (as
+ * long as the widest page seen) finds it again where it moved (or, the
+ * anchor itself destroyed, the identifier before it), else only a new
+ * enumeration from offset 0 can be sure nothing was skipped.
+ * Whatever the order, a
+ * page that holds the anchor is a contiguous run of the list from the
+ * anchor on, so every object that exists during the whole Locate lies on
+ * some page. For an unchanged list this costs no more requests than
+ * offset paging did (the page holding the anchor alone is the empty page
+ * that ended it before), except against a server capping its pages below
+ * Maximum Items (Vault, 16: each page after the first brings 15 new
+ * identifiers instead of 16) and a whole list in one short page with
+ * Located Items (one more request, as PyKMIP always cost). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +88,7 @@ void kc_op_locate(kc_op *op, const kmip_locate_filter *f, kmip_uid_fn fn, void *
     op->filter = f;
     op->fn = fn;
     op->fn_ctx = ctx;
+    op->max_ids = KC_LOCATE_MAX_IDS;
 }
 
 /* The request for the page at op->offset. */
@@ -96,8 +110,10 @@ bool kc_locate_next(kc_core *k, kc_op *op, kmip_message **request)
         return false;
     }
     if (op->paged) {
+        /* a page after the first holds the anchor again: one more item */
+        op->asked = op->anchor && !op->probing && op->page < INT32_MAX ? op->page + 1 : op->page;
         r->has_maximum_items = true;
-        r->maximum_items = op->page;
+        r->maximum_items = op->asked;
         r->has_offset_items = op->offset > 0;
         r->offset_items = op->offset;
     }
@@ -157,18 +173,19 @@ static bool seen_grow(struct kc_seen *s)
     return true;
 }
 
-typedef enum { SEEN_NEW, SEEN_BEFORE, SEEN_NOMEM } seen_result;
-
-/* Adds the identifier; SEEN_BEFORE when it was there already. */
-static seen_result seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
+static bool seen_has(const struct kc_seen *s, const uint8_t *p, size_t n)
 {
-    if (s->cap && s->slot[slot_of(s, p, n)])
-        return SEEN_BEFORE;
+    return s->cap && s->slot[slot_of(s, p, n)];
+}
+
+/* Adds an identifier not in the set; false when out of memory. */
+static bool seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
+{
     if ((s->count + 1) * 2 > s->cap && !seen_grow(s))
-        return SEEN_NOMEM;
+        return false;
     seen_id *id = malloc(sizeof *id + n + 1);
     if (id == NULL)
-        return SEEN_NOMEM;
+        return false;
     id->len = n;
     if (n)
         memcpy(id->text, p, n);
@@ -176,11 +193,27 @@ static seen_result seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
     s->slot[slot_of(s, p, n)] = id;
     s->count++;
     s->bytes += n;
-    return SEEN_NEW;
+    return true;
+}
+
+static void drop_spare(kc_op *op)
+{
+    free(op->spare);
+    op->spare = NULL;
+    op->spare_len = 0;
+}
+
+static void drop_anchor(kc_op *op)
+{
+    free(op->anchor);
+    op->anchor = NULL;
+    op->anchor_len = 0;
+    drop_spare(op);
 }
 
 void kc_locate_free(kc_op *op)
 {
+    drop_anchor(op);
     struct kc_seen *s = op->seen;
     if (s == NULL)
         return;
@@ -192,7 +225,8 @@ void kc_locate_free(kc_op *op)
 }
 
 /* Which identifiers of the page were not handed on before (fresh[i]);
- * their number, or -1 with the operation failed. */
+ * their number, or -1 with the operation failed. Only a new identifier
+ * counts against the limits (review s4b R4-4: a repeat is no new object). */
 static long take_page(kc_core *k, kc_op *op, const kmip_locate_response *l, bool *fresh)
 {
     if (op->seen == NULL && (op->seen = calloc(1, sizeof *op->seen)) == NULL) {
@@ -203,25 +237,133 @@ static long take_page(kc_core *k, kc_op *op, const kmip_locate_response *l, bool
     for (size_t i = 0; i < l->unique_identifier_count; i++) {
         const kmip_uid *u = &l->unique_identifiers[i];
         fresh[i] = false;
-        if (u->is_enum)
-            continue;
-        if (op->seen->count >= KC_LOCATE_MAX_IDS ||
-            u->text.len > KC_LOCATE_MAX_BYTES - op->seen->bytes) {
+        if (u->is_enum) {
+            /* a place in the list that names no object: no anchor */
             locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
-                                           "Locate stopped: the server returned more than %u "
-                                           "identifiers (or %u bytes of them)",
-                                           KC_LOCATE_MAX_IDS, KC_LOCATE_MAX_BYTES));
+                                           "Locate stopped: the server listed an ID placeholder "
+                                           "(item %zu of the page at offset %d), not an "
+                                           "identifier", i + 1, (int)op->offset));
             return -1;
         }
-        seen_result r = seen_add(op->seen, u->text.data, u->text.len);
-        if (r == SEEN_NOMEM) {
+        if (seen_has(op->seen, u->text.data, u->text.len))
+            continue;
+        if (op->seen->count >= op->max_ids ||
+            u->text.len > KC_LOCATE_MAX_BYTES - op->seen->bytes) {
+            locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                           "Locate stopped: the server returned more than %zu "
+                                           "identifiers (or %u bytes of them)",
+                                           op->max_ids, KC_LOCATE_MAX_BYTES));
+            return -1;
+        }
+        if (!seen_add(op->seen, u->text.data, u->text.len)) {
             locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
             return -1;
         }
-        fresh[i] = r == SEEN_NEW;
-        n += fresh[i];
+        fresh[i] = true;
+        n++;
     }
     return n;
+}
+
+/* Where id stands in the page: its index, or the page's length. */
+static size_t index_of(const kmip_locate_response *l, const char *id, size_t len)
+{
+    size_t i = 0;
+    for (; i < l->unique_identifier_count; i++) {
+        const kmip_bytes *t = &l->unique_identifiers[i].text;
+        if (t->len == len && (len == 0 || memcmp(t->data, id, len) == 0))
+            break;
+    }
+    return i;
+}
+
+/* Where the anchor stands in the page, or the page's length. The anchor
+ * destroyed, the identifier before it on its page (the spare) anchors the
+ * page as well: everything up to it was handed on, and the page is a run
+ * of the list from it on; it becomes the anchor. */
+static size_t anchor_at(kc_op *op, const kmip_locate_response *l)
+{
+    size_t got = l->unique_identifier_count;
+    size_t at = index_of(l, op->anchor, op->anchor_len);
+    if (at < got || op->spare == NULL)
+        return at;
+    at = index_of(l, op->spare, op->spare_len);
+    if (at < got) {
+        free(op->anchor);
+        op->anchor = op->spare;
+        op->anchor_len = op->spare_len;
+        op->spare = NULL;
+        op->spare_len = 0;
+    }
+    return at;
+}
+
+static char *copy_of(const kmip_uid *u)
+{
+    char *copy = malloc(u->text.len + 1);
+    if (copy && u->text.len)
+        memcpy(copy, u->text.data, u->text.len);
+    if (copy)
+        copy[u->text.len] = '\0';
+    return copy;
+}
+
+/* The page's last identifier becomes the anchor, the one before it the
+ * spare. */
+static bool set_anchor(kc_op *op, const kmip_locate_response *l)
+{
+    size_t got = l->unique_identifier_count;
+    char *a = copy_of(&l->unique_identifiers[got - 1]);
+    char *b = got > 1 ? copy_of(&l->unique_identifiers[got - 2]) : NULL;
+    if (a == NULL || (got > 1 && b == NULL)) {
+        free(a);
+        free(b);
+        return false;
+    }
+    drop_anchor(op);
+    op->anchor = a;
+    op->anchor_len = l->unique_identifiers[got - 1].text.len;
+    op->spare = b;
+    op->spare_len = b ? l->unique_identifiers[got - 2].text.len : 0;
+    return true;
+}
+
+/* The anchor is not in the page: objects before it were removed (or the
+ * server reordered its list); only a new enumeration from offset 0 can be
+ * sure nothing was skipped. What was handed on is not handed on again. */
+static void restart(kc_core *k, kc_op *op)
+{
+    if (++op->restarts > KC_LOCATE_MAX_RESTARTS && op->widest == 1) {
+        locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                       "Locate stopped: the server answers one identifier per "
+                                       "page, too few to check a page against the one before "
+                                       "(another writer could hide objects)"));
+        return;
+    }
+    if (op->restarts > KC_LOCATE_MAX_RESTARTS) {
+        locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                       "Locate stopped: the object list kept changing during the "
+                                       "Locate (%d times a page no longer held the last "
+                                       "identifier of the page before: another writer destroys "
+                                       "objects, or the server reorders its list); retry later",
+                                       op->restarts));
+        return;
+    }
+    drop_anchor(op);
+    op->offset = 0;
+    op->stalls = 0;
+    op->barren = 0;
+    op->had_located = false;
+}
+
+static void ignores_offset(kc_core *k, kc_op *op)
+{
+    locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                   "Locate stopped: the server ignores Offset Items (the pages "
+                                   "up to offset %d do not move on through the list), or "
+                                   "another writer keeps making objects before the page: "
+                                   "retry later",
+                                   (int)op->offset));
 }
 
 void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_message *resp)
@@ -233,7 +375,7 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
     op->pages++;
     const kmip_locate_response *l = resp->items[0].payload;
     size_t got = l->unique_identifier_count;
-    if (op->paged && got > (size_t)op->page) {
+    if (op->paged && got > (size_t)op->asked) {
         locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL, "the server returned more "
                                        "identifiers than Maximum Items allows"));
         return;
@@ -248,37 +390,108 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
         free(fresh);
         return;
     }
-    /* a page of identifiers all handed on before: the server ignores
-     * Offset Items, or cycles or reorders its pages, and would page
-     * forever. Some repeated next to new ones is the shift of the
-     * positions when another writer made objects between two pages. */
-    if (got > 0 && n == 0) {
-        free(fresh);
-        locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
-                                       "Locate stopped: the server ignores Offset Items (the "
-                                       "page at offset %d holds only identifiers of earlier "
-                                       "pages)", (int)op->offset));
-        return;
-    }
+    /* each identifier not handed on before names an object the server
+     * has now, whatever the page turns out to say about the list */
     for (size_t i = 0; i < got && !op->stopped; i++) {
         const kmip_uid *u = &l->unique_identifiers[i];
         if (fresh[i] && !op->fn(op->fn_ctx, (const char *)u->text.data, u->text.len))
             op->stopped = true;
     }
     free(fresh);
-    /* a short page ends the Locate only when Located Items says nothing
-     * follows; without it (PyKMIP omits it, some servers send 0) only an
-     * empty page does: a server may cap its pages below Maximum Items */
-    bool told_all = l->has_located_items && l->located_items > 0 &&
-                    (int64_t)op->offset + (int64_t)got >= (int64_t)l->located_items;
-    if (!op->paged || op->stopped || got == 0 || (got < (size_t)op->page && told_all)) {
+    if (!op->paged || op->stopped) {
         locate_done(op, KMIP_CLIENT_OK);
         return;
     }
-    if (op->offset > INT32_MAX - (int32_t)got) {
+    /* a page of one identifier when more were asked and no page ever held
+     * more: a list of one, or a server capping its pages at one (which an
+     * anchored page could never get past). The page after it tells them
+     * apart: empty, the list ends (two requests, as offset paging took);
+     * the identifier again, further on (objects made before it), goes on
+     * the same way; anything else begins again from offset 0 */
+    bool probed = op->probing;
+    op->probing = false;
+    if (probed && got == 0) {
+        locate_done(op, KMIP_CLIENT_OK);
+        return;
+    }
+    if (got > op->widest)
+        op->widest = got;
+    bool first = op->anchor == NULL;
+    size_t at = first ? 0 : anchor_at(op, l);
+    if (probed && at == got) {
+        restart(k, op);
+        return;
+    }
+    if (got == 1 && at == 0 && op->widest == 1 && op->asked > 1 && op->offset < INT32_MAX) {
+        if (probed && ++op->stalls > KC_LOCATE_MAX_STALLS) {
+            ignores_offset(k, op);
+            return;
+        }
+        if (first && !set_anchor(op, l)) {
+            locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
+            return;
+        }
+        op->probing = true;
+        op->offset++;
+        return;
+    }
+    if (first ? got == 0 : got == 1 && at == 0) {
+        /* an empty list, or nothing after the anchor */
+        locate_done(op, KMIP_CLIENT_OK);
+        return;
+    }
+    if (!first && at == got) {
+        /* objects before the anchor were removed: it moved down by at most
+         * a page (objects made before it moved it up, by how many the page
+         * shows). One page that ends where this one began finds it;
+         * failing that, offset 0 */
+        size_t back = op->widest > 1 ? op->widest - 1 : 1;
+        if (!op->stepped_back && op->offset > 0) {
+            op->stepped_back = true;
+            op->offset = (size_t)op->offset > back ? op->offset - (int32_t)back : 0;
+            return;
+        }
+        op->stepped_back = false;
+        restart(k, op);
+        return;
+    }
+    op->stepped_back = false;
+    /* pages of nothing new: the identifiers after the anchor are a run of
+     * distinct objects, so such pages in a row cannot pass more than were
+     * ever handed on (after a restart every page is repeats until the new
+     * ones); the anchor last, nothing after it on this page, is objects
+     * made before it (going on from its new place) or a server ignoring
+     * Offset Items: more than KC_LOCATE_MAX_STALLS in a row are refused */
+    size_t after = got - (first ? 0 : at + 1);
+    op->barren = n > 0 ? 0 : op->barren + after;
+    bool stalled = after == 0;
+    op->stalls = stalled ? op->stalls + 1 : 0;
+    if (op->barren > op->seen->count || op->stalls > KC_LOCATE_MAX_STALLS) {
+        ignores_offset(k, op);
+        return;
+    }
+    /* Located Items is a hint: a short page ends the Locate when it reaches
+     * a count two pages in a row agreed on that is more than the page's
+     * own (a server putting the page's count there would lose the rest,
+     * review s4b R4-3); otherwise the page holding the anchor alone does */
+    bool agreed = l->has_located_items && op->had_located && l->located_items == op->located &&
+                  l->located_items > 0 && (size_t)l->located_items > got;
+    op->had_located = l->has_located_items;
+    op->located = l->located_items;
+    if (agreed && got < (size_t)op->asked &&
+        (int64_t)op->offset + (int64_t)got >= (int64_t)l->located_items) {
+        locate_done(op, KMIP_CLIENT_OK);
+        return;
+    }
+    size_t step = stalled ? at : got - 1; /* to the new anchor's place */
+    if (step > (size_t)(INT32_MAX - op->offset)) {
         locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL, "Locate stopped: the "
                                        "server's identifiers go past Offset Items 2^31"));
         return;
     }
-    op->offset += (int32_t)got;
+    if (!stalled && !set_anchor(op, l)) {
+        locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
+        return;
+    }
+    op->offset += (int32_t)step;
 }

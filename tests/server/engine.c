@@ -454,6 +454,20 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
     p->unique_identifiers = kmip_message_alloc(c->resp, (max ? max : 1) * sizeof(kmip_uid));
     if (p->unique_identifiers == NULL)
         return;
+    if (injected(c, KTS_FAULT_LOCATE_NEWEST_FIRST)) { /* PyKMIP's order, a plain scan */
+        size_t cap_n = kts_fault_value();
+        if (cap_n > 0 && max > cap_n)
+            max = cap_n;
+        for (size_t i = n; i-- > 0;) {
+            kts_object *o = kts_store_at(c->store, i);
+            if (strcmp(o->owner, c->owner) != 0 || !matches(o, &r->attributes))
+                continue;
+            if (total >= offset && p->unique_identifier_count < max)
+                p->unique_identifiers[p->unique_identifier_count++] = uid_bytes(c->resp, o->uid);
+            total++;
+        }
+        return; /* no Located Items, as PyKMIP */
+    }
     kts_object want = {0};
     take_attributes(&want, &r->attributes);
     if (want.name[0]) { /* by the Name index */

@@ -119,6 +119,7 @@ typedef struct server {
     bool refuses_as_activate;    /* review S2: one failed item, for the batch's Activate */
     size_t cap;                  /* review S0: at most cap identifiers per page */
     bool located;                /* Locate answers carry Located Items */
+    bool located_page_count;     /* ... saying the page's own count (review s4b R4-3) */
     bool reorders;               /* ignores Offset Items, every other page reversed */
     bool refuses_activate;       /* a lone Activate fails */
     const char *made_uid;        /* what Register names (default "new-1") */
@@ -127,6 +128,7 @@ typedef struct server {
     int32_t offsets[16];
     int32_t maxima[16];
     bool had_maximum[16];
+    void (*on_request)(struct server *s, int r); /* review-s4b: another writer between pages */
 } server;
 
 /* An item naming its object is answered for it (what a server does);
@@ -147,6 +149,8 @@ static kmip_message *serve(server *s, const kmip_message *req)
 {
     kmip_message *m = answer_new();
     int r = s->requests++;
+    if (s->on_request)
+        s->on_request(s, r);
     const kmip_batch_item *first = &req->items[0];
     if (first->operation == KMIP_OPERATION_LOCATE) {
         const kmip_locate_request *l = first->payload;
@@ -168,7 +172,7 @@ static kmip_message *serve(server *s, const kmip_message *req)
         if (s->cap && n > s->cap)
             n = s->cap;
         p->has_located_items = s->located;
-        p->located_items = (int32_t)s->id_count;
+        p->located_items = (int32_t)(s->located_page_count ? n : s->id_count);
         p->unique_identifiers = kmip_message_alloc(m, (n ? n : 1) * sizeof *p->unique_identifiers);
         for (size_t i = 0; i < n; i++)
             set_text(m, &p->unique_identifiers[i],
@@ -208,7 +212,7 @@ static kmip_message *serve(server *s, const kmip_message *req)
 /* Runs op against s to its end; every exchange whole or in pieces. */
 static kmip_client_err run(kc_core *k, server *s, kc_op *op, size_t piece)
 {
-    for (int guard = 0; guard < 64; guard++) {
+    for (int guard = 0; guard < 4096; guard++) {
         kmip_message *req = NULL;
         if (!kc_op_next(k, op, &req))
             break;
@@ -287,17 +291,21 @@ static void test_locate_pages(void **state)
     found got = {0};
     char msg[1024];
     assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg), KMIP_CLIENT_OK);
-    /* 2 + 2 + 1 + an empty page: without Located Items (PyKMIP) a short
-     * page may be a server's cap, only an empty one ends it */
+    /* a,b + b,c,d + d,e + e: pages overlap by their anchor (the last
+     * identifier of the page before, asked again one item longer); without
+     * Located Items (PyKMIP) a short page may be a server's cap, only the
+     * page holding the anchor alone ends it: as many requests as offset
+     * paging with its empty last page */
     assert_int_equal(s.requests, 4);
     assert_int_equal(got.n, 5);
     for (size_t i = 0; i < 5; i++)
         assert_string_equal(got.ids[i], five[i]);
     assert_int_equal(s.offsets[0], -1); /* no Offset Items on the first page */
-    assert_int_equal(s.offsets[1], 2);
-    assert_int_equal(s.offsets[2], 4);
-    assert_int_equal(s.offsets[3], 5);
-    assert_int_equal(s.maxima[2], 2);
+    assert_int_equal(s.offsets[1], 1);
+    assert_int_equal(s.offsets[2], 3);
+    assert_int_equal(s.offsets[3], 4);
+    assert_int_equal(s.maxima[0], 2);
+    assert_int_equal(s.maxima[2], 3);
     /* with Located Items the short page ends it */
     server told = {.ids = five, .id_count = 5, .located = true};
     found again = {0};
@@ -330,13 +338,48 @@ static void test_locate_capped_pages(void **state)
         assert_int_equal(got.n, 40);
         for (size_t i = 0; i < 40; i++)
             assert_string_equal(got.ids[i], names[i]); /* each once, in order */
-        assert_int_equal(s.offsets[1], 16);
-        assert_int_equal(s.offsets[2], 32);
-        assert_int_equal(s.maxima[1], 256);
-        /* 16 + 16 + 8, and without Located Items an empty page at 40 */
+        /* anchored pages of 16 bring 15 new each: 0-15, 15-30, 30-39,
+         * and without Located Items the anchor alone at 39 */
+        assert_int_equal(s.offsets[1], 15);
+        assert_int_equal(s.offsets[2], 30);
+        assert_int_equal(s.maxima[0], 256);
+        assert_int_equal(s.maxima[1], 257);
         assert_int_equal(s.requests, located ? 3 : 4);
         if (!located)
-            assert_int_equal(s.offsets[3], 40);
+            assert_int_equal(s.offsets[3], 39);
+        core_free(k);
+    }
+}
+
+/* the cost docs/ARCHITECTURE.md gives: 1,000 objects in Vault's pages of 16
+ * take 67 pages with Located Items (63 with offset paging), 68 without
+ * (64); a server honouring Maximum Items, pages of 16: 63 and 64, as before */
+static void test_locate_capped_cost(void **state)
+{
+    (void)state;
+    static char names[1000][24];
+    static const char *ids[1000];
+    for (size_t i = 0; i < 1000; i++) {
+        snprintf(names[i], sizeof names[i], "k%zu", i);
+        ids[i] = names[i];
+    }
+    static const struct {
+        size_t cap;
+        bool located;
+        int32_t page;
+        int requests;
+    } cases[] = {{16, true, 0, 67}, {16, false, 0, 68}, {0, true, 16, 63}, {0, false, 16, 64}};
+    for (size_t c = 0; c < 4; c++) {
+        kc_core *k = core_new(KMIP_VERSION(1, 4));
+        server s = {.ids = ids, .id_count = 1000, .cap = cases[c].cap,
+                    .located = cases[c].located};
+        kmip_locate_filter f = {.object_group = "g", .page_size = cases[c].page};
+        found got = {0};
+        kc_op op;
+        kc_op_locate(&op, &f, collect, &got);
+        assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_OK);
+        assert_int_equal(got.n, 1000);
+        assert_int_equal(s.requests, cases[c].requests);
         core_free(k);
     }
 }
@@ -352,8 +395,11 @@ static void test_locate_reordered_pages(void **state)
     assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg),
                      KMIP_CLIENT_E_PROTOCOL);
     assert_non_null(strstr(msg, "ignores Offset Items"));
-    assert_int_equal(s.requests, 2);
-    assert_int_equal(got.n, 2);
+    /* a,b; then a,b,c (reversed), the anchor b further on: objects made
+     * before it, c is new; then a,b,c twice more: no anchor moves, the
+     * repeats outnumber what was handed on */
+    assert_int_equal(s.requests, 4);
+    assert_int_equal(got.n, 3);
 }
 
 static void test_locate_exact_pages(void **state)
@@ -377,8 +423,11 @@ static void test_locate_ignoring_offset(void **state)
     assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg),
                      KMIP_CLIENT_E_PROTOCOL);
     assert_non_null(strstr(msg, "ignores Offset Items"));
-    assert_int_equal(s.requests, 2);
-    assert_int_equal(got.n, 2); /* the repeated page is not handed on */
+    /* a,b; a,b,c (b further on: objects made before it, c new); then
+     * a,b,c again and again, the anchor c last and never moving: refused
+     * after KC_LOCATE_MAX_STALLS such pages; the repeats not handed on */
+    assert_int_equal(s.requests, 2 + KC_LOCATE_MAX_STALLS + 1);
+    assert_int_equal(got.n, 3);
 }
 
 static void test_locate_more_than_maximum(void **state)
@@ -643,9 +692,17 @@ static void test_review_locate_cycling_pages(void **state)
     found got = {0};
     kc_op op;
     kc_op_locate(&op, &f, collect, &got);
-    /* a page repeating identifiers already handed on stops the Locate */
+    /* pages that do not line up with their anchors: stepping back and
+     * beginning again are bounded, then it fails loudly; each identifier
+     * is handed on once */
     assert_int_equal(run(k, &s, &op, 0), KMIP_CLIENT_E_PROTOCOL);
-    assert_true(got.n <= 4);
+    assert_true(strstr(k->st.message, "ignores Offset Items") ||
+                strstr(k->st.message, "kept changing"));
+    assert_true(got.n <= 6);
+    for (size_t i = 0; i < got.n; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(got.ids[i], got.ids[j]);
+    assert_true(s.requests < 64);
     core_free(k);
 }
 
@@ -1059,12 +1116,447 @@ static void test_response_reuse(void **state)
     core_free(k); /* frees the spare */
 }
 
+/* review-s4b R4-1: another writer destroys an object of an already-read
+ * page between two pages (newest first, as PyKMIP orders): every object
+ * still there must be handed on. */
+static const char *r41_ids[5];
+static void r41_destroy_first(server *s, int r)
+{
+    if (r == 1) { /* after the first page: "a" destroyed */
+        for (size_t i = 0; i + 1 < s->id_count; i++)
+            r41_ids[i] = r41_ids[i + 1];
+        s->id_count--;
+    }
+}
+static void test_review_s4b_destroy_between_pages(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5; i++)
+        r41_ids[i] = five[i];
+    server s = {.ids = r41_ids, .id_count = 5, .on_request = r41_destroy_first};
+    found got = {0};
+    char msg[1024];
+    assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg), KMIP_CLIENT_OK);
+    bool has_c = false;
+    for (size_t i = 0; i < got.n; i++)
+        has_c |= strcmp(got.ids[i], "c") == 0;
+    printf("R4-1: handed on %zu of the 4 objects that exist, \"c\" %s\n", got.n,
+           has_c ? "seen" : "MISSED");
+    assert_true(has_c);
+}
+
+/* review-s4b R4-2: another writer makes two objects (newest first) between
+ * two pages of 2: the next page is all repeats and the Locate fails. */
+static const char *r42_ids[8];
+static void r42_create_two(server *s, int r)
+{
+    if (r == 1) {
+        for (size_t i = s->id_count; i-- > 0;)
+            r42_ids[i + 2] = r42_ids[i];
+        r42_ids[0] = "y";
+        r42_ids[1] = "x";
+        s->id_count += 2;
+    }
+}
+static void test_review_s4b_create_between_pages(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5; i++)
+        r42_ids[i] = five[i];
+    server s = {.ids = r42_ids, .id_count = 5, .on_request = r42_create_two};
+    found got = {0};
+    char msg[1024];
+    kmip_client_err e = locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg);
+    printf("R4-2: result %d after %zu ids: %s\n", (int)e, got.n, msg);
+    assert_int_equal(e, KMIP_CLIENT_OK);
+}
+
+/* ---- another writer between pages (review s4b R4-1..R4-4) ---- */
+
+/* A list the server finds (newest first unless said otherwise) that a
+ * script or a seeded generator changes before chosen requests. */
+typedef struct world {
+    char names[256][24];
+    const char *list[128];
+    size_t count, made;
+    bool original[256]; /* on the list before the Locate */
+    bool removed[256];  /* destroyed during it */
+    bool handed[256];
+    size_t handed_count, twice;
+    uint32_t rng;
+} world;
+
+static world w;
+
+static size_t name_index(const char *uid) { return (size_t)atoi(uid + 1); }
+
+static void world_new(size_t n)
+{
+    memset(&w, 0, sizeof w);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(w.names[i], sizeof w.names[i], "o%zu", i);
+        w.list[n - 1 - i] = w.names[i]; /* newest first: o0 is the oldest */
+        w.original[i] = true;
+    }
+    w.count = w.made = n;
+}
+
+static void world_destroy(server *s, size_t pos)
+{
+    if (pos >= w.count)
+        return;
+    w.removed[name_index(w.list[pos])] = true;
+    memmove(&w.list[pos], &w.list[pos + 1], (w.count - pos - 1) * sizeof w.list[0]);
+    s->id_count = --w.count;
+}
+
+static void world_create(server *s, size_t pos)
+{
+    if (w.made >= 256 || w.count >= 128)
+        return;
+    snprintf(w.names[w.made], sizeof w.names[w.made], "o%zu", w.made);
+    if (pos > w.count)
+        pos = w.count;
+    memmove(&w.list[pos + 1], &w.list[pos], (w.count - pos) * sizeof w.list[0]);
+    w.list[pos] = w.names[w.made++];
+    s->id_count = ++w.count;
+}
+
+static bool world_collect(void *ctx, const char *uid, size_t len)
+{
+    (void)ctx;
+    assert_true(len > 1 && len < 8 && uid[0] == 'o');
+    size_t i = name_index(uid);
+    assert_true(i < w.made); /* an object that existed */
+    w.twice += w.handed[i];
+    w.handed[i] = true;
+    w.handed_count++;
+    return true;
+}
+
+/* Every object on the list before the Locate and not destroyed during it
+ * was handed on; none twice. */
+static void assert_none_missed(void)
+{
+    assert_int_equal(w.twice, 0);
+    for (size_t i = 0; i < w.made; i++)
+        if (w.original[i] && !w.removed[i] && !w.handed[i])
+            fail_msg("\"o%zu\" exists and was not handed on", i);
+}
+
+static kmip_client_err world_locate(server *s, int32_t page, char *message, size_t cap)
+{
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    kmip_locate_filter f = {.object_group = "g", .page_size = page};
+    s->ids = w.list;
+    s->id_count = w.count;
+    kc_op op;
+    kc_op_locate(&op, &f, world_collect, NULL);
+    kmip_client_err e = run(k, s, &op, 0);
+    snprintf(message, cap, "%s", k->st.message);
+    core_free(k);
+    return e;
+}
+
+/* a script: before request `at`, destroy (or create) at a position */
+typedef struct change {
+    int at;
+    bool create;
+    size_t pos;
+} change;
+static const change *script;
+static size_t script_len;
+
+static void run_script(server *s, int r)
+{
+    for (size_t i = 0; i < script_len; i++)
+        if (script[i].at == r) {
+            if (script[i].create)
+                world_create(s, script[i].pos);
+            else
+                world_destroy(s, script[i].pos);
+        }
+}
+
+static kmip_client_err scripted(size_t n, const change *c, size_t len, server *s, int32_t page,
+                                char *msg, size_t cap)
+{
+    world_new(n);
+    script = c;
+    script_len = len;
+    s->on_request = run_script;
+    return world_locate(s, page, msg, cap);
+}
+
+static void test_locate_destroyed_before_anchor(void **state)
+{
+    (void)state;
+    char msg[1024];
+    /* after the first page (o7 o6), o7 destroyed: o5 moves to offset 1,
+     * where offset paging asked for the anchor's place + 1 */
+    static const change one[] = {{1, false, 0}};
+    server s = {0};
+    assert_int_equal(scripted(8, one, 1, &s, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    /* the anchor o6 missing at offset 1: the page further back (widest
+     * page 3: two places back, so offset 0) finds it at 0 */
+    assert_int_equal(s.offsets[1], 1);
+    assert_int_equal(s.offsets[2], -1);
+    assert_int_equal(s.offsets[3], 2);
+    /* deeper in the list, the step back does not go to 0 */
+    static const change deep[] = {{3, false, 0}};
+    server sd = {0};
+    assert_int_equal(scripted(12, deep, 1, &sd, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    assert_int_equal(sd.offsets[2], 3);
+    assert_int_equal(sd.offsets[3], 5); /* o6 not found at 5 */
+    assert_int_equal(sd.offsets[4], 3); /* found at 4, two places back */
+    /* the anchor itself destroyed, and two objects of the first page */
+    static const change anchor[] = {{2, false, 2}};
+    server s2 = {0};
+    assert_int_equal(scripted(8, anchor, 1, &s2, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    static const change two[] = {{1, false, 0}, {1, false, 0}, {3, false, 3}};
+    server s3 = {0};
+    assert_int_equal(scripted(8, two, 3, &s3, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    /* the anchor itself (o4, after the pages o7 o6 | o6 o5 o4) destroyed:
+     * the page further back finds the one before it, o5, and goes on from
+     * there: no new enumeration from offset 0 */
+    static const change itself[] = {{2, false, 3}};
+    server s5 = {0};
+    assert_int_equal(scripted(8, itself, 1, &s5, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    assert_int_equal(s5.offsets[2], 3);
+    assert_int_equal(s5.offsets[3], 1);
+    for (int i = 1; i < s5.requests && i < 16; i++)
+        assert_int_not_equal(s5.offsets[i], -1);
+    /* the last object destroyed while the anchor-only page is asked */
+    static const change last[] = {{4, false, 7}};
+    server s4 = {0};
+    assert_int_equal(scripted(8, last, 1, &s4, 3, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+}
+
+static void test_locate_created_before_anchor(void **state)
+{
+    (void)state;
+    char msg[1024];
+    /* two new objects (a whole page of 2) before the anchor: the next page
+     * is repeats only, and that is no server ignoring Offset Items */
+    static const change page[] = {{1, true, 0}, {1, true, 0}};
+    server s = {0};
+    assert_int_equal(scripted(6, page, 2, &s, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    /* five: more than a page, the anchor out of the page: begins again */
+    static const change more[] = {{1, true, 0}, {1, true, 0}, {1, true, 0}, {1, true, 0},
+                                  {1, true, 0}, {2, true, 0}};
+    server s2 = {0};
+    assert_int_equal(scripted(6, more, 6, &s2, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    /* one made at the end of the list between the last pages, twice */
+    static const change end[] = {{3, true, 0}, {4, true, 0}};
+    server s3 = {0};
+    assert_int_equal(scripted(4, end, 2, &s3, 2, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+}
+
+static void test_locate_created_and_destroyed(void **state)
+{
+    (void)state;
+    char msg[1024];
+    /* before each of pages 2-4: one destroyed on a page read, two made */
+    static const change both[] = {{1, false, 1}, {1, true, 0}, {1, true, 0},
+                                  {2, false, 3}, {2, true, 0}, {2, true, 0},
+                                  {3, true, 0},  {3, false, 5}, {3, true, 2}};
+    for (int32_t page = 1; page <= 4; page++) {
+        server s = {0};
+        assert_int_equal(scripted(10, both, 9, &s, page, msg, sizeof msg), KMIP_CLIENT_OK);
+        assert_none_missed();
+    }
+}
+
+/* another writer destroying the first object before every page: the
+ * Locate cannot finish and says so, never a short list */
+static void destroy_first(server *s, int r)
+{
+    if (r > 0)
+        world_destroy(s, 0);
+}
+
+static void test_locate_restart_bound(void **state)
+{
+    (void)state;
+    world_new(40);
+    server s = {.on_request = destroy_first};
+    char msg[1024];
+    assert_int_equal(world_locate(&s, 2, msg, sizeof msg), KMIP_CLIENT_E_PROTOCOL);
+    assert_non_null(strstr(msg, "the object list kept changing during the Locate"));
+    assert_non_null(strstr(msg, "retry later"));
+    assert_int_equal(w.twice, 0);
+    /* a page, its check, the page further back, five times */
+    assert_int_equal(s.requests, 3 * (KC_LOCATE_MAX_RESTARTS + 1));
+}
+
+/* pages capped below Maximum Items (Vault: 16) while another writer
+ * destroys: with and without Located Items */
+static void test_locate_capped_destroyed(void **state)
+{
+    (void)state;
+    char msg[1024];
+    static const change c[] = {{1, false, 2}, {2, false, 0}, {3, true, 0}};
+    for (int located = 0; located < 2; located++) {
+        server s = {.cap = 4, .located = located};
+        assert_int_equal(scripted(20, c, 3, &s, 0, msg, sizeof msg), KMIP_CLIENT_OK);
+        assert_none_missed();
+        assert_int_equal(s.maxima[0], 256);
+    }
+}
+
+/* review s4b R4-3: a capping server whose Located Items is the page's own
+ * count: not the end */
+static void test_locate_located_items_lying(void **state)
+{
+    (void)state;
+    char msg[1024];
+    for (size_t cap = 2; cap <= 5; cap++) {
+        world_new(10);
+        server s = {.cap = cap, .located = true, .located_page_count = true};
+        assert_int_equal(world_locate(&s, 0, msg, sizeof msg), KMIP_CLIENT_OK);
+        assert_int_equal(w.handed_count, 10);
+        assert_none_missed();
+    }
+    /* pages capped at one cannot hold an anchor and a new identifier:
+     * refused, not taken for a list of one */
+    world_new(10);
+    server one_each = {.cap = 1, .located = true, .located_page_count = true};
+    assert_int_equal(world_locate(&one_each, 0, msg, sizeof msg), KMIP_CLIENT_E_PROTOCOL);
+    assert_non_null(strstr(msg, "one identifier per page"));
+    world_new(1); /* a real list of one: the page after it is empty, as before */
+    server single = {0};
+    assert_int_equal(world_locate(&single, 0, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_int_equal(single.requests, 2);
+    assert_int_equal(single.offsets[1], 1);
+    assert_int_equal(w.handed_count, 1);
+    /* a list of one while another writer makes an object before it (newest
+     * first) and then after it: both found */
+    static const change grow[] = {{1, true, 0}, {2, true, 2}};
+    server growing = {0};
+    assert_int_equal(scripted(1, grow, 2, &growing, 0, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_none_missed();
+    assert_int_equal(w.handed_count, 3);
+    /* an honest Located Items ends it at the short page once two pages
+     * agreed: 0-3, 3-6, 6-9 short; a one-page list costs the anchor page */
+    world_new(10);
+    server honest = {.located = true};
+    assert_int_equal(world_locate(&honest, 4, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_int_equal(honest.requests, 3);
+    world_new(3);
+    server one = {.located = true};
+    assert_int_equal(world_locate(&one, 4, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_int_equal(one.requests, 2);
+    assert_int_equal(w.handed_count, 3);
+}
+
+/* review s4b R4-4: the cap on identifiers counts objects, not repeats
+ * (every anchored page repeats one) */
+static void test_locate_cap_counts_new_ids(void **state)
+{
+    (void)state;
+    for (size_t max = 4; max <= 5; max++) {
+        kc_core *k = core_new(KMIP_VERSION(1, 4));
+        server s = {.ids = five, .id_count = 5};
+        kmip_locate_filter f = {.object_group = "g", .page_size = 2};
+        found got = {0};
+        kc_op op;
+        kc_op_locate(&op, &f, collect, &got);
+        op.max_ids = max; /* KC_LOCATE_MAX_IDS at a small scale */
+        kmip_client_err e = run(k, &s, &op, 0);
+        if (max == 5) {
+            assert_int_equal(e, KMIP_CLIENT_OK);
+            assert_int_equal(got.n, 5);
+        } else {
+            assert_int_equal(e, KMIP_CLIENT_E_PROTOCOL);
+            assert_non_null(strstr(k->st.message, "more than 4 identifiers"));
+            assert_int_equal(got.n, 4);
+        }
+        core_free(k);
+    }
+}
+
+/* Seeded rounds of another writer making and destroying objects at any
+ * place between pages (newest first, appended, or at a random place, as
+ * a server ordering by identifier would): every object that existed
+ * during the whole Locate is handed on, or the Locate fails saying the
+ * list kept changing. */
+static int churn_mode;
+static uint32_t churn_rate;
+
+static uint32_t next_rand(void)
+{
+    w.rng = w.rng * 1103515245u + 12345u;
+    return w.rng >> 16;
+}
+
+static void churn(server *s, int r)
+{
+    if (r == 0)
+        return;
+    uint32_t n = next_rand() % (churn_rate + 1);
+    for (uint32_t i = 0; i < n; i++) {
+        if (next_rand() % 2 && w.count > 0) {
+            world_destroy(s, next_rand() % w.count);
+        } else {
+            size_t pos = churn_mode == 0 ? 0 : churn_mode == 1 ? w.count : next_rand() % (w.count + 1);
+            world_create(s, pos);
+        }
+    }
+}
+
+static void test_locate_churn(void **state)
+{
+    (void)state;
+    int ok = 0, failed = 0;
+    char msg[1024];
+    for (uint32_t round = 0; round < 3000; round++) {
+        world_new(5 + round % 30);
+        w.rng = round * 2654435761u;
+        churn_mode = (int)(round % 3);
+        churn_rate = 1 + round % 3;
+        server s = {.on_request = churn, .cap = round % 4 == 0 ? 3 : 0, .located = round % 5 == 0};
+        kmip_client_err e = world_locate(&s, (int32_t)(1 + round % 5), msg, sizeof msg);
+        if (e == KMIP_CLIENT_OK) {
+            assert_none_missed();
+            ok++;
+        } else {
+            assert_int_equal(e, KMIP_CLIENT_E_PROTOCOL);
+            if (strstr(msg, "kept changing") == NULL && strstr(msg, "keeps making") == NULL)
+                fail_msg("round %u: %s", round, msg);
+            assert_int_equal(w.twice, 0);
+            failed++;
+        }
+    }
+    printf("churn: %d Locates complete, %d refused as a list that kept changing\n", ok, failed);
+    assert_true(ok > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_response_reuse),
+        cmocka_unit_test(test_review_s4b_destroy_between_pages),
+        cmocka_unit_test(test_review_s4b_create_between_pages),
         cmocka_unit_test(test_locate_pages),
+        cmocka_unit_test(test_locate_destroyed_before_anchor),
+        cmocka_unit_test(test_locate_created_before_anchor),
+        cmocka_unit_test(test_locate_created_and_destroyed),
+        cmocka_unit_test(test_locate_restart_bound),
+        cmocka_unit_test(test_locate_capped_destroyed),
+        cmocka_unit_test(test_locate_located_items_lying),
+        cmocka_unit_test(test_locate_cap_counts_new_ids),
+        cmocka_unit_test(test_locate_churn),
         cmocka_unit_test(test_locate_capped_pages),
+        cmocka_unit_test(test_locate_capped_cost),
         cmocka_unit_test(test_locate_reordered_pages),
         cmocka_unit_test(test_register_then_activate_keeps_uid),
         cmocka_unit_test(test_one_failed_item_of_another_request),
