@@ -465,6 +465,13 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
     size_t after = got - (first ? 0 : at + 1);
     op->barren = n > 0 ? 0 : op->barren + after;
     bool stalled = after == 0;
+    if (!first && stalled && got < (size_t)op->asked && got < op->widest) {
+        /* review s5b S5-1: the anchor last on a page shorter than asked
+         * and than a page the server gave before: nothing follows it
+         * (objects made before it moved it), as with the anchor alone */
+        locate_done(op, KMIP_CLIENT_OK);
+        return;
+    }
     op->stalls = stalled ? op->stalls + 1 : 0;
     if (op->barren > op->seen->count || op->stalls > KC_LOCATE_MAX_STALLS) {
         ignores_offset(k, op);

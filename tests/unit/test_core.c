@@ -1384,6 +1384,24 @@ static void destroy_first(server *s, int r)
         world_destroy(s, 0);
 }
 
+/* review-s5b S5-1: a steady writer, one object made (newest first) before
+ * each page from the third on: the anchor is last on every page after the
+ * list's end ("stalled"), never alone: refused as a server ignoring Offset
+ * Items although nothing is wrong with the server and nothing was missed */
+static void test_review_s5b_steady_creation(void **state)
+{
+    (void)state;
+    static const change c[] = {{2, true, 0}, {3, true, 0}, {4, true, 0}, {5, true, 0},
+                               {6, true, 0}, {7, true, 0}, {8, true, 0}, {9, true, 0},
+                               {10, true, 0}, {11, true, 0}};
+    char msg[1024];
+    server s = {0};
+    kmip_client_err e = scripted(5, c, 10, &s, 4, msg, sizeof msg);
+    printf("S5-1: result %d after %d requests: %s\n", (int)e, s.requests, msg);
+    assert_none_missed();
+    assert_int_equal(e, KMIP_CLIENT_OK);
+}
+
 static void test_locate_restart_bound(void **state)
 {
     (void)state;
@@ -1551,6 +1569,7 @@ int main(void)
         cmocka_unit_test(test_locate_created_before_anchor),
         cmocka_unit_test(test_locate_created_and_destroyed),
         cmocka_unit_test(test_locate_restart_bound),
+        cmocka_unit_test(test_review_s5b_steady_creation),
         cmocka_unit_test(test_locate_capped_destroyed),
         cmocka_unit_test(test_locate_located_items_lying),
         cmocka_unit_test(test_locate_cap_counts_new_ids),
