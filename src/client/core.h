@@ -223,8 +223,6 @@ typedef struct kc_op {
     int restarts;            /* enumerations begun again from offset 0 */
     int stalls;              /* pages in a row that did not move the anchor */
     size_t barren;           /* identifiers passed on pages in a row with nothing new */
-    bool had_located;        /* the page before carried Located Items ... */
-    int32_t located;         /* ... this many */
     size_t max_ids;          /* KC_LOCATE_MAX_IDS (a test may lower it) */
     size_t widest;           /* the longest page so far */
     bool probing;            /* asking after an anchor no page held more than */

@@ -353,7 +353,6 @@ static void restart(kc_core *k, kc_op *op)
     op->offset = 0;
     op->stalls = 0;
     op->barren = 0;
-    op->had_located = false;
 }
 
 static void ignores_offset(kc_core *k, kc_op *op)
@@ -477,19 +476,12 @@ void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_messa
         ignores_offset(k, op);
         return;
     }
-    /* Located Items is a hint: a short page ends the Locate when it reaches
-     * a count two pages in a row agreed on that is more than the page's
-     * own (a server putting the page's count there would lose the rest,
-     * review s4b R4-3); otherwise the page holding the anchor alone does */
-    bool agreed = l->has_located_items && op->had_located && l->located_items == op->located &&
-                  l->located_items > 0 && (size_t)l->located_items > got;
-    op->had_located = l->has_located_items;
-    op->located = l->located_items;
-    if (agreed && got < (size_t)op->asked &&
-        (int64_t)op->offset + (int64_t)got >= (int64_t)l->located_items) {
-        locate_done(op, KMIP_CLIENT_OK);
-        return;
-    }
+    /* Located Items ends nothing: a server capping its pages may put
+     * anything there (the page's own count, review s4b R4-3; Maximum Items,
+     * or a count from before another writer: review s5b S5-3, 729 of 1,000
+     * objects missed although two pages agreed on it). The page holding the
+     * anchor alone (or a short page ending at it, above) ends the Locate:
+     * one request more for a list of several pages than trusting it. */
     size_t step = stalled ? at : got - 1; /* to the new anchor's place */
     if (step > (size_t)(INT32_MAX - op->offset)) {
         locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL, "Locate stopped: the "

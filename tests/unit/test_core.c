@@ -306,12 +306,13 @@ static void test_locate_pages(void **state)
     assert_int_equal(s.offsets[3], 4);
     assert_int_equal(s.maxima[0], 2);
     assert_int_equal(s.maxima[2], 3);
-    /* with Located Items the short page ends it */
+    /* with Located Items too: it ends nothing (review s5b S5-3), the
+     * page holding the anchor alone does */
     server told = {.ids = five, .id_count = 5, .located = true};
     found again = {0};
     assert_int_equal(locate(KMIP_VERSION(1, 4), &told, 0, &again, msg, sizeof msg),
                      KMIP_CLIENT_OK);
-    assert_int_equal(told.requests, 3);
+    assert_int_equal(told.requests, 4);
     assert_int_equal(again.n, 5);
 }
 
@@ -339,12 +340,12 @@ static void test_locate_capped_pages(void **state)
         for (size_t i = 0; i < 40; i++)
             assert_string_equal(got.ids[i], names[i]); /* each once, in order */
         /* anchored pages of 16 bring 15 new each: 0-15, 15-30, 30-39,
-         * and without Located Items the anchor alone at 39 */
+         * and the anchor alone at 39 (Located Items ends nothing) */
         assert_int_equal(s.offsets[1], 15);
         assert_int_equal(s.offsets[2], 30);
         assert_int_equal(s.maxima[0], 256);
         assert_int_equal(s.maxima[1], 257);
-        assert_int_equal(s.requests, located ? 3 : 4);
+        assert_int_equal(s.requests, 4);
         if (!located)
             assert_int_equal(s.offsets[3], 39);
         core_free(k);
@@ -368,7 +369,7 @@ static void test_locate_capped_cost(void **state)
         bool located;
         int32_t page;
         int requests;
-    } cases[] = {{16, true, 0, 67}, {16, false, 0, 68}, {0, true, 16, 63}, {0, false, 16, 64}};
+    } cases[] = {{16, true, 0, 68}, {16, false, 0, 68}, {0, true, 16, 64}, {0, false, 16, 64}};
     for (size_t c = 0; c < 4; c++) {
         kc_core *k = core_new(KMIP_VERSION(1, 4));
         server s = {.ids = ids, .id_count = 1000, .cap = cases[c].cap,
@@ -1463,12 +1464,13 @@ static void test_locate_located_items_lying(void **state)
     assert_int_equal(scripted(1, grow, 2, &growing, 0, msg, sizeof msg), KMIP_CLIENT_OK);
     assert_none_missed();
     assert_int_equal(w.handed_count, 3);
-    /* an honest Located Items ends it at the short page once two pages
-     * agreed: 0-3, 3-6, 6-9 short; a one-page list costs the anchor page */
+    /* an honest Located Items ends nothing either (review s5b S5-3): 0-3,
+     * 3-6, 6-9 short, the anchor alone at 9; a one-page list costs the
+     * anchor page */
     world_new(10);
     server honest = {.located = true};
     assert_int_equal(world_locate(&honest, 4, msg, sizeof msg), KMIP_CLIENT_OK);
-    assert_int_equal(honest.requests, 3);
+    assert_int_equal(honest.requests, 4);
     world_new(3);
     server one = {.located = true};
     assert_int_equal(world_locate(&one, 4, msg, sizeof msg), KMIP_CLIENT_OK);
