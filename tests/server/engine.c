@@ -415,6 +415,7 @@ static struct {
     uint64_t generation;
     char key[2048];
     size_t next_offset, next_index, total;
+    size_t last_index; /* the last object of the page (valid when next_offset > 0) */
 } cursor;
 
 static void filter_key(const ctx *c, const kmip_attr_list *filter, char *key, size_t cap)
@@ -490,10 +491,17 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
     }
     char key[sizeof cursor.key];
     filter_key(c, &r->attributes, key, sizeof key);
-    bool resume = cursor.store == c->store &&
-                  cursor.generation == kts_store_generation(c->store) &&
-                  cursor.next_offset == offset && offset > 0 && strcmp(cursor.key, key) == 0;
-    size_t i = resume ? cursor.next_index : 0, end = n;
+    /* resumed where the last page ended, or at its last object: the
+     * client's anchored pages start again at the last identifier it got */
+    bool same = cursor.store == c->store &&
+                cursor.generation == kts_store_generation(c->store) && offset > 0 &&
+                strcmp(cursor.key, key) == 0;
+    bool at_next = same && cursor.next_offset == offset;
+    bool at_last = same && !at_next && cursor.next_offset == offset + 1 &&
+                   cursor.last_index < n;
+    bool resume = at_next || at_last;
+    size_t i = at_next ? cursor.next_index : at_last ? cursor.last_index : 0, end = n;
+    size_t last = n;
     total = resume ? offset : 0;
     for (; i < n; i++) {
         kts_object *o = kts_store_at(c->store, i);
@@ -502,6 +510,7 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
         if (total >= offset && p->unique_identifier_count < max) {
             p->unique_identifiers[p->unique_identifier_count++] = uid_bytes(c->resp, o->uid);
             end = i + 1;
+            last = i;
         }
         total++;
         if (resume && p->unique_identifier_count == max)
@@ -517,6 +526,7 @@ static void do_locate(ctx *c, const kmip_locate_request *r, kmip_batch_item *ri,
     cursor.generation = kts_store_generation(c->store);
     cursor.next_offset = offset + p->unique_identifier_count;
     cursor.next_index = p->unique_identifier_count ? end : n;
+    cursor.last_index = last;
     p->has_located_items = total_sent;
     p->located_items = (int32_t)total;
 }
