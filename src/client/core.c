@@ -419,8 +419,8 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
          * (PyKMIP's refusal of a message it cannot parse names neither);
          * one answering a later item says the first ran, so it is not the
          * whole message's, and its answer is missing */
-        const kmip_batch_item *one = &resp->items[0];
-        if (resp->item_count == 1 && one->result_status != KMIP_RESULT_STATUS_SUCCESS) {
+        const kmip_batch_item *one = resp->item_count == 1 ? &resp->items[0] : NULL;
+        if (one != NULL && one->result_status != KMIP_RESULT_STATUS_SUCCESS) {
             if ((one->has_operation && one->operation != req->items[0].operation) ||
                 (one->has_unique_batch_item_id &&
                  !(req->items[0].has_unique_batch_item_id && same_id(&req->items[0], one)))) {
