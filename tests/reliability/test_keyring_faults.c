@@ -428,6 +428,28 @@ static void load_key_bytes(int i, uint8_t key[32])
         key[j] = (uint8_t)(i * 7 + j * 13 + 1);
 }
 
+/* A fresh group of LOAD_KEYS active AES keys named PREFIX-NNN (bytes from
+ * load_key_bytes), registered directly; its name into group. */
+static void fill_load_group(const char *prefix, char *group, size_t cap)
+{
+    snprintf(group, cap, "keyring-%s-%ld-%lld", prefix, (long)getpid(), fenv_now_ms());
+    for (int i = 0; i < LOAD_KEYS; i++) {
+        char name[32];
+        uint8_t key[32];
+        snprintf(name, sizeof name, "%s-%03d", prefix, i);
+        load_key_bytes(i, key);
+        kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
+                              .algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES,
+                              .length_bits = 256,
+                              .name = name,
+                              .object_group = group};
+        char uid[128];
+        if (kmip_client_register_activate(direct, &spec, key, sizeof key, uid, sizeof uid) !=
+            KMIP_CLIENT_OK)
+            fail_msg("register %s: %s", name, kmip_client_error_message(direct));
+    }
+}
+
 /* A load of more than 200 keys opens helper connections. A server that
  * serves one connection and holds the others (a serial accept loop, a
  * connection limit that queues) must not make the open wait for them: the
@@ -441,22 +463,7 @@ static void test_load_with_held_helpers(void **state)
     (void)state;
     assert_true(fenv_quiesce(&E));
     char group[64];
-    snprintf(group, sizeof group, "keyring-load-%ld-%lld", (long)getpid(), fenv_now_ms());
-    for (int i = 0; i < LOAD_KEYS; i++) {
-        char name[32];
-        uint8_t key[32];
-        snprintf(name, sizeof name, "load-%03d", i);
-        load_key_bytes(i, key);
-        kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
-                              .algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES,
-                              .length_bits = 256,
-                              .name = name,
-                              .object_group = group};
-        char uid[128];
-        if (kmip_client_register_activate(direct, &spec, key, sizeof key, uid, sizeof uid) !=
-            KMIP_CLIENT_OK)
-            fail_msg("register %s: %s", name, kmip_client_error_message(direct));
-    }
+    fill_load_group("load", group, sizeof group);
     char path[1300];
     snprintf(path, sizeof path, "%s/load.cnf", E.dir);
     assert_true(fenv_write_keyring_config(&E, path, E.proxy_port, group, 20000, cert_copy,
@@ -565,22 +572,7 @@ static void test_failed_reload_with_held_helpers(void **state)
     (void)state;
     assert_true(fenv_quiesce(&E));
     char group[64];
-    snprintf(group, sizeof group, "keyring-reload-%ld-%lld", (long)getpid(), fenv_now_ms());
-    for (int i = 0; i < LOAD_KEYS; i++) {
-        char name[32];
-        uint8_t key[32];
-        snprintf(name, sizeof name, "reload-%03d", i);
-        load_key_bytes(i, key);
-        kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SYMMETRIC_KEY,
-                              .algorithm = KMIP_CRYPTOGRAPHIC_ALGORITHM_AES,
-                              .length_bits = 256,
-                              .name = name,
-                              .object_group = group};
-        char uid[128];
-        if (kmip_client_register_activate(direct, &spec, key, sizeof key, uid, sizeof uid) !=
-            KMIP_CLIENT_OK)
-            fail_msg("register %s: %s", name, kmip_client_error_message(direct));
-    }
+    fill_load_group("reload", group, sizeof group);
     char path[1300];
     snprintf(path, sizeof path, "%s/reload.cnf", E.dir);
     assert_true(fenv_write_keyring_config(&E, path, E.proxy_port, group, 20000, cert_copy,
