@@ -269,6 +269,13 @@ long fenv_server_objects(fenv *e)
 bool fenv_write_keyring_config(const fenv *e, const char *path, unsigned port, const char *group,
                                unsigned timeout_ms, const char *cert, const char *key)
 {
+    return fenv_write_keyring_config_with(e, path, port, group, timeout_ms, cert, key, NULL);
+}
+
+bool fenv_write_keyring_config_with(const fenv *e, const char *path, unsigned port,
+                                    const char *group, unsigned timeout_ms, const char *cert,
+                                    const char *key, const char *more)
+{
     FILE *f = fopen(path, "w");
     if (f == NULL)
         return false;
@@ -277,5 +284,7 @@ bool fenv_write_keyring_config(const fenv *e, const char *path, unsigned port, c
             port, cert ? cert : e->cert, key ? key : e->key, e->ca, group);
     if (timeout_ms)
         fprintf(f, ", \"kmip_timeout_ms\": %u", timeout_ms);
+    if (more)
+        fprintf(f, ", %s", more);
     return fputs("}\n", f) >= 0 && fclose(f) == 0;
 }

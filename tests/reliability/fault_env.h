@@ -47,6 +47,11 @@ long fenv_server_objects(fenv *e);
  * fixture's client certificate); timeout_ms 0 keeps the default. */
 bool fenv_write_keyring_config(const fenv *e, const char *path, unsigned port, const char *group,
                                unsigned timeout_ms, const char *cert, const char *key);
+/* The same with more members: more is JSON text put inside the object
+ * ("\"kmip_connect_timeout_ms\": 20000"), NULL for none. */
+bool fenv_write_keyring_config_with(const fenv *e, const char *path, unsigned port,
+                                    const char *group, unsigned timeout_ms, const char *cert,
+                                    const char *key, const char *more);
 
 long long fenv_now_ms(void);
 
