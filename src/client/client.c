@@ -243,9 +243,34 @@ static kmip_client_err negotiate(kmip_client *c)
     return e;
 }
 
-/* TCP, TLS and (once) version negotiation with one server. Negotiation
- * uses the core's exchange: it runs only while no version is known, which
- * is before kmip_client_call arms its request. */
+/* The version to speak with server: the one negotiated at its last
+ * connection, or Discover Versions now. Each server has its own (review
+ * s4 S9: a handle that failed over to the older server of a cluster being
+ * upgraded kept the first server's version, and every request was
+ * refused). Negotiation uses the core's exchange: a request armed there (a
+ * failover within a call) is put aside meanwhile, and call_in_budget
+ * encodes it again at the version agreed here. */
+static kmip_client_err agree_version(kmip_client *c, size_t server)
+{
+    if (!kc_core_must_discover(&c->core))
+        return KMIP_CLIENT_OK; /* pinned */
+    if (c->server_version[server] != 0) {
+        c->core.version = c->server_version[server];
+        return KMIP_CLIENT_OK;
+    }
+    unsigned was = c->core.version;
+    kc_armed armed;
+    kc_core_put_aside(&c->core, &armed);
+    kmip_client_err e = negotiate(c);
+    kc_core_take_back(&c->core, &armed);
+    if (e == KMIP_CLIENT_OK)
+        c->server_version[server] = c->core.version;
+    else if (was != 0)
+        c->core.version = was; /* the request stays as it was encoded */
+    return e;
+}
+
+/* TCP, TLS and version negotiation with one server (agree_version). */
 static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *failed,
                                   size_t failed_count)
 {
@@ -259,9 +284,7 @@ static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *f
     kmip_client_tls_info tls;
     kt_info(c->conn, &tls);
     kh_connected(c, server, failed, failed_count, tls.peer_not_after);
-    if (c->core.version != 0)
-        return KMIP_CLIENT_OK;
-    kmip_client_err ne = negotiate(c);
+    kmip_client_err ne = agree_version(c, server);
     if (ne != KMIP_CLIENT_OK) {
         kt_close(c->conn);
         c->conn = NULL;
@@ -468,6 +491,8 @@ static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
     for (;;) {
         bool reused = c->conn != NULL;
         e = ensure_connected(c);
+        if (e == KMIP_CLIENT_OK) /* a server speaking another version */
+            e = kc_core_follow_version(&c->core, request);
         bool exchanged = e == KMIP_CLIENT_OK;
         int64_t t0 = kmip_monotonic_us();
         if (e == KMIP_CLIENT_OK)

@@ -43,6 +43,10 @@ struct kmip_client {
     bool has_cur;
     int64_t deadline_ms; /* end of the current operation (monotonic ms), 0: none */
     int64_t task_deadline_ms; /* kmip_client_begin_deadline, 0: none */
+    /* the version negotiated with each server at its last connection, 0:
+     * not yet (or it failed since: asked again, it may have been upgraded
+     * or downgraded meanwhile) */
+    unsigned server_version[KMIP_MAX_SERVERS];
 };
 
 /* Copies every string of src into dst (dst zeroed first). */

@@ -584,6 +584,52 @@ kc_next kc_core_failed(kc_core *k, const kc_failure *f)
     return next;
 }
 
+void kc_core_put_aside(kc_core *k, kc_armed *a)
+{
+    *a = (kc_armed){k->ev,   k->req,     k->checked, k->safe, k->sent,
+                    k->attempt, k->failovers_left, k->out, k->out_len};
+    k->out = NULL; /* now a's: kc_core_reset must not free it */
+    k->out_len = 0;
+    kc_core_reset(k);
+}
+
+void kc_core_take_back(kc_core *k, kc_armed *a)
+{
+    kc_core_reset(k);
+    k->ev = a->ev;
+    k->req = a->req;
+    k->checked = a->checked;
+    k->safe = a->safe;
+    k->sent = a->sent;
+    k->attempt = a->attempt;
+    k->failovers_left = a->failovers_left;
+    k->out = a->out;
+    k->out_len = a->out_len;
+    *a = (kc_armed){.ev = KC_EV_IDLE};
+}
+
+kmip_client_err kc_core_follow_version(kc_core *k, kmip_message *request)
+{
+    kmip_protocol_version *pv = &request->request_header.protocol_version;
+    if (k->out == NULL || k->req != request || k->version == 0 ||
+        (unsigned)KMIP_VERSION(pv->major, pv->minor) == k->version)
+        return KMIP_CLIENT_OK;
+    pv->major = (int32_t)(k->version >> 8);
+    pv->minor = (int32_t)(k->version & 0xFF);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    kmip_err ee = kmip_message_encode(request, &bytes, &len);
+    if (ee != KMIP_OK)
+        return kc_status_fail(&k->st, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
+                              "cannot encode the request in KMIP %u.%u (the version of the "
+                              "server failed over to): %s", k->version >> 8, k->version & 0xFF,
+                              kmip_strerror(ee));
+    kmip_secure_free(k->out, k->out_len);
+    k->out = bytes;
+    k->out_len = len;
+    return KMIP_CLIENT_OK;
+}
+
 /* ---- version negotiation ---- */
 
 bool kc_core_must_discover(kc_core *k)

@@ -173,6 +173,29 @@ bool kc_core_blames_server(const kc_core *k, const kc_failure *f);
  * (rewritten as KMIP_CLIENT_E_AMBIGUOUS for a write that left). */
 kc_next kc_core_failed(kc_core *k, const kc_failure *f);
 
+/* An armed exchange put aside (kc_core_put_aside) while the driver
+ * negotiates the version with a server it failed over to. */
+typedef struct kc_armed {
+    kc_event ev;
+    const kmip_message *req;
+    bool checked, safe, sent;
+    int attempt;
+    size_t failovers_left;
+    uint8_t *out;
+    size_t out_len;
+} kc_armed;
+
+/* Moves the armed request (its encoded bytes included) into a, leaving
+ * the core idle; kc_core_take_back returns it to the core, dropping
+ * whatever exchange ran in between. */
+void kc_core_put_aside(kc_core *k, kc_armed *a);
+void kc_core_take_back(kc_core *k, kc_armed *a);
+/* The armed request, if it is request and was encoded at another version
+ * than k->version (the driver connected to a server that speaks another):
+ * encoded again at k->version, its attempts and failovers kept. Errors:
+ * KMIP_CLIENT_E_NOMEM, KMIP_CLIENT_E_ARG (not encodable at that version). */
+kmip_client_err kc_core_follow_version(kc_core *k, kmip_message *request);
+
 /* ---- version negotiation ---- */
 
 /* False when the version is pinned (it is then k->version). */

@@ -121,9 +121,19 @@ bool fenv_server_start(fenv *e)
     snprintf(port, sizeof port, "%u", e->server_port);
     unlink(port_file);
     unlink(ctl_file);
-    char *argv[] = {e->server_bin, "--cert", e->server_cert, "--key", e->server_key, "--ca", e->ca,
-                    "--port", port, "--port-file", port_file, "--control-port-file", ctl_file,
-                    e->stateless ? NULL : "--state", state, NULL};
+    char *argv[20] = {e->server_bin, "--cert", e->server_cert, "--key", e->server_key, "--ca",
+                      e->ca, "--port", port, "--port-file", port_file, "--control-port-file",
+                      ctl_file};
+    size_t n = 13;
+    if (!e->stateless) {
+        argv[n++] = "--state";
+        argv[n++] = state;
+    }
+    if (e->max_version[0]) {
+        argv[n++] = "--max-version";
+        argv[n++] = e->max_version;
+    }
+    argv[n] = NULL;
     for (int attempt = 0; attempt < 50; attempt++) { /* the old port may be in TIME_WAIT */
         e->server_pid = spawn(argv, log);
         unsigned p = wait_port_file(port_file, e->server_pid);

@@ -17,6 +17,7 @@ typedef struct fenv {
     unsigned server_port, server_ctl, proxy_port, proxy_ctl;
     unsigned other_ca_port, wrong_name_port, expired_port; /* TLS decoys of the fixture */
     bool stateless; /* set before starting: no --state file (benchmarks) */
+    char max_version[8]; /* set before starting: "MAJOR.MINOR", the server speaks no later */
 } fenv;
 
 /* Reads the PyKMIP fixture's env file (certificates, decoy ports) and

@@ -8,8 +8,9 @@
  * within its budget; a Register whose answer was lost reported ambiguous
  * (never repeated elsewhere) and found on the next server; every failover,
  * back-off and recovery logged with the server's name; the health figures;
- * and with every server stalled, a connect failing within servers x connect
- * timeout + 1 s, naming each server and its error.
+ * with every server stalled, a connect failing within servers x connect
+ * timeout + 1 s, naming each server and its error; and a failover to a
+ * server speaking an older KMIP version.
  * Usage: test_failover FIXTURE_DIR TEST_SERVER FAULT_PROXY */
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -335,6 +336,105 @@ static void test_all_down_within_bound(void **state)
     close(f2);
 }
 
+/* A cluster being upgraded: the first server speaks KMIP 2.1, the second
+ * (a server of its own, started with --max-version 1.4) only up to 1.4 and
+ * refuses later versions with Invalid Message. Each server is spoken to in
+ * its own version (review s4 S9: the handle kept the first server's 2.1
+ * after a failover, and the second refused every request): a Locate
+ * failing over within its call, one after a failover between calls on a
+ * handle that never spoke to the second, and the way back. */
+static fenv OLD; /* pid 0 until started: fenv_stop does nothing */
+
+static int locate_named(kmip_client *c, const char *name, kmip_client_err *e)
+{
+    int found = 0;
+    kmip_locate_filter f = {.name = name};
+    *e = kmip_client_locate(c, &f, take_uid, &found);
+    return found;
+}
+
+static void register_named(unsigned port, const char *name)
+{
+    kmip_client_options *o = kmip_client_options_new();
+    assert_non_null(o);
+    assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", port), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_ca(o, E.ca), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), KMIP_CLIENT_OK);
+    kmip_client *d = kmip_client_new(o);
+    kmip_client_options_free(o);
+    assert_non_null(d);
+    kmip_key_spec s = {0};
+    s.object_type = KMIP_OBJECT_TYPE_SECRET_DATA;
+    s.secret_data_type = KMIP_SECRET_DATA_TYPE_PASSWORD;
+    s.object_group = "failover";
+    s.name = name;
+    char uid[128];
+    kmip_client_err e = kmip_client_register_activate(d, &s, key_bytes, sizeof key_bytes, uid,
+                                                      sizeof uid);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("register %s on port %u: %s", name, port, kmip_client_error_message(d));
+    kmip_client_free(d);
+}
+
+static void test_failover_to_an_older_server(void **state)
+{
+    (void)state;
+    quiet();
+    assert_true(fenv_init(&OLD, fixture, "failover-older", server_bin, proxy_bin));
+    snprintf(OLD.max_version, sizeof OLD.max_version, "1.4");
+    OLD.stateless = true;
+    assert_true(fenv_server_start(&OLD));
+    char name[64], list[128], answer[64];
+    snprintf(name, sizeof name, "upgrade-%d", (int)getpid());
+    register_named(E.server_port, name); /* on both: each server's own object */
+    register_named(OLD.server_port, name);
+    snprintf(list, sizeof list, "127.0.0.1:%u, 127.0.0.1:%u", E.proxy_port, OLD.server_port);
+    kmip_client_err e;
+    /* within a call: the first stalls, the Locate goes on to the older
+     * server, which is asked its versions first and gets it in 1.4 */
+    kmip_client *c = cluster_client(list, 1000, NULL);
+    assert_int_equal(locate_named(c, name, &e), 1);
+    assert_int_equal(e, KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(2, 1));
+    assert_true(fenv_ctl(E.proxy_ctl, "stall 5", answer, sizeof answer));
+    int found = locate_named(c, name, &e);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("Locate failed over to the 1.4 server: %s", kmip_client_error_message(c));
+    assert_int_equal(found, 1);
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(1, 4));
+    kmip_server_health h[4];
+    health(c, h);
+    assert_true(h[1].current);
+    assert_int_equal(locate_named(c, name, &e), 1); /* and the next call on it */
+    assert_int_equal(e, KMIP_CLIENT_OK);
+    /* back to the first once it answers again: in 2.1 again */
+    assert_true(fenv_ctl(E.proxy_ctl, "clear", answer, sizeof answer));
+    for (int i = 0; i < 100 && (health(c, h), h[0].state == KMIP_SERVER_BACKING_OFF); i++)
+        usleep(50000);
+    kmip_client_disconnect(c);
+    assert_int_equal(locate_named(c, name, &e), 1);
+    assert_int_equal(e, KMIP_CLIENT_OK);
+    health(c, h);
+    assert_true(h[0].current);
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(2, 1));
+    kmip_client_free(c);
+    /* between calls: a handle that spoke 2.1 to the first finds it
+     * refusing connections at its next request */
+    c = cluster_client(list, 1000, NULL);
+    assert_int_equal(kmip_client_connect(c), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(2, 1));
+    assert_true(fenv_ctl(E.proxy_ctl, "refuse", answer, sizeof answer));
+    kmip_client_disconnect(c);
+    found = locate_named(c, name, &e);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("Locate after a failover between calls: %s", kmip_client_error_message(c));
+    assert_int_equal(found, 1);
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(1, 4));
+    kmip_client_free(c);
+    assert_true(fenv_ctl(E.proxy_ctl, "clear", answer, sizeof answer));
+    fenv_stop(&OLD);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -362,6 +462,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    fenv_stop(&OLD); /* when a test failed before it stopped it */
     fenv_stop(&E);
     return 0;
 }
@@ -382,6 +483,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stalled_register_settled),
         cmocka_unit_test(test_shared_health),
         cmocka_unit_test(test_all_down_within_bound),
+        cmocka_unit_test(test_failover_to_an_older_server),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -572,6 +572,8 @@ static void do_discover(ctx *c, const kmip_discover_versions_request *r, kmip_ba
     if (p->versions == NULL)
         return;
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
+        if (c->opt->max_version && ours[i] > c->opt->max_version)
+            continue;
         bool asked = r->version_count == 0;
         for (size_t k = 0; k < r->version_count; k++)
             asked |= KMIP_VERSION(r->versions[k].major, r->versions[k].minor) == ours[i];
@@ -654,7 +656,8 @@ kmip_message *kts_process(kts_store *store, const kts_options *opt, const char *
                           const kmip_message *req, kts_fault f)
 {
     unsigned version = kmip_message_version(req);
-    kmip_message *resp = kmip_message_new(true, version);
+    bool too_new = opt->max_version && version > opt->max_version;
+    kmip_message *resp = kmip_message_new(true, too_new ? opt->max_version : version);
     if (resp == NULL)
         return NULL;
     resp->response_header.time_stamp = (int64_t)time(NULL);
@@ -668,6 +671,12 @@ kmip_message *kts_process(kts_store *store, const kts_options *opt, const char *
         ri->has_unique_batch_item_id = rq->has_unique_batch_item_id;
         ri->unique_batch_item_id = kmip_message_copy_bytes(resp, rq->unique_batch_item_id.data,
                                                            rq->unique_batch_item_id.len);
+        if (too_new) {
+            ri->has_result_status = true;
+            fail(ri, KMIP_RESULT_REASON_INVALID_MESSAGE, "protocol version not supported",
+                 resp);
+            continue;
+        }
         process_item(&c, rq, ri, version);
     }
     kts_store_unlock(store);

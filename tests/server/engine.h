@@ -10,6 +10,9 @@
 /* Behaviour switches (for tests that need an older or stranger server). */
 typedef struct kts_options {
     bool no_discover_versions; /* answer Discover Versions as a KMIP 1.0 server would */
+    unsigned max_version; /* 0, or the highest version spoken (KMIP_VERSION): requests of
+                             a later one are refused with Invalid Message, as an older
+                             server refuses them */
 } kts_options;
 
 /* Answers every batch item of req into a new response (ID placeholders

@@ -6,6 +6,7 @@
  *
  * Usage: kmip_test_server --cert FILE --key FILE --ca FILE
  *                         [--port N] [--port-file FILE] [--no-discover-versions]
+ *                         [--max-version MAJOR.MINOR]
  *                         [--control-port-file FILE] [--state FILE] [--dump-dir DIR]
  * Listens on 127.0.0.1 only (port 0: any free port, written to the port
  * file). The client certificate is required; its CN owns the objects.
@@ -356,6 +357,14 @@ int main(int argc, char **argv)
             state_file = argv[i + 1];
         else if (strcmp(argv[i], "--dump-dir") == 0)
             dump_dir = argv[i + 1];
+        else if (strcmp(argv[i], "--max-version") == 0) {
+            unsigned major = 0, minor = 0;
+            if (sscanf(argv[i + 1], "%u.%u", &major, &minor) != 2 || major > 255 || minor > 255) {
+                fprintf(stderr, "kmip_test_server: --max-version wants MAJOR.MINOR\n");
+                return 2;
+            }
+            opt.max_version = KMIP_VERSION(major, minor);
+        }
         i++;
     }
     if (cert == NULL || key == NULL || ca == NULL) {
