@@ -537,6 +537,13 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
     if (others)
         return msg_fail(c, KMIP_E_UNEXPECTED_TAG, first_other,
                         "a message holds a header and batch items only");
+    /* Batch Count against the items present before their array is
+     * allocated (review R1-1): a hostile count of empty items costs no
+     * memory for items that are refused anyway */
+    int32_t count = resp ? m->response_header.batch_count : m->request_header.batch_count;
+    if (count < 0 || (size_t)count != n)
+        return msg_fail(c, KMIP_E_RANGE, root->at,
+                        "Batch Count is %d but the message holds %zu batch items", (int)count, n);
     if (n) {
         m->items = kmip_message_alloc(m, n * sizeof *m->items);
         m->item_cap = n;
@@ -553,11 +560,6 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
             return err;
         m->item_count++;
     }
-    int32_t count = resp ? m->response_header.batch_count : m->request_header.batch_count;
-    if (count < 0 || (size_t)count != m->item_count)
-        return msg_fail(c, KMIP_E_RANGE, root->at,
-                        "Batch Count is %d but the message holds %zu batch items", (int)count,
-                        m->item_count);
     return KMIP_OK;
 }
 

@@ -494,6 +494,60 @@ static void test_reuse_smaller_then_larger(void **state)
     free(huge);
 }
 
+/* review R1-1: Batch Count is checked against the Batch Items present
+ * before their array is allocated. 10,000 empty Batch Items (8 bytes each)
+ * under a header saying 1 are refused (Batch Count, at the message) with
+ * no allocation sized by them: the array would be 10,000 batch items
+ * (1.36 MB for 80 KB of input). A count that lies in the other direction
+ * is refused the same way. */
+static void test_batch_count_before_items(void **state)
+{
+    (void)state;
+    static const char *head = "42007B 01 00000000"                   /* ResponseMessage */
+                              "42007A 01 00000048"                   /* ResponseHeader */
+                              "420069 01 00000020"                   /* ProtocolVersion */
+                              "42006A 02 00000004 00000001 00000000" /* Major 1 */
+                              "42006B 02 00000004 00000004 00000000" /* Minor 4 */
+                              "420092 09 00000008 0000000069000000"  /* Time Stamp */
+                              "42000D 02 00000004 00000001 00000000"; /* Batch Count 1 */
+    size_t items = 10000, cap = 88 + 8 * items;
+    uint8_t *msg = calloc(1, cap);
+    assert_non_null(msg);
+    size_t n = unhex(head, msg, cap);
+    assert_int_equal(n, 88);
+    for (size_t i = 0; i < items; i++)
+        put_hdr(msg + n + 8 * i, KMIP_TAG_BATCH_ITEM, KMIP_TYPE_STRUCTURE, 0);
+    n += 8 * items;
+    put_hdr(msg, KMIP_TAG_RESPONSE_MESSAGE, KMIP_TYPE_STRUCTURE, (uint32_t)(n - 8));
+    kmip_message *m = (kmip_message *)1;
+    kmip_msg_error err;
+    probe_largest = 0;
+    assert_int_equal(kmip_message_decode(msg, n, &m, &err), KMIP_E_RANGE);
+    assert_null(m);
+    assert_int_equal(err.offset, 0);
+    assert_string_equal(err.detail, "byte 0: Batch Count is 1 but the message holds 10000 batch items");
+    assert_true(probe_largest < items * sizeof(kmip_batch_item));
+    /* the same through a reused message: it stays empty and usable */
+    size_t good_len;
+    uint8_t *good = get_response(&good_len);
+    m = NULL;
+    assert_int_equal(kmip_message_decode_into(&m, good, good_len, &err), KMIP_OK);
+    free(good);
+    probe_largest = 0;
+    assert_int_equal(kmip_message_decode_into(&m, msg, n, &err), KMIP_E_RANGE);
+    assert_true(probe_largest < items * sizeof(kmip_batch_item));
+    expect_empty(m);
+    kmip_message_free(m);
+    /* a count above the items present: refused as well */
+    msg[80 + 2] = 0x27; /* Batch Count's value (bytes 80-83): 0x2711 = 10001 */
+    msg[80 + 3] = 0x11;
+    assert_int_equal(kmip_message_decode(msg, n, &m, &err), KMIP_E_RANGE);
+    assert_string_equal(err.detail,
+                        "byte 0: Batch Count is 10001 but the message holds 10000 batch items");
+    assert_null(m);
+    free(msg);
+}
+
 /* The typed decoder looks a child up by its tag and takes the first field
  * of the chain that accepts it: that is only right when no two fields of a
  * table accept the same child. */
@@ -547,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_reuse_steady_state),
         cmocka_unit_test(test_reuse_after_refusal),
         cmocka_unit_test(test_reuse_smaller_then_larger),
+        cmocka_unit_test(test_batch_count_before_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
