@@ -98,7 +98,9 @@ KMIP_API void kmip_client_options_set_timeouts(kmip_client_options *o, unsigned 
  * a stalled server leaves room for the next one and for a check of an
  * uncertain write within the same budget. */
 KMIP_API void kmip_client_options_set_operation_timeout(kmip_client_options *o, unsigned ms);
-/* Largest response accepted (default 1 MiB). */
+/* Largest response accepted, framed and decoded (default 1 MiB); a longer
+ * one fails with KMIP_CLIENT_E_PROTOCOL ("announced a response larger than
+ * the limit of N bytes"). */
 KMIP_API void kmip_client_options_set_max_response(kmip_client_options *o, size_t bytes);
 /* Use exactly this version (KMIP_VERSION(1, 4)) instead of negotiating. */
 KMIP_API void kmip_client_options_pin_version(kmip_client_options *o, unsigned version);

@@ -451,6 +451,15 @@ KMIP_API KMIP_MUST_CHECK kmip_err kmip_message_decode(const uint8_t *data, size_
  * kmip_message_decode; KMIP_E_ARG when m is NULL. */
 KMIP_API KMIP_MUST_CHECK kmip_err kmip_message_decode_into(kmip_message **m, const uint8_t *data,
                                                            size_t len, kmip_msg_error *err);
+/* Like kmip_message_decode_into, with a limit of max_message bytes on the
+ * message instead of the default KMIP_DEFAULT_MAX_MESSAGE (0: the default;
+ * the other limits are the defaults): a client decodes with the largest
+ * response it accepts (kmip_client_options_set_max_response). A longer
+ * message is refused with KMIP_E_LIMIT_SIZE before anything is read. */
+KMIP_API KMIP_MUST_CHECK kmip_err kmip_message_decode_into_max(kmip_message **m,
+                                                               const uint8_t *data, size_t len,
+                                                               size_t max_message,
+                                                               kmip_msg_error *err);
 /* Wipes everything the message holds (every byte its arena handed out,
  * the header, the items) and leaves it empty, keeping its first arena
  * block for the next kmip_message_decode_into. m may be NULL. */

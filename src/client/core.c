@@ -199,7 +199,9 @@ static kc_event decode(kc_core *k, const uint8_t *bytes, size_t n)
      * if the bytes are refused) */
     kmip_message *m = k->spare;
     k->spare = NULL;
-    kmip_err de = kmip_message_decode_into(&m, bytes, n, &merr);
+    /* within the same limit as the framer (review R1-2: the decoder's
+     * default 1 MiB refused larger responses max_response allowed) */
+    kmip_err de = kmip_message_decode_into_max(&m, bytes, n, k->max_response, &merr);
     k->resp = de == KMIP_OK ? m : NULL;
     k->last = (uintptr_t)m;
     k->last_len = n;

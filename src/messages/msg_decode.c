@@ -667,11 +667,9 @@ kmip_err kmip_message_decode(const uint8_t *data, size_t len, kmip_message **out
  * and it is not more than this much larger than they need. */
 #define REUSE_SLACK (64u * 1024u)
 
-kmip_err kmip_message_decode_into(kmip_message **m, const uint8_t *data, size_t len,
-                                  kmip_msg_error *err)
+static kmip_err decode_into(kmip_message **m, const uint8_t *data, size_t len,
+                            const limits *lim, kmip_msg_error *err)
 {
-    static const limits defaults = {KMIP_DEFAULT_MAX_MESSAGE, KMIP_DEFAULT_MAX_ITEMS,
-                                    KMIP_DEFAULT_MAX_STRING, KMIP_DEFAULT_MAX_DEPTH};
     if (m == NULL) {
         if (err)
             memset(err, 0, sizeof *err);
@@ -692,8 +690,22 @@ kmip_err kmip_message_decode_into(kmip_message **m, const uint8_t *data, size_t 
             kmip_message_reset(reuse);
         }
     }
-    kmip_err e = decode_bytes(data, len, &defaults, m, err, reuse);
+    kmip_err e = decode_bytes(data, len, lim, m, err, reuse);
     return e;
+}
+
+kmip_err kmip_message_decode_into(kmip_message **m, const uint8_t *data, size_t len,
+                                  kmip_msg_error *err)
+{
+    return kmip_message_decode_into_max(m, data, len, 0, err);
+}
+
+kmip_err kmip_message_decode_into_max(kmip_message **m, const uint8_t *data, size_t len,
+                                      size_t max_message, kmip_msg_error *err)
+{
+    limits lim = {max_message ? max_message : KMIP_DEFAULT_MAX_MESSAGE, KMIP_DEFAULT_MAX_ITEMS,
+                  KMIP_DEFAULT_MAX_STRING, KMIP_DEFAULT_MAX_DEPTH};
+    return decode_into(m, data, len, &lim, err);
 }
 
 kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out, kmip_msg_error *err)

@@ -1039,6 +1039,114 @@ static void test_fast_path_matches_framer(void **state)
     kmip_secure_free(good, len);
 }
 
+/* ---- review R1-2: the decoder's limit is max_response ---- */
+
+/* An encoded answer to one Locate: n identifiers of 100 characters
+ * (112 bytes each on the wire). */
+static uint8_t *locate_answer_of(size_t n, size_t *len)
+{
+    kmip_message *m = answer_new();
+    kmip_batch_item *bi = answer_item(m, KMIP_OPERATION_LOCATE, 0, true);
+    kmip_locate_response *p = bi->payload;
+    p->unique_identifiers = kmip_message_alloc(m, (n ? n : 1) * sizeof *p->unique_identifiers);
+    assert_non_null(p->unique_identifiers);
+    for (size_t i = 0; i < n; i++) {
+        char id[101];
+        snprintf(id, sizeof id, "%0100zu", i);
+        set_text(m, &p->unique_identifiers[i], id);
+    }
+    p->unique_identifier_count = n;
+    uint8_t *bytes = encode(m, len);
+    kmip_message_free(m);
+    return bytes;
+}
+
+/* The answer to a Locate fed to a core whose max_response is maxr, whole
+ * (decoded where it is) or first one byte (through the framer); the
+ * event, the error message in *message. */
+static kc_event answer_within(size_t maxr, const uint8_t *bytes, size_t len, bool split,
+                              char *message, size_t cap)
+{
+    kc_core *k = malloc(sizeof *k);
+    assert_non_null(k);
+    kc_core_init(k, KMIP_VERSION(1, 4), maxr, 1, NULL, NULL);
+    k->version = KMIP_VERSION(1, 4);
+    k->peer = "test";
+    kmip_message *req = kmip_message_new(false, KMIP_VERSION(1, 4));
+    assert_non_null(req);
+    assert_non_null(kmip_message_add_item(req, KMIP_OPERATION_LOCATE));
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    size_t used = 0, first = split ? 1 : len;
+    kc_event ev = kc_core_feed(k, bytes, first, &used);
+    if (ev == KC_EV_RECV && split) {
+        assert_int_equal(used, 1);
+        ev = kc_core_feed(k, bytes + 1, len - 1, &used);
+    }
+    snprintf(message, cap, "%s", ev == KC_EV_FAILED ? k->st.message : "");
+    if (ev == KC_EV_RESPONSE) {
+        kmip_message *resp = NULL;
+        bool reset;
+        assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_OK);
+        const kmip_locate_response *l = kc_payload_of(resp, 0, KMIP_OPERATION_LOCATE);
+        assert_non_null(l);
+        assert_int_equal(l->unique_identifier_count, (len - 136) / 112);
+        kc_core_recycle(k, resp);
+    } else {
+        kc_core_reset(k);
+    }
+    kmip_message_free(req);
+    kc_core_clear(k);
+    free(k);
+    return ev;
+}
+
+/* A response larger than max_response is refused, one within it is
+ * accepted, whole or framed, whatever max_response is: above the
+ * decoder's default of 1 MiB (refused as "malformed" before), a small
+ * one, and the default itself (unchanged). */
+static void test_max_response_decode_limit(void **state)
+{
+    (void)state;
+    char msg[1100];
+    size_t len1;
+    uint8_t *one = locate_answer_of(1, &len1);
+    kmip_secure_free(one, len1);
+    assert_int_equal(len1, 136 + 112); /* 136 bytes around the identifiers */
+    const struct {
+        size_t max, ids; /* the response: 136 + 112 * ids bytes */
+        bool ok;
+    } cases[] = {
+        {(size_t)2 << 20, 14000, true},                              /* 1.5 MiB under 2 MiB */
+        {(size_t)2 << 20, ((size_t)2 << 20) / 112, false},           /* just over 2 MiB */
+        {4096, 20, true},                                            /* 2,376 bytes */
+        {4096, 36, false},                                           /* 4,168 bytes */
+        {KMIP_DEFAULT_MAX_MESSAGE, (KMIP_DEFAULT_MAX_MESSAGE - 136) / 112, true},
+        {KMIP_DEFAULT_MAX_MESSAGE, (KMIP_DEFAULT_MAX_MESSAGE - 136) / 112 + 1, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len;
+        uint8_t *bytes = locate_answer_of(cases[i].ids, &len);
+        assert_int_equal(len, 136 + 112 * cases[i].ids);
+        assert_true(cases[i].ok ? len <= cases[i].max : len > cases[i].max);
+        for (int split = 0; split < 2; split++) {
+            kc_event ev = answer_within(cases[i].max, bytes, len, split, msg, sizeof msg);
+            if (cases[i].ok && ev != KC_EV_RESPONSE)
+                fail_msg("case %zu (%zu bytes, max %zu, split %d): %s", i, len, cases[i].max,
+                         split, msg);
+            if (!cases[i].ok) {
+                assert_int_equal(ev, KC_EV_FAILED);
+                char want[160];
+                snprintf(want, sizeof want,
+                         "the KMIP server at test announced a response larger than the limit "
+                         "of %zu bytes", cases[i].max);
+                assert_string_equal(msg, want);
+            }
+        }
+        kmip_secure_free(bytes, len);
+    }
+}
+
 /* One exchange of two_activates answered by bytes (freed by the caller). */
 static kc_event exchange_bytes(kc_core *k, kmip_message *req, uint8_t *bytes, size_t len)
 {
@@ -1599,6 +1707,7 @@ int main(void)
         cmocka_unit_test(test_negotiation),
         cmocka_unit_test(test_retry_decisions),
         cmocka_unit_test(test_fast_path_matches_framer),
+        cmocka_unit_test(test_max_response_decode_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
