@@ -291,7 +291,9 @@ typedef struct kc_op {
  * ignoring Offset Items (more than KC_LOCATE_MAX_STALLS pages in a row
  * that do not move L, or pages of nothing new in a row passing more
  * identifiers than were ever handed on), a page longer
- * than Maximum Items, an ID placeholder in the list, more than
+ * than Maximum Items, an ID placeholder in the list, a page that names
+ * one identifier twice (anchoring takes an identifier for one place in
+ * the list; review s5b S5-8), more than
  * KC_LOCATE_MAX_IDS distinct identifiers or KC_LOCATE_MAX_BYTES bytes of
  * them end it with KMIP_CLIENT_E_PROTOCOL. */
 #define KC_LOCATE_MAX_IDS 1000000u

@@ -131,6 +131,7 @@ static void locate_done(kc_op *op, kmip_client_err e)
 
 typedef struct seen_id {
     size_t len;
+    int page; /* the last page (op->pages) that listed it */
     char text[];
 } seen_id;
 
@@ -173,13 +174,14 @@ static bool seen_grow(struct kc_seen *s)
     return true;
 }
 
-static bool seen_has(const struct kc_seen *s, const uint8_t *p, size_t n)
+static seen_id *seen_find(const struct kc_seen *s, const uint8_t *p, size_t n)
 {
-    return s->cap && s->slot[slot_of(s, p, n)];
+    return s->cap ? s->slot[slot_of(s, p, n)] : NULL;
 }
 
-/* Adds an identifier not in the set; false when out of memory. */
-static bool seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
+/* Adds an identifier not in the set, listed on page; false when out of
+ * memory. */
+static bool seen_add(struct kc_seen *s, const uint8_t *p, size_t n, int page)
 {
     if ((s->count + 1) * 2 > s->cap && !seen_grow(s))
         return false;
@@ -187,6 +189,7 @@ static bool seen_add(struct kc_seen *s, const uint8_t *p, size_t n)
     if (id == NULL)
         return false;
     id->len = n;
+    id->page = page;
     if (n)
         memcpy(id->text, p, n);
     id->text[n] = '\0';
@@ -245,8 +248,24 @@ static long take_page(kc_core *k, kc_op *op, const kmip_locate_response *l, bool
                                            "identifier", i + 1, (int)op->offset));
             return -1;
         }
-        if (seen_has(op->seen, u->text.data, u->text.len))
+        seen_id *was = seen_find(op->seen, u->text.data, u->text.len);
+        if (was != NULL && was->page == op->pages && op->paged) {
+            /* review s5b S5-8: anchoring takes an identifier for one place
+             * in the list; one named twice can stand in for the anchor
+             * at its other place, and the objects between are skipped */
+            int cut = u->text.len > 128 ? 128 : (int)u->text.len;
+            locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
+                                           "Locate stopped: the KMIP server returned identifier "
+                                           "\"%.*s\"%s twice in one Locate page at offset %d "
+                                           "(a server bug: a Locate lists each object once)",
+                                           cut, (const char *)u->text.data,
+                                           cut < (int)u->text.len ? "..." : "", (int)op->offset));
+            return -1;
+        }
+        if (was != NULL) {
+            was->page = op->pages;
             continue;
+        }
         if (op->seen->count >= op->max_ids ||
             u->text.len > KC_LOCATE_MAX_BYTES - op->seen->bytes) {
             locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_PROTOCOL,
@@ -255,7 +274,7 @@ static long take_page(kc_core *k, kc_op *op, const kmip_locate_response *l, bool
                                            op->max_ids, KC_LOCATE_MAX_BYTES));
             return -1;
         }
-        if (!seen_add(op->seen, u->text.data, u->text.len)) {
+        if (!seen_add(op->seen, u->text.data, u->text.len, op->pages)) {
             locate_done(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
             return -1;
         }

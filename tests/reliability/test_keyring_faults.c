@@ -742,6 +742,40 @@ static void test_load_locate_page_cap(void **state)
     free(kr);
 }
 
+/* A server whose Locate page names one object twice (fault
+ * locate_duplicate_id: the page's first identifier again in place of its
+ * last, as a join without DISTINCT would list it): the load is refused,
+ * naming the identifier and the page (review s5b S5-8: anchored paging
+ * takes an identifier for one place in the list, and a second copy could
+ * skip objects silently); the keyring already open is untouched. */
+static void test_load_locate_duplicate_id(void **state)
+{
+    (void)state;
+    assert_true(fenv_clear(&E));
+    size_t before = krk_key_count(K);
+    assert_true(before >= 2); /* setup stored 5: the first page holds two or more */
+    char out[64];
+    if (!fenv_ctl(E.server_ctl, "fault locate_duplicate_id op=Locate times=0", out, sizeof out) ||
+        strncmp(out, "ok", 2) != 0)
+        fail_msg("arming locate_duplicate_id: %s", out);
+    char path[1300];
+    snprintf(path, sizeof path, "%s/duplicate.cnf", E.dir);
+    krk_config cfg = config_at(path, E.server_port);
+    krk_keyring *k = NULL;
+    krk_diag d;
+    krk_err e = krk_open(&cfg, &k, &d);
+    assert_true(fenv_clear(&E));
+    if (e == KRK_OK) {
+        krk_close(k);
+        fail_msg("a Locate page naming one object twice was accepted");
+    }
+    print_message("refused: %s\n", d.error);
+    assert_non_null(strstr(d.error, "the KMIP server returned identifier \""));
+    assert_non_null(strstr(d.error, "twice in one Locate page at offset 0"));
+    assert_null(k);
+    assert_int_equal(krk_key_count(K), before);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -800,6 +834,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_failed_reload_with_held_helpers),
         cmocka_unit_test(test_close_in_forked_child),
         cmocka_unit_test(test_load_locate_page_cap),
+        cmocka_unit_test(test_load_locate_duplicate_id),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

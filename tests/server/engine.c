@@ -635,6 +635,11 @@ static void process_item(ctx *c, const kmip_batch_item *rq, kmip_batch_item *ri,
         break;
     case KMIP_OPERATION_LOCATE:
         do_locate(c, rq->payload, ri, version);
+        if (injected(c, KTS_FAULT_LOCATE_DUPLICATE_ID)) {
+            kmip_locate_response *p = ri->payload;
+            if (p != NULL && p->unique_identifier_count >= 2)
+                p->unique_identifiers[p->unique_identifier_count - 1] = p->unique_identifiers[0];
+        }
         break;
     case KMIP_OPERATION_ACTIVATE:
     case KMIP_OPERATION_REVOKE:

@@ -455,6 +455,55 @@ static void test_locate_before_1_3(void **state)
     assert_int_equal(got.n, 5);
 }
 
+/* review s5b S5-8: anchoring takes an identifier for one place in the
+ * list, so a page that names one twice is refused, naming the identifier
+ * and the page's offset (before, the second copy became the anchor and
+ * the Locate went on). Without Offset Items (before 1.3: one answer, no
+ * anchors) a repeat is only handed on once. */
+static void test_locate_duplicate_in_page(void **state)
+{
+    (void)state;
+    static const char *const twice[] = {"a", "b", "c", "b", "d"};
+    server s = {.ids = twice, .id_count = 5};
+    found got = {0};
+    char msg[1024];
+    /* a,b then b,c,b: the page at offset 1 names b twice */
+    assert_int_equal(locate(KMIP_VERSION(1, 4), &s, 0, &got, msg, sizeof msg),
+                     KMIP_CLIENT_E_PROTOCOL);
+    assert_string_equal(msg, "Locate stopped: the KMIP server returned identifier \"b\" twice in "
+                             "one Locate page at offset 1 (a server bug: a Locate lists each "
+                             "object once)");
+    assert_int_equal(s.requests, 2);
+    assert_int_equal(got.n, 2); /* a and b, from the first page; nothing of the refused one */
+    /* twice on the first page (offset 0), the identifier cut at 128 bytes */
+    static char longer[200];
+    memset(longer, 'x', sizeof longer - 1);
+    static const char *twice_first[3];
+    twice_first[0] = longer;
+    twice_first[1] = longer;
+    twice_first[2] = "c";
+    server f = {.ids = twice_first, .id_count = 3};
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    kmip_locate_filter lf = {.object_group = "g", .page_size = 2};
+    kc_op op;
+    found none = {0};
+    kc_op_locate(&op, &lf, collect, &none);
+    assert_int_equal(run(k, &f, &op, 0), KMIP_CLIENT_E_PROTOCOL);
+    char want[400];
+    snprintf(want, sizeof want, "Locate stopped: the KMIP server returned identifier \"%.128s\"... "
+             "twice in one Locate page at offset 0 (a server bug: a Locate lists each object "
+             "once)", longer);
+    assert_string_equal(k->st.message, want);
+    assert_int_equal(none.n, 0);
+    core_free(k);
+    /* one answer before 1.3: b handed on once */
+    server old = {.ids = twice, .id_count = 5};
+    found all = {0};
+    assert_int_equal(locate(KMIP_VERSION(1, 2), &old, 0, &all, msg, sizeof msg), KMIP_CLIENT_OK);
+    assert_int_equal(all.n, 4);
+    assert_string_equal(all.ids[3], "d");
+}
+
 /* ---- matching answers to requests ---- */
 
 /* Exchanges req with answer; the response is handed over whatever the result. */
@@ -1694,6 +1743,7 @@ int main(void)
         cmocka_unit_test(test_locate_ignoring_offset),
         cmocka_unit_test(test_locate_more_than_maximum),
         cmocka_unit_test(test_locate_before_1_3),
+        cmocka_unit_test(test_locate_duplicate_in_page),
         cmocka_unit_test(test_answers),
         cmocka_unit_test(test_truncated_answer),
         cmocka_unit_test(test_oversized_answer),
