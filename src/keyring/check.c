@@ -76,7 +76,7 @@ static void pre_active(krk_state *s, check_ctx *c, const char *uid, bool repair,
                                       KMIP_TAG_OBJECT_TYPE, KMIP_TAG_STATE};
     kmip_message *resp = NULL;
     if (kmip_client_get_attributes(s->client, uid, wanted, 4, &resp) != KMIP_CLIENT_OK) {
-        kmip_message_free(resp);
+        kmip_client_release(s->client, resp);
         return; /* gone since the Locate */
     }
     const kmip_get_attributes_response *ga = resp->items[0].payload;
@@ -90,11 +90,11 @@ static void pre_active(krk_state *s, check_ctx *c, const char *uid, bool repair,
     size_t tag_len;
     int64_t stamp = 0;
     if (!krk_identify(ga, ot, &type, &d, &au, &tag, &tag_len)) {
-        kmip_message_free(resp);
+        kmip_client_release(s->client, resp);
         return;
     }
     bool tagged = tag && krk_write_tag_parse((const uint8_t *)tag, tag_len, nonce, &stamp);
-    kmip_message_free(resp);
+    kmip_client_release(s->client, resp); /* ga and tag point into it: not used below */
     if (!tagged) {
         c->out->foreign++;
         say(c, "pre-active: object %s (key \"%s\", auth_id \"%s\") is Pre-Active without a write "

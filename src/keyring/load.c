@@ -275,9 +275,12 @@ static kmip_client_err batch_call(kmip_client *c, char **uids, const uint32_t *t
 
 /* The keys of one answer into s (the load's thread: every key record comes
  * from its malloc arena, see struct answer). why: the message of the
- * client that made the call, read when ce is not OK. */
+ * client that made the call, read when ce is not OK. owner: that client
+ * when it is this thread's, which the answer is handed back to (wiped,
+ * its next response decoded into it); NULL for a helper's answer, whose
+ * client its own thread is using: freed (wiped) instead. */
 static krk_err batch_take(krk_state *s, const char *why, kmip_client_err ce, char **uids,
-                          size_t n, kmip_message *resp, krk_diag *d)
+                          size_t n, kmip_message *resp, kmip_client *owner, krk_diag *d)
 {
     __atomic_fetch_add(&s->load_requests, 1, __ATOMIC_RELAXED); /* see locate_all_with */
     krk_err e = KRK_OK;
@@ -293,7 +296,7 @@ static krk_err batch_take(krk_state *s, const char *why, kmip_client_err ce, cha
         e = krk_fail(d, KRK_E_KMIP, "loading keys failed: %s", why);
     for (size_t i = 0; e == KRK_OK && i < n; i++)
         e = take(s, uids[i], &resp->items[2 * i], &resp->items[2 * i + 1], d);
-    kmip_message_free(resp);
+    kmip_client_release(owner, resp); /* NULL: kmip_message_free */
     return e;
 }
 
@@ -302,7 +305,7 @@ static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, siz
 {
     kmip_message *resp;
     kmip_client_err ce = batch_call(s->client, uids, types, n, &resp);
-    return batch_take(s, kmip_client_error_message(s->client), ce, uids, n, resp, d);
+    return batch_take(s, kmip_client_error_message(s->client), ce, uids, n, resp, s->client, d);
 }
 
 /* ---- the fetch of a load, on several connections ----
@@ -429,10 +432,10 @@ static void take_answer(fetcher *f)
     f->queued--;
     f->in_flight--;
     if (f->e == KRK_OK) {
-        f->e = batch_take(f->s, a->why, a->ce, a->uids, a->n, a->resp, f->d);
+        f->e = batch_take(f->s, a->why, a->ce, a->uids, a->n, a->resp, NULL, f->d);
         f->done += a->n;
     } else {
-        kmip_message_free(a->resp);
+        kmip_message_free(a->resp); /* a helper's: its client is its thread's */
     }
     free(a);
     pthread_cond_broadcast(&f->more); /* room for an answer; maybe an error */
@@ -467,7 +470,7 @@ static void fetch_helper(fetcher *f, kmip_client *c)
             f->answers_end = &a->next;
             f->queued++;
         } else {
-            kmip_message_free(resp);
+            kmip_client_release(c, resp); /* this helper's own client */
             f->in_flight--;
             if (f->e == KRK_OK)
                 f->e = krk_fail(f->d, KRK_E_NOMEM, "out of memory loading keys");
@@ -503,11 +506,11 @@ static bool fetch_main(fetcher *f, kmip_client *c)
             kmip_client_err ce = batch_call(c, uids, types, n, &resp);
             pthread_mutex_lock(&f->lock);
             if (f->e == KRK_OK) {
-                f->e = batch_take(f->s, kmip_client_error_message(c), ce, uids, n, resp, f->d);
+                f->e = batch_take(f->s, kmip_client_error_message(c), ce, uids, n, resp, c, f->d);
                 f->done += n;
                 tell = f->e == KRK_OK && f->fn;
             } else {
-                kmip_message_free(resp);
+                kmip_client_release(c, resp);
             }
             if (f->e != KRK_OK)
                 pthread_cond_broadcast(&f->more);

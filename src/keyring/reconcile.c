@@ -32,7 +32,7 @@ bool krk_object_state(krk_state *s, const char *uid, uint32_t *state)
             if (a->tag == KMIP_TAG_STATE && a->value && a->value->type == KMIP_TYPE_ENUMERATION)
                 *state = a->value->v.u32;
     }
-    kmip_message_free(resp);
+    kmip_client_release(s->client, resp);
     return e == KMIP_CLIENT_OK || e == KMIP_CLIENT_E_NOT_FOUND;
 }
 

@@ -236,7 +236,7 @@ bool krk_survey_identity(krk_state *s, const char *data_id, const char *auth_id,
                 ok = false;
             }
         }
-        kmip_message_free(resp);
+        kmip_client_release(s->client, resp); /* nothing of it is kept in out */
     }
     for (size_t i = 0; i < u.count; i++)
         free(u.v[i]);

@@ -38,6 +38,18 @@ static krk_keyring *K;
 static char plugin_dir[1200], cert_copy[1300], key_copy[1300];
 static unsigned serial;
 
+/* Linked with -Wl,--wrap=kmip_client_release: the responses the keyring
+ * hands back to the client that returned them (to a handle, not NULL). */
+void __real_kmip_client_release(kmip_client *c, kmip_message *response);
+void __wrap_kmip_client_release(kmip_client *c, kmip_message *response);
+static unsigned long released;
+void __wrap_kmip_client_release(kmip_client *c, kmip_message *response)
+{
+    if (c != NULL && response != NULL)
+        __atomic_fetch_add(&released, 1, __ATOMIC_RELAXED);
+    __real_kmip_client_release(c, response);
+}
+
 /* ---- configuration ---- */
 
 static void copy_file(const char *from, const char *to)
@@ -776,6 +788,35 @@ static void test_load_locate_duplicate_id(void **state)
     assert_int_equal(krk_key_count(K), before);
 }
 
+/* The keyring hands its responses back to its client (kmip_client_release:
+ * wiped, and the next response decoded into it) instead of freeing them:
+ * the load's batches of Get + Get Attributes and a write's survey of its
+ * identity (Get Attributes of every candidate). */
+static void test_responses_handed_back(void **state)
+{
+    (void)state;
+    assert_true(fenv_clear(&E));
+    unsigned long before = __atomic_load_n(&released, __ATOMIC_RELAXED);
+    char path[1300];
+    snprintf(path, sizeof path, "%s/release.cnf", E.dir);
+    krk_config cfg = config_at(path, E.server_port);
+    krk_keyring *k = NULL;
+    krk_diag d;
+    if (krk_open(&cfg, &k, &d) != KRK_OK)
+        fail_msg("open: %s", d.error);
+    assert_true(krk_key_count(k) >= 5);
+    unsigned long loaded = __atomic_load_n(&released, __ATOMIC_RELAXED) - before;
+    krk_close(k);
+    char message[768];
+    before = __atomic_load_n(&released, __ATOMIC_RELAXED);
+    if (run(OP_STORE, message, sizeof message) != KRK_OK)
+        fail_msg("store: %s", message);
+    unsigned long written = __atomic_load_n(&released, __ATOMIC_RELAXED) - before;
+    print_message("responses handed back: %lu by the load, %lu by a store\n", loaded, written);
+    assert_true(loaded >= 1);
+    assert_true(written >= 1);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -835,6 +876,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_close_in_forked_child),
         cmocka_unit_test(test_load_locate_page_cap),
         cmocka_unit_test(test_load_locate_duplicate_id),
+        cmocka_unit_test(test_responses_handed_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -123,7 +123,7 @@ static int report(kmip_client *c, const char *server)
            q->has_vendor_identification ? (const char *)q->vendor_identification.data : "");
     print_enum_list("operations:", q->operations, q->operation_count, KMIP_TAG_OPERATION);
     print_enum_list("object types:", q->object_types, q->object_type_count, KMIP_TAG_OBJECT_TYPE);
-    kmip_message_free(resp);
+    kmip_client_release(c, resp);
     return CLI_OK;
 }
 
