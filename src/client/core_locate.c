@@ -12,11 +12,14 @@
  * long as the widest page seen) finds it again where it moved (or, the
  * anchor itself destroyed, the identifier before it), else only a new
  * enumeration from offset 0 can be sure nothing was skipped.
- * Whatever the order, a
- * page that holds the anchor is a contiguous run of the list from the
- * anchor on, so every object that exists during the whole Locate lies on
- * some page. For an unchanged list this costs no more requests than
- * offset paging did (the page holding the anchor alone is the empty page
+ * As long as the server names each object once and keeps the order of
+ * the objects that exist (creations and destructions anywhere; review s5b
+ * S5-2, S5-8, docs/ARCHITECTURE.md), a page that holds the anchor is a
+ * contiguous run of the list from the anchor on, so every object that
+ * exists during the whole Locate lies on some page. A page naming one
+ * identifier twice is refused; an object moving from after the anchor to
+ * before it cannot be told from one created there and is missed. For an
+ * unchanged list this costs no more requests than offset paging did (the page holding the anchor alone is the empty page
  * that ended it before), except against a server capping its pages below
  * Maximum Items (Vault, 16: each page after the first brings 15 new
  * identifiers instead of 16) and a whole list in one short page with
