@@ -284,10 +284,10 @@ typedef struct kc_op {
  * short page is not the end; a page of one identifier when no page held
  * more is followed by the page after it, which must be empty or go on
  * from L: a server capping its pages at one cannot be checked and is
- * refused after the bounded restarts); or at a short page that reaches Located
- * Items when two pages in a row gave the same Located Items and it is
- * more than the page's own count (a server putting the page's count
- * there is not trusted). Every identifier is handed on once. A server
+ * refused after the bounded restarts); or at a page ending with L that is
+ * shorter than asked and than the widest page the server gave. Located
+ * Items ends nothing (a server capping its pages may put the page's own
+ * count there). Every identifier is handed on once. A server
  * ignoring Offset Items (more than KC_LOCATE_MAX_STALLS pages in a row
  * that do not move L, or pages of nothing new in a row passing more
  * identifiers than were ever handed on), a page longer
