@@ -487,7 +487,16 @@ static inline fast_mark fast_begin(const dctx *c)
 
 /* The next child at pos, read by the checked primitive: `have` is false at
  * the structure's end; an invalid child goes to the walk, which reports it. */
-#define FAST_NEXT()                                                                                    do {                                                                                                   have = pos < end;                                                                                  if (have && ttlv_next(&c->r, pos, end, cd, &h) != KMIP_OK)                                             goto fallback;                                                                             } while (0)
+#define FAST_NEXT()                                                                                \
+    do {                                                                                           \
+        have = pos < end;                                                                          \
+        if (have) {                                                                                \
+            if (ttlv_next(&c->r, pos, end, cd, &h) != KMIP_OK)                                     \
+                goto fallback;                                                                     \
+            tag = h.tag; /* compared from registers: loading h's tag and type as */                \
+            type = h.type; /* one word would wait for their two stores */                          \
+        }                                                                                          \
+    } while (0)
 
 /* The structure at base (all zero when its fast path began: a fresh
  * message, a zeroed allocation, or a member of one) is decoded again by
@@ -551,6 +560,17 @@ static kmip_err decode_top(dctx *c, const struct_desc *d, void *base, const ttlv
     return decode_struct(c, d, base, sh, depth, seen_out);
 }
 
+/* A Batch Item structure, read from the item's own bytes (its tag and
+ * type as one big-endian word): loading h's tag and type as one word, as
+ * the compiler would, waits for their two separate stores. */
+static inline bool is_batch_item(const ttlv_hdr *h)
+{
+    const uint8_t *p = h->at;
+    uint32_t tag_type =
+        (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    return tag_type == ((uint32_t)KMIP_TAG_BATCH_ITEM << 8 | KMIP_TYPE_STRUCTURE);
+}
+
 /* The header, then the batch items (1.4 section 7.2, 2.1 section 8). */
 static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
 {
@@ -589,7 +609,7 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
         err = ttlv_next(&c->r, pos, end, 1, &h);
         if (err != KMIP_OK)
             return err;
-        if (h.tag == KMIP_TAG_BATCH_ITEM && h.type == KMIP_TYPE_STRUCTURE) {
+        if (is_batch_item(&h)) {
             n++;
         } else if (kmip_tag_name(h.tag) == NULL) {
             m->untyped = true; /* re-encoding drops it */
@@ -612,7 +632,7 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
     const struct_desc *item_desc = resp ? &kmip_desc_response_item : &kmip_desc_request_item;
     for (pos = items; pos < end; pos = h.next) {
         ttlv_peek(pos, &h); /* accepted by the walk above */
-        if (h.tag != KMIP_TAG_BATCH_ITEM || h.type != KMIP_TYPE_STRUCTURE)
+        if (!is_batch_item(&h))
             continue;
         err = decode_top(c, item_desc, &m->items[m->item_count], &h, 1, NULL);
         if (err != KMIP_OK)
@@ -679,7 +699,12 @@ static kmip_err decode_bytes(const uint8_t *data, size_t len, const limits *lim,
         return KMIP_E_ARG;
     *out = reuse;
     msg_schema_init();
-    dctx c = {NULL, err, {0}, false, 0, fast && fast_paths()};
+    dctx c; /* member by member: the reader is initialized below */
+    c.m = NULL;
+    c.err = err;
+    c.version_known = false;
+    c.version = 0;
+    c.fast = fast && fast_paths();
     ttlv_reader_init(&c.r, data, lim->max_items, lim->max_string, lim->max_depth,
                      err ? err->detail : NULL, err ? sizeof err->detail : 0);
     kmip_err e = KMIP_OK;

@@ -165,6 +165,8 @@ static void emit_decoder(FILE *o, size_t k)
     fprintf(o, "    const unsigned cd = depth + 1;\n");
     fprintf(o, "    uint32_t seen = 0;\n");
     fprintf(o, "    bool have;\n");
+    fprintf(o, "    uint32_t tag = 0;\n");
+    fprintf(o, "    unsigned type = 0;\n");
     fprintf(o, "    ttlv_hdr h;\n");
     fprintf(o, "    FAST_NEXT();\n");
     for (size_t i = 0; i < d->nfields; i++) {
@@ -172,9 +174,9 @@ static void emit_decoder(FILE *o, size_t k)
         unsigned mask = type_mask(f);
         fprintf(o, "    /* field %zu: %s */\n", i, kmip_tag_name(f->tag) ? kmip_tag_name(f->tag) : "?");
         if (mask == 0xFFFFu)
-            fprintf(o, "    if (have && h.tag == 0x%06Xu) {\n", f->tag);
+            fprintf(o, "    if (have && tag == 0x%06Xu) {\n", f->tag);
         else
-            fprintf(o, "    if (have && h.tag == 0x%06Xu && (0x%04Xu >> h.type & 1u)) {\n", f->tag,
+            fprintf(o, "    if (have && tag == 0x%06Xu && (0x%04Xu >> type & 1u)) {\n", f->tag,
                     mask);
         if (f->flags & F_VER) {
             fprintf(o, "        if (c->version_known && !(");
