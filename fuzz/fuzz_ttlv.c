@@ -16,7 +16,8 @@
  *    message as a fresh decode, and leaves the message empty on refusal;
  *  - the typed decoder's generated fast paths (msg_fast.inc) agree with the
  *    table walk alone (msg_decode_walk): verdict, error offset and detail,
- *    fully-typed flag, item count and re-encoded bytes. */
+ *    fully-typed flag, item count and re-encoded bytes; and the encoder's
+ *    fast paths (msg_fast_enc.inc) write what its walk alone writes. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -151,6 +152,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kmip_err e1 = kmip_message_encode(walk, &wout, &wlen);
         kmip_err e2 = kmip_message_encode(direct, &dout, &dlen);
         CHECK(e1 == e2 && (e1 != KMIP_OK || (wlen == dlen && memcmp(wout, dout, wlen) == 0)));
+        uint8_t *eout = NULL; /* the encoder's walk alone */
+        size_t elen = 0;
+        CHECK(msg_encode_walk(walk, &eout, &elen) == e1 &&
+              (e1 != KMIP_OK || (elen == wlen && memcmp(eout, wout, wlen) == 0)));
+        kmip_secure_free(eout, elen);
         kmip_secure_free(wout, wlen);
         kmip_secure_free(dout, dlen);
     }

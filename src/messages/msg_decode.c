@@ -516,15 +516,6 @@ static kmip_err fast_fallback(dctx *c, const fast_mark *k, const struct_desc *d,
     return decode_struct(c, d, base, sh, depth, seen_out);
 }
 
-/* One field of a table is still what its fast path was generated from
- * (how it is stored and whether it is mandatory follow from these). */
-static bool fv_field(const field_desc *f, uint32_t tag, unsigned kind, unsigned flags,
-                     size_t offset, size_t aux, unsigned min_ver, unsigned max_ver)
-{
-    return f->tag == tag && f->kind == kind && f->flags == flags && f->offset == offset &&
-           f->aux == aux && f->min_ver == min_ver && f->max_ver == max_ver;
-}
-
 #include "msg_fast.inc"
 
 static bool fast_usable;

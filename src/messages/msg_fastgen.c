@@ -16,7 +16,11 @@
  *
  * The offsets written as numbers are checked against the tables once per
  * process (the fv_ functions); a mismatch turns the fast paths off.
- * Usage: msg_fastgen OUTPUT */
+ *
+ * It writes the encoder's per-structure functions too (msg_fast_enc.inc,
+ * included by msg_encode.c): one write per field, in table order, with its
+ * presence test; byte for byte what the walk writes.
+ * Usage: msg_fastgen DECODERS ENCODERS */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -236,15 +240,161 @@ static void emit_verifier(FILE *o, size_t k)
     fprintf(o, "    return true;\n}\n\n");
 }
 
+/* ---- the encoder's fast paths (msg_fast_enc.inc, included by msg_encode.c) ----
+ * Per structure, one write per field in table order with its own presence
+ * test; fields of the general path (versioned, repeated, Booleans,
+ * attribute lists) go through the walk's encode_field, payloads through
+ * their own structure's function. */
+static void emit_enc_payload(FILE *o, const struct_desc *d, size_t i)
+{
+    const field_desc *f = &d->fields[i];
+    bool resp = is_response_item(d);
+    fprintf(o, "    {\n");
+    fprintf(o, "        const kmip_batch_item *bi = base;\n");
+    fprintf(o, "        const struct_desc *pd = bi->has_operation ? "
+               "kmip_payload_desc(bi->operation, %s) : NULL;\n", resp ? "true" : "false");
+    fprintf(o, "        if (bi->payload != NULL && pd != NULL) {\n");
+    fprintf(o, "            switch (bi->operation) {\n");
+    for (size_t k = 0; k < sizeof payloads / sizeof payloads[0]; k++) {
+        const struct_desc *pd = resp ? payloads[k].response : payloads[k].request;
+        fprintf(o, "            case %uu:\n", (unsigned)payloads[k].operation);
+        fprintf(o, "                fe_%zu(c, pd, bi->payload, 0x%06Xu);\n", index_of(pd), f->tag);
+        fprintf(o, "                break;\n");
+    }
+    fprintf(o, "            default:\n                encode_struct(c, pd, bi->payload, 0x%06Xu);\n",
+            f->tag);
+    fprintf(o, "            }\n");
+    fprintf(o, "        } else {\n");
+    fprintf(o, "            encode_payload(c, &d->fields[%zu], base);\n", i);
+    fprintf(o, "        }\n    }\n");
+}
+
+static void emit_encoder(FILE *o, size_t k)
+{
+    const struct_desc *d = descs[k];
+    fprintf(o, "/* %s */\n", d->name);
+    fprintf(o, "static void fe_%zu(ectx *c, const struct_desc *d, const void *base, uint32_t tag)\n{\n",
+            k);
+    fprintf(o, "    size_t at = ttlv_begin(&c->w, tag);\n");
+    fprintf(o, "    const char *b = base;\n");
+    fprintf(o, "    (void)b;\n");
+    fprintf(o, "    (void)d;\n");
+    for (size_t i = 0; i < d->nfields; i++) {
+        const field_desc *f = &d->fields[i];
+        unsigned op = d->cache.eop[i];
+        unsigned etype = d->cache.etype[i];
+        fprintf(o, "    /* field %zu: %s */\n", i,
+                kmip_tag_name(f->tag) ? kmip_tag_name(f->tag) : "?");
+        if (f->kind == K_PAYLOAD && !(f->flags & (F_VER | F_REP))) {
+            emit_enc_payload(o, d, i);
+            continue;
+        }
+        const char *indent = "    ";
+        if (op & E_FLAG) {
+            fprintf(o, "    if (*(const bool *)(b + %zu))\n", f->aux);
+            indent = "        ";
+        }
+        switch (op & ~(unsigned)E_FLAG) {
+        case E_U32:
+            fprintf(o, "%sttlv_w32(&c->w, 0x%06Xu, (kmip_type)%u, *(const uint32_t *)(b + %zu));\n",
+                    indent, f->tag, etype, f->offset);
+            break;
+        case E_U64:
+            fprintf(o, "%sttlv_w64(&c->w, 0x%06Xu, (kmip_type)%u, *(const uint64_t *)(b + %zu));\n",
+                    indent, f->tag, etype, f->offset);
+            break;
+        case E_BYTES:
+            fprintf(o, "%sttlv_wbytes(&c->w, 0x%06Xu, (kmip_type)%u, ((const kmip_bytes *)(b + %zu))->data,\n"
+                       "%s            ((const kmip_bytes *)(b + %zu))->len);\n",
+                    indent, f->tag, etype, f->offset, indent, f->offset);
+            break;
+        case E_UID:
+            fprintf(o, "%sencode_uid(c, 0x%06Xu, (const kmip_uid *)(b + %zu));\n", indent, f->tag,
+                    f->offset);
+            break;
+        case E_ITEM:
+            fprintf(o, "%s{\n", indent);
+            fprintf(o, "%s    const kmip_item *it = *(const kmip_item *const *)(b + %zu);\n", indent,
+                    f->offset);
+            if (f->flags & F_BYTAG)
+                fprintf(o, "%s    if (it != NULL && it->tag == 0x%06Xu)\n", indent, f->tag);
+            else
+                fprintf(o, "%s    if (it != NULL)\n", indent);
+            fprintf(o, "%s        ttlv_witem(&c->w, 0x%06Xu, it);\n%s}\n", indent, f->tag, indent);
+            break;
+        case E_STRUCT:
+            fprintf(o, "%sfe_%zu(c, d->fields[%zu].sub, b + %zu, 0x%06Xu);\n", indent,
+                    index_of(f->sub), i, f->offset, f->tag);
+            break;
+        default:
+            fprintf(o, "%sencode_field(c, d, &d->fields[%zu], base);\n", indent, i);
+            break;
+        }
+    }
+    fprintf(o, "    encode_extras_end(c, base, at);\n");
+    fprintf(o, "}\n\n");
+}
+
+static void emit_field_check(FILE *o)
+{
+    fprintf(o, "/* One field of a table is still what its fast path was generated from\n"
+               " * (how it is stored, written and whether it is mandatory follow from these). */\n");
+    fprintf(o, "static bool fv_field(const field_desc *f, uint32_t tag, unsigned kind, unsigned flags,\n"
+               "                     size_t offset, size_t aux, unsigned min_ver, unsigned max_ver)\n{\n"
+               "    return f->tag == tag && f->kind == kind && f->flags == flags && f->offset == offset &&\n"
+               "           f->aux == aux && f->min_ver == min_ver && f->max_ver == max_ver;\n}\n\n");
+}
+
+static const struct_desc *const roots[] = {&kmip_desc_request_header, &kmip_desc_response_header,
+                                           &kmip_desc_request_item, &kmip_desc_response_item};
+
+static void emit_verifiers(FILE *o)
+{
+    for (size_t k = 0; k < ndescs; k++)
+        fprintf(o, "static bool fv_%zu(const struct_desc *d);\n", k);
+    for (size_t k = 0; k < ndescs; k++)
+        emit_verifier(o, k);
+    fprintf(o, "static bool fast_tables_match(void)\n{\n");
+    fprintf(o, "    return fv_%zu(&kmip_desc_request_header) && fv_%zu(&kmip_desc_response_header) &&\n"
+               "           fv_%zu(&kmip_desc_request_item) && fv_%zu(&kmip_desc_response_item);\n}\n\n",
+            index_of(roots[0]), index_of(roots[1]), index_of(roots[2]), index_of(roots[3]));
+}
+
+static int write_encoders(const char *path)
+{
+    FILE *o = fopen(path, "w");
+    if (o == NULL) {
+        perror(path);
+        return 1;
+    }
+    fprintf(o, "/* Generated by src/messages/msg_fastgen.c from the tables of msg_schema.c:\n"
+               " * do not edit. Included by msg_encode.c. */\n\n");
+    for (size_t k = 0; k < ndescs; k++)
+        fprintf(o, "static void fe_%zu(ectx *c, const struct_desc *d, const void *base, uint32_t tag);\n",
+                k);
+    fprintf(o, "\n");
+    for (size_t k = 0; k < ndescs; k++)
+        emit_encoder(o, k);
+    emit_field_check(o);
+    emit_verifiers(o);
+    fprintf(o, "#define FAST_REQUEST_HEADER fe_%zu\n", index_of(roots[0]));
+    fprintf(o, "#define FAST_RESPONSE_HEADER fe_%zu\n", index_of(roots[1]));
+    fprintf(o, "#define FAST_REQUEST_ITEM fe_%zu\n", index_of(roots[2]));
+    fprintf(o, "#define FAST_RESPONSE_ITEM fe_%zu\n", index_of(roots[3]));
+    if (fclose(o) != 0) {
+        perror(path);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: msg_fastgen OUTPUT\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: msg_fastgen DECODERS ENCODERS\n");
         return 2;
     }
     msg_schema_init();
-    const struct_desc *roots[] = {&kmip_desc_request_header, &kmip_desc_response_header,
-                                  &kmip_desc_request_item, &kmip_desc_response_item};
     for (size_t i = 0; i < 4; i++)
         visit(roots[i]);
     for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
@@ -262,26 +412,20 @@ int main(int argc, char **argv)
         fprintf(o, "static kmip_err fd_%zu(dctx *c, const struct_desc *d, void *base, "
                    "const ttlv_hdr *sh,\n                     unsigned depth, uint32_t *seen_out);\n",
                 k);
-    for (size_t k = 0; k < ndescs; k++)
-        fprintf(o, "static bool fv_%zu(const struct_desc *d);\n", k);
     fprintf(o, "\n");
     for (size_t k = 0; k < ndescs; k++)
         emit_decoder(o, k);
-    for (size_t k = 0; k < ndescs; k++)
-        emit_verifier(o, k);
+    emit_field_check(o);
+    emit_verifiers(o);
     fprintf(o, "/* The fast path of each root: request header, response header, request\n"
                " * item, response item. */\n");
     fprintf(o, "#define FAST_REQUEST_HEADER fd_%zu\n", index_of(roots[0]));
     fprintf(o, "#define FAST_RESPONSE_HEADER fd_%zu\n", index_of(roots[1]));
     fprintf(o, "#define FAST_REQUEST_ITEM fd_%zu\n", index_of(roots[2]));
     fprintf(o, "#define FAST_RESPONSE_ITEM fd_%zu\n\n", index_of(roots[3]));
-    fprintf(o, "static bool fast_tables_match(void)\n{\n");
-    fprintf(o, "    return fv_%zu(&kmip_desc_request_header) && fv_%zu(&kmip_desc_response_header) &&\n"
-               "           fv_%zu(&kmip_desc_request_item) && fv_%zu(&kmip_desc_response_item);\n}\n",
-            index_of(roots[0]), index_of(roots[1]), index_of(roots[2]), index_of(roots[3]));
     if (fclose(o) != 0) {
         perror(argv[1]);
         return 1;
     }
-    return 0;
+    return write_encoders(argv[2]);
 }
