@@ -476,12 +476,13 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
 
 /* What a structure's fast path undoes before the walk starts it over. */
 typedef struct fast_mark {
-    size_t items; /* the reader's item count (max_items) at its start */
+    size_t items;          /* the reader's item count (max_items) at its start */
+    kmip_tree_point arena; /* and the message's allocations */
 } fast_mark;
 
 static inline fast_mark fast_begin(const dctx *c)
 {
-    fast_mark k = {c->r.items};
+    fast_mark k = {c->r.items, kmip_tree_mark(c->m->arena)};
     return k;
 }
 
@@ -500,13 +501,14 @@ static inline fast_mark fast_begin(const dctx *c)
 
 /* The structure at base (all zero when its fast path began: a fresh
  * message, a zeroed allocation, or a member of one) is decoded again by
- * the walk, from its first child: the count of items read, the error state
- * and the struct are as they were. What the abandoned pass took from the
- * arena stays there until the message is reset (wiped then, as all of it). */
+ * the walk, from its first child: the count of items read, the error state,
+ * the struct and the arena are as they were (what the abandoned pass
+ * allocated is wiped and given back). */
 static kmip_err fast_fallback(dctx *c, const fast_mark *k, const struct_desc *d, void *base,
                               const ttlv_hdr *sh, unsigned depth, uint32_t *seen_out)
 {
     c->r.items = k->items;
+    kmip_tree_rewind(c->m->arena, &k->arena);
     c->r.err_offset = 0;
     if (c->r.detail_cap)
         c->r.detail[0] = '\0';
