@@ -16,20 +16,8 @@
 
 #define CHUNK_MIN 4096u
 
-typedef struct chunk {
-    struct chunk *next;
-    size_t size;   /* usable bytes after the header */
-    size_t used;   /* handed out */
-    size_t zeroed; /* bytes from the start known to be zero (wiped by a reset) */
-} chunk;
+/* struct chunk and struct kmip_tree: ttlv_internal.h (kmip_tree_mark) */
 
-struct kmip_tree {
-    chunk *chunks;
-    unsigned chunk_count;
-    kmip_item *root;
-    size_t item_count;
-    chunk *embedded; /* the chunk in the owner's memory, never freed here */
-};
 
 static size_t chunk_header(void)
 {
@@ -118,6 +106,31 @@ void kmip_tree_embed_reset(kmip_tree *t)
     t->chunk_count = 1;
     t->root = NULL;
     t->item_count = 0;
+}
+
+void kmip_tree_rewind(kmip_tree *t, const kmip_tree_point *p)
+{
+    while (t->chunks != p->chunk) { /* the chunks made since, newest first */
+        chunk *c = t->chunks;
+        t->chunks = c->next;
+        t->chunk_count--;
+        if (c == t->embedded) { /* not after the point: cannot happen */
+            t->chunks = c;
+            t->chunk_count++;
+            break;
+        }
+        kmip_secure_free(c, chunk_header() + c->used);
+    }
+    chunk *c = t->chunks;
+    if (c != NULL && c == p->chunk && c->used > p->used) {
+        /* wiped, and so known to be zero, as kmip_tree_embed_reset does */
+        kmip_secure_zero((uint8_t *)c + chunk_header() + p->used, c->used - p->used);
+        if (c->used > c->zeroed)
+            c->zeroed = c->used;
+        c->used = p->used;
+    }
+    t->root = p->root;
+    t->item_count = p->item_count;
 }
 
 size_t kmip_tree_embed_capacity(const kmip_tree *t)

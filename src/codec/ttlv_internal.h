@@ -211,6 +211,40 @@ static inline uint64_t ttlv_u64(const ttlv_hdr *h)
 
 /* ---- trees ---- */
 
+/* A tree's arena (tree.c): chunks, newest first. */
+typedef struct chunk {
+    struct chunk *next;
+    size_t size;   /* usable bytes after the header */
+    size_t used;   /* handed out */
+    size_t zeroed; /* bytes from the start known to be zero (wiped by a reset) */
+} chunk;
+
+struct kmip_tree {
+    chunk *chunks;
+    unsigned chunk_count;
+    kmip_item *root;
+    size_t item_count;
+    chunk *embedded; /* the chunk in the owner's memory, never freed here */
+};
+
+/* A point in a tree's allocations: what kmip_tree_rewind gives back to. */
+typedef struct kmip_tree_point {
+    const chunk *chunk;
+    size_t used;
+    size_t item_count;
+    kmip_item *root;
+} kmip_tree_point;
+
+static inline kmip_tree_point kmip_tree_mark(const kmip_tree *t)
+{
+    kmip_tree_point p = {t->chunks, t->chunks ? t->chunks->used : 0, t->item_count, t->root};
+    return p;
+}
+
+/* Gives back (wiped) everything allocated since p: a pass abandoned for
+ * another over the same input does not leave its copies behind. */
+void kmip_tree_rewind(kmip_tree *t, const kmip_tree_point *p);
+
 /* Bytes an embedded tree needs before its first block (see below). */
 size_t kmip_tree_embed_overhead(void);
 /* Makes a tree inside mem (size bytes, 8-byte aligned, at least

@@ -19,6 +19,7 @@
  * valid TTLV anywhere, the error reported is the first TTLV error in
  * document order, as the item-tree decoder finds it, whatever the typed
  * walk met first (the result does not depend on which decoder ran). */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ typedef struct dctx {
     ttlv_reader r;
     bool version_known; /* false while the header is read */
     unsigned version;   /* the message's protocol version */
+    bool fast;          /* the generated fast paths are used (below) */
 } dctx;
 
 __attribute__((format(printf, 4, 5))) static kmip_err
@@ -63,26 +65,6 @@ static void *at(void *base, size_t off)
     return (char *)base + off;
 }
 
-/* The item types each field kind accepts (bit n for type n). */
-#define TYPE_BIT(t) (1u << (t))
-static const uint16_t kind_types[] = {
-    [K_INT] = TYPE_BIT(KMIP_TYPE_INTEGER),
-    [K_LONG] = TYPE_BIT(KMIP_TYPE_LONG_INTEGER),
-    [K_ENUM] = TYPE_BIT(KMIP_TYPE_ENUMERATION),
-    [K_BOOL] = TYPE_BIT(KMIP_TYPE_BOOLEAN),
-    [K_TEXT] = TYPE_BIT(KMIP_TYPE_TEXT_STRING),
-    [K_BYTES] = TYPE_BIT(KMIP_TYPE_BYTE_STRING),
-    [K_DATETIME] = TYPE_BIT(KMIP_TYPE_DATE_TIME),
-    [K_UID] = TYPE_BIT(KMIP_TYPE_TEXT_STRING) | TYPE_BIT(KMIP_TYPE_ENUMERATION),
-    [K_ITEM] = 0xFFFFu,
-    [K_STRUCT] = TYPE_BIT(KMIP_TYPE_STRUCTURE),
-    [K_ATTR1] = TYPE_BIT(KMIP_TYPE_STRUCTURE),
-    [K_TEMPLATE] = TYPE_BIT(KMIP_TYPE_STRUCTURE),
-    [K_ATTRS2] = TYPE_BIT(KMIP_TYPE_STRUCTURE),
-    [K_ATTR_WRAP] = TYPE_BIT(KMIP_TYPE_STRUCTURE),
-    [K_PAYLOAD] = TYPE_BIT(KMIP_TYPE_STRUCTURE),
-};
-
 /* The field a child fills: the one whose tag and kind accept it (no two
  * fields of a table accept the same child; test_message checks this),
  * found through the table's tag lookup (msg_schema_init): one probe in
@@ -95,7 +77,7 @@ static inline const field_desc *match(const struct_desc *d, uint32_t tag, uint8_
     const desc_cache *dc = &d->cache;
     for (unsigned k = dc->slot[tag & (MSG_TAG_SLOTS - 1u)]; k != 0; k = dc->chain[k - 1]) {
         const field_desc *f = &d->fields[k - 1];
-        if (f->tag == tag && (kind_types[f->kind] >> type & 1u)) {
+        if (f->tag == tag && (msg_kind_types[f->kind] >> type & 1u)) {
             *index = k - 1;
             return f;
         }
@@ -485,6 +467,103 @@ static kmip_err decode_struct(dctx *c, const struct_desc *d, void *base, const t
     return KMIP_OK;
 }
 
+/* ---- the generated fast paths ----
+ * msg_fast.inc is written at build time by msg_fastgen.c from the tables
+ * above (never by hand): per structure, straight-line code with a branch
+ * of its own per field, for children in table order. Whatever it does not
+ * expect starts the structure over with the walk (fast_fallback), so what
+ * is decoded, refused and reported is the walk's in every case. */
+
+/* What a structure's fast path undoes before the walk starts it over. */
+typedef struct fast_mark {
+    size_t items;          /* the reader's item count (max_items) at its start */
+    kmip_tree_point arena; /* and the message's allocations */
+} fast_mark;
+
+static inline fast_mark fast_begin(const dctx *c)
+{
+    fast_mark k = {c->r.items, kmip_tree_mark(c->m->arena)};
+    return k;
+}
+
+/* The next child at pos, read by the checked primitive: `have` is false at
+ * the structure's end; an invalid child goes to the walk, which reports it. */
+#define FAST_NEXT()                                                                                \
+    do {                                                                                           \
+        have = pos < end;                                                                          \
+        if (have) {                                                                                \
+            if (ttlv_next(&c->r, pos, end, cd, &h) != KMIP_OK)                                     \
+                goto fallback;                                                                     \
+            tag = h.tag; /* compared from registers: loading h's tag and type as */                \
+            type = h.type; /* one word would wait for their two stores */                          \
+        }                                                                                          \
+    } while (0)
+
+/* The structure at base (all zero when its fast path began: a fresh
+ * message, a zeroed allocation, or a member of one) is decoded again by
+ * the walk, from its first child: the count of items read, the error state,
+ * the struct and the arena are as they were (what the abandoned pass
+ * allocated is wiped and given back). */
+static kmip_err fast_fallback(dctx *c, const fast_mark *k, const struct_desc *d, void *base,
+                              const ttlv_hdr *sh, unsigned depth, uint32_t *seen_out)
+{
+    c->r.items = k->items;
+    kmip_tree_rewind(c->m->arena, &k->arena);
+    c->r.err_offset = 0;
+    if (c->r.detail_cap)
+        c->r.detail[0] = '\0';
+    if (c->err != NULL)
+        c->err->offset = 0;
+    memset(base, 0, d->size);
+    return decode_struct(c, d, base, sh, depth, seen_out);
+}
+
+#include "msg_fast.inc"
+
+static bool fast_usable;
+
+static void fast_init(void)
+{
+    fast_usable = fast_tables_match();
+}
+
+/* True when the generated code still matches the tables (checked once per
+ * process, thread-safe). */
+static bool fast_paths(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fast_init);
+    return fast_usable;
+}
+
+/* decode_struct for a header or a batch item: through its fast path. */
+static kmip_err decode_top(dctx *c, const struct_desc *d, void *base, const ttlv_hdr *sh,
+                           unsigned depth, uint32_t *seen_out)
+{
+    if (c->fast) {
+        if (d == &kmip_desc_response_item)
+            return FAST_RESPONSE_ITEM(c, d, base, sh, depth, seen_out);
+        if (d == &kmip_desc_response_header)
+            return FAST_RESPONSE_HEADER(c, d, base, sh, depth, seen_out);
+        if (d == &kmip_desc_request_item)
+            return FAST_REQUEST_ITEM(c, d, base, sh, depth, seen_out);
+        if (d == &kmip_desc_request_header)
+            return FAST_REQUEST_HEADER(c, d, base, sh, depth, seen_out);
+    }
+    return decode_struct(c, d, base, sh, depth, seen_out);
+}
+
+/* A Batch Item structure, read from the item's own bytes (its tag and
+ * type as one big-endian word): loading h's tag and type as one word, as
+ * the compiler would, waits for their two separate stores. */
+static inline bool is_batch_item(const ttlv_hdr *h)
+{
+    const uint8_t *p = h->at;
+    uint32_t tag_type =
+        (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    return tag_type == ((uint32_t)KMIP_TAG_BATCH_ITEM << 8 | KMIP_TYPE_STRUCTURE);
+}
+
 /* The header, then the batch items (1.4 section 7.2, 2.1 section 8). */
 static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
 {
@@ -503,7 +582,7 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
                         resp ? "ResponseMessage" : "RequestMessage",
                         resp ? "ResponseHeader" : "RequestHeader");
     uint32_t seen = 0;
-    err = decode_struct(c, hd, hbase, &h, 1, &seen);
+    err = decode_top(c, hd, hbase, &h, 1, &seen);
     if (err != KMIP_OK)
         return err;
     /* Now that the version is known, see which of the header's own fields
@@ -523,7 +602,7 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
         err = ttlv_next(&c->r, pos, end, 1, &h);
         if (err != KMIP_OK)
             return err;
-        if (h.tag == KMIP_TAG_BATCH_ITEM && h.type == KMIP_TYPE_STRUCTURE) {
+        if (is_batch_item(&h)) {
             n++;
         } else if (kmip_tag_name(h.tag) == NULL) {
             m->untyped = true; /* re-encoding drops it */
@@ -553,9 +632,9 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
     const struct_desc *item_desc = resp ? &kmip_desc_response_item : &kmip_desc_request_item;
     for (pos = items; pos < end; pos = h.next) {
         ttlv_peek(pos, &h); /* accepted by the walk above */
-        if (h.tag != KMIP_TAG_BATCH_ITEM || h.type != KMIP_TYPE_STRUCTURE)
+        if (!is_batch_item(&h))
             continue;
-        err = decode_struct(c, item_desc, &m->items[m->item_count], &h, 1, NULL);
+        err = decode_top(c, item_desc, &m->items[m->item_count], &h, 1, NULL);
         if (err != KMIP_OK)
             return err;
         m->item_count++;
@@ -607,7 +686,7 @@ static size_t first_block(size_t len)
 /* Decodes into reuse (an empty message, kept on failure) or, when it is
  * NULL, into a new message (freed on failure). */
 static kmip_err decode_bytes(const uint8_t *data, size_t len, const limits *lim, kmip_message **out,
-                             kmip_msg_error *err, kmip_message *reuse)
+                             kmip_msg_error *err, kmip_message *reuse, bool fast)
 {
     if (err)
         memset(err, 0, sizeof *err);
@@ -615,7 +694,12 @@ static kmip_err decode_bytes(const uint8_t *data, size_t len, const limits *lim,
         return KMIP_E_ARG;
     *out = reuse;
     msg_schema_init();
-    dctx c = {NULL, err, {0}, false, 0};
+    dctx c; /* member by member: the reader is initialized below */
+    c.m = NULL;
+    c.err = err;
+    c.version_known = false;
+    c.version = 0;
+    c.fast = fast && fast_paths();
     ttlv_reader_init(&c.r, data, lim->max_items, lim->max_string, lim->max_depth,
                      err ? err->detail : NULL, err ? sizeof err->detail : 0);
     kmip_err e = KMIP_OK;
@@ -660,7 +744,19 @@ kmip_err kmip_message_decode(const uint8_t *data, size_t len, kmip_message **out
 {
     static const limits defaults = {KMIP_DEFAULT_MAX_MESSAGE, KMIP_DEFAULT_MAX_ITEMS,
                                     KMIP_DEFAULT_MAX_STRING, KMIP_DEFAULT_MAX_DEPTH};
-    return decode_bytes(data, len, &defaults, out, err, NULL);
+    return decode_bytes(data, len, &defaults, out, err, NULL, true);
+}
+
+kmip_err msg_decode_walk(const uint8_t *data, size_t len, kmip_message **out, kmip_msg_error *err)
+{
+    static const limits defaults = {KMIP_DEFAULT_MAX_MESSAGE, KMIP_DEFAULT_MAX_ITEMS,
+                                    KMIP_DEFAULT_MAX_STRING, KMIP_DEFAULT_MAX_DEPTH};
+    return decode_bytes(data, len, &defaults, out, err, NULL, false);
+}
+
+bool msg_decode_fast_enabled(void)
+{
+    return fast_paths();
 }
 
 /* A reused message keeps its first block while the messages fit in it
@@ -690,7 +786,7 @@ static kmip_err decode_into(kmip_message **m, const uint8_t *data, size_t len,
             kmip_message_reset(reuse);
         }
     }
-    kmip_err e = decode_bytes(data, len, lim, m, err, reuse);
+    kmip_err e = decode_bytes(data, len, lim, m, err, reuse, true);
     return e;
 }
 
@@ -737,7 +833,7 @@ kmip_err kmip_message_from_tree(kmip_tree *tree, kmip_message **out, kmip_msg_er
     if (e != KMIP_OK)
         return e;
     const limits open = {SIZE_MAX, SIZE_MAX, SIZE_MAX, KMIP_HARD_MAX_DEPTH};
-    e = decode_bytes(bytes, len, &open, out, err, NULL);
+    e = decode_bytes(bytes, len, &open, out, err, NULL, true);
     kmip_secure_free(bytes, len);
     return e;
 }

@@ -8,10 +8,12 @@
  * allocate-copy-wipe); structure lengths are back-patched when a structure
  * ends, so one pass suffices. Encoding is conservative: only the fields the
  * message's protocol version defines are written. */
+#include <pthread.h>
 #include <string.h>
 
 #include "../codec/ttlv_internal.h"
 #include "kmip/kmip_message.h"
+#include "message_internal.h"
 #include "msg_schema.h"
 
 typedef struct ectx {
@@ -19,6 +21,7 @@ typedef struct ectx {
     unsigned version;
     bool response;
     kmip_err err; /* errors the writer cannot see (KMIP_E_UNSUPPORTED) */
+    bool fast;    /* the generated fast paths are used (below) */
 } ectx;
 
 static void encode_struct(ectx *c, const struct_desc *d, const void *base, uint32_t tag);
@@ -233,27 +236,103 @@ static void encode_struct(ectx *c, const struct_desc *d, const void *base, uint3
     ttlv_end(&c->w, at);
 }
 
+/* ---- the generated fast paths ----
+ * msg_fast_enc.inc is written at build time by msg_fastgen.c from the
+ * tables above: per structure, one write per field in table order with its
+ * own presence test (the walk's encode_field for the general path), so the
+ * bytes are the walk's (test_message_fast compares them). */
+static void encode_uid(ectx *c, uint32_t tag, const kmip_uid *u)
+{
+    if (u->is_enum)
+        ttlv_w32(&c->w, tag, KMIP_TYPE_ENUMERATION, u->enum_value);
+    else
+        ttlv_wbytes(&c->w, tag, KMIP_TYPE_TEXT_STRING, u->text.data, u->text.len);
+}
+
+/* A structure's extras, then its end (as encode_struct ends). */
+static void encode_extras_end(ectx *c, const void *base, size_t at)
+{
+    const kmip_extras *x = base;
+    for (size_t k = 0; k < x->count; k++) {
+        const kmip_item *it = x->items[k];
+        if (it == NULL) {
+            ttlv_fail_w(&c->w, KMIP_E_ARG);
+            break;
+        }
+        ttlv_witem(&c->w, it->tag, it);
+    }
+    ttlv_end(&c->w, at);
+}
+
+#include "msg_fast_enc.inc"
+
+static bool fast_usable;
+
+static void fast_init(void)
+{
+    fast_usable = fast_tables_match();
+}
+
+/* True when the generated code still matches the tables (checked once per
+ * process, thread-safe). */
+static bool fast_paths(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fast_init);
+    return fast_usable;
+}
+
+/* encode_struct for a header or a batch item: through its fast path. */
+static void encode_top(ectx *c, const struct_desc *d, const void *base, uint32_t tag)
+{
+    if (c->fast) {
+        if (d == &kmip_desc_response_item)
+            FAST_RESPONSE_ITEM(c, d, base, tag);
+        else if (d == &kmip_desc_response_header)
+            FAST_RESPONSE_HEADER(c, d, base, tag);
+        else if (d == &kmip_desc_request_item)
+            FAST_REQUEST_ITEM(c, d, base, tag);
+        else
+            FAST_REQUEST_HEADER(c, d, base, tag);
+        return;
+    }
+    encode_struct(c, d, base, tag);
+}
+
+static kmip_err encode_message(const kmip_message *m, uint8_t **out, size_t *out_len, bool fast);
+
 kmip_err kmip_message_encode(const kmip_message *m, uint8_t **out, size_t *out_len)
+{
+    return encode_message(m, out, out_len, true);
+}
+
+kmip_err msg_encode_walk(const kmip_message *m, uint8_t **out, size_t *out_len)
+{
+    return encode_message(m, out, out_len, false);
+}
+
+static kmip_err encode_message(const kmip_message *m, uint8_t **out, size_t *out_len, bool fast)
 {
     if (m == NULL || out == NULL || out_len == NULL || m->item_count > INT32_MAX)
         return KMIP_E_ARG;
     msg_schema_init();
-    ectx c = {{NULL, 0, 0, 0, KMIP_OK}, kmip_message_version(m), m->is_response, KMIP_OK};
+    ectx c = {{NULL, 0, 0, 0, KMIP_OK}, kmip_message_version(m), m->is_response, KMIP_OK,
+              fast && fast_paths()};
     size_t at =
         ttlv_begin(&c.w, m->is_response ? KMIP_TAG_RESPONSE_MESSAGE : KMIP_TAG_REQUEST_MESSAGE);
     if (m->is_response) {
         kmip_response_header h = m->response_header;
         h.batch_count = (int32_t)m->item_count;
-        encode_struct(&c, &kmip_desc_response_header, &h, KMIP_TAG_RESPONSE_HEADER);
+        encode_top(&c, &kmip_desc_response_header, &h, KMIP_TAG_RESPONSE_HEADER);
     } else {
         kmip_request_header h = m->request_header;
         h.batch_count = (int32_t)m->item_count;
-        encode_struct(&c, &kmip_desc_request_header, &h, KMIP_TAG_REQUEST_HEADER);
+        encode_top(&c, &kmip_desc_request_header, &h, KMIP_TAG_REQUEST_HEADER);
     }
     const struct_desc *item_desc =
         m->is_response ? &kmip_desc_response_item : &kmip_desc_request_item;
     for (size_t i = 0; i < m->item_count; i++)
-        encode_struct(&c, item_desc, &m->items[i], KMIP_TAG_BATCH_ITEM);
+        encode_top(&c, item_desc, &m->items[i], KMIP_TAG_BATCH_ITEM);
     ttlv_end(&c.w, at);
     kmip_err err = c.err != KMIP_OK ? c.err : c.w.err;
     if (err != KMIP_OK) {

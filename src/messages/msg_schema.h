@@ -117,6 +117,28 @@ enum encode_op {
     E_FLAG = 0x80
 };
 
+/* The item types each field kind accepts (bit n for type n): what the
+ * decoder matches a child against (msg_decode.c and the fast paths that
+ * msg_fastgen.c writes). */
+#define MSG_TYPE_BIT(t) (1u << (t))
+static const uint16_t msg_kind_types[] __attribute__((unused)) = {
+    [K_INT] = MSG_TYPE_BIT(KMIP_TYPE_INTEGER),
+    [K_LONG] = MSG_TYPE_BIT(KMIP_TYPE_LONG_INTEGER),
+    [K_ENUM] = MSG_TYPE_BIT(KMIP_TYPE_ENUMERATION),
+    [K_BOOL] = MSG_TYPE_BIT(KMIP_TYPE_BOOLEAN),
+    [K_TEXT] = MSG_TYPE_BIT(KMIP_TYPE_TEXT_STRING),
+    [K_BYTES] = MSG_TYPE_BIT(KMIP_TYPE_BYTE_STRING),
+    [K_DATETIME] = MSG_TYPE_BIT(KMIP_TYPE_DATE_TIME),
+    [K_UID] = MSG_TYPE_BIT(KMIP_TYPE_TEXT_STRING) | MSG_TYPE_BIT(KMIP_TYPE_ENUMERATION),
+    [K_ITEM] = 0xFFFFu,
+    [K_STRUCT] = MSG_TYPE_BIT(KMIP_TYPE_STRUCTURE),
+    [K_ATTR1] = MSG_TYPE_BIT(KMIP_TYPE_STRUCTURE),
+    [K_TEMPLATE] = MSG_TYPE_BIT(KMIP_TYPE_STRUCTURE),
+    [K_ATTRS2] = MSG_TYPE_BIT(KMIP_TYPE_STRUCTURE),
+    [K_ATTR_WRAP] = MSG_TYPE_BIT(KMIP_TYPE_STRUCTURE),
+    [K_PAYLOAD] = MSG_TYPE_BIT(KMIP_TYPE_STRUCTURE),
+};
+
 /* Every described C struct starts with a kmip_extras member. */
 struct struct_desc {
     const char *name;
