@@ -175,6 +175,22 @@ static void encode_field(ectx *c, const struct_desc *d, const field_desc *f, con
     encode_value(c, f, base, v);
 }
 
+/* A structure's extras (items kept from a decode), then its end: how
+ * encode_struct and the generated fast paths end a structure. */
+static void encode_extras_end(ectx *c, const void *base, size_t at)
+{
+    const kmip_extras *x = base;
+    for (size_t k = 0; k < x->count; k++) {
+        const kmip_item *it = x->items[k];
+        if (it == NULL) {
+            ttlv_fail_w(&c->w, KMIP_E_ARG);
+            break;
+        }
+        ttlv_witem(&c->w, it->tag, it);
+    }
+    ttlv_end(&c->w, at);
+}
+
 static void encode_struct(ectx *c, const struct_desc *d, const void *base, uint32_t tag)
 {
     size_t at = ttlv_begin(&c->w, tag);
@@ -224,16 +240,7 @@ static void encode_struct(ectx *c, const struct_desc *d, const void *base, uint3
             encode_field(c, d, f, base);
         }
     }
-    const kmip_extras *x = base;
-    for (size_t k = 0; k < x->count; k++) {
-        const kmip_item *it = x->items[k];
-        if (it == NULL) {
-            ttlv_fail_w(&c->w, KMIP_E_ARG);
-            break;
-        }
-        ttlv_witem(&c->w, it->tag, it);
-    }
-    ttlv_end(&c->w, at);
+    encode_extras_end(c, base, at);
 }
 
 /* ---- the generated fast paths ----
@@ -247,21 +254,6 @@ static void encode_uid(ectx *c, uint32_t tag, const kmip_uid *u)
         ttlv_w32(&c->w, tag, KMIP_TYPE_ENUMERATION, u->enum_value);
     else
         ttlv_wbytes(&c->w, tag, KMIP_TYPE_TEXT_STRING, u->text.data, u->text.len);
-}
-
-/* A structure's extras, then its end (as encode_struct ends). */
-static void encode_extras_end(ectx *c, const void *base, size_t at)
-{
-    const kmip_extras *x = base;
-    for (size_t k = 0; k < x->count; k++) {
-        const kmip_item *it = x->items[k];
-        if (it == NULL) {
-            ttlv_fail_w(&c->w, KMIP_E_ARG);
-            break;
-        }
-        ttlv_witem(&c->w, it->tag, it);
-    }
-    ttlv_end(&c->w, at);
 }
 
 #include "msg_fast_enc.inc"
