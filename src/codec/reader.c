@@ -197,7 +197,7 @@ static kmip_err fill_scalar(ttlv_reader *r, kmip_tree *t, kmip_item *it, const t
     default:
         break;
     }
-    uint8_t *copy = kmip_tree_alloc(t, h->len);
+    uint8_t *copy = kmip_tree_alloc_fast(t, h->len);
     if (copy == NULL)
         return ttlv_fail(r, KMIP_E_NOMEM, h->at, "out of memory");
     memcpy(copy, h->val, h->len);

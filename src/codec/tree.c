@@ -148,6 +148,9 @@ size_t kmip_tree_bytes_used(const kmip_tree *t)
 
 void *kmip_tree_alloc(kmip_tree *t, size_t n)
 {
+    void *here = kmip_tree_alloc_here(t, n);
+    if (here != NULL)
+        return here;
     if (n > SIZE_MAX - 7u) /* rounding up would wrap to a tiny block */
         return NULL;
     n = (n + 7u) & ~(size_t)7u;

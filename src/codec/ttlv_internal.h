@@ -135,6 +135,78 @@ ttlv_next(ttlv_reader *r, const uint8_t *pos, const uint8_t *end, unsigned depth
     return ttlv_next_checked(r, pos, end, depth, h);
 }
 
+/* The header at pos as one big-endian word: tag << 40 | type << 32 | len.
+ * The caller has checked that 8 bytes remain. */
+static inline uint64_t ttlv_header_word(const uint8_t *pos)
+{
+    uint64_t w;
+    memcpy(&w, pos, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* ttlv_next for an item whose header the caller has already compared:
+ * at least 8 bytes remain at pos, hw is its header word
+ * (ttlv_header_word), whose tag is a KMIP tag and whose type is `type`, a
+ * constant (so the rules of that type are known
+ * here, not looked up). What is left is checked exactly as ttlv_next
+ * checks it (length for the type, string limit, item count, length
+ * against what remains, depth, padding, Boolean and Text String values),
+ * and *h is filled the same way. False for anything ttlv_next would
+ * refuse: the caller then reads the item again with ttlv_next (or its
+ * walk does), which reports it; nothing is counted then. For the typed
+ * decoder's generated fast paths, which know the tag and type they expect
+ * at each point. */
+__attribute__((always_inline)) static inline bool
+ttlv_next_typed(ttlv_reader *r, const uint8_t *pos, const uint8_t *end, unsigned depth,
+                uint64_t hw, unsigned type, ttlv_hdr *h)
+{
+    uint32_t len = (uint32_t)hw;
+    unsigned fixed = type == KMIP_TYPE_INTEGER || type == KMIP_TYPE_ENUMERATION ||
+                             type == KMIP_TYPE_INTERVAL
+                         ? 4u
+                     : type == KMIP_TYPE_LONG_INTEGER || type == KMIP_TYPE_BOOLEAN ||
+                             type == KMIP_TYPE_DATE_TIME || type == KMIP_TYPE_DATE_TIME_EXTENDED
+                         ? 8u
+                         : 0u;
+    bool mult8 = type == KMIP_TYPE_STRUCTURE || type == KMIP_TYPE_BIG_INTEGER;
+    bool string = type == KMIP_TYPE_TEXT_STRING || type == KMIP_TYPE_BYTE_STRING ||
+                  type == KMIP_TYPE_BIG_INTEGER;
+    size_t pad = fixed ? 8u - fixed : mult8 ? 0u : (8u - (len & 7u)) & 7u;
+    const uint8_t *val = pos + TTLV_HEADER_LEN;
+    if (!((fixed == 0 || len == fixed) && (!mult8 || (len & 7u) == 0) &&
+          (!string || len <= r->max_string) && r->items < r->max_items &&
+          (uint64_t)len + pad <= (uint64_t)(end - val) &&
+          (type != KMIP_TYPE_STRUCTURE || depth < r->max_depth)))
+        return false;
+    if (pad != 0) {
+        /* the pad bytes are the last pad bytes of the 8 ending the value */
+        uint64_t word;
+        memcpy(&word, val + len + pad - 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if ((word & (~(uint64_t)0 << (8 * (8 - pad)))) != 0)
+            return false;
+#else
+        if ((word & (((uint64_t)1 << (8 * pad)) - 1)) != 0)
+            return false;
+#endif
+    }
+    if (type == KMIP_TYPE_BOOLEAN && ttlv_header_word(val) > 1)
+        return false;
+    h->tag = (uint32_t)(hw >> 40);
+    h->type = (uint8_t)type;
+    h->len = len;
+    h->at = pos;
+    h->val = val;
+    h->next = val + len + pad;
+    if (type == KMIP_TYPE_TEXT_STRING && ttlv_check_text(r, h) != KMIP_OK)
+        return false;
+    r->items++;
+    return true;
+}
+
 /* A walk over the children of an accepted structure, each validated by
  * ttlv_next at the children's depth:
  *     ttlv_children it = ttlv_children_of(h, depth);
@@ -226,6 +298,34 @@ struct kmip_tree {
     size_t item_count;
     chunk *embedded; /* the chunk in the owner's memory, never freed here */
 };
+
+/* kmip_tree_alloc's common case, inline: a small allocation that fits in
+ * the newest chunk (zeroed as kmip_tree_alloc zeroes it: only the bytes
+ * not known to be zero). NULL when it does not fit: the caller then calls
+ * kmip_tree_alloc, which adds a chunk. */
+__attribute__((always_inline)) static inline void *kmip_tree_alloc_here(kmip_tree *t, size_t n)
+{
+    chunk *c = t->chunks;
+    if (c == NULL || n - 1u >= 4096u) /* n == 0 and large n: kmip_tree_alloc */
+        return NULL;
+    size_t rn = (n + 7u) & ~(size_t)7u;
+    if (rn > c->size - c->used)
+        return NULL;
+    uint8_t *p = (uint8_t *)c + ((sizeof(chunk) + 7u) & ~(size_t)7u) + c->used;
+    if (c->used + rn > c->zeroed) {
+        size_t clean = c->zeroed > c->used ? c->zeroed - c->used : 0;
+        memset(p + clean, 0, rn - clean);
+    }
+    c->used += rn;
+    return p;
+}
+
+/* kmip_tree_alloc with its common case inline. */
+__attribute__((always_inline)) static inline void *kmip_tree_alloc_fast(kmip_tree *t, size_t n)
+{
+    void *p = kmip_tree_alloc_here(t, n);
+    return p != NULL ? p : kmip_tree_alloc(t, n);
+}
 
 /* A point in a tree's allocations: what kmip_tree_rewind gives back to. */
 typedef struct kmip_tree_point {

@@ -87,7 +87,7 @@ size_t msg_bytes_used(const kmip_message *m)
 
 void *kmip_message_alloc(kmip_message *m, size_t size)
 {
-    return kmip_tree_alloc(m->arena, size);
+    return kmip_tree_alloc_fast(m->arena, size);
 }
 
 kmip_tree *kmip_message_arena(kmip_message *m)

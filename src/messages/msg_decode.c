@@ -94,7 +94,7 @@ static const char *tag_label(uint32_t tag)
 /* A Text or Byte String value, copied into the arena. */
 static kmip_err copy_value(dctx *c, const ttlv_hdr *h, kmip_bytes *b)
 {
-    uint8_t *p = kmip_tree_alloc(c->m->arena, h->len);
+    uint8_t *p = kmip_tree_alloc_fast(c->m->arena, h->len);
     if (p == NULL)
         return no_memory(c, h);
     memcpy(p, h->val, h->len);
@@ -228,7 +228,7 @@ static kmip_err decode_payload(dctx *c, const field_desc *f, void *base, const t
         c->m->untyped = true;
         return keep_item(c, h, depth, (const kmip_item **)at(base, f->aux));
     }
-    void *p = kmip_message_alloc(c->m, pd->size);
+    void *p = kmip_tree_alloc_fast(c->m->arena, pd->size);
     if (p == NULL)
         return no_memory(c, h);
     *(void **)at(base, f->offset) = p;
@@ -486,18 +486,29 @@ static inline fast_mark fast_begin(const dctx *c)
     return k;
 }
 
-/* The next child at pos, read by the checked primitive: `have` is false at
- * the structure's end; an invalid child goes to the walk, which reports it. */
+/* The header word of the next child at pos (ttlv_header_word): `have` is
+ * false at the structure's end. Each field then compares the word with
+ * what it expects and reads the child through the checked primitive
+ * (ttlv_next_typed for a field of one type, ttlv_next for the others); a
+ * child that no field takes, a header cut short or an invalid child goes
+ * to the walk, which reports it. */
 #define FAST_NEXT()                                                                                \
     do {                                                                                           \
         have = pos < end;                                                                          \
         if (have) {                                                                                \
-            if (ttlv_next(&c->r, pos, end, cd, &h) != KMIP_OK)                                     \
+            if (TTLV_HEADER_LEN > (size_t)(end - pos))                                             \
                 goto fallback;                                                                     \
-            tag = h.tag; /* compared from registers: loading h's tag and type as */                \
-            type = h.type; /* one word would wait for their two stores */                          \
+            hw = ttlv_header_word(pos);                                                            \
         }                                                                                          \
     } while (0)
+
+/* The header word's type is one of mask's (bit t for type t); the type is
+ * not validated yet, hence the range test before the shift. */
+static inline bool fast_type_in(uint64_t hw, unsigned mask)
+{
+    unsigned type = (unsigned)(hw >> 32) & 0xFFu;
+    return type < 16u && (mask >> type & 1u) != 0;
+}
 
 /* The structure at base (all zero when its fast path began: a fresh
  * message, a zeroed allocation, or a member of one) is decoded again by
@@ -624,7 +635,7 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
         return msg_fail(c, KMIP_E_RANGE, root->at,
                         "Batch Count is %d but the message holds %zu batch items", (int)count, n);
     if (n) {
-        m->items = kmip_message_alloc(m, n * sizeof *m->items);
+        m->items = kmip_tree_alloc_fast(m->arena, n * sizeof *m->items);
         m->item_cap = n;
         if (m->items == NULL)
             return msg_fail(c, KMIP_E_NOMEM, items, "out of memory");

@@ -7,7 +7,12 @@
  * For each described structure it writes one function that expects the
  * children in table order, with a branch of its own per field (tag, type,
  * presence, store, nested structure), each item read through the checked
- * primitive ttlv_next exactly as the table walk reads it. Anything the
+ * primitive: a field of one type compares the child's header word with the
+ * one it expects (tag, type, and the length of a fixed-size type) and
+ * leaves the rest of ttlv_next's checks to ttlv_next_typed; a field of
+ * several types (an identifier, an item kept as is) reads the child with
+ * ttlv_next itself. A child is accepted only as ttlv_next accepts it, and
+ * one no field takes goes to the walk. Anything the
  * straight line does not expect (an unknown, repeated, reordered or
  * duplicated child, a missing mandatory field, a field the version does not
  * define, a repeated field, any error) sends the structure back to the table
@@ -58,6 +63,25 @@ static unsigned type_mask(const field_desc *f)
     return msg_kind_types[f->kind];
 }
 
+/* The value length of a fixed-size item type, 0 for the others (1.4
+ * section 9.1.1.3): the same numbers as the reader's ttlv_type_rules. */
+static unsigned fixed_len(unsigned type)
+{
+    switch (type) {
+    case KMIP_TYPE_INTEGER:
+    case KMIP_TYPE_ENUMERATION:
+    case KMIP_TYPE_INTERVAL:
+        return 4;
+    case KMIP_TYPE_LONG_INTEGER:
+    case KMIP_TYPE_BOOLEAN:
+    case KMIP_TYPE_DATE_TIME:
+    case KMIP_TYPE_DATE_TIME_EXTENDED:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
 static bool is_response_item(const struct_desc *d)
 {
     return d == &kmip_desc_response_item;
@@ -77,7 +101,7 @@ static void emit_payload(FILE *o, const struct_desc *d, size_t i)
                "kmip_payload_desc(bi->operation, %s) : NULL;\n",
             resp ? "true" : "false");
     fprintf(o, "            if (pd == NULL)\n                goto fallback;\n");
-    fprintf(o, "            void *p = kmip_message_alloc(c->m, pd->size);\n");
+    fprintf(o, "            void *p = kmip_tree_alloc_fast(c->m->arena, pd->size);\n");
     fprintf(o, "            if (p == NULL)\n                goto fallback;\n");
     fprintf(o, "            *slot = p;\n");
     fprintf(o, "            kmip_err e;\n");
@@ -169,19 +193,33 @@ static void emit_decoder(FILE *o, size_t k)
     fprintf(o, "    const unsigned cd = depth + 1;\n");
     fprintf(o, "    uint32_t seen = 0;\n");
     fprintf(o, "    bool have;\n");
-    fprintf(o, "    uint32_t tag = 0;\n");
-    fprintf(o, "    unsigned type = 0;\n");
+    fprintf(o, "    uint64_t hw = 0;\n");
     fprintf(o, "    ttlv_hdr h;\n");
     fprintf(o, "    FAST_NEXT();\n");
     for (size_t i = 0; i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
         unsigned mask = type_mask(f);
         fprintf(o, "    /* field %zu: %s */\n", i, kmip_tag_name(f->tag) ? kmip_tag_name(f->tag) : "?");
-        if (mask == 0xFFFFu)
-            fprintf(o, "    if (have && tag == 0x%06Xu) {\n", f->tag);
-        else
-            fprintf(o, "    if (have && tag == 0x%06Xu && (0x%04Xu >> type & 1u)) {\n", f->tag,
-                    mask);
+        if (mask != 0 && (mask & (mask - 1u)) == 0) {
+            /* one type: the header word compared (with the length for a
+             * fixed-size type), the rest checked by ttlv_next_typed */
+            unsigned type = (unsigned)__builtin_ctz(mask);
+            unsigned fixed = fixed_len(type);
+            if (fixed)
+                fprintf(o, "    if (have && hw == 0x%06X%02X%08Xull) {\n", f->tag, type, fixed);
+            else
+                fprintf(o, "    if (have && (hw >> 32) == 0x%06X%02Xu) {\n", f->tag, type);
+            fprintf(o, "        if (!ttlv_next_typed(&c->r, pos, end, cd, hw, %uu, &h))\n"
+                       "            goto fallback;\n", type);
+        } else {
+            if (mask == 0xFFFFu)
+                fprintf(o, "    if (have && (hw >> 40) == 0x%06Xu) {\n", f->tag);
+            else
+                fprintf(o, "    if (have && (hw >> 40) == 0x%06Xu && fast_type_in(hw, 0x%04Xu)) {\n",
+                        f->tag, mask);
+            fprintf(o, "        if (ttlv_next(&c->r, pos, end, cd, &h) != KMIP_OK)\n"
+                       "            goto fallback;\n");
+        }
         if (f->flags & F_VER) {
             fprintf(o, "        if (c->version_known && !(");
             if (f->min_ver && f->max_ver)
