@@ -175,11 +175,8 @@ static void encode_field(ectx *c, const struct_desc *d, const field_desc *f, con
     encode_value(c, f, base, v);
 }
 
-/* A structure's extras (items kept from a decode), then its end: how
- * encode_struct and the generated fast paths end a structure. */
-static void encode_extras_end(ectx *c, const void *base, size_t at)
+static void encode_extras(ectx *c, const kmip_extras *x)
 {
-    const kmip_extras *x = base;
     for (size_t k = 0; k < x->count; k++) {
         const kmip_item *it = x->items[k];
         if (it == NULL) {
@@ -188,6 +185,17 @@ static void encode_extras_end(ectx *c, const void *base, size_t at)
         }
         ttlv_witem(&c->w, it->tag, it);
     }
+}
+
+/* A structure's extras (items kept from a decode), then its end: how
+ * encode_struct and the generated fast paths end a structure. Inline: most
+ * structures have no extras, and their end is a few stores. */
+__attribute__((always_inline)) static inline void encode_extras_end(ectx *c, const void *base,
+                                                                    size_t at)
+{
+    const kmip_extras *x = base;
+    if (x->count != 0)
+        encode_extras(c, x);
     ttlv_end(&c->w, at);
 }
 

@@ -307,6 +307,42 @@ static void emit_enc_payload(FILE *o, const struct_desc *d, size_t i)
     fprintf(o, "        }\n    }\n");
 }
 
+/* A field of the general path: the walk's encode_field, called only when
+ * the field is defined by the version and present (the tests encode_field
+ * begins with, so that an absent field costs a comparison, not a call). */
+static void emit_enc_general(FILE *o, const field_desc *f, size_t i)
+{
+    char cond[256] = "";
+    size_t n = 0;
+    if (f->flags & F_VER) {
+        if (f->min_ver && f->max_ver)
+            n += (size_t)snprintf(cond + n, sizeof cond - n, "c->version >= %uu && c->version <= %uu",
+                                  f->min_ver, f->max_ver);
+        else if (f->min_ver)
+            n += (size_t)snprintf(cond + n, sizeof cond - n, "c->version >= %uu", f->min_ver);
+        else
+            n += (size_t)snprintf(cond + n, sizeof cond - n, "c->version <= %uu", f->max_ver);
+    }
+    const char *and = n ? " && " : "";
+    if (f->presence == P_FLAG)
+        snprintf(cond + n, sizeof cond - n, "%s*(const bool *)(b + %zu)", and, f->aux);
+    else if (f->presence == P_ITEM)
+        snprintf(cond + n, sizeof cond - n, "%s*(const kmip_item *const *)(b + %zu) != NULL", and,
+                 f->offset);
+    else if (f->presence == P_REP)
+        snprintf(cond + n, sizeof cond - n, "%s*(const size_t *)(b + %zu) != 0", and, f->aux);
+    else if (f->kind == K_ATTR1) /* each Attribute of the list, none when it is empty */
+        snprintf(cond + n, sizeof cond - n, "%s((const kmip_attr_list *)(b + %zu))->first != NULL",
+                 and, f->offset);
+    else if (f->kind > K_ATTR1 && f->kind <= K_ATTR_WRAP) /* the container when it is sent */
+        snprintf(cond + n, sizeof cond - n, "%s((const kmip_attr_list *)(b + %zu))->present", and,
+                 f->offset);
+    if (cond[0])
+        fprintf(o, "    if (%s)\n        encode_field(c, d, &d->fields[%zu], base);\n", cond, i);
+    else
+        fprintf(o, "    encode_field(c, d, &d->fields[%zu], base);\n", i);
+}
+
 static void emit_encoder(FILE *o, size_t k)
 {
     const struct_desc *d = descs[k];
@@ -365,7 +401,7 @@ static void emit_encoder(FILE *o, size_t k)
                     index_of(f->sub), i, f->offset, f->tag);
             break;
         default:
-            fprintf(o, "%sencode_field(c, d, &d->fields[%zu], base);\n", indent, i);
+            emit_enc_general(o, f, i);
             break;
         }
     }
