@@ -600,8 +600,8 @@ static kmip_err decode_message(dctx *c, const ttlv_hdr *root)
      * it defines (the rest of the message is checked as it is read). */
     c->version = kmip_message_version(m);
     c->version_known = true;
-    for (size_t i = 0; i < hd->nfields; i++)
-        if ((seen >> i & 1u) && !msg_version_defines(c->version, &hd->fields[i]))
+    for (uint32_t v = seen & hd->cache.versioned; v != 0; v &= v - 1u) /* those it may not */
+        if (!msg_version_defines(c->version, &hd->fields[__builtin_ctz(v)]))
             m->untyped = true;
     /* Tags we do not know (extensions, later versions) are skipped, as
      * everywhere; a known tag out of place is an error. The batch items are

@@ -503,6 +503,8 @@ static void init_desc(const struct_desc *d)
         const field_desc *f = &d->fields[i];
         if (f->flags & (F_REQ | F_MSG))
             c->required |= 1u << i;
+        if (f->flags & F_VER)
+            c->versioned |= 1u << i;
         /* chains in table order: built backwards */
         unsigned h = f->tag & (MSG_TAG_SLOTS - 1u);
         c->chain[i] = c->slot[h];

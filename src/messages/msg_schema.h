@@ -77,6 +77,7 @@ typedef struct field_desc {
  * source of truth. */
 typedef struct desc_cache {
     uint32_t required;            /* fields with F_REQ or F_MSG, bit i for field i */
+    uint32_t versioned;           /* fields with F_VER, bit i for field i */
     uint8_t slot[MSG_TAG_SLOTS];  /* tag & 63 -> first field of that hash, + 1 (0: none) */
     uint8_t chain[MSG_MAX_FIELDS]; /* the next field of the same hash, + 1 */
     /* fields from i on that share field i's item slot (F_BYTAG: the managed
