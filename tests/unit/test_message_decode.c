@@ -590,6 +590,112 @@ static void test_tables_unambiguous(void **state)
     }
 }
 
+/* ttlv_next_typed (the generated fast paths' read of a child whose header
+ * they have compared) accepts exactly what ttlv_next accepts, fills the
+ * same header and counts the same item: for every KMIP type, lengths
+ * around each rule (fixed sizes, multiples of 8, the string limit, what
+ * remains), non-zero padding at each position, Boolean values, Text
+ * Strings that are not UTF-8 or hold a NUL, and the item and depth limits
+ * at their edge. */
+static bool typed_read(ttlv_reader *r, const uint8_t *pos, const uint8_t *end, unsigned depth,
+                       uint64_t hw, unsigned type, ttlv_hdr *h)
+{
+    /* each type as the constant the generated code passes */
+    switch (type) {
+#define TYPED(t)                                                                                   \
+    case t:                                                                                        \
+        return ttlv_next_typed(r, pos, end, depth, hw, t, h)
+        TYPED(KMIP_TYPE_STRUCTURE);
+        TYPED(KMIP_TYPE_INTEGER);
+        TYPED(KMIP_TYPE_LONG_INTEGER);
+        TYPED(KMIP_TYPE_BIG_INTEGER);
+        TYPED(KMIP_TYPE_ENUMERATION);
+        TYPED(KMIP_TYPE_BOOLEAN);
+        TYPED(KMIP_TYPE_TEXT_STRING);
+        TYPED(KMIP_TYPE_BYTE_STRING);
+        TYPED(KMIP_TYPE_DATE_TIME);
+        TYPED(KMIP_TYPE_INTERVAL);
+        TYPED(KMIP_TYPE_DATE_TIME_EXTENDED);
+#undef TYPED
+    default:
+        fail();
+        return false;
+    }
+}
+
+static void check_typed_read(const uint8_t *buf, size_t avail, unsigned type, unsigned depth,
+                             size_t max_items, size_t items, size_t max_string)
+{
+    ttlv_reader a, b;
+    ttlv_reader_init(&a, buf, max_items, max_string, 4, NULL, 0);
+    ttlv_reader_init(&b, buf, max_items, max_string, 4, NULL, 0);
+    a.items = b.items = items;
+    ttlv_hdr ha, hb;
+    memset(&ha, 0, sizeof ha);
+    memset(&hb, 0, sizeof hb);
+    bool want = ttlv_next(&a, buf, buf + avail, depth, &ha) == KMIP_OK;
+    bool got = typed_read(&b, buf, buf + avail, depth, ttlv_header_word(buf), type, &hb);
+    if (want != got)
+        fail_msg("type %u, length %u, %zu bytes, depth %u, items %zu/%zu: ttlv_next %s, "
+                 "ttlv_next_typed %s",
+                 type, (unsigned)(ttlv_header_word(buf) & 0xFFFFFFFFu), avail, depth, items,
+                 max_items, want ? "accepts" : "refuses", got ? "accepts" : "refuses");
+    if (!want) {
+        assert_int_equal(b.items, items); /* nothing counted */
+        return;
+    }
+    assert_int_equal(a.items, b.items);
+    assert_int_equal(ha.tag, hb.tag);
+    assert_int_equal(ha.type, hb.type);
+    assert_int_equal(ha.len, hb.len);
+    assert_ptr_equal(ha.at, hb.at);
+    assert_ptr_equal(ha.val, hb.val);
+    assert_ptr_equal(ha.next, hb.next);
+}
+
+static void test_typed_read_matches_next(void **state)
+{
+    (void)state;
+    static const uint32_t lens[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,   12,  15,        16,
+                                    17, 23, 24, 31, 32, 33, 40, 63, 64, 65, 0x7FFFFFFFu, 0xFFFFFFFFu};
+    uint8_t buf[8 + 80];
+    for (unsigned type = KMIP_TYPE_STRUCTURE; type <= KMIP_TYPE_DATE_TIME_EXTENDED; type++) {
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            uint32_t len = lens[li];
+            /* value bytes: plain ASCII; then variants of the value and padding */
+            for (int variant = 0; variant < 6; variant++) {
+                memset(buf, 0, sizeof buf);
+                put_hdr(buf, 0x420042u, (uint8_t)type, len);
+                size_t vlen = len < 80 ? len : 80;
+                if (type != KMIP_TYPE_BOOLEAN && type != KMIP_TYPE_STRUCTURE)
+                    memset(buf + 8, 'a', vlen);
+                if (variant == 1 && type == KMIP_TYPE_BOOLEAN)
+                    buf[15] = 1;
+                if (variant == 2 && type == KMIP_TYPE_BOOLEAN)
+                    buf[15] = 2;
+                if (variant == 3 && vlen > 0)
+                    buf[8] = 0x80; /* not UTF-8 for a Text String */
+                if (variant == 4 && vlen > 0)
+                    buf[8 + vlen - 1] = 0; /* a NUL in a Text String */
+                for (size_t avail = 8; avail <= sizeof buf; avail++) {
+                    if (variant == 5) { /* a non-zero byte at avail - 1 (padding or value) */
+                        if (avail > 8)
+                            buf[avail - 1] = 0x01;
+                    }
+                    for (unsigned depth = 0; depth <= 4; depth += 2)
+                        check_typed_read(buf, avail, type, depth, 100, 0, 64);
+                    check_typed_read(buf, avail, type, 1, 100, 100, 64); /* no item left */
+                    check_typed_read(buf, avail, type, 1, 100, 99, 64);
+                    check_typed_read(buf, avail, type, 1, 100, 0, 15); /* string limit */
+                    check_typed_read(buf, avail, type, 1, 100, 0, 16);
+                    if (variant == 5 && avail > 8)
+                        buf[avail - 1] = 0;
+                }
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_reuse_after_refusal),
         cmocka_unit_test(test_reuse_smaller_then_larger),
         cmocka_unit_test(test_batch_count_before_items),
+        cmocka_unit_test(test_typed_read_matches_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
