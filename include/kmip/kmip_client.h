@@ -194,7 +194,9 @@ KMIP_API size_t kmip_health_snapshot(kmip_health *h, kmip_server_health *out, si
 
 typedef struct kmip_client kmip_client;
 
-/* Copies the options; does not connect yet. NULL when out of memory. */
+/* Copies the options; does not connect yet. NULL when out of memory, or
+ * of file descriptors (each client holds one, an eventfd, for
+ * kmip_client_abort). */
 KMIP_API KMIP_MUST_CHECK kmip_client *kmip_client_new(const kmip_client_options *o);
 KMIP_API void kmip_client_free(kmip_client *c);
 
