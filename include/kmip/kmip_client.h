@@ -27,7 +27,8 @@
  * returns KMIP_CLIENT_E_AMBIGUOUS ("sent, outcome unknown"); the caller
  * reconciles, e.g. by Locate on the Name it gave the object.
  *
- * Threads: a kmip_client is used by one thread at a time. kmip_pool hands
+ * Threads: a kmip_client is used by one thread at a time; only
+ * kmip_client_abort may come from another thread meanwhile. kmip_pool hands
  * out clients to many threads.
  *
  * Memory: strings passed in are copied. Messages returned to the caller
@@ -193,7 +194,9 @@ KMIP_API size_t kmip_health_snapshot(kmip_health *h, kmip_server_health *out, si
 
 typedef struct kmip_client kmip_client;
 
-/* Copies the options; does not connect yet. NULL when out of memory. */
+/* Copies the options; does not connect yet. NULL when out of memory, or
+ * of file descriptors (each client holds one, an eventfd, for
+ * kmip_client_abort). */
 KMIP_API KMIP_MUST_CHECK kmip_client *kmip_client_new(const kmip_client_options *o);
 KMIP_API void kmip_client_free(kmip_client *c);
 
@@ -201,6 +204,23 @@ KMIP_API void kmip_client_free(kmip_client *c);
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_connect(kmip_client *c);
 /* Closes the connection; the next call reconnects. */
 KMIP_API void kmip_client_disconnect(kmip_client *c);
+/* Aborts the client, for good: the one call of this API that another
+ * thread may make while a thread uses c. The call under way (a TCP connect,
+ * a TLS handshake, a send or a wait for an answer, on any server) ends at
+ * once, and that call and every later one fail with KMIP_CLIENT_E_ABORTED
+ * (later ones at once: nothing sent, no connection made); nothing else is
+ * left to do but kmip_client_free. A request that had left (a Create, a Register) when the
+ * abort came fails as any lost answer does: KMIP_CLIENT_E_AMBIGUOUS, its
+ * message saying it was aborted. An abort is no failure of a server: the
+ * health table (kmip_client_health) is left as it was. It neither blocks
+ * nor waits for the other thread (it shuts the client's sockets down and
+ * wakes its waits through a descriptor of its own, no signal); calling it
+ * again is harmless. Name resolution (getaddrinfo) cannot be interrupted:
+ * an abort during it takes effect when it returns. The caller makes sure c
+ * is not freed while kmip_client_abort runs (e.g. both under one lock).
+ * For a thread that must be joined without waiting for a connect timeout:
+ * a keyring's load helpers when the keyring closes. */
+KMIP_API void kmip_client_abort(kmip_client *c);
 /* Reads the CA, certificate and key files again (renewed certificates)
  * and has a server accept them first (a connection of its own: TLS and
  * Discover Versions, the servers in order, the first that answers decides).

@@ -35,6 +35,7 @@ typedef enum kmip_client_err {
     KMIP_CLIENT_E_NOT_FOUND,  /* the server holds no such object (Item Not Found) */
     KMIP_CLIENT_E_UNSUPPORTED,
     KMIP_CLIENT_E_TLS_PROTOCOL, /* the server offers no TLS version we accept (1.2 or newer) */
+    KMIP_CLIENT_E_ABORTED,      /* kmip_client_abort was called: the client is done */
     KMIP_CLIENT_E__COUNT
 } kmip_client_err;
 

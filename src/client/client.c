@@ -63,7 +63,10 @@ kmip_client *kmip_client_new(const kmip_client_options *o)
     }
     kc_core_init(&c->core, c->opt.pinned_version, c->opt.max_response, c->opt.server_count,
                  c->opt.log, c->opt.log_ctx);
-    if (c->opt.server_count == 0 || !kh_attach(c)) {
+    /* the switch exists from the start: an abort may come from another
+     * thread before the first connection, and must not race its creation */
+    if (c->opt.server_count == 0 || (c->abort = kt_abort_new()) == NULL || !kh_attach(c)) {
+        kt_abort_free(c->abort);
         kmip_options_clear(&c->opt);
         free(c);
         return NULL;
@@ -77,11 +80,18 @@ void kmip_client_free(kmip_client *c)
         return;
     kt_close(c->conn);
     kt_ctx_free(c->ctx);
+    kt_abort_free(c->abort);
     kh_detach(c);
     kc_core_clear(&c->core);
     kmip_options_clear(&c->opt);
     kmip_secure_zero(c, sizeof *c);
     free(c);
+}
+
+void kmip_client_abort(kmip_client *c)
+{
+    if (c != NULL)
+        kt_abort_fire(c->abort);
 }
 
 const char *kmip_client_error_message(const kmip_client *c)
@@ -191,7 +201,8 @@ static kt_config config_of(const kmip_client *c, size_t server)
                    .log_ctx = c->opt.log_ctx,
                    .key_password_file = c->opt.key_password_file,
                    .cipher_list = c->opt.cipher_list,
-                   .ciphersuites = c->opt.ciphersuites};
+                   .ciphersuites = c->opt.ciphersuites,
+                   .abort = c->abort};
     return k;
 }
 
@@ -299,6 +310,9 @@ static kmip_client_err connect_to(kmip_client *c, size_t server, const size_t *f
  * duplicate Locate answer become the next Locate's). */
 static kmip_client_err ensure_connected(kmip_client *c)
 {
+    if (kt_abort_fired(c->abort)) /* for good: not even the kept connection */
+        return kc_fail(c, KMIP_CLIENT_E_ABORTED, "the KMIP client was aborted "
+                       "(kmip_client_abort): it cannot be used any more");
     if (c->conn && kt_stale(c->conn)) {
         kt_close(c->conn);
         c->conn = NULL;
@@ -316,9 +330,11 @@ static kmip_client_err ensure_connected(kmip_client *c)
         if (k > 0 && out_of_time(c))
             break;
         e = connect_to(c, order[k], order, k);
+        /* connected, or a local problem no other server solves; an abort
+         * is no failure of the server (its health stays as it was) */
         if (e == KMIP_CLIENT_OK || e == KMIP_CLIENT_E_CONFIG || e == KMIP_CLIENT_E_NOMEM ||
-            e == KMIP_CLIENT_E_ARG)
-            return e; /* connected, or a local problem no other server solves */
+            e == KMIP_CLIENT_E_ARG || e == KMIP_CLIENT_E_ABORTED)
+            return e;
         kh_failed(c, order[k], c->core.st.message);
         char name[272];
         kh_name(&c->opt.servers[order[k]], name, sizeof name);
@@ -375,7 +391,8 @@ static kmip_client_err probe_with(kmip_client *c, kt_ctx *x, size_t server, bool
         if (e == KMIP_CLIENT_OK && record)
             kh_probed(c, server, (unsigned)(kmip_monotonic_us() - t0), tls.peer_not_after);
     }
-    if (record && e != KMIP_CLIENT_OK && e != KMIP_CLIENT_E_NOMEM && e != KMIP_CLIENT_E_CONFIG)
+    if (record && e != KMIP_CLIENT_OK && e != KMIP_CLIENT_E_NOMEM && e != KMIP_CLIENT_E_CONFIG &&
+        e != KMIP_CLIENT_E_ABORTED)
         kh_failed(c, server, c->core.st.message);
     kt_close(c->conn);
     c->conn = kept;

@@ -36,6 +36,7 @@ struct kmip_client {
     kmip_client_options opt;
     kt_ctx *ctx;
     kt_conn *conn;
+    kt_abort *abort; /* kmip_client_abort's switch, thrown from any thread */
     kc_core core; /* protocol state and the error state (core.st) */
     kmip_client_stats stats;
     kmip_health *health; /* shared with other clients, or its own */

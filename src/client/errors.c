@@ -20,6 +20,7 @@ static const char *const messages[KMIP_CLIENT_E__COUNT] = {
     [KMIP_CLIENT_E_NOT_FOUND] = "no such object on the KMIP server",
     [KMIP_CLIENT_E_UNSUPPORTED] = "not supported",
     [KMIP_CLIENT_E_TLS_PROTOCOL] = "the KMIP server offers no TLS version we accept",
+    [KMIP_CLIENT_E_ABORTED] = "aborted by the application (kmip_client_abort)",
 };
 
 const char *kmip_client_strerror(kmip_client_err err)

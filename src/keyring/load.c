@@ -362,6 +362,12 @@ struct krk_fetcher {
     pthread_t helpers[LOAD_HELPERS];
     int helper_count;
     int running;   /* helpers that have not ended yet */
+    /* the helpers' clients, each published by its helper from its creation
+     * to just before its free, for fetcher_free to abort (kmip_client_abort)
+     * under the lock; aborting: fetcher_free has, a client made later is
+     * aborted by its helper at once */
+    kmip_client *clients[LOAD_HELPERS];
+    bool aborting;
     int in_flight; /* batches taken by helpers, not taken into the state yet */
     answer *answers, **answers_end; /* helpers' answers, oldest first */
     int queued;                     /* answers waiting: at most LOAD_HELPERS */
@@ -536,12 +542,27 @@ static bool fetch_main(fetcher *f, kmip_client *c)
 
 /* A helper reads the state's configuration and health, which outlive it
  * (the state joins its helpers before it frees them), and the rest of the
- * load only through fetch_helper, which gives it nothing once done. */
+ * load only through fetch_helper, which gives it nothing once done. Its
+ * client is in f->clients while it may connect, so that fetcher_free can
+ * abort a connect still waiting (a server holding the connection, a slow
+ * handshake) instead of joining the thread after its connect timeout; an
+ * aborted helper fails its connect (or its batch, which the load no longer
+ * takes) and ends like one that could not connect. */
 static void *helper_main(void *arg)
 {
     fetcher *f = arg;
     krk_log_sink quiet = {drop_log, NULL, NULL, NULL};
     kmip_client *c = client_for(&f->s->cfg, &quiet, f->s->health, f->version);
+    int slot = -1;
+    pthread_mutex_lock(&f->lock);
+    for (int i = 0; c && i < LOAD_HELPERS && slot < 0; i++)
+        if (f->clients[i] == NULL)
+            slot = i; /* one per helper: there is always one */
+    if (slot >= 0)
+        f->clients[slot] = c;
+    if (c && f->aborting) /* fetcher_free came before the client was published */
+        kmip_client_abort(c);
+    pthread_mutex_unlock(&f->lock);
     long long left = f->deadline_ms - kmip_monotonic_ms();
     if (c && left > 0) {
         kmip_client_begin_deadline(c, (unsigned)left);
@@ -549,10 +570,12 @@ static void *helper_main(void *arg)
             fetch_helper(f, c);
         kmip_client_end_deadline(c);
     }
-    kmip_client_free(c);
     pthread_mutex_lock(&f->lock);
+    if (slot >= 0)
+        f->clients[slot] = NULL; /* no abort can reach it from here: it is freed below */
     f->running--;
     pthread_mutex_unlock(&f->lock);
+    kmip_client_free(c);
     return NULL;
 }
 
@@ -567,6 +590,19 @@ static void fetcher_free(fetcher *f)
          * memory is left to the child's exit */
         return;
     }
+    /* helpers still connecting are aborted, not waited for: joining them
+     * would wait up to their connect timeout (a held connection, a slow
+     * handshake), the whole time a keyring close, a reload freeing the old
+     * state or `keyring-kmip check` would block. The fetch is closed (the
+     * load is over): no helper has a batch in flight, so an aborted one
+     * only ends. Under the lock: a client is published and unpublished by
+     * its helper under it, and so never freed while aborted here. */
+    pthread_mutex_lock(&f->lock);
+    f->aborting = true;
+    for (int i = 0; i < LOAD_HELPERS; i++)
+        if (f->clients[i] != NULL)
+            kmip_client_abort(f->clients[i]);
+    pthread_mutex_unlock(&f->lock);
     for (int i = 0; i < f->helper_count; i++)
         pthread_join(f->helpers[i], NULL);
     pthread_cond_destroy(&f->more);

@@ -21,6 +21,7 @@
 
 #include "kmip/kmip_registry.h"
 #include "kmip/kmip_ttlv.h"
+#include "abort.h"
 #include "keys.h"
 #include "tcp.h"
 #include "transport.h"
@@ -60,6 +61,8 @@ struct kt_conn {
     kmip_log_fn log;
     void *log_ctx;
     int64_t last_io_ms; /* the end of the handshake or of the last exchange */
+    kt_abort *abort;    /* the client's switch, or NULL */
+    kt_abort_link link; /* the socket in its list while open */
     char host[256];
 };
 
@@ -185,6 +188,19 @@ __attribute__((format(printf, 3, 4))) static kmip_client_err set_err(kt_error *e
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
     return code;
+}
+
+/* After an abort (kt_abort_fire) every failure of c is the abort's: it shut
+ * the socket down, and the read or write that failed then says "closed".
+ * what: "reading from", "writing to", "the TLS handshake with". */
+static kmip_client_err abort_or(kt_conn *c, kmip_client_err code, kt_error *err,
+                                const char *what)
+{
+    if (code == KMIP_CLIENT_OK || code == KMIP_CLIENT_E_ABORTED || !kt_abort_fired(c->abort))
+        return code;
+    ERR_clear_error();
+    return set_err(err, KMIP_CLIENT_E_ABORTED, "%s the KMIP server at %s was aborted "
+                   "(kmip_client_abort)", what, c->host);
 }
 
 /* The newest OpenSSL error as text, and the queue cleared. */
@@ -682,10 +698,12 @@ static kmip_client_err handshake(kt_conn *c, int64_t deadline, kt_error *err)
             return KMIP_CLIENT_OK;
         int e = SSL_get_error(c->ssl, r);
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-            int w = kt_wait(c->fd, e == SSL_ERROR_WANT_WRITE, deadline);
-            if (w == 0)
+            int w = kt_wait(c->fd, e == SSL_ERROR_WANT_WRITE, deadline, c->abort);
+            if (w == KT_WAIT_TIMEOUT)
                 return set_err(err, KMIP_CLIENT_E_TIMEOUT,
                                "TLS handshake with %s timed out", c->host);
+            if (w == KT_WAIT_ABORTED)
+                return abort_or(c, KMIP_CLIENT_E_IO, err, "the TLS handshake with");
             if (w < 0)
                 return set_err(err, KMIP_CLIENT_E_IO, "TLS handshake with %s: %s", c->host,
                                strerror(errno));
@@ -797,13 +815,18 @@ kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_
     c->log = cfg->log;
     c->log_ctx = cfg->log_ctx;
     snprintf(c->host, sizeof c->host, "%s", cfg->host);
+    c->abort = cfg->abort;
     int64_t deadline = kmip_monotonic_ms() + cfg->connect_ms;
-    c->fd = kt_tcp_connect(cfg->host, cfg->port, deadline, err);
+    c->fd = kt_tcp_connect(cfg->host, cfg->port, deadline, c->abort, err);
+    if (c->fd >= 0) /* from here an abort also shuts the socket down */
+        kt_abort_attach(c->abort, &c->link, c->fd);
     kmip_client_err e = c->fd < 0 ? err->code : setup_ssl(ctx, cfg, c, err);
     if (e == KMIP_CLIENT_OK)
         e = handshake(c, deadline, err);
     if (e == KMIP_CLIENT_OK)
         e = make_blocking(c, err);
+    if (c->fd >= 0)
+        e = abort_or(c, e, err, "the TLS handshake with");
     if (e != KMIP_CLIENT_OK) {
         kt_close(c);
         return e;
@@ -817,6 +840,7 @@ void kt_close(kt_conn *c)
 {
     if (c == NULL)
         return;
+    kt_abort_detach(c->abort, &c->link); /* before the descriptor can be reused */
     if (c->ssl) {
         SSL_set_quiet_shutdown(c->ssl, 1);
         SSL_free(c->ssl);
@@ -888,6 +912,8 @@ static kmip_client_err alert_after_write(kt_conn *c, kmip_client_err code, kt_er
 
 kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err)
 {
+    if (kt_abort_fired(c->abort)) /* nothing of the request leaves */
+        return abort_or(c, KMIP_CLIENT_E_IO, err, "writing to");
     int64_t deadline = kmip_monotonic_ms() + io_ms;
     size_t done = 0;
     while (done < len) {
@@ -902,11 +928,14 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
         bool want_write = true;
         kmip_client_err code = KMIP_CLIENT_OK;
         if (!io_status(c, r, &want_write, &code, err, "writing to"))
-            return code == KMIP_CLIENT_E_CLOSED ? alert_after_write(c, code, err) : code;
-        int w = kt_wait(c->fd, want_write, deadline);
-        if (w == 0)
+            return abort_or(c, code == KMIP_CLIENT_E_CLOSED ? alert_after_write(c, code, err)
+                                                            : code, err, "writing to");
+        int w = kt_wait(c->fd, want_write, deadline, c->abort);
+        if (w == KT_WAIT_TIMEOUT)
             return set_err(err, KMIP_CLIENT_E_TIMEOUT, "writing to the KMIP server at %s timed "
                            "out after %u ms", c->host, io_ms);
+        if (w == KT_WAIT_ABORTED)
+            return abort_or(c, KMIP_CLIENT_E_IO, err, "writing to");
         if (w < 0)
             return set_err(err, KMIP_CLIENT_E_IO, "writing to %s: %s", c->host, strerror(errno));
     }
@@ -926,6 +955,8 @@ static kmip_client_err framer_error(kt_conn *c, kmip_err e, size_t max, kt_error
 kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
                         kt_error *err)
 {
+    if (kt_abort_fired(c->abort)) /* no read: an atomic load, no system call */
+        return abort_or(c, KMIP_CLIENT_E_IO, err, "reading from");
     kmip_framer *f = kmip_framer_new();
     if (f == NULL)
         return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
@@ -959,14 +990,19 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
         bool want_write = false;
         if (!io_status(c, r, &want_write, &code, err, "reading from"))
             break;
-        int w = kt_wait(c->fd, want_write, deadline);
-        if (w == 0)
+        int w = kt_wait(c->fd, want_write, deadline, c->abort);
+        if (w == KT_WAIT_TIMEOUT)
             code = set_err(err, KMIP_CLIENT_E_TIMEOUT, "no complete response from the KMIP "
                            "server at %s within %u ms", c->host, io_ms);
+        else if (w == KT_WAIT_ABORTED)
+            code = KMIP_CLIENT_E_IO; /* abort_or below says so */
         else if (w < 0)
             code = set_err(err, KMIP_CLIENT_E_IO, "reading from %s: %s", c->host, strerror(errno));
     }
     c->sock.wait = false;
+    /* an abort during the blocking read shut the socket down: the read
+     * ended as if the server had closed */
+    code = abort_or(c, code, err, "reading from");
     kmip_secure_zero(buf, held);
     if (code == KMIP_CLIENT_OK && kmip_framer_take(f, msg, len) != KMIP_OK)
         code = set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
@@ -1017,7 +1053,8 @@ bool kt_stale(kt_conn *c)
          * one is still arriving. */
         if (!SSL_has_pending(c->ssl))
             return false;
-        if (kt_wait(c->fd, false, kmip_monotonic_ms() + KT_PARTIAL_RECORD_WAIT_MS) <= 0)
+        if (kt_wait(c->fd, false, kmip_monotonic_ms() + KT_PARTIAL_RECORD_WAIT_MS, c->abort) <=
+            KT_WAIT_TIMEOUT)
             return true; /* a record begun and not completed */
     }
     return true;

@@ -10,6 +10,21 @@
 
 #include "kmip/kmip_common.h"
 
+/* An abort switch (the client's, kmip_client_abort): once thrown, from any
+ * thread, kt_connect and every wait of kt_connect, kt_send, kt_recv and
+ * kt_stale on a connection made with it (kt_config.abort) end at once with
+ * KMIP_CLIENT_E_ABORTED, and so does every later call: it is never reset.
+ * A thrown switch also shuts the sockets of those connections down. Name
+ * resolution (getaddrinfo) is not interrupted: an abort during it takes
+ * effect when it returns. kt_abort_new: NULL when out of memory or file
+ * descriptors. kt_abort_free: once no connection made with it is open and
+ * no thread can throw it any more. */
+typedef struct kt_abort kt_abort;
+kt_abort *kt_abort_new(void);
+void kt_abort_free(kt_abort *a);
+void kt_abort_fire(kt_abort *a);
+bool kt_abort_fired(const kt_abort *a);
+
 typedef struct kt_config {
     const char *host;
     unsigned port;
@@ -26,6 +41,7 @@ typedef struct kt_config {
     const char *key_password_file;
     const char *cipher_list;  /* NULL: default policy */
     const char *ciphersuites; /* NULL: default policy */
+    kt_abort *abort;          /* NULL: the waits cannot be aborted */
 } kt_config;
 
 typedef struct kt_error {
