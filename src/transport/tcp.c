@@ -31,6 +31,22 @@ int kt_wait(int fd, bool want_write, int64_t deadline)
     }
 }
 
+int kt_wait_send(int fd, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - kmip_monotonic_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {fd, POLLIN | POLLOUT, 0};
+        int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (r > 0)
+            return (p.revents & POLLOUT ? KT_WRITABLE : 0) |
+                   (p.revents & (POLLIN | POLLERR | POLLHUP) ? KT_READABLE : 0);
+        if (r < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
 bool kt_is_ip(const char *host)
 {
     unsigned char buf[sizeof(struct in6_addr)];
