@@ -84,6 +84,12 @@ const char *kc_server_name(const kmip_client *c);
 /* The answer of the exchange armed in the core, after its bytes left:
  * kt_recv and the core's decoding. */
 kmip_client_err kc_receive_armed(kmip_client *c);
+/* The ring of requests in flight (pipe_ring.c): the i-th oldest's armed
+ * record and the time it was written; the oldest leaving (its bytes
+ * wiped), which returns its request. */
+kc_armed *kc_pipe_slot(kmip_client *c, size_t i);
+int64_t *kc_pipe_sent_at(kmip_client *c, size_t i);
+const kmip_message *kc_pipe_pop(kmip_client *c);
 /* Abandons the requests in flight (their bytes wiped). */
 void kc_pipe_clear(kmip_client *c);
 /* The connection was closed: the requests in flight went out on it and

@@ -11,63 +11,13 @@
 
 #include "client_internal.h"
 
-_Static_assert(KMIP_CLIENT_MAX_IN_FLIGHT == KT_MAX_IN_FLIGHT,
-               "the transport keeps as many answers as may be in flight");
-
-static kc_armed *slot(kmip_client *c, size_t i)
-{
-    return &c->pipe[(c->pipe_head + i) % KMIP_CLIENT_MAX_IN_FLIGHT];
-}
-
-static int64_t *sent_at(kmip_client *c, size_t i)
-{
-    return &c->pipe_sent_us[(c->pipe_head + i) % KMIP_CLIENT_MAX_IN_FLIGHT];
-}
-
-/* The oldest request leaves the ring (its bytes wiped); it returns it. */
-static const kmip_message *pop(kmip_client *c)
-{
-    kc_armed *a = slot(c, 0);
-    const kmip_message *req = a->req;
-    kc_armed_drop(a);
-    c->pipe_head = (c->pipe_head + 1) % KMIP_CLIENT_MAX_IN_FLIGHT;
-    c->pipe_count--;
-    if (c->pipe_count == 0)
-        c->pipe_head = 0;
-    return req;
-}
-
-void kc_pipe_clear(kmip_client *c)
-{
-    while (c->pipe_count > 0)
-        pop(c);
-    c->pipe_failed_n = 0;
-    kmip_secure_zero(&c->pipe_failed, sizeof c->pipe_failed);
-}
-
-void kc_pipe_unsend(kmip_client *c)
-{
-    for (size_t i = 0; i < c->pipe_count; i++) {
-        kc_armed *a = slot(c, i);
-        if (a->ev == KC_EV_RECV) {
-            a->ev = KC_EV_SEND;
-            a->sent = false;
-        }
-    }
-}
-
-size_t kmip_client_in_flight(const kmip_client *c)
-{
-    return c->pipe_count;
-}
-
 /* Bytes of the requests written and not answered yet. */
 static size_t unanswered_bytes(kmip_client *c)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->pipe_count; i++)
-        if (slot(c, i)->ev == KC_EV_RECV)
-            n += slot(c, i)->out_len;
+        if (kc_pipe_slot(c, i)->ev == KC_EV_RECV)
+            n += kc_pipe_slot(c, i)->out_len;
     return n;
 }
 
@@ -96,7 +46,7 @@ static kmip_client_err write_pending(kmip_client *c, bool *up)
         *up = true;
         c->pipe_reused = false;
         for (size_t i = c->pipe_failed_n; i < c->pipe_count; i++) {
-            kc_armed *a = slot(c, i);
+            kc_armed *a = kc_pipe_slot(c, i);
             kmip_message *req = (kmip_message *)(uintptr_t)a->req; /* the caller's, lent */
             kc_core_take_back(k, a);
             e = kc_core_follow_version(k, req);
@@ -108,7 +58,7 @@ static kmip_client_err write_pending(kmip_client *c, bool *up)
     *up = true;
     size_t held = unanswered_bytes(c);
     for (size_t i = c->pipe_failed_n; i < c->pipe_count; i++) {
-        kc_armed *a = slot(c, i);
+        kc_armed *a = kc_pipe_slot(c, i);
         if (a->ev != KC_EV_SEND)
             continue;
         if (held > 0 && held + a->out_len > KMIP_CLIENT_IN_FLIGHT_BYTES)
@@ -123,7 +73,7 @@ static kmip_client_err write_pending(kmip_client *c, bool *up)
         }
         a->ev = KC_EV_RECV;
         a->sent = true;
-        *sent_at(c, i) = kmip_monotonic_us();
+        *kc_pipe_sent_at(c, i) = kmip_monotonic_us();
         held += a->out_len;
         c->stats.requests++;
     }
@@ -148,7 +98,7 @@ kmip_client_err kmip_client_send(kmip_client *c, kmip_message *request)
             return e;
         c->pipe_reused = kept && c->conn != NULL;
     }
-    kc_armed *a = &c->pipe[(c->pipe_head + c->pipe_count) % KMIP_CLIENT_MAX_IN_FLIGHT];
+    kc_armed *a = kc_pipe_slot(c, c->pipe_count);
     kmip_client_err e = kc_core_prepare(&c->core, request, a);
     if (e != KMIP_CLIENT_OK)
         return e;
@@ -197,28 +147,28 @@ kmip_client_err kmip_client_receive(kmip_client *c, kmip_message **request,
     kc_core *k = &c->core;
     /* the core's exchange is the oldest request's from here; the slot,
      * emptied by kc_core_take_back, only keeps its place */
-    const kmip_message *req = slot(c, 0)->req;
+    const kmip_message *req = kc_pipe_slot(c, 0)->req;
     *request = (kmip_message *)(uintptr_t)req; /* the caller's, lent */
     if (c->pipe_failed_n > 0) { /* the pipeline gave up on it before */
         k->st = c->pipe_failed;
         c->pipe_failed_n--;
-        pop(c);
+        kc_pipe_pop(c);
         return k->st.err;
     }
     kmip_client_err e;
     for (;;) {
         bool up = false;
         e = write_pending(c, &up);
-        kc_core_take_back(k, slot(c, 0));
+        kc_core_take_back(k, kc_pipe_slot(c, 0));
         if (e == KMIP_CLIENT_OK) {
             e = kc_receive_armed(c);
             if (e == KMIP_CLIENT_OK) {
-                kh_exchanged(c, (unsigned)(kmip_monotonic_us() - *sent_at(c, 0)));
+                kh_exchanged(c, (unsigned)(kmip_monotonic_us() - *kc_pipe_sent_at(c, 0)));
                 break;
             }
         }
         if (e != KMIP_CLIENT_E_NOMEM && e != KMIP_CLIENT_E_ARG && recover(c, up)) {
-            kc_core_put_aside(k, slot(c, 0)); /* armed again, to be written */
+            kc_core_put_aside(k, kc_pipe_slot(c, 0)); /* armed again, to be written */
             continue;
         }
         /* given up (or a local failure no new connection mends): this
@@ -226,14 +176,14 @@ kmip_client_err kmip_client_receive(kmip_client *c, kmip_message **request,
         kc_core_reset(k);
         if (c->conn)
             drop_connection(c);
-        pop(c);
+        kc_pipe_pop(c);
         c->pipe_failed = k->st;
         c->pipe_failed_n = c->pipe_count;
         return k->st.err;
     }
     bool reset;
     e = kc_core_finish(k, response, &reset);
-    pop(c);
+    kc_pipe_pop(c);
     if (reset && c->conn) /* out of step: the rest go again on a new connection */
         drop_connection(c);
     return e;
