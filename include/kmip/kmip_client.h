@@ -291,6 +291,57 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_call(kmip_client *c, kmip_m
  * must not be used afterwards; kmip_message_free remains correct. */
 KMIP_API void kmip_client_release(kmip_client *c, kmip_message *response);
 
+/* ---- pipelining: several requests in flight on one connection ----
+ * kmip_client_send writes a request and returns without waiting for its
+ * answer; kmip_client_receive waits for the answer to the oldest request
+ * in flight. A KMIP server answers the requests of one connection in order
+ * (PyKMIP reads one request message at a time and keeps what follows), so
+ * a load of many batches costs about one round trip per
+ * KMIP_CLIENT_MAX_IN_FLIGHT batches instead of one per batch, on one TLS
+ * connection.
+ *
+ * Only reads may be pipelined (every item Get, Get Attributes, Get
+ * Attribute List, Locate or Query): when the connection breaks, every
+ * request in flight is sent again on a new one, as kmip_client_call
+ * retries a read (once on the same server, then on the next ones), which
+ * a read allows and a write would not. At most KMIP_CLIENT_MAX_IN_FLIGHT
+ * requests are in flight; they are written at once as long as the
+ * requests not yet answered hold at most KMIP_CLIENT_IN_FLIGHT_BYTES (the
+ * first is always written), the others as answers make room, within
+ * kmip_client_receive. While the handle waits for room to write it reads
+ * the answers that arrive, so a pipeline cannot stall with both sides
+ * writing. While requests are in flight the handle's calls that exchange
+ * (kmip_client_call and every operation) fail with KMIP_CLIENT_E_ARG;
+ * building requests (kmip_client_request) is allowed. kmip_client_disconnect
+ * and kmip_client_free abandon the requests in flight. */
+#define KMIP_CLIENT_MAX_IN_FLIGHT 16
+#define KMIP_CLIENT_IN_FLIGHT_BYTES ((size_t)256 * 1024)
+
+/* Puts request in flight (borrowed until kmip_client_receive names it):
+ * its header gets the client's version as with kmip_client_call. Errors:
+ * KMIP_CLIENT_E_ARG (no items, an item that is not a read,
+ * KMIP_CLIENT_MAX_IN_FLIGHT in flight already), KMIP_CLIENT_E_NOMEM, and,
+ * with nothing in flight, the errors of connecting: the request is then
+ * not in flight. A failure writing it is not one of send's: the request
+ * stays in flight and kmip_client_receive sends it again. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_send(kmip_client *c, kmip_message *request);
+/* The answer to the oldest request in flight, which *request names (it is
+ * no longer in flight), with the results kmip_client_call would give:
+ * *response is there with KMIP_CLIENT_E_SERVER and _NOT_FOUND too (hand it
+ * back with kmip_client_release). Each call has the operation's time
+ * budget (within a task deadline, kmip_client_begin_deadline). When the
+ * pipeline cannot go on (its retries spent, no server left, the budget
+ * spent), the oldest request gets the error, and every request still in
+ * flight gets it too, each at its own kmip_client_receive. An answer that
+ * does not match its request (KMIP_CLIENT_E_PROTOCOL) drops the connection:
+ * the requests after it are sent again on a new one. KMIP_CLIENT_E_ARG
+ * with *request NULL: nothing in flight. */
+KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_receive(kmip_client *c,
+                                                             kmip_message **request,
+                                                             kmip_message **response);
+/* How many requests are in flight (sent or waiting for room). */
+KMIP_API size_t kmip_client_in_flight(const kmip_client *c);
+
 /* Request builders: each appends one batch item with a Unique Batch Item
  * ID. A NULL uid leaves the Unique Identifier out: the ID placeholder,
  * the object created by the previous item. */

@@ -78,6 +78,7 @@ void kmip_client_free(kmip_client *c)
 {
     if (c == NULL)
         return;
+    kc_pipe_clear(c);
     kt_close(c->conn);
     kt_ctx_free(c->ctx);
     kt_abort_free(c->abort);
@@ -141,6 +142,7 @@ void kmip_client_get_stats(const kmip_client *c, kmip_client_stats *s)
 
 void kmip_client_disconnect(kmip_client *c)
 {
+    kc_pipe_clear(c);
     kt_close(c->conn);
     c->conn = NULL;
 }
@@ -222,6 +224,14 @@ static kmip_client_err roundtrip(kmip_client *c)
         return kc_fail(c, e.code, "%s", e.message);
     kc_core_sent(k);
     c->stats.requests++;
+    return kc_receive_armed(c);
+}
+
+kmip_client_err kc_receive_armed(kmip_client *c)
+{
+    kc_core *k = &c->core;
+    kt_error e = {KMIP_CLIENT_OK, ""};
+    k->peer = kc_host(c);
     uint8_t *bytes = NULL;
     size_t n = 0;
     if (kt_recv(c->conn, &bytes, &n, budget(c, c->opt.io_ms), c->opt.max_response, &e) !=
@@ -457,6 +467,7 @@ kmip_client_err kmip_client_reload_credentials(kmip_client *c)
     kc_clear(c);
     kt_close(c->conn);
     c->conn = NULL;
+    kc_pipe_unsend(c); /* sent again, on a connection with the new credentials */
     kt_ctx_free(c->ctx);
     c->ctx = fresh;
     return KMIP_CLIENT_OK;
@@ -497,6 +508,10 @@ static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
     *response = NULL;
     if (request == NULL || request->is_response || request->item_count == 0)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "a request with at least one batch item is needed");
+    if (c->pipe_count > 0)
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "%zu pipelined request%s in flight on this "
+                       "handle: receive %s answers first (kmip_client_receive)", c->pipe_count,
+                       c->pipe_count == 1 ? " is" : "s are", c->pipe_count == 1 ? "its" : "their");
     if (out_of_time(c))
         return kc_fail(c, KMIP_CLIENT_E_TIMEOUT, "no time left for %s: the deadline has passed",
                        kc_operation_name(request->items[0].operation));
@@ -591,4 +606,31 @@ kmip_client_err kc_run(kmip_client *c, kc_op *op)
     }
     kc_op_free(op);
     return op->result;
+}
+
+/* ---- for pipeline.c ---- */
+
+void kc_start_operation(kmip_client *c)
+{
+    start_operation(c);
+}
+
+unsigned kc_budget(const kmip_client *c, unsigned step_ms)
+{
+    return budget(c, step_ms);
+}
+
+bool kc_out_of_time(const kmip_client *c)
+{
+    return out_of_time(c);
+}
+
+kmip_client_err kc_ensure_connected(kmip_client *c)
+{
+    return ensure_connected(c);
+}
+
+const char *kc_server_name(const kmip_client *c)
+{
+    return kc_host(c);
 }

@@ -48,6 +48,17 @@ struct kmip_client {
      * not yet (or it failed since: asked again, it may have been upgraded
      * or downgraded meanwhile) */
     unsigned server_version[KMIP_MAX_SERVERS];
+    /* requests in flight (kmip_client_send: pipeline.c), oldest first, a
+     * ring of KMIP_CLIENT_MAX_IN_FLIGHT; each one's sent flag says whether
+     * it went out on the current connection */
+    kc_armed pipe[KMIP_CLIENT_MAX_IN_FLIGHT];
+    int64_t pipe_sent_us[KMIP_CLIENT_MAX_IN_FLIGHT];
+    size_t pipe_head, pipe_count;
+    bool pipe_reused; /* the oldest went out on a connection kept from before */
+    /* the pipeline gave up: the pipe_failed_n oldest requests in flight
+     * get this error (those sent after get their chance) */
+    kc_status pipe_failed;
+    size_t pipe_failed_n;
 };
 
 /* Copies every string of src into dst (dst zeroed first). */
@@ -61,6 +72,30 @@ __attribute__((format(printf, 3, 4))) kmip_client_err kc_fail(kmip_client *c,
 /* Clears the error state at the start of a call. */
 void kc_clear(kmip_client *c);
 void kc_log(const kmip_client *c, int level, const char *message);
+
+/* For pipeline.c, from client.c: the operation's budget started (as every
+ * public call does), a step's timeout cut to what is left of it, whether
+ * it is spent, a connection (checked for staleness: callers make sure
+ * nothing is in flight on it), the current server's name. */
+void kc_start_operation(kmip_client *c);
+unsigned kc_budget(const kmip_client *c, unsigned step_ms);
+bool kc_out_of_time(const kmip_client *c);
+kmip_client_err kc_ensure_connected(kmip_client *c);
+const char *kc_server_name(const kmip_client *c);
+/* The answer of the exchange armed in the core, after its bytes left:
+ * kt_recv and the core's decoding. */
+kmip_client_err kc_receive_armed(kmip_client *c);
+/* The ring of requests in flight (pipe_ring.c): the i-th oldest's armed
+ * record and the time it was written; the oldest leaving (its bytes
+ * wiped), which returns its request. */
+kc_armed *kc_pipe_slot(kmip_client *c, size_t i);
+int64_t *kc_pipe_sent_at(kmip_client *c, size_t i);
+const kmip_message *kc_pipe_pop(kmip_client *c);
+/* Abandons the requests in flight (their bytes wiped). */
+void kc_pipe_clear(kmip_client *c);
+/* The connection was closed: the requests in flight went out on it and
+ * are sent again on the next one. */
+void kc_pipe_unsend(kmip_client *c);
 
 /* Runs a multi-step operation of the core to its end over the connection
  * (each step a kmip_client_call with its own time budget); frees op. */

@@ -111,6 +111,15 @@ static bool idempotent(uint32_t op)
            op == KMIP_OPERATION_QUERY || op == KMIP_OPERATION_DISCOVER_VERSIONS;
 }
 
+/* The operation of the first item that is not a read (0: none). */
+static uint32_t first_write(const kmip_message *m)
+{
+    for (size_t i = 0; i < m->item_count; i++)
+        if (!idempotent(m->items[i].operation))
+            return m->items[i].operation;
+    return 0;
+}
+
 static bool all_idempotent(const kmip_message *m)
 {
     for (size_t i = 0; i < m->item_count; i++)
@@ -119,10 +128,11 @@ static bool all_idempotent(const kmip_message *m)
     return true;
 }
 
-/* Encodes request and arms the exchange; checked: match the answer. */
-static kmip_client_err arm(kc_core *k, const kmip_message *request, bool checked)
+/* Encodes request into a, an exchange armed but not yet the core's (the
+ * core's own exchange is left alone); checked: match the answer. */
+static kmip_client_err encode_armed(kc_core *k, const kmip_message *request, bool checked,
+                                    kc_armed *a)
 {
-    kc_core_reset(k);
     uint8_t *bytes = NULL;
     size_t len = 0;
     kmip_err ee = kmip_message_encode(request, &bytes, &len);
@@ -130,19 +140,26 @@ static kmip_client_err arm(kc_core *k, const kmip_message *request, bool checked
         return kc_status_fail(&k->st, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
                               "cannot encode %s: %s",
                               checked ? "the request" : "Discover Versions", kmip_strerror(ee));
-    k->req = request;
-    k->checked = checked;
-    k->safe = all_idempotent(request);
-    k->out = bytes;
-    k->out_len = len;
-    k->sent = false;
-    k->attempt = 0;
-    k->failovers_left = k->server_count - 1;
-    k->ev = KC_EV_SEND;
+    *a = (kc_armed){.ev = KC_EV_SEND, .req = request, .checked = checked,
+                    .safe = all_idempotent(request), .sent = false, .attempt = 0,
+                    .failovers_left = k->server_count - 1, .out = bytes, .out_len = len};
     return KMIP_CLIENT_OK;
 }
 
-kmip_client_err kc_core_begin(kc_core *k, kmip_message *request)
+/* Encodes request and arms the exchange; checked: match the answer. */
+static kmip_client_err arm(kc_core *k, const kmip_message *request, bool checked)
+{
+    kc_core_reset(k);
+    kc_armed a;
+    kmip_client_err e = encode_armed(k, request, checked, &a);
+    if (e == KMIP_CLIENT_OK)
+        kc_core_take_back(k, &a);
+    return e;
+}
+
+/* The header of a request about to be encoded: the negotiated version,
+ * and for a batch of reads the Continue option (below). */
+static kmip_client_err set_header(kc_core *k, kmip_message *request)
 {
     if (request == NULL || request->is_response || request->item_count == 0)
         return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
@@ -161,7 +178,31 @@ kmip_client_err kc_core_begin(kc_core *k, kmip_message *request)
         request->request_header.batch_error_continuation_option =
             KMIP_BATCH_ERROR_CONTINUATION_OPTION_CONTINUE;
     }
-    return arm(k, request, true);
+    return KMIP_CLIENT_OK;
+}
+
+kmip_client_err kc_core_begin(kc_core *k, kmip_message *request)
+{
+    kmip_client_err e = set_header(k, request);
+    return e == KMIP_CLIENT_OK ? arm(k, request, true) : e;
+}
+
+kmip_client_err kc_core_prepare(kc_core *k, kmip_message *request, kc_armed *a)
+{
+    *a = (kc_armed){.ev = KC_EV_IDLE};
+    kmip_client_err e = set_header(k, request);
+    if (e == KMIP_CLIENT_OK && !all_idempotent(request))
+        e = kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
+                           "only reads (Get, Get Attributes, Get Attribute List, Locate, "
+                           "Query) may be pipelined: %s is not one",
+                           kc_operation_name(first_write(request)));
+    return e == KMIP_CLIENT_OK ? encode_armed(k, request, true, a) : e;
+}
+
+void kc_armed_drop(kc_armed *a)
+{
+    kmip_secure_free(a->out, a->out_len);
+    *a = (kc_armed){.ev = KC_EV_IDLE};
 }
 
 kc_event kc_core_event(const kc_core *k)

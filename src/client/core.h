@@ -196,6 +196,24 @@ void kc_core_take_back(kc_core *k, kc_armed *a);
  * KMIP_CLIENT_E_NOMEM, KMIP_CLIENT_E_ARG (not encodable at that version). */
 kmip_client_err kc_core_follow_version(kc_core *k, kmip_message *request);
 
+/* ---- pipelined exchanges ----
+ * Several requests in flight on one connection (kmip_client_send and
+ * kmip_client_receive): each is encoded into an armed record of its own
+ * (kc_core_prepare) that the driver keeps, in order, until its answer
+ * comes; the oldest is taken back into the core (kc_core_take_back) to
+ * receive and check its answer as any exchange, and, after a failure, to
+ * let kc_core_failed decide for it. Only reads may be pipelined: after a
+ * broken connection every request in flight is sent again on the next
+ * one, which is harmless for a read and never done for a write. */
+
+/* Encodes request (borrowed until its answer is taken or it is dropped)
+ * as kc_core_begin does, into a instead of the core: the core's own
+ * exchange is untouched. Errors: KMIP_CLIENT_E_ARG (no items, an item that
+ * is not a read, not encodable), KMIP_CLIENT_E_NOMEM. */
+kmip_client_err kc_core_prepare(kc_core *k, kmip_message *request, kc_armed *a);
+/* Frees (wiping) the bytes of an armed record that is not the core's. */
+void kc_armed_drop(kc_armed *a);
+
 /* ---- version negotiation ---- */
 
 /* False when the version is pinned (it is then k->version). */

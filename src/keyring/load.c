@@ -23,10 +23,18 @@
 #define BATCH_UID_BYTES 16384
 /* A load of more than HELPER_AFTER keys also fetches on LOAD_HELPERS more
  * connections, opened while the keys are being listed, each taking the
- * next batch: several requests in flight, each connection answering one at
- * a time (as PyKMIP does). */
-#define LOAD_HELPERS 3
+ * next batch. Every connection keeps up to LOAD_DEPTH batches in flight
+ * (kmip_client_send: pipelined, answered in order; a server such as
+ * PyKMIP reads one request at a time and keeps the rest): a load costs
+ * about one round trip per LOAD_DEPTH batches. One helper: the main
+ * connection is busy listing until the list is done, and more connections
+ * gained nothing over pipelining on this one (docs/PERFORMANCE.md:
+ * measured with 1, 2, 4 and 8 connections and 1, 4 and 8 in flight). */
+#define LOAD_HELPERS 1
+#define LOAD_DEPTH 8
 #define HELPER_AFTER (4 * KEYS_PER_MESSAGE)
+/* Decoded answers the helpers may leave waiting for the main thread. */
+#define ANSWERS_WAITING (LOAD_HELPERS * LOAD_DEPTH)
 
 /* "host:port" of the server the state's client talks to now. */
 static const char *server_now(krk_state *s)
@@ -243,34 +251,108 @@ static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
     return e;
 }
 
-/* One request message of Get + Get Attributes for n keys on client c;
- * *resp the answer (NULL on failure: *ce says why). Touches no shared state. */
-static kmip_client_err batch_call(kmip_client *c, char **uids, const uint32_t *types, size_t n,
-                                  kmip_message **resp)
+/* One request message of Get + Get Attributes for n keys on client c
+ * (*req, NULL on failure: the error is returned). Touches no shared state. */
+static kmip_client_err batch_request(kmip_client *c, char **uids, const uint32_t *types,
+                                     size_t n, kmip_message **req)
 {
     /* Object Type is asked for too although it is not needed: every object
      * has it, and PyKMIP 0.10 at KMIP 2.0 cannot encode an empty Get
      * Attributes answer (it drops the connection instead). */
     static const uint32_t wanted[] = {KMIP_TAG_NAME, KMIP_TAG_APPLICATION_SPECIFIC_INFORMATION,
                                       KMIP_TAG_OBJECT_TYPE, KMIP_TAG_STATE};
-    kmip_message *req = NULL;
-    *resp = NULL;
-    kmip_client_err ce = kmip_client_request(c, &req);
+    kmip_client_err ce = kmip_client_request(c, req);
     if (ce != KMIP_CLIENT_OK)
         return ce;
     for (size_t i = 0; i < n; i++) {
         /* Raw for keys: a server defaulting to Transparent would hand out a
          * form we do not read; Secret Data in the server's own (plain) form */
         uint32_t format = types[i] == KMIP_OBJECT_TYPE_SYMMETRIC_KEY ? KMIP_KEY_FORMAT_TYPE_RAW : 0;
-        if (kmip_req_add_get(req, uids[i], format) != KMIP_CLIENT_OK ||
-            kmip_req_add_get_attributes(req, uids[i], wanted, 4) != KMIP_CLIENT_OK) {
-            kmip_message_free(req);
+        if (kmip_req_add_get(*req, uids[i], format) != KMIP_CLIENT_OK ||
+            kmip_req_add_get_attributes(*req, uids[i], wanted, 4) != KMIP_CLIENT_OK) {
+            kmip_message_free(*req);
+            *req = NULL;
             return KMIP_CLIENT_E_NOMEM;
         }
     }
-    ce = kmip_client_call(c, req, resp);
+    return KMIP_CLIENT_OK;
+}
+
+/* The same, exchanged at once: *resp the answer (NULL on failure: the
+ * error says why). */
+static kmip_client_err batch_call(kmip_client *c, char **uids, const uint32_t *types, size_t n,
+                                  kmip_message **resp)
+{
+    kmip_message *req = NULL;
+    *resp = NULL;
+    kmip_client_err ce = batch_request(c, uids, types, n, &req);
+    if (ce == KMIP_CLIENT_OK)
+        ce = kmip_client_call(c, req, resp);
     kmip_message_free(req);
     return ce;
+}
+
+/* A connection's batches in flight, oldest first (pipelined: each answer
+ * comes in the order its request was sent). */
+typedef struct batch {
+    kmip_message *req;
+    size_t n;
+    char *uids[KEYS_PER_MESSAGE];
+} batch;
+
+typedef struct flight {
+    batch b[LOAD_DEPTH];
+    size_t head, count;
+} flight;
+
+/* Builds and sends a batch of n keys; on failure (*ce) nothing is in
+ * flight for it. */
+static kmip_client_err flight_send(flight *fl, kmip_client *c, char **uids,
+                                   const uint32_t *types, size_t n)
+{
+    batch *b = &fl->b[(fl->head + fl->count) % LOAD_DEPTH];
+    kmip_client_err ce = batch_request(c, uids, types, n, &b->req);
+    if (ce == KMIP_CLIENT_OK && (ce = kmip_client_send(c, b->req)) != KMIP_CLIENT_OK) {
+        kmip_message_free(b->req);
+        b->req = NULL;
+    }
+    if (ce != KMIP_CLIENT_OK)
+        return ce;
+    b->n = n;
+    memcpy(b->uids, uids, n * sizeof *uids);
+    fl->count++;
+    return KMIP_CLIENT_OK;
+}
+
+/* The oldest batch's answer (*resp, as kmip_client_receive gives it); its
+ * keys into uids/n. */
+static kmip_client_err flight_receive(flight *fl, kmip_client *c, char **uids, size_t *n,
+                                      kmip_message **resp)
+{
+    batch *b = &fl->b[fl->head];
+    kmip_message *req = NULL;
+    kmip_client_err ce = kmip_client_receive(c, &req, resp);
+    /* the handle answers in the order sent: the request named is ours */
+    *n = b->n;
+    memcpy(uids, b->uids, b->n * sizeof *uids);
+    kmip_message_free(b->req);
+    b->req = NULL;
+    fl->head = (fl->head + 1) % LOAD_DEPTH;
+    fl->count--;
+    return ce;
+}
+
+/* Abandons what is in flight (an error ended the load): the connection is
+ * dropped, the requests freed. */
+static void flight_abandon(flight *fl, kmip_client *c)
+{
+    if (fl->count == 0)
+        return;
+    kmip_client_disconnect(c);
+    for (; fl->count > 0; fl->count--, fl->head = (fl->head + 1) % LOAD_DEPTH) {
+        kmip_message_free(fl->b[fl->head].req);
+        fl->b[fl->head].req = NULL;
+    }
 }
 
 /* The keys of one answer into s (the load's thread: every key record comes
@@ -370,7 +452,7 @@ struct krk_fetcher {
     bool aborting;
     int in_flight; /* batches taken by helpers, not taken into the state yet */
     answer *answers, **answers_end; /* helpers' answers, oldest first */
-    int queued;                     /* answers waiting: at most LOAD_HELPERS */
+    int queued;                     /* answers waiting: at most ANSWERS_WAITING */
     bool closed;   /* the load is over: nothing more for helpers; s, l, d not theirs */
     long long deadline_ms;
     unsigned version;
@@ -410,22 +492,26 @@ static void take_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
     *n = k;
 }
 
-/* A helper's next batch (lock held): false when there is none and never
- * will be. It waits while LOAD_HELPERS answers are waiting for the main
- * thread (busy listing or fetching): decoded answers do not pile up. */
-static bool next_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
+/* A batch a helper may take now (lock held): decoded answers do not pile
+ * up while the main thread is busy listing or fetching. */
+static bool helper_may_take(const fetcher *f)
+{
+    return f->e == KRK_OK && !f->closed && f->queued < ANSWERS_WAITING && batch_ready(f);
+}
+
+/* A helper with nothing in flight waits for a batch (lock held): false
+ * when there is none and never will be. */
+static bool wait_for_batch(fetcher *f)
 {
     for (;;) {
         if (f->e != KRK_OK || f->closed)
             return false;
-        if (f->queued < LOAD_HELPERS && batch_ready(f))
-            break;
+        if (helper_may_take(f))
+            return true;
         if (f->listed && !batch_ready(f))
             return false;
         pthread_cond_wait(&f->more, &f->lock);
     }
-    take_batch(f, uids, types, n);
-    return true;
 }
 
 /* The oldest helper's answer into the state (lock held; the main thread). */
@@ -447,69 +533,101 @@ static void take_answer(fetcher *f)
     pthread_cond_broadcast(&f->more); /* room for an answer; maybe an error */
 }
 
-/* A helper's fetch: batches until there are none, each answer handed to
- * the main thread. */
+/* Hands a helper's answer to the main thread (lock held); a
+ * batch that could not even be sent comes with resp NULL and its error. */
+static void hand_over(fetcher *f, kmip_client *c, kmip_client_err ce, char **uids, size_t n,
+                      kmip_message *resp)
+{
+    answer *a = malloc(sizeof *a);
+    if (a == NULL) {
+        kmip_client_release(c, resp); /* this helper's own client */
+        f->in_flight--;
+        if (f->e == KRK_OK)
+            f->e = krk_fail(f->d, KRK_E_NOMEM, "out of memory loading keys");
+    } else {
+        a->next = NULL;
+        a->ce = ce;
+        a->resp = resp;
+        a->n = n;
+        memcpy(a->uids, uids, n * sizeof *uids);
+        snprintf(a->why, sizeof a->why, "%s",
+                 ce == KMIP_CLIENT_OK ? "" : kmip_client_error_message(c));
+        *f->answers_end = a;
+        f->answers_end = &a->next;
+        f->queued++;
+    }
+    pthread_cond_broadcast(&f->more); /* the main thread may be waiting for it */
+}
+
+/* A helper's fetch: batches until there are none, up to LOAD_DEPTH in
+ * flight on its connection, each answer handed to the main thread. */
 static void fetch_helper(fetcher *f, kmip_client *c)
 {
     char *uids[KEYS_PER_MESSAGE];
     uint32_t types[KEYS_PER_MESSAGE];
     size_t n;
+    flight fl = {0};
     pthread_mutex_lock(&f->lock);
-    while (next_batch(f, uids, types, &n)) {
-        f->in_flight++;
+    for (;;) {
+        bool more = fl.count == 0 ? wait_for_batch(f) : fl.count < LOAD_DEPTH && helper_may_take(f);
+        if (more) {
+            take_batch(f, uids, types, &n);
+            f->in_flight++;
+            pthread_mutex_unlock(&f->lock);
+            kmip_client_err ce = flight_send(&fl, c, uids, types, n);
+            pthread_mutex_lock(&f->lock);
+            if (ce != KMIP_CLIENT_OK)
+                hand_over(f, c, ce, uids, n, NULL); /* the load fails with its reason */
+            continue;
+        }
+        if (fl.count == 0 || f->e != KRK_OK)
+            break;
         pthread_mutex_unlock(&f->lock);
-        kmip_message *resp;
-        kmip_client_err ce = batch_call(c, uids, types, n, &resp);
-        answer *a = malloc(sizeof *a);
-        if (a) {
-            a->next = NULL;
-            a->ce = ce;
-            a->resp = resp;
-            a->n = n;
-            memcpy(a->uids, uids, n * sizeof *uids);
-            snprintf(a->why, sizeof a->why, "%s",
-                     ce == KMIP_CLIENT_OK ? "" : kmip_client_error_message(c));
-        }
+        kmip_message *resp = NULL;
+        kmip_client_err ce = flight_receive(&fl, c, uids, &n, &resp);
         pthread_mutex_lock(&f->lock);
-        if (a) {
-            *f->answers_end = a;
-            f->answers_end = &a->next;
-            f->queued++;
-        } else {
-            kmip_client_release(c, resp); /* this helper's own client */
-            f->in_flight--;
-            if (f->e == KRK_OK)
-                f->e = krk_fail(f->d, KRK_E_NOMEM, "out of memory loading keys");
-        }
-        pthread_cond_broadcast(&f->more); /* the main thread may be waiting for it */
+        hand_over(f, c, ce, uids, n, resp);
     }
+    /* an error ended the load: what is still in flight is not wanted */
+    f->in_flight -= (int)fl.count;
+    pthread_cond_broadcast(&f->more);
     pthread_mutex_unlock(&f->lock);
+    flight_abandon(&fl, c);
 }
 
 /* The main thread's fetch, once listed: it takes the helpers' answers
- * first, fetches a batch itself when there is one, and ends when nothing
- * is left and no helper has a batch in flight; then it closes the fetch
- * (helpers still connecting take nothing). The only thread that calls the
- * progress function, outside the lock (a host's callback may use its
- * thread's state, block or call back into the keyring: review of issue 17,
- * F9). Returns true when every helper has ended (f can be freed:
- * fetcher_free). */
+ * first, keeps up to LOAD_DEPTH batches of its own in flight while there
+ * are batches, and ends when nothing is left and no helper has a batch in
+ * flight; then it closes the fetch (helpers still connecting take
+ * nothing). The only thread that calls the progress function, outside the
+ * lock (a host's callback may use its thread's state, block or call back
+ * into the keyring: review of issue 17, F9). Returns true when every
+ * helper has ended (f can be freed: fetcher_free). */
 static bool fetch_main(fetcher *f, kmip_client *c)
 {
     char *uids[KEYS_PER_MESSAGE];
     uint32_t types[KEYS_PER_MESSAGE];
     size_t n;
+    flight fl = {0};
     pthread_mutex_lock(&f->lock);
     for (;;) {
         bool tell = false;
         if (f->answers) {
             take_answer(f);
             tell = f->e == KRK_OK && f->fn;
-        } else if (f->e == KRK_OK && batch_ready(f)) {
+        } else if (f->e == KRK_OK && fl.count < LOAD_DEPTH && batch_ready(f)) {
             take_batch(f, uids, types, &n);
             pthread_mutex_unlock(&f->lock);
-            kmip_message *resp;
-            kmip_client_err ce = batch_call(c, uids, types, n, &resp);
+            kmip_client_err ce = flight_send(&fl, c, uids, types, n);
+            pthread_mutex_lock(&f->lock);
+            if (ce != KMIP_CLIENT_OK && f->e == KRK_OK) {
+                f->e = batch_take(f->s, kmip_client_error_message(c), ce, uids, n, NULL, c, f->d);
+                pthread_cond_broadcast(&f->more);
+            }
+        } else if (f->e == KRK_OK && fl.count > 0) {
+            pthread_mutex_unlock(&f->lock);
+            kmip_message *resp = NULL;
+            kmip_client_err ce = flight_receive(&fl, c, uids, &n, &resp);
             pthread_mutex_lock(&f->lock);
             if (f->e == KRK_OK) {
                 f->e = batch_take(f->s, kmip_client_error_message(c), ce, uids, n, resp, c, f->d);
@@ -537,6 +655,7 @@ static bool fetch_main(fetcher *f, kmip_client *c)
     pthread_cond_broadcast(&f->more);
     bool idle = f->running == 0;
     pthread_mutex_unlock(&f->lock);
+    flight_abandon(&fl, c); /* after an error: the answers are not wanted */
     return idle;
 }
 

@@ -37,6 +37,26 @@ int kt_wait(int fd, bool want_write, int64_t deadline, const kt_abort *abort)
     }
 }
 
+int kt_wait_send(int fd, int64_t deadline, const kt_abort *abort)
+{
+    for (;;) {
+        if (kt_abort_fired(abort))
+            return KT_WAIT_ABORTED;
+        int64_t left = deadline - kmip_monotonic_ms();
+        if (left <= 0)
+            return KT_WAIT_TIMEOUT;
+        struct pollfd p[2] = {{fd, POLLIN | POLLOUT, 0}, {kt_abort_fd(abort), POLLIN, 0}};
+        int r = poll(p, 2, left > 60000 ? 60000 : (int)left);
+        if (r > 0 && p[1].revents != 0)
+            return KT_WAIT_ABORTED;
+        if (r > 0) /* anything but room to write (an error, a hang-up) is for the read to say */
+            return p[0].revents & POLLOUT ? KT_WRITABLE | (p[0].revents & ~POLLOUT ? KT_READABLE : 0)
+                                          : KT_READABLE;
+        if (r < 0 && errno != EINTR)
+            return KT_WAIT_ERROR;
+    }
+}
+
 bool kt_is_ip(const char *host)
 {
     unsigned char buf[sizeof(struct in6_addr)];

@@ -26,6 +26,13 @@ enum {
  * passes or abort (NULL: none) is thrown; one poll of both descriptors,
  * so that an abort ends the wait at once. */
 int kt_wait(int fd, bool want_write, int64_t deadline, const kt_abort *abort);
+/* Waits until fd is writable or readable (a writer that must not stop
+ * reading: kt_send with answers in flight), the deadline passes or abort
+ * is thrown: KT_WRITABLE | KT_READABLE as they are, or KT_WAIT_TIMEOUT,
+ * KT_WAIT_ERROR, KT_WAIT_ABORTED. */
+#define KT_WRITABLE 1
+#define KT_READABLE 2
+int kt_wait_send(int fd, int64_t deadline, const kt_abort *abort);
 /* True when host is an IPv4 or IPv6 literal. */
 bool kt_is_ip(const char *host);
 

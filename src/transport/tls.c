@@ -64,7 +64,22 @@ struct kt_conn {
     kt_abort *abort;    /* the client's switch, or NULL */
     kt_abort_link link; /* the socket in its list while open */
     char host[256];
+    /* Answers read while a write waited for room (kt_send): with requests
+     * pipelined the server writes the answers to earlier ones while we
+     * write the next; left unread, its writes and ours could each wait on
+     * a full socket for ever. Decrypted application bytes, which kt_recv
+     * takes before anything else; wiped as they are taken. At most
+     * KT_STASH_MAX. */
+    uint8_t *stash;
+    size_t stash_pos, stash_end, stash_cap;
+    size_t max_response;
 };
+
+/* What kt_send keeps of the server's answers while it writes: as many
+ * whole answers of the largest size allowed as requests may be in flight
+ * (KT_MAX_IN_FLIGHT) and one more; a server sending more while
+ * we write is not answering requests. */
+#define KT_STASH_MAX(c) (((size_t)KT_MAX_IN_FLIGHT + 1) * (c)->max_response)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static BIO_METHOD *sock_method;
@@ -816,6 +831,7 @@ kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_
     c->log_ctx = cfg->log_ctx;
     snprintf(c->host, sizeof c->host, "%s", cfg->host);
     c->abort = cfg->abort;
+    c->max_response = cfg->max_response ? cfg->max_response : KMIP_DEFAULT_MAX_MESSAGE;
     int64_t deadline = kmip_monotonic_ms() + cfg->connect_ms;
     c->fd = kt_tcp_connect(cfg->host, cfg->port, deadline, c->abort, err);
     if (c->fd >= 0) /* from here an abort also shuts the socket down */
@@ -852,6 +868,7 @@ void kt_close(kt_conn *c)
         sock_drop(&c->sock);
         free(c->sock.buf);
     }
+    kmip_secure_free(c->stash, c->stash_cap);
     free(c);
 }
 
@@ -910,6 +927,49 @@ static kmip_client_err alert_after_write(kt_conn *c, kmip_client_err code, kt_er
     return code;
 }
 
+/* Reads what the server has sent (decrypted) into the stash, without
+ * waiting: kt_send found the socket readable while it waited for room.
+ * Grows the stash by allocate-copy-wipe. */
+static kmip_client_err read_into_stash(kt_conn *c, kt_error *err)
+{
+    for (;;) {
+        if (c->stash_end == c->stash_cap) {
+            size_t held = c->stash_end - c->stash_pos;
+            /* moved to the front of a buffer as large when half of it or
+             * more was taken already, else of one twice as large */
+            size_t cap = c->stash_cap == 0 ? 16384
+                         : held <= c->stash_cap / 2 ? c->stash_cap : 2 * c->stash_cap;
+            if (cap > KT_STASH_MAX(c))
+                return set_err(err, KMIP_CLIENT_E_PROTOCOL, "the KMIP server at %s sent more "
+                               "than %zu bytes that no request in flight asked for while a "
+                               "request was being written", c->host, KT_STASH_MAX(c));
+            uint8_t *grown = malloc(cap);
+            if (grown == NULL)
+                return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
+            if (held)
+                memcpy(grown, c->stash + c->stash_pos, held);
+            kmip_secure_free(c->stash, c->stash_cap);
+            c->stash = grown;
+            c->stash_cap = cap;
+            c->stash_pos = 0;
+            c->stash_end = held;
+        }
+        size_t room = c->stash_cap - c->stash_end;
+        ERR_clear_error();
+        errno = 0;
+        int r = SSL_read(c->ssl, c->stash + c->stash_end, room > (1u << 30) ? (1 << 30) : (int)room);
+        if (r > 0) {
+            c->stash_end += (size_t)r;
+            continue;
+        }
+        bool want_write = false;
+        kmip_client_err code = KMIP_CLIENT_OK;
+        if (!io_status(c, r, &want_write, &code, err, "reading from"))
+            return code;
+        return KMIP_CLIENT_OK; /* nothing more without waiting */
+    }
+}
+
 kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err)
 {
     if (kt_abort_fired(c->abort)) /* nothing of the request leaves */
@@ -930,7 +990,12 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
         if (!io_status(c, r, &want_write, &code, err, "writing to"))
             return abort_or(c, code == KMIP_CLIENT_E_CLOSED ? alert_after_write(c, code, err)
                                                             : code, err, "writing to");
-        int w = kt_wait(c->fd, want_write, deadline, c->abort);
+        /* Waiting for room, we read too: the server may be writing the
+         * answers to requests in flight and wait for us to take them before
+         * it reads more of ours. (SSL_write is repeated with the same
+         * arguments, as OpenSSL requires; reading in between is allowed.) */
+        int w = want_write ? kt_wait_send(c->fd, deadline, c->abort)
+                           : kt_wait(c->fd, false, deadline, c->abort);
         if (w == KT_WAIT_TIMEOUT)
             return set_err(err, KMIP_CLIENT_E_TIMEOUT, "writing to the KMIP server at %s timed "
                            "out after %u ms", c->host, io_ms);
@@ -938,6 +1003,8 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
             return abort_or(c, KMIP_CLIENT_E_IO, err, "writing to");
         if (w < 0)
             return set_err(err, KMIP_CLIENT_E_IO, "writing to %s: %s", c->host, strerror(errno));
+        if (want_write && (w & KT_READABLE) && (code = read_into_stash(c, err)) != KMIP_CLIENT_OK)
+            return abort_or(c, code, err, "writing to");
     }
     c->last_io_ms = kmip_monotonic_ms();
     return KMIP_CLIENT_OK;
@@ -971,10 +1038,21 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
      * recv with SO_RCVTIMEO: waiting and reading are one system call, and
      * the exchange is send + recv). Any later wait, for the rest of a long
      * answer, is a poll up to the deadline. */
-    if (!SSL_has_pending(c->ssl) && c->sock.pos == c->sock.end)
+    if (!SSL_has_pending(c->ssl) && c->sock.pos == c->sock.end && c->stash_pos == c->stash_end)
         allow_wait(c, io_ms);
     while (code == KMIP_CLIENT_OK && !kmip_framer_ready(f)) {
         size_t want = kmip_framer_needed(f);
+        if (c->stash_pos < c->stash_end) { /* read while a request was written */
+            size_t n = c->stash_end - c->stash_pos, used;
+            kmip_err fe = kmip_framer_feed(f, c->stash + c->stash_pos, n < want ? n : want, &used);
+            kmip_secure_zero(c->stash + c->stash_pos, used);
+            c->stash_pos += used;
+            if (c->stash_pos == c->stash_end)
+                c->stash_pos = c->stash_end = 0;
+            if (fe != KMIP_OK)
+                code = framer_error(c, fe, max, err);
+            continue;
+        }
         ERR_clear_error();
         errno = 0;
         int r = SSL_read(c->ssl, buf, (int)(want < sizeof buf ? want : sizeof buf));
@@ -1022,6 +1100,8 @@ bool kt_stale(kt_conn *c)
      * too: a record the client did not ask for would otherwise be taken
      * as the next answer (review of issue 17, F4 and F8). */
     kt_sock *s = &c->sock;
+    if (c->stash_pos < c->stash_end) /* answers read while writing: nobody asked now */
+        return true;
     if (s->pos == s->end && !SSL_has_pending(c->ssl)) {
         ssize_t r = recv(c->fd, s->buf, KT_RBUF_SIZE, MSG_DONTWAIT);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

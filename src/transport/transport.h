@@ -62,13 +62,22 @@ void kt_ctx_cert_not_after(const kt_ctx *ctx, char *out, size_t cap);
 /* TCP connect (connect timeout) and TLS handshake with verification. */
 kmip_client_err kt_connect(kt_ctx *ctx, const kt_config *cfg, kt_conn **out, kt_error *err);
 void kt_close(kt_conn *c);
-/* Writes all of data within io_ms. */
+/* The most requests a client keeps in flight on one connection
+ * (KMIP_CLIENT_MAX_IN_FLIGHT, checked equal in the client): kt_send keeps
+ * as many answers as arrive while it writes. */
+#define KT_MAX_IN_FLIGHT 16
+/* Writes all of data within io_ms. While it waits for room it reads what
+ * the server sends (the answers to requests in flight before this one)
+ * and keeps it for kt_recv, so that a pipeline cannot stall with both
+ * sides writing; the server sending more than KT_MAX_IN_FLIGHT + 1 whole
+ * answers of the largest size meanwhile is KMIP_CLIENT_E_PROTOCOL. */
 kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err);
 /* Reads one whole TTLV message within io_ms (framer, size limit); the
  * caller frees *msg with kmip_secure_free. The wait for the answer is the
  * first read itself (a blocking recv bounded by SO_RCVTIMEO, at most
  * io_ms); any later wait is a poll up to the same deadline. Whatever
- * arrived behind the message stays buffered for kt_stale. */
+ * arrived behind the message stays buffered: for the next kt_recv (a
+ * pipeline's next answer) or kt_stale. Bytes kt_send read come first. */
 kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, size_t max,
                         kt_error *err);
 /* How long kt_stale waits for the rest of a TLS record that arrived in

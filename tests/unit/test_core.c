@@ -588,6 +588,72 @@ static void test_answers(void **state)
     }
 }
 
+/* ---- pipelined exchanges: armed records kept outside the core ---- */
+
+static kmip_message *one_get(const char *uid)
+{
+    kmip_message *m = kmip_message_new(false, KMIP_VERSION(1, 4));
+    assert_non_null(m);
+    assert_int_equal(kmip_req_add_get(m, uid, 0), KMIP_CLIENT_OK);
+    return m;
+}
+
+static kmip_message *get_answer(const char *uid)
+{
+    kmip_message *a = answer_new();
+    kmip_batch_item *bi = answer_item(a, KMIP_OPERATION_GET, 0, true);
+    set_text(a, &((kmip_get_response *)bi->payload)->unique_identifier, uid);
+    return a;
+}
+
+/* Two Gets prepared while the core is idle: the core stays idle; each is
+ * taken back in turn and answered; an answer naming the other request's
+ * object is refused (the stream dropped), never taken as this one's. A
+ * write is refused and nothing is armed. */
+static void test_pipelined_exchanges(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(KMIP_VERSION(1, 4));
+    kmip_message *ra = one_get("a"), *rb = one_get("b"), *w = two_activates();
+    kc_armed a, b, none;
+    assert_int_equal(kc_core_prepare(k, w, &none), KMIP_CLIENT_E_ARG);
+    assert_non_null(strstr(k->st.message, "Activate"));
+    assert_null(none.out);
+    assert_int_equal(kc_core_prepare(k, ra, &a), KMIP_CLIENT_OK);
+    assert_int_equal(kc_core_prepare(k, rb, &b), KMIP_CLIENT_OK);
+    assert_int_equal(kc_core_event(k), KC_EV_IDLE);
+    assert_int_equal(a.ev, KC_EV_SEND);
+    assert_true(a.safe);
+    assert_int_equal(ra->request_header.protocol_version.minor, 4);
+    kc_core_take_back(k, &a);
+    kmip_message *seen = sent_request(k);
+    assert_int_equal(seen->item_count, 1);
+    kmip_message_free(seen);
+    assert_int_equal(feed(k, get_answer("a"), 0), KC_EV_RESPONSE);
+    kmip_message *resp = NULL;
+    bool reset = true;
+    assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_OK);
+    assert_false(reset);
+    kmip_message_free(resp);
+    kc_core_take_back(k, &b);
+    seen = sent_request(k);
+    kmip_message_free(seen);
+    assert_int_equal(feed(k, get_answer("a"), 0), KC_EV_RESPONSE);
+    assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_E_PROTOCOL);
+    assert_true(reset);
+    assert_non_null(strstr(k->st.message, "names object \"a\""));
+    kmip_message_free(resp);
+    /* one never taken back: its bytes dropped (wiped) */
+    kc_armed c;
+    assert_int_equal(kc_core_prepare(k, ra, &c), KMIP_CLIENT_OK);
+    kc_armed_drop(&c);
+    assert_null(c.out);
+    kmip_message_free(ra);
+    kmip_message_free(rb);
+    kmip_message_free(w);
+    core_free(k);
+}
+
 /* ---- bytes: split, truncated, oversized, trailing ---- */
 
 /* The encoded in-order answer to two_activates() (freed by the caller). */
@@ -1721,6 +1787,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_response_reuse),
+        cmocka_unit_test(test_pipelined_exchanges),
         cmocka_unit_test(test_review_s4b_destroy_between_pages),
         cmocka_unit_test(test_review_s4b_create_between_pages),
         cmocka_unit_test(test_locate_pages),
