@@ -278,20 +278,6 @@ static kmip_client_err batch_request(kmip_client *c, char **uids, const uint32_t
     return KMIP_CLIENT_OK;
 }
 
-/* The same, exchanged at once: *resp the answer (NULL on failure: the
- * error says why). */
-static kmip_client_err batch_call(kmip_client *c, char **uids, const uint32_t *types, size_t n,
-                                  kmip_message **resp)
-{
-    kmip_message *req = NULL;
-    *resp = NULL;
-    kmip_client_err ce = batch_request(c, uids, types, n, &req);
-    if (ce == KMIP_CLIENT_OK)
-        ce = kmip_client_call(c, req, resp);
-    kmip_message_free(req);
-    return ce;
-}
-
 /* A connection's batches in flight, oldest first (pipelined: each answer
  * comes in the order its request was sent). */
 typedef struct batch {
@@ -382,12 +368,48 @@ static krk_err batch_take(krk_state *s, const char *why, kmip_client_err ce, cha
     return e;
 }
 
-static krk_err fetch_batch(krk_state *s, char **uids, const uint32_t *types, size_t n,
-                           krk_diag *d)
+
+/* How many of the keys uids[0, left) go in the next batch: at most
+ * KEYS_PER_MESSAGE, and under BATCH_UID_BYTES of identifiers (one at least). */
+static size_t batch_len(char *const *uids, size_t left)
 {
-    kmip_message *resp;
-    kmip_client_err ce = batch_call(s->client, uids, types, n, &resp);
-    return batch_take(s, kmip_client_error_message(s->client), ce, uids, n, resp, s->client, d);
+    size_t k = 0, bytes = 0;
+    while (k < KEYS_PER_MESSAGE && k < left) {
+        size_t len = strlen(uids[k]);
+        if (k > 0 && bytes + len > BATCH_UID_BYTES)
+            break;
+        bytes += len;
+        k++;
+    }
+    return k;
+}
+
+/* The keys of uids (n of them, the state's own connection) fetched in
+ * batches, LOAD_DEPTH in flight at a time; the first error ends it. */
+static krk_err fetch_pipelined(krk_state *s, char **uids, const uint32_t *types, size_t count,
+                               krk_diag *d)
+{
+    flight fl = {0};
+    char *got[KEYS_PER_MESSAGE];
+    size_t next = 0, n;
+    krk_err e = KRK_OK;
+    while (e == KRK_OK && (next < count || fl.count > 0)) {
+        kmip_client_err ce;
+        if (next < count && fl.count < LOAD_DEPTH) {
+            n = batch_len(uids + next, count - next);
+            ce = flight_send(&fl, s->client, uids + next, types + next, n);
+            if (ce != KMIP_CLIENT_OK)
+                e = batch_take(s, kmip_client_error_message(s->client), ce, uids + next, n,
+                               NULL, s->client, d);
+            next += n;
+            continue;
+        }
+        kmip_message *resp = NULL;
+        ce = flight_receive(&fl, s->client, got, &n, &resp);
+        e = batch_take(s, kmip_client_error_message(s->client), ce, got, n, resp, s->client, d);
+    }
+    flight_abandon(&fl, s->client);
+    return e;
 }
 
 /* ---- the fetch of a load, on several connections ----
@@ -480,15 +502,10 @@ static bool batch_ready(const fetcher *f)
 /* The next batch (lock held, batch_ready). */
 static void take_batch(fetcher *f, char **uids, uint32_t *types, size_t *n)
 {
-    size_t k = 0, bytes = 0;
-    while (k < KEYS_PER_MESSAGE && f->next < f->l->count) {
-        size_t len = strlen(f->l->uids[f->next]);
-        if (k > 0 && bytes + len > BATCH_UID_BYTES)
-            break;
-        uids[k] = f->l->uids[f->next];
-        types[k++] = f->l->types[f->next++];
-        bytes += len;
-    }
+    size_t k = batch_len(f->l->uids + f->next, f->l->count - f->next);
+    memcpy(uids, f->l->uids + f->next, k * sizeof *uids);
+    memcpy(types, f->l->types + f->next, k * sizeof *types);
+    f->next += k;
     *n = k;
 }
 
@@ -1005,10 +1022,8 @@ krk_err krk_state_fetch_new(krk_state *from, char **known, size_t known_count, k
     }
     if (e == KRK_OK)
         l.count = n;
-    for (size_t i = 0; e == KRK_OK && i < l.count; i += KEYS_PER_MESSAGE) {
-        size_t m = l.count - i < KEYS_PER_MESSAGE ? l.count - i : KEYS_PER_MESSAGE;
-        e = fetch_batch(into, l.uids + i, l.types + i, m, d);
-    }
+    if (e == KRK_OK)
+        e = fetch_pipelined(into, l.uids, l.types, l.count, d);
     free_uids(&l);
     kmip_client_get_stats(from->client, &st);
     into->load_requests = st.requests - before;
