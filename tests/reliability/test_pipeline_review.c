@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Review s7 (hostile): pipelining and the handle's other calls while requests are in
+ * flight. Helpers copied from test_pipeline.c.
+ * Pipelining (kmip_client_send, kmip_client_receive) against the test
+ * server, straight and through the fault proxy: every answer is the one of
+ * its own request, in order, with the right bytes; the limits and the
+ * refusals of the API; and what a broken connection, a lost answer, an
+ * answer that names another request and a server that never answers do to
+ * the requests in flight behind them.
+ * Usage: test_pipeline FIXTURE_DIR TEST_SERVER FAULT_PROXY */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault_env.h"
+#include "kmip/kmip_client.h"
+
+#define KEYS 40
+#define TIMEOUT_MS 1500
+
+static const char *fixture, *server_bin, *proxy_bin;
+static fenv E;
+static char uids[KEYS][128];
+
+static void secret_of(int i, uint8_t out[24])
+{
+    snprintf((char *)out, 24, "pipelined secret %05d", i);
+}
+
+static kmip_client *client_to(unsigned port)
+{
+    kmip_client_options *o = kmip_client_options_new();
+    assert_non_null(o);
+    assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", port), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_ca(o, E.ca), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), KMIP_CLIENT_OK);
+    kmip_client_options_set_timeouts(o, TIMEOUT_MS, TIMEOUT_MS);
+    kmip_client_options_set_operation_timeout(o, TIMEOUT_MS);
+    kmip_client *c = kmip_client_new(o);
+    kmip_client_options_free(o);
+    assert_non_null(c);
+    return c;
+}
+
+/* A request of n Gets of the keys from first on (wrapping). */
+static kmip_message *gets(kmip_client *c, int first, int n)
+{
+    kmip_message *m = NULL;
+    assert_int_equal(kmip_client_request(c, &m), KMIP_CLIENT_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(kmip_req_add_get(m, uids[(first + i) % KEYS], 0), KMIP_CLIENT_OK);
+    return m;
+}
+
+/* The answer to gets(c, first, n): every item the key asked for. */
+static void check_answer(const kmip_message *resp, int first, int n)
+{
+    assert_non_null(resp);
+    assert_int_equal(resp->item_count, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        const kmip_batch_item *bi = &resp->items[i];
+        assert_int_equal(bi->result_status, KMIP_RESULT_STATUS_SUCCESS);
+        const kmip_get_response *g = bi->payload;
+        assert_non_null(g);
+        const char *want = uids[(first + i) % KEYS];
+        assert_int_equal(g->unique_identifier.text.len, strlen(want));
+        assert_memory_equal(g->unique_identifier.text.data, want, strlen(want));
+        const uint8_t *p;
+        size_t len;
+        assert_true(kmip_object_key_material(&g->object, &p, &len));
+        uint8_t secret[24];
+        secret_of((first + i) % KEYS, secret);
+        assert_int_equal(len, strlen((char *)secret));
+        assert_memory_equal(p, secret, len);
+    }
+}
+
+typedef struct flight {
+    kmip_message *req[KMIP_CLIENT_MAX_IN_FLIGHT];
+    int first[KMIP_CLIENT_MAX_IN_FLIGHT], n[KMIP_CLIENT_MAX_IN_FLIGHT];
+    size_t count;
+} flight;
+
+static void send_gets(kmip_client *c, flight *f, int first, int n)
+{
+    kmip_message *m = gets(c, first, n);
+    kmip_client_err e = kmip_client_send(c, m);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("send: %s", kmip_client_error_message(c));
+    f->req[f->count] = m;
+    f->first[f->count] = first;
+    f->n[f->count++] = n;
+}
+
+/* Receives the oldest: the request it names must be the oldest sent. */
+static kmip_client_err receive_oldest(kmip_client *c, flight *f, size_t k, kmip_message **resp)
+{
+    kmip_message *req = NULL;
+    kmip_client_err e = kmip_client_receive(c, &req, resp);
+    assert_ptr_equal(req, f->req[k]);
+    return e;
+}
+
+static void free_flight(flight *f)
+{
+    for (size_t i = 0; i < f->count; i++)
+        kmip_message_free(f->req[i]);
+    f->count = 0;
+}
+
+
+/* Sends 8 one-Get requests and waits until their answers have surely
+ * arrived on the socket (not an assert on time: a delay that lets the
+ * test server answer, which is what makes the defect visible). */
+static void send_eight_and_let_answers_arrive(kmip_client *c, flight *f)
+{
+    for (int i = 0; i < 8; i++)
+        send_gets(c, f, i, 1);
+    usleep(300 * 1000);
+}
+
+static void receive_all_ok(kmip_client *c, flight *f, const char *what)
+{
+    for (size_t k = 0; k < f->count; k++) {
+        kmip_message *resp = NULL;
+        kmip_client_err e = receive_oldest(c, f, k, &resp);
+        if (e != KMIP_CLIENT_OK)
+            fail_msg("%s: request %zu of %zu: %d (%s)", what, k + 1, f->count, e,
+                     kmip_client_error_message(c));
+        check_answer(resp, f->first[k], f->n[k]);
+        kmip_client_release(c, resp);
+    }
+    assert_int_equal(kmip_client_in_flight(c), 0);
+}
+
+/* R7-1: kmip_client_connect while requests are in flight. The header
+ * says every call that exchanges fails with KMIP_CLIENT_E_ARG while
+ * requests are in flight; kmip_client_connect is not refused: its
+ * staleness check (kt_stale) finds the pending answers, calls the
+ * connection stale and replaces it, without kc_pipe_unsend. The requests
+ * stay "sent" on a connection that never saw them: the oldest's
+ * kmip_client_receive waits its whole timeout, and the pipeline gives up
+ * on all 8 (and the server is blamed in the health record). Expected:
+ * E_ARG from connect, or the 8 answered. */
+static void test_connect_while_in_flight(void **state)
+{
+    (void)state;
+    kmip_client *c = client_to(E.server_port);
+    flight f = {0};
+    send_eight_and_let_answers_arrive(c, &f);
+    kmip_client_err ce = kmip_client_connect(c);
+    print_message("connect with 8 in flight: %d (%s)\n", ce, kmip_client_error_message(c));
+    receive_all_ok(c, &f, "after kmip_client_connect");
+    free_flight(&f);
+    kmip_client_free(c);
+}
+
+/* kmip_client_reload_credentials with 8 in flight: they go again on a
+ * connection with the new credentials, all answered. */
+static void test_reload_while_in_flight(void **state)
+{
+    (void)state;
+    kmip_client *c = client_to(E.server_port);
+    flight f = {0};
+    send_eight_and_let_answers_arrive(c, &f);
+    assert_int_equal(kmip_client_reload_credentials(c), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_in_flight(c), 8);
+    receive_all_ok(c, &f, "after reload");
+    free_flight(&f);
+    kmip_client_free(c);
+}
+
+/* kmip_client_disconnect with 8 in flight: abandoned (nothing to receive),
+ * the caller frees its requests, the handle works. */
+static void test_disconnect_while_in_flight(void **state)
+{
+    (void)state;
+    kmip_client *c = client_to(E.server_port);
+    flight f = {0};
+    send_eight_and_let_answers_arrive(c, &f);
+    kmip_client_disconnect(c);
+    assert_int_equal(kmip_client_in_flight(c), 0);
+    kmip_message *req = NULL, *resp = NULL;
+    assert_int_equal(kmip_client_receive(c, &req, &resp), KMIP_CLIENT_E_ARG);
+    assert_null(req);
+    free_flight(&f);
+    send_gets(c, &f, 3, 2);
+    receive_all_ok(c, &f, "after disconnect");
+    free_flight(&f);
+    kmip_client_free(c);
+}
+
+/* Half received, then the rest after the server closed the kept
+ * connection (a restart): the rest are sent again and answered. */
+static void test_server_restart_mid_pipeline(void **state)
+{
+    (void)state;
+    kmip_client *c = client_to(E.server_port);
+    flight f = {0};
+    for (int i = 0; i < 8; i++)
+        send_gets(c, &f, i * 3, 2);
+    for (size_t k = 0; k < 4; k++) {
+        kmip_message *resp = NULL;
+        assert_int_equal(receive_oldest(c, &f, k, &resp), KMIP_CLIENT_OK);
+        check_answer(resp, f.first[k], f.n[k]);
+        kmip_client_release(c, resp);
+    }
+    fenv_server_kill(&E);
+    assert_true(fenv_server_start(&E));
+    for (size_t k = 4; k < 8; k++) {
+        kmip_message *resp = NULL;
+        kmip_client_err e = receive_oldest(c, &f, k, &resp);
+        if (e != KMIP_CLIENT_OK)
+            fail_msg("after restart: request %zu: %d (%s)", k + 1, e, kmip_client_error_message(c));
+        check_answer(resp, f.first[k], f.n[k]);
+        kmip_client_release(c, resp);
+    }
+    free_flight(&f);
+    kmip_client_free(c);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!fenv_init(&E, fixture, "pipeline_review", server_bin, proxy_bin) || !fenv_server_start(&E) ||
+        !fenv_proxy_start(&E))
+        return -1;
+    kmip_client *c = client_to(E.server_port);
+    for (int i = 0; i < KEYS; i++) {
+        kmip_key_spec s = {0};
+        s.object_type = KMIP_OBJECT_TYPE_SECRET_DATA;
+        s.secret_data_type = KMIP_SECRET_DATA_TYPE_PASSWORD;
+        s.object_group = "pipeline_review";
+        uint8_t secret[24];
+        secret_of(i, secret);
+        if (kmip_client_register_activate(c, &s, secret, strlen((char *)secret), uids[i],
+                                          sizeof uids[i]) != KMIP_CLIENT_OK)
+            return -1;
+    }
+    kmip_client_free(c);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fenv_stop(&E);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (!fenv_args(argc, argv, &fixture, &server_bin, &proxy_bin))
+        return 2;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reload_while_in_flight),
+        cmocka_unit_test(test_disconnect_while_in_flight),
+        cmocka_unit_test(test_server_restart_mid_pipeline),
+        cmocka_unit_test(test_connect_while_in_flight),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
