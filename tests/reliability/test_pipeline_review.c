@@ -17,6 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "fault_env.h"
 #include "kmip/kmip_client.h"
@@ -225,6 +230,230 @@ static void test_server_restart_mid_pipeline(void **state)
     kmip_client_free(c);
 }
 
+
+/* ---- a relay with small socket buffers (4 KiB each way): the network
+ * between client and server holds little, so a client that writes
+ * requests without reading answers while the server (one request at a
+ * time, blocking writes: the test server, PyKMIP) writes answers would
+ * stall with both sides writing ---- */
+#define SMALL_BUF 4096
+typedef struct relay_dir {
+    int from, to;
+    unsigned pause_us; /* after each chunk: a slow link (R7_DOWN_US, answers only) */
+} relay_dir;
+
+static void small_buffers(int fd)
+{
+    int v = SMALL_BUF, mss = 536;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+    /* a small segment size for the peer too: on loopback (MSS 64 KiB) the
+     * kernel gives each sender a send buffer of some 20 segments, over
+     * 1 MiB, which would hold the answers by itself */
+    setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
+}
+
+static void *relay_pump(void *arg)
+{
+    relay_dir *d = arg;
+    char buf[2048];
+    for (;;) {
+        ssize_t r = read(d->from, buf, sizeof buf);
+        if (r <= 0)
+            break;
+        for (ssize_t off = 0; off < r;) {
+            ssize_t w = write(d->to, buf + off, (size_t)(r - off));
+            if (w <= 0)
+                goto out;
+            off += w;
+        }
+        if (d->pause_us)
+            usleep(d->pause_us);
+    }
+out:
+    shutdown(d->to, SHUT_WR);
+    shutdown(d->from, SHUT_RD);
+    return NULL;
+}
+
+typedef struct relay {
+    int lfd;
+    unsigned port, target;
+    pthread_t t;
+} relay;
+
+static void *relay_main(void *arg)
+{
+    relay *r = arg;
+    for (;;) {
+        int c = accept(r->lfd, NULL, NULL);
+        if (c < 0)
+            return NULL;
+        small_buffers(c);
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        small_buffers(s);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->target)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+            close(c);
+            close(s);
+            continue;
+        }
+        relay_dir *up = malloc(sizeof *up), *down = malloc(sizeof *down);
+        up->from = c;
+        up->to = s;
+        up->pause_us = 0;
+        down->from = s;
+        down->to = c;
+        down->pause_us = getenv("R7_DOWN_US") ? (unsigned)atoi(getenv("R7_DOWN_US")) : 0;
+        pthread_t t1, t2;
+        pthread_create(&t1, NULL, relay_pump, up);
+        pthread_create(&t2, NULL, relay_pump, down);
+        pthread_detach(t1);
+        pthread_detach(t2); /* the fds and the two records live until the test ends */
+    }
+}
+
+static void relay_start(relay *r, unsigned target)
+{
+    r->target = target;
+    r->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    small_buffers(r->lfd);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(r->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(r->lfd, 8), 0);
+    socklen_t l = sizeof a;
+    assert_int_equal(getsockname(r->lfd, (struct sockaddr *)&a, &l), 0);
+    r->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&r->t, NULL, relay_main, r), 0);
+    pthread_detach(r->t);
+}
+
+#define BIG_KEYS 8
+#define BIG_SECRET 3000
+static char big_uids[BIG_KEYS][128];
+
+static void big_secret_of(int i, uint8_t *out)
+{
+    for (int j = 0; j < BIG_SECRET; j++)
+        out[j] = (uint8_t)(i * 31 + j);
+}
+
+/* The stash (kt_send reads answers while it waits for room to write):
+ * 14 requests of 250 Gets (some 18 KB each, all written at once: 252 KB)
+ * whose answers are some 770 KB each. Every answer is its own request's,
+ * on one connection, with no retry.
+ * ctest client_pipeline_review_smallbuf: every socket of the test and of
+ * the test server with 16 KiB buffers (smallbuf_shim.c): passes; with the
+ * stash's read taken out of kt_send (kt_wait instead of kt_wait_send, a
+ * local experiment) it stalls with both sides writing: 6 of 14 written,
+ * "writing to the KMIP server timed out", every request failed.
+ * R7-2, ctest client_pipeline_review_slowlink (FAILS): the same with the
+ * answers through a link of some 680 KB/s (R7_DOWN_US=3000: 3 ms per 2 KiB
+ * chunk), on which each of these requests alone with kmip_client_call
+ * succeeds within the 1,500 ms budget (R7_SINGLE=1): kt_send's io_ms
+ * bounds the write of request k, which with the socket buffers full waits
+ * for the server to answer every request before it (read into the stash
+ * meanwhile, progress that does not count): the send's write times out
+ * (7 of 14 written), the connection is dropped with the answers already
+ * in its stash, the receive's retry finds its budget spent ("timed out
+ * after 20 ms") and the pipeline gives up on all 14. */
+static void test_big_both_ways_small_buffers(void **state)
+{
+    (void)state;
+    kmip_client *reg = client_to(E.server_port);
+    for (int i = 0; i < BIG_KEYS; i++) {
+        kmip_key_spec s = {0};
+        s.object_type = KMIP_OBJECT_TYPE_SECRET_DATA;
+        s.secret_data_type = KMIP_SECRET_DATA_TYPE_PASSWORD;
+        s.object_group = "pipeline_review_big";
+        uint8_t secret[BIG_SECRET];
+        big_secret_of(i, secret);
+        assert_int_equal(kmip_client_register_activate(reg, &s, secret, BIG_SECRET, big_uids[i],
+                                                       sizeof big_uids[i]), KMIP_CLIENT_OK);
+    }
+    kmip_client_free(reg);
+    static relay r;
+    relay_start(&r, E.server_port);
+    kmip_client *c = client_to(r.port);
+    assert_int_equal(kmip_client_connect(c), KMIP_CLIENT_OK);
+    kmip_client_stats before, after;
+    kmip_client_get_stats(c, &before);
+    enum { REQS = 14, PER = 250 };
+    kmip_message *req[REQS];
+    if (getenv("R7_SINGLE")) { /* the same through kmip_client_call, one at a time */
+        for (int k = 0; k < 3; k++) {
+            kmip_message *m = NULL, *resp = NULL;
+            assert_int_equal(kmip_client_request(c, &m), KMIP_CLIENT_OK);
+            for (int i = 0; i < PER; i++)
+                assert_int_equal(kmip_req_add_get(m, big_uids[(k + i) % BIG_KEYS], 0),
+                                 KMIP_CLIENT_OK);
+            kmip_client_err e = kmip_client_call(c, m, &resp);
+            print_message("call %d: %d (%s)\n", k, e, kmip_client_error_message(c));
+            kmip_client_release(c, resp);
+            kmip_message_free(m);
+        }
+        kmip_client_free(c);
+        return;
+    }
+    for (int k = 0; k < REQS; k++) {
+        assert_int_equal(kmip_client_request(c, &req[k]), KMIP_CLIENT_OK);
+        for (int i = 0; i < PER; i++)
+            assert_int_equal(kmip_req_add_get(req[k], big_uids[(k + i) % BIG_KEYS], 0),
+                             KMIP_CLIENT_OK);
+        kmip_client_err e = kmip_client_send(c, req[k]);
+        if (e != KMIP_CLIENT_OK)
+            fail_msg("send %d: %s", k, kmip_client_error_message(c));
+    }
+    kmip_client_stats mid;
+    kmip_client_get_stats(c, &mid);
+    {
+        uint8_t *b = NULL;
+        size_t bl = 0;
+        assert_int_equal(kmip_message_encode(req[0], &b, &bl), KMIP_OK);
+        kmip_secure_free(b, bl);
+        print_message("request bytes %zu\n", bl);
+        if (getenv("R7_SS")) {
+            char cmd[128];
+            snprintf(cmd, sizeof cmd, "ss -tmnH | paste - - | grep -E \":(%u|%u)[[:space:]]\" >&2", r.port, E.server_port);
+            if (system(cmd) != 0)
+                print_message("ss failed\n");
+        }
+    }
+    print_message("written by the sends: %lu of %d\n",
+                  (unsigned long)(mid.requests - before.requests), REQS);
+    for (int k = 0; k < REQS; k++) {
+        kmip_message *named = NULL, *resp = NULL;
+        kmip_client_err e = kmip_client_receive(c, &named, &resp);
+        if (e != KMIP_CLIENT_OK)
+            fail_msg("receive %d: %d (%s)", k, e, kmip_client_error_message(c));
+        assert_ptr_equal(named, req[k]);
+        assert_int_equal(resp->item_count, (size_t)PER);
+        for (int i = 0; i < PER; i++) {
+            const kmip_get_response *g = resp->items[i].payload;
+            assert_non_null(g);
+            const uint8_t *p;
+            size_t len;
+            assert_true(kmip_object_key_material(&g->object, &p, &len));
+            uint8_t want[BIG_SECRET];
+            big_secret_of((k + i) % BIG_KEYS, want);
+            assert_int_equal(len, BIG_SECRET);
+            assert_memory_equal(p, want, BIG_SECRET);
+        }
+        kmip_client_release(c, resp);
+        kmip_message_free(req[k]);
+    }
+    kmip_client_get_stats(c, &after);
+    print_message("connections %lu, requests %lu, retries %lu\n",
+                  (unsigned long)(after.connections - before.connections),
+                  (unsigned long)(after.requests - before.requests),
+                  (unsigned long)(after.retries - before.retries));
+    assert_int_equal(after.retries, before.retries);
+    assert_int_equal(after.connections, before.connections);
+    kmip_client_free(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -262,7 +491,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_reload_while_in_flight),
         cmocka_unit_test(test_disconnect_while_in_flight),
         cmocka_unit_test(test_server_restart_mid_pipeline),
+        cmocka_unit_test(test_big_both_ways_small_buffers),
         cmocka_unit_test(test_connect_while_in_flight),
     };
+    if (getenv("R7_ONLY"))
+        cmocka_set_test_filter(getenv("R7_ONLY"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }
