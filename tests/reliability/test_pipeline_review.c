@@ -120,6 +120,48 @@ static void free_flight(flight *f)
 }
 
 
+
+/* The give-up path: a server that never answers; after the oldest's
+ * error (the pipeline gave up, the others marked failed), a new request
+ * is sent before the failed ones are received, with the fault cleared:
+ * each failed one gets the error at its receive, the new one is answered
+ * on a new connection, and nothing is left in flight. */
+static void test_send_after_give_up(void **state)
+{
+    (void)state;
+    kmip_client *c = client_to(E.proxy_port);
+    assert_true(fenv_quiesce(&E));
+    flight f = {0};
+    send_gets(c, &f, 0, 1);
+    kmip_message *resp = NULL;
+    assert_int_equal(receive_oldest(c, &f, 0, &resp), KMIP_CLIENT_OK);
+    kmip_client_release(c, resp);
+    free_flight(&f);
+    char out[256];
+    assert_true(fenv_ctl(E.server_ctl, "fault silent op=Get times=0", out, sizeof out));
+    for (int i = 0; i < 4; i++)
+        send_gets(c, &f, i, 2);
+    assert_int_equal(receive_oldest(c, &f, 0, &resp), KMIP_CLIENT_E_TIMEOUT);
+    assert_null(resp);
+    assert_true(fenv_clear(&E));
+    send_gets(c, &f, 9, 3); /* behind the three failed ones */
+    assert_int_equal(kmip_client_in_flight(c), 4);
+    for (size_t k = 1; k < 4; k++) {
+        kmip_client_err e = receive_oldest(c, &f, k, &resp);
+        if (e != KMIP_CLIENT_E_TIMEOUT)
+            fail_msg("failed request %zu: %d (%s)", k + 1, e, kmip_client_error_message(c));
+        assert_null(resp);
+    }
+    kmip_client_err e = receive_oldest(c, &f, 4, &resp);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("the request sent after the give-up: %d (%s)", e, kmip_client_error_message(c));
+    check_answer(resp, 9, 3);
+    kmip_client_release(c, resp);
+    assert_int_equal(kmip_client_in_flight(c), 0);
+    free_flight(&f);
+    kmip_client_free(c);
+}
+
 /* Sends 8 one-Get requests and waits until their answers have surely
  * arrived on the socket (not an assert on time: a delay that lets the
  * test server answer, which is what makes the defect visible). */
@@ -491,6 +533,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_reload_while_in_flight),
         cmocka_unit_test(test_disconnect_while_in_flight),
         cmocka_unit_test(test_server_restart_mid_pipeline),
+        cmocka_unit_test(test_send_after_give_up),
         cmocka_unit_test(test_big_both_ways_small_buffers),
         cmocka_unit_test(test_connect_while_in_flight),
     };
