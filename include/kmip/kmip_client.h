@@ -300,18 +300,24 @@ KMIP_API void kmip_client_release(kmip_client *c, kmip_message *response);
  * KMIP_CLIENT_MAX_IN_FLIGHT batches instead of one per batch, on one TLS
  * connection.
  *
- * Only reads may be pipelined (every item Get, Get Attributes, Get
- * Attribute List, Locate or Query): when the connection breaks, every
- * request in flight is sent again on a new one, as kmip_client_call
+ * Only Gets and Get Attributes of named objects may be pipelined (every
+ * item one of them, with a Unique Identifier): when the connection breaks,
+ * every request in flight is sent again on a new one, as kmip_client_call
  * retries a read (once on the same server, then on the next ones), which
- * a read allows and a write would not. At most KMIP_CLIENT_MAX_IN_FLIGHT
+ * a read allows and a write would not; and their answers name the object
+ * asked for, so that an answer the server skipped or repeated cannot pass
+ * for the next request's (a Locate's or a Query's answer names nothing,
+ * and Unique Batch Item IDs are the same in every request). At most KMIP_CLIENT_MAX_IN_FLIGHT
  * requests are in flight; they are written at once as long as the
  * requests not yet answered hold at most KMIP_CLIENT_IN_FLIGHT_BYTES (the
  * first is always written), the others as answers make room, within
  * kmip_client_receive. While the handle waits for room to write it reads
  * the answers that arrive, so a pipeline cannot stall with both sides
- * writing. While requests are in flight the handle's calls that exchange
- * (kmip_client_call and every operation) fail with KMIP_CLIENT_E_ARG;
+ * writing; the answers arriving meanwhile start the write's wait for room
+ * again (the server is at work on the requests before it), within the
+ * operation's budget. While requests are in flight the handle's calls that
+ * connect or exchange (kmip_client_connect, kmip_client_call and every
+ * operation) fail with KMIP_CLIENT_E_ARG;
  * building requests (kmip_client_request) is allowed. kmip_client_disconnect
  * and kmip_client_free abandon the requests in flight. */
 #define KMIP_CLIENT_MAX_IN_FLIGHT 16
@@ -319,7 +325,7 @@ KMIP_API void kmip_client_release(kmip_client *c, kmip_message *response);
 
 /* Puts request in flight (borrowed until kmip_client_receive names it):
  * its header gets the client's version as with kmip_client_call. Errors:
- * KMIP_CLIENT_E_ARG (no items, an item that is not a read,
+ * KMIP_CLIENT_E_ARG (no items, an item other than those above,
  * KMIP_CLIENT_MAX_IN_FLIGHT in flight already), KMIP_CLIENT_E_NOMEM, and,
  * with nothing in flight, the errors of connecting: the request is then
  * not in flight. A failure writing it is not one of send's: the request
@@ -339,7 +345,8 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_send(kmip_client *c, kmip_m
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_receive(kmip_client *c,
                                                              kmip_message **request,
                                                              kmip_message **response);
-/* How many requests are in flight (sent or waiting for room). */
+/* How many requests are waiting for kmip_client_receive: sent, waiting
+ * for room, or given up (their error still to be received). */
 KMIP_API size_t kmip_client_in_flight(const kmip_client *c);
 
 /* Request builders: each appends one batch item with a Unique Batch Item

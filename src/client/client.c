@@ -220,7 +220,7 @@ static kmip_client_err roundtrip(kmip_client *c)
     const uint8_t *out;
     size_t out_len;
     kc_core_output(k, &out, &out_len);
-    if (kt_send(c->conn, out, out_len, budget(c, c->opt.io_ms), &e) != KMIP_CLIENT_OK)
+    if (kt_send(c->conn, out, out_len, budget(c, c->opt.io_ms), 0, &e) != KMIP_CLIENT_OK)
         return kc_fail(c, e.code, "%s", e.message);
     kc_core_sent(k);
     c->stats.requests++;
@@ -323,7 +323,10 @@ static kmip_client_err ensure_connected(kmip_client *c)
     if (kt_abort_fired(c->abort)) /* for good: not even the kept connection */
         return kc_fail(c, KMIP_CLIENT_E_ABORTED, "the KMIP client was aborted "
                        "(kmip_client_abort): it cannot be used any more");
-    if (c->conn && kt_stale(c->conn)) {
+    /* answers to requests in flight are not stale data: never checked
+     * then (review s7 R7-1; pipeline.c connects only with nothing in
+     * flight on a connection) */
+    if (c->conn && c->pipe_count == 0 && kt_stale(c->conn)) {
         kt_close(c->conn);
         c->conn = NULL;
     }
@@ -476,6 +479,10 @@ kmip_client_err kmip_client_reload_credentials(kmip_client *c)
 kmip_client_err kmip_client_connect(kmip_client *c)
 {
     kc_clear(c);
+    if (c->pipe_count > 0) /* review s7 R7-1: it replaced the connection under them */
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "%zu pipelined request%s in flight on this "
+                       "handle: receive %s answers first (kmip_client_receive)", c->pipe_count,
+                       c->pipe_count == 1 ? " is" : "s are", c->pipe_count == 1 ? "its" : "their");
     start_operation(c);
     return ensure_connected(c);
 }

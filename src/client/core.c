@@ -111,15 +111,6 @@ static bool idempotent(uint32_t op)
            op == KMIP_OPERATION_QUERY || op == KMIP_OPERATION_DISCOVER_VERSIONS;
 }
 
-/* The operation of the first item that is not a read (0: none). */
-static uint32_t first_write(const kmip_message *m)
-{
-    for (size_t i = 0; i < m->item_count; i++)
-        if (!idempotent(m->items[i].operation))
-            return m->items[i].operation;
-    return 0;
-}
-
 static bool all_idempotent(const kmip_message *m)
 {
     for (size_t i = 0; i < m->item_count; i++)
@@ -187,15 +178,37 @@ kmip_client_err kc_core_begin(kc_core *k, kmip_message *request)
     return e == KMIP_CLIENT_OK ? arm(k, request, true) : e;
 }
 
+/* An item whose answer can be told from another request's answer: it
+ * must name the object asked for (check_response). Locate and Query
+ * answers name nothing, and Unique Batch Item IDs are positions, the same
+ * in every request: in a pipeline a skipped answer would pass as the next
+ * request's (review s7 R7-6). */
+static const kmip_uid *asked_uid(const kmip_batch_item *rq);
+
+static bool tied_read(const kmip_batch_item *it)
+{
+    return (it->operation == KMIP_OPERATION_GET ||
+            it->operation == KMIP_OPERATION_GET_ATTRIBUTES) &&
+           asked_uid(it) != NULL;
+}
+
 kmip_client_err kc_core_prepare(kc_core *k, kmip_message *request, kc_armed *a)
 {
     *a = (kc_armed){.ev = KC_EV_IDLE};
     kmip_client_err e = set_header(k, request);
-    if (e == KMIP_CLIENT_OK && !all_idempotent(request))
-        e = kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
-                           "only reads (Get, Get Attributes, Get Attribute List, Locate, "
-                           "Query) may be pipelined: %s is not one",
-                           kc_operation_name(first_write(request)));
+    for (size_t i = 0; e == KMIP_CLIENT_OK && i < request->item_count; i++)
+        if (!tied_read(&request->items[i]))
+            e = kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
+                               "only Get and Get Attributes of a named object (a Unique "
+                               "Identifier, no ID placeholder) may be pipelined: their answers "
+                               "name the object, so that an answer cannot pass for another "
+                               "request's; item %zu is %s%s", i + 1,
+                               kc_operation_name(request->items[i].operation),
+                               request->items[i].operation == KMIP_OPERATION_GET ||
+                                       request->items[i].operation ==
+                                           KMIP_OPERATION_GET_ATTRIBUTES
+                                   ? " without a Unique Identifier"
+                                   : "");
     return e == KMIP_CLIENT_OK ? encode_armed(k, request, true, a) : e;
 }
 

@@ -61,11 +61,18 @@ static kmip_client_err write_pending(kmip_client *c, bool *up)
         kc_armed *a = kc_pipe_slot(c, i);
         if (a->ev != KC_EV_SEND)
             continue;
-        if (held > 0 && held + a->out_len > KMIP_CLIENT_IN_FLIGHT_BYTES)
-            break; /* when answers make room */
+        /* behind unanswered requests only within the window and when the
+         * socket has room: a write that waited would keep us from the
+         * answers (they come when answers make room) */
+        if (held > 0 && (held + a->out_len > KMIP_CLIENT_IN_FLIGHT_BYTES ||
+                         !kt_room_for(c->conn, a->out_len)))
+            break;
         kt_error te = {KMIP_CLIENT_OK, ""};
         k->peer = kc_server_name(c);
-        if (kt_send(c->conn, a->out, a->out_len, kc_budget(c, c->opt.io_ms), &te) !=
+        /* the answers to the requests before it may keep the socket full
+         * for longer than io_ms: each one arriving starts the wait again,
+         * the operation's budget bounding it */
+        if (kt_send(c->conn, a->out, a->out_len, c->opt.io_ms, c->deadline_ms, &te) !=
             KMIP_CLIENT_OK) {
             kc_fail(c, te.code, "%s", te.message);
             drop_connection(c);
@@ -93,10 +100,12 @@ kmip_client_err kmip_client_send(kmip_client *c, kmip_message *request)
     if (first) {
         /* a connection, checked for a stale one as before any request */
         bool kept = c->conn != NULL;
+        uint64_t made = c->stats.connections;
         kmip_client_err e = kc_ensure_connected(c);
         if (e != KMIP_CLIENT_OK)
             return e;
-        c->pipe_reused = kept && c->conn != NULL;
+        /* kept from before, not replaced because it was stale (R7-5) */
+        c->pipe_reused = kept && c->stats.connections == made;
     }
     kc_armed *a = kc_pipe_slot(c, c->pipe_count);
     kmip_client_err e = kc_core_prepare(&c->core, request, a);
@@ -108,7 +117,8 @@ kmip_client_err kmip_client_send(kmip_client *c, kmip_message *request)
     /* a failure to write it is the pipeline's, settled when its answers
      * are received (the core decides there whether to send again) */
     bool up;
-    (void)write_pending(c, &up);
+    if (write_pending(c, &up) != KMIP_CLIENT_OK)
+        c->stats.retries++; /* written again by kmip_client_receive (R7-2) */
     kc_clear(c);
     return KMIP_CLIENT_OK;
 }
@@ -164,6 +174,9 @@ kmip_client_err kmip_client_receive(kmip_client *c, kmip_message **request,
             e = kc_receive_armed(c);
             if (e == KMIP_CLIENT_OK) {
                 kh_exchanged(c, (unsigned)(kmip_monotonic_us() - *kc_pipe_sent_at(c, 0)));
+                /* the server answered on it: a break from now on is not a
+                 * kept connection it closed while idle (R7-5) */
+                c->pipe_reused = false;
                 break;
             }
         }

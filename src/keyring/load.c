@@ -33,7 +33,10 @@
 #define LOAD_HELPERS 1
 #define LOAD_DEPTH 8
 #define HELPER_AFTER (4 * KEYS_PER_MESSAGE)
-/* Decoded answers the helpers may leave waiting for the main thread. */
+/* Decoded answers the helpers may leave waiting for the main thread
+ * before they take another batch; the answers to the batches a helper has
+ * in flight then still come: at most ANSWERS_WAITING + LOAD_DEPTH - 1 wait
+ * (review s7 R7-4). */
 #define ANSWERS_WAITING (LOAD_HELPERS * LOAD_DEPTH)
 
 /* "host:port" of the server the state's client talks to now. */
@@ -474,7 +477,7 @@ struct krk_fetcher {
     bool aborting;
     int in_flight; /* batches taken by helpers, not taken into the state yet */
     answer *answers, **answers_end; /* helpers' answers, oldest first */
-    int queued;                     /* answers waiting: at most ANSWERS_WAITING */
+    int queued;                     /* answers waiting (see ANSWERS_WAITING) */
     bool closed;   /* the load is over: nothing more for helpers; s, l, d not theirs */
     long long deadline_ms;
     unsigned version;

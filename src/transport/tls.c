@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -930,19 +932,23 @@ static kmip_client_err alert_after_write(kt_conn *c, kmip_client_err code, kt_er
 /* Reads what the server has sent (decrypted) into the stash, without
  * waiting: kt_send found the socket readable while it waited for room.
  * Grows the stash by allocate-copy-wipe. */
-static kmip_client_err read_into_stash(kt_conn *c, kt_error *err)
+static kmip_client_err read_into_stash(kt_conn *c, size_t *got, kt_error *err)
 {
+    *got = 0;
     for (;;) {
         if (c->stash_end == c->stash_cap) {
             size_t held = c->stash_end - c->stash_pos;
-            /* moved to the front of a buffer as large when half of it or
-             * more was taken already, else of one twice as large */
-            size_t cap = c->stash_cap == 0 ? 16384
-                         : held <= c->stash_cap / 2 ? c->stash_cap : 2 * c->stash_cap;
-            if (cap > KT_STASH_MAX(c))
+            if (held >= KT_STASH_MAX(c))
                 return set_err(err, KMIP_CLIENT_E_PROTOCOL, "the KMIP server at %s sent more "
                                "than %zu bytes that no request in flight asked for while a "
                                "request was being written", c->host, KT_STASH_MAX(c));
+            /* moved to the front of a buffer as large when half of it or
+             * more was taken already, else of one twice as large (up to
+             * the limit) */
+            size_t cap = c->stash_cap == 0 ? 16384
+                         : held <= c->stash_cap / 2 ? c->stash_cap : 2 * c->stash_cap;
+            if (cap > KT_STASH_MAX(c))
+                cap = KT_STASH_MAX(c);
             uint8_t *grown = malloc(cap);
             if (grown == NULL)
                 return set_err(err, KMIP_CLIENT_E_NOMEM, "out of memory");
@@ -960,6 +966,7 @@ static kmip_client_err read_into_stash(kt_conn *c, kt_error *err)
         int r = SSL_read(c->ssl, c->stash + c->stash_end, room > (1u << 30) ? (1 << 30) : (int)room);
         if (r > 0) {
             c->stash_end += (size_t)r;
+            *got += (size_t)r;
             continue;
         }
         bool want_write = false;
@@ -970,11 +977,19 @@ static kmip_client_err read_into_stash(kt_conn *c, kt_error *err)
     }
 }
 
-kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err)
+/* The end of a wait of io_ms from now, not past until (0: no bound). */
+static int64_t wait_end(unsigned io_ms, int64_t until)
+{
+    int64_t end = kmip_monotonic_ms() + io_ms;
+    return until != 0 && until < end ? until : end;
+}
+
+kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms,
+                        int64_t until, kt_error *err)
 {
     if (kt_abort_fired(c->abort)) /* nothing of the request leaves */
         return abort_or(c, KMIP_CLIENT_E_IO, err, "writing to");
-    int64_t deadline = kmip_monotonic_ms() + io_ms;
+    int64_t deadline = wait_end(io_ms, until);
     size_t done = 0;
     while (done < len) {
         size_t chunk = len - done > (1u << 30) ? (1u << 30) : len - done;
@@ -1003,11 +1018,34 @@ kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io
             return abort_or(c, KMIP_CLIENT_E_IO, err, "writing to");
         if (w < 0)
             return set_err(err, KMIP_CLIENT_E_IO, "writing to %s: %s", c->host, strerror(errno));
-        if (want_write && (w & KT_READABLE) && (code = read_into_stash(c, err)) != KMIP_CLIENT_OK)
+        size_t got = 0;
+        if (want_write && (w & KT_READABLE) &&
+            (code = read_into_stash(c, &got, err)) != KMIP_CLIENT_OK)
             return abort_or(c, code, err, "writing to");
+        /* answers arriving are the server at work on the requests before
+         * this one, which it must finish before it reads this one: the
+         * wait for room starts again (review s7 R7-2: on a slow link a
+         * write was charged for all of them), up to until */
+        if (got > 0)
+            deadline = wait_end(io_ms, until);
     }
     c->last_io_ms = kmip_monotonic_ms();
     return KMIP_CLIENT_OK;
+}
+
+bool kt_room_for(kt_conn *c, size_t len)
+{
+    /* TLS adds a header, a MAC or tag and padding to each record of at
+     * most 16 KiB (TLS 1.2 CBC-SHA384: up to 5 + 16 + 48 + 16 bytes) */
+    size_t wire = len + (len / 16384 + 1) * 96;
+    int queued = 0, sndbuf = 0;
+    socklen_t sl = sizeof sndbuf;
+    if (ioctl(c->fd, SIOCOUTQ, &queued) != 0 || queued < 0 ||
+        getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) != 0 || sndbuf <= 0)
+        return false; /* unknown: written once the answers before it came */
+    /* the kernel's send buffer also holds its own bookkeeping per segment:
+     * half of it for data is a safe reading */
+    return (size_t)queued + wire <= (size_t)sndbuf / 2;
 }
 
 static kmip_client_err framer_error(kt_conn *c, kmip_err e, size_t max, kt_error *err)
@@ -1047,8 +1085,11 @@ kmip_client_err kt_recv(kt_conn *c, uint8_t **msg, size_t *len, unsigned io_ms, 
             kmip_err fe = kmip_framer_feed(f, c->stash + c->stash_pos, n < want ? n : want, &used);
             kmip_secure_zero(c->stash + c->stash_pos, used);
             c->stash_pos += used;
-            if (c->stash_pos == c->stash_end)
-                c->stash_pos = c->stash_end = 0;
+            if (c->stash_pos == c->stash_end) { /* all taken (and wiped): the memory goes */
+                kmip_secure_free(c->stash, c->stash_cap);
+                c->stash = NULL;
+                c->stash_cap = c->stash_pos = c->stash_end = 0;
+            }
             if (fe != KMIP_OK)
                 code = framer_error(c, fe, max, err);
             continue;

@@ -66,12 +66,24 @@ void kt_close(kt_conn *c);
  * (KMIP_CLIENT_MAX_IN_FLIGHT, checked equal in the client): kt_send keeps
  * as many answers as arrive while it writes. */
 #define KT_MAX_IN_FLIGHT 16
-/* Writes all of data within io_ms. While it waits for room it reads what
+/* Writes all of data, waiting at most io_ms for room at a time and never
+ * past until (monotonic ms, 0: no bound). While it waits for room it reads what
  * the server sends (the answers to requests in flight before this one)
  * and keeps it for kt_recv, so that a pipeline cannot stall with both
  * sides writing; the server sending more than KT_MAX_IN_FLIGHT + 1 whole
- * answers of the largest size meanwhile is KMIP_CLIENT_E_PROTOCOL. */
-kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms, kt_error *err);
+ * answers of the largest size meanwhile is KMIP_CLIENT_E_PROTOCOL. Answers
+ * arriving start the io_ms wait again: the server is at work on the
+ * requests before this one. */
+kmip_client_err kt_send(kt_conn *c, const uint8_t *data, size_t len, unsigned io_ms,
+                        int64_t until, kt_error *err);
+/* True when len bytes of application data would fit the socket's send
+ * buffer now (what is queued in it and TLS's overhead counted), so that a
+ * kt_send of them does not wait for the server to read: a pipeline
+ * writes a request behind unanswered ones only then, so that waiting for
+ * room never keeps it from taking the answer it waits for (review s7
+ * R7-2: on a slow link with small buffers, writing the next requests took
+ * the oldest answer's whole budget). Two system calls. */
+bool kt_room_for(kt_conn *c, size_t len);
 /* Reads one whole TTLV message within io_ms (framer, size limit); the
  * caller frees *msg with kmip_secure_free. The wait for the answer is the
  * first read itself (a blocking recv bounded by SO_RCVTIMEO, at most

@@ -155,6 +155,21 @@ static void test_refusals(void **state)
     assert_int_equal(kmip_client_send(c, w), KMIP_CLIENT_E_ARG);
     assert_non_null(strstr(kmip_client_error_message(c), "Destroy"));
     assert_int_equal(kmip_client_in_flight(c), 0);
+    /* reads whose answers name nothing (review s7 R7-6): a Locate, a Get
+     * of the ID placeholder */
+    kmip_message *loc = NULL, *ph = NULL;
+    assert_int_equal(kmip_client_request(c, &loc), KMIP_CLIENT_OK);
+    assert_non_null(kmip_message_add_item(loc, KMIP_OPERATION_LOCATE));
+    assert_int_equal(kmip_client_send(c, loc), KMIP_CLIENT_E_ARG);
+    assert_non_null(strstr(kmip_client_error_message(c), "Locate"));
+    assert_int_equal(kmip_client_request(c, &ph), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_req_add_get(ph, NULL, 0), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_send(c, ph), KMIP_CLIENT_E_ARG);
+    assert_non_null(strstr(kmip_client_error_message(c), "without a Unique Identifier"));
+    assert_int_equal(kmip_client_in_flight(c), 0);
+    kmip_message_free(loc);
+    kmip_message_free(ph);
+    /* nor a connect, which would replace the connection under them (R7-1) */
     flight f = {0};
     for (int i = 0; i < KMIP_CLIENT_MAX_IN_FLIGHT; i++)
         send_gets(c, &f, i, 1);
@@ -166,6 +181,7 @@ static void test_refusals(void **state)
     size_t len = 0;
     uint32_t type = 0;
     assert_int_equal(kmip_client_get_key(c, uids[0], &k, &len, &type), KMIP_CLIENT_E_ARG);
+    assert_int_equal(kmip_client_connect(c), KMIP_CLIENT_E_ARG);
     assert_int_equal(kmip_client_in_flight(c), KMIP_CLIENT_MAX_IN_FLIGHT);
     for (size_t i = 0; i < f.count; i++) {
         assert_int_equal(receive_oldest(c, &f, i, &resp), KMIP_CLIENT_OK);
