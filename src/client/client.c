@@ -562,7 +562,6 @@ static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
                          "KMIP %u.%u now: the request goes again in that version", kc_host(c),
                          was >> 8, was & 0xFF, c->core.version >> 8, c->core.version & 0xFF);
                 kc_log(c, 1, line);
-                c->stats.retries++;
                 continue;
             }
             break;
