@@ -130,14 +130,6 @@ size_t kmip_client_known_versions(const kmip_client *c, unsigned *out, size_t ca
     return c->opt.server_count;
 }
 
-void kc_forget_version(kmip_client *c, size_t i)
-{
-    if (i >= KMIP_MAX_SERVERS)
-        return;
-    c->server_version[i] = 0;
-    c->server_versions_count[i] = 0;
-}
-
 /* What negotiation just learnt of server i: its version and its list. */
 static void learnt_version(kmip_client *c, size_t i)
 {

@@ -57,8 +57,15 @@ struct kmip_client {
     size_t server_versions_count[KMIP_MAX_SERVERS];
 };
 
-/* Forgets what is known of server i's version (kh_failed, a refusal). */
-void kc_forget_version(kmip_client *c, size_t i);
+/* Forgets what is known of server i's version (kh_failed, a refusal).
+ * Here, not in client.c: servers.c calls it, and client.c calls servers.c. */
+static inline void kc_forget_version(kmip_client *c, size_t i)
+{
+    if (i >= KMIP_MAX_SERVERS)
+        return;
+    c->server_version[i] = 0;
+    c->server_versions_count[i] = 0;
+}
 
 /* A request built by build (ctx) at the client's version, exchanged in the
  * budget of one operation, and built again by it when it must go at

@@ -1969,6 +1969,46 @@ static void test_refused_version(void **state)
     core_free(k);
 }
 
+
+/* R6-2: a Locate's first page going to a server below 1.3 is built again
+ * unpaged (one request, as such a server gets); once pages were answered
+ * it cannot go on there (no Offset Items) and says so, instead of losing
+ * its Offset Items. */
+static void test_locate_rebuilt_below_1_3(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(0);
+    k->version = KMIP_VERSION(1, 4);
+    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
+    found got = {0};
+    kc_op op;
+    kc_op_locate(&op, &f, collect, &got);
+    kmip_message *req = NULL;
+    assert_true(kc_op_next(k, &op, &req));
+    assert_int_equal(kc_core_begin_built(k, req, kc_op_build, &op), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(1, 2);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_OK);
+    kmip_message *seen = sent_request(k);
+    assert_int_equal(kmip_message_version(seen), KMIP_VERSION(1, 2));
+    const kmip_locate_request *l = seen->items[0].payload;
+    assert_false(l->has_maximum_items);
+    kmip_message_free(seen);
+    kc_core_reset(k);
+    /* a later page (white box: as after answered pages) */
+    k->version = KMIP_VERSION(1, 4);
+    op.paged = true;
+    op.pages = 1;
+    op.offset = 2;
+    assert_int_equal(kc_core_begin_built(k, req, kc_op_build, &op), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(1, 2);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_E_UNSUPPORTED);
+    assert_non_null(strstr(k->st.message, "KMIP 1.2"));
+    kc_core_reset(k);
+    kmip_message_free(req);
+    kc_op_free(&op);
+    core_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2009,6 +2049,7 @@ int main(void)
         cmocka_unit_test(test_negotiation),
         cmocka_unit_test(test_rebuilt_at_another_version),
         cmocka_unit_test(test_refused_version),
+        cmocka_unit_test(test_locate_rebuilt_below_1_3),
         cmocka_unit_test(test_retry_decisions),
         cmocka_unit_test(test_fast_path_matches_framer),
         cmocka_unit_test(test_max_response_decode_limit),
