@@ -105,6 +105,15 @@ KMIP_API void kmip_client_options_set_operation_timeout(kmip_client_options *o, 
 KMIP_API void kmip_client_options_set_max_response(kmip_client_options *o, size_t bytes);
 /* Use exactly this version (KMIP_VERSION(1, 4)) instead of negotiating. */
 KMIP_API void kmip_client_options_pin_version(kmip_client_options *o, unsigned version);
+/* The versions other handles found each server speaking
+ * (kmip_client_known_versions of one with the same server list):
+ * versions[i], 0 for none, is spoken at the first connection to server i
+ * (0-based, in the configured order) without asking it (Discover
+ * Versions); any other server is asked. A server that refuses a request
+ * for its version is asked again (see kmip_client_call), so a stale entry
+ * costs one round trip, not the request. A pinned version wins. */
+KMIP_API void kmip_client_options_set_known_versions(kmip_client_options *o,
+                                                     const unsigned *versions, size_t count);
 /* Explicitly turn verification off. Each is logged as a warning. */
 KMIP_API void kmip_client_options_insecure_skip_verify(kmip_client_options *o, bool skip);
 KMIP_API void kmip_client_options_insecure_skip_hostname(kmip_client_options *o, bool skip);
@@ -237,10 +246,23 @@ KMIP_API const char *kmip_client_error_message(const kmip_client *c);
 KMIP_API bool kmip_client_result(const kmip_client *c, uint32_t *status, uint32_t *reason,
                                  const char **message);
 
-/* The negotiated (or pinned) version, 0 before the first connection. */
+/* The version spoken with the server of the current (or last)
+ * connection, negotiated or pinned; 0 before the first connection. Each
+ * server has its own: a failover to a server of another version (a
+ * cluster being upgraded) speaks that server's. */
 KMIP_API unsigned kmip_client_version(const kmip_client *c);
-/* What the server supports, from Discover Versions (count 0 if unknown). */
+/* What the server of the current (or last) connection supports, from its
+ * last Discover Versions (at a connection, a probe, or after it refused a
+ * request's version); count 0 if unknown: not asked since it failed, its
+ * version known from another handle (kmip_client_options_set_known_
+ * versions) or pinned, or a KMIP 1.0 server. Returns the count (up to
+ * 16), of which at most cap go to out. */
 KMIP_API size_t kmip_client_server_versions(const kmip_client *c, unsigned *out, size_t cap);
+/* The version last spoken with each configured server: out[i] for server
+ * i (0: not known, or forgotten since it failed or refused its version),
+ * from connections and probes (kmip_client_probe). Returns the server
+ * count, of which at most cap go to out. */
+KMIP_API size_t kmip_client_known_versions(const kmip_client *c, unsigned *out, size_t cap);
 
 /* Details of the current connection; KMIP_CLIENT_E_ARG when not connected. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_tls(const kmip_client *c,
@@ -280,7 +302,22 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_request(kmip_client *c,
  * same Unique Batch Item ID (or position) and operation. On success every
  * item succeeded; with KMIP_CLIENT_E_SERVER (or _NOT_FOUND) *response still
  * holds all per-item results and kmip_client_result() the first failure.
- * The request's version is the client's. */
+ *
+ * Versions: the request goes at the version of the server it reaches
+ * (its header is set to it), which may differ from the one it was built
+ * at after a failover or when the server refused its version. The message
+ * layer writes each version's form of what the kmip_req_add_* builders
+ * make, so such a request goes as it is; one holding what another version
+ * writes otherwise or not at all (a custom attribute across KMIP 1.x and
+ * 2.x, a Current Attribute below 2.0, Offset Items below 1.3) fails with
+ * KMIP_CLIENT_E_UNSUPPORTED before it is sent: build it again with
+ * kmip_client_request and call again. (The client's own operations build
+ * their requests again at the other version.) A request refused as a
+ * whole for its version (Invalid Message, or a whole-message Operation
+ * Not Supported: a server restarted at an older version, backends of
+ * several versions behind one address) has the version asked again on the
+ * same connection and, when it changed, goes once more at the new one:
+ * nothing of a refused message ran, so this holds for writes too. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request,
                                                           kmip_message **response);
 /* Hands back a response this handle returned (kmip_client_call,

@@ -63,6 +63,8 @@ kmip_client *kmip_client_new(const kmip_client_options *o)
     }
     kc_core_init(&c->core, c->opt.pinned_version, c->opt.max_response, c->opt.server_count,
                  c->opt.log, c->opt.log_ctx);
+    for (size_t i = 0; i < c->opt.server_count && i < KMIP_MAX_SERVERS; i++)
+        c->server_version[i] = c->opt.known_version[i];
     /* the switch exists from the start: an abort may come from another
      * thread before the first connection, and must not race its creation */
     if (c->opt.server_count == 0 || (c->abort = kt_abort_new()) == NULL || !kh_attach(c)) {
@@ -122,9 +124,31 @@ unsigned kmip_client_version(const kmip_client *c)
 
 size_t kmip_client_server_versions(const kmip_client *c, unsigned *out, size_t cap)
 {
-    size_t n = c->core.server_version_count < cap ? c->core.server_version_count : cap;
-    memcpy(out, c->core.server_versions, n * sizeof *out);
-    return c->core.server_version_count;
+    if (!c->has_cur)
+        return 0;
+    size_t count = c->server_versions_count[c->cur];
+    size_t n = count < cap ? count : cap;
+    if (n)
+        memcpy(out, c->server_versions[c->cur], n * sizeof *out);
+    return count;
+}
+
+size_t kmip_client_known_versions(const kmip_client *c, unsigned *out, size_t cap)
+{
+    size_t n = c->opt.server_count < cap ? c->opt.server_count : cap;
+    if (n)
+        memcpy(out, c->server_version, n * sizeof *out);
+    return c->opt.server_count;
+}
+
+/* What negotiation just learnt of server i: its version and its list. */
+static void learnt_version(kmip_client *c, size_t i)
+{
+    if (i >= KMIP_MAX_SERVERS)
+        return;
+    c->server_version[i] = c->core.version;
+    c->server_versions_count[i] = c->core.server_version_count;
+    memcpy(c->server_versions[i], c->core.server_versions, sizeof c->server_versions[i]);
 }
 
 kmip_client_err kmip_client_tls(const kmip_client *c, kmip_client_tls_info *info)
@@ -285,7 +309,7 @@ static kmip_client_err agree_version(kmip_client *c, size_t server)
     kmip_client_err e = negotiate(c);
     kc_core_take_back(&c->core, &armed);
     if (e == KMIP_CLIENT_OK)
-        c->server_version[server] = c->core.version;
+        learnt_version(c, server);
     else if (was != 0)
         c->core.version = was; /* the request stays as it was encoded */
     return e;
@@ -400,7 +424,10 @@ static kmip_client_err probe_with(kmip_client *c, kt_ctx *x, size_t server, bool
         c->has_cur = true;
         c->core.version = 0;
         int64_t t0 = kmip_monotonic_us();
+        bool asks = kc_core_must_discover(&c->core);
         e = negotiate(c); /* Discover Versions: the server answers KMIP */
+        if (e == KMIP_CLIENT_OK && asks) /* what it speaks now, for its next connection */
+            learnt_version(c, server);
         if (e == KMIP_CLIENT_OK && record)
             kh_probed(c, server, (unsigned)(kmip_monotonic_us() - t0), tls.peer_not_after);
     }
@@ -508,8 +535,25 @@ kmip_client_err kmip_client_request(kmip_client *c, kmip_message **request)
 
 /* One exchange of request within the operation's budget (started by the
  * caller: a multi-step operation has one budget for all its steps). */
+/* The server refused the request for its version (kc_core_version_refused):
+ * what was known of its version is forgotten and it is asked again on
+ * this connection, the refusal put aside meanwhile (agree_version). False
+ * when that failed: the connection is dropped and the refusal stands. A
+ * pinned version is the caller's: never asked. */
+static bool renegotiate(kmip_client *c)
+{
+    if (!kc_core_must_discover(&c->core))
+        return false;
+    kc_forget_version(c, c->cur);
+    if (agree_version(c, c->cur) == KMIP_CLIENT_OK)
+        return true;
+    kt_close(c->conn);
+    c->conn = NULL;
+    return false;
+}
+
 static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
-                                      kmip_message **response)
+                                      kmip_message **response, kc_build_fn build, void *ctx)
 {
     kc_clear(c);
     *response = NULL;
@@ -525,7 +569,7 @@ static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
     kmip_client_err e = c->core.version == 0 ? ensure_connected(c) : KMIP_CLIENT_OK;
     if (e != KMIP_CLIENT_OK)
         return e;
-    if ((e = kc_core_begin(&c->core, request)) != KMIP_CLIENT_OK)
+    if ((e = kc_core_begin_built(&c->core, request, build, ctx)) != KMIP_CLIENT_OK)
         return e;
     for (;;) {
         bool reused = c->conn != NULL;
@@ -538,6 +582,19 @@ static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
             e = roundtrip(c);
         if (e == KMIP_CLIENT_OK) {
             kh_exchanged(c, (unsigned)(kmip_monotonic_us() - t0));
+            /* refused for its version: asked again, and once more in the
+             * version the server speaks now (nothing of it ran) */
+            const kmip_protocol_version *pv = &request->request_header.protocol_version;
+            unsigned was = (unsigned)KMIP_VERSION(pv->major, pv->minor);
+            if (kc_core_version_refused(&c->core) && renegotiate(c) &&
+                kc_core_resend_refused(&c->core)) {
+                char line[400];
+                snprintf(line, sizeof line, "the KMIP server %s refused KMIP %u.%u; it speaks "
+                         "KMIP %u.%u now: the request goes again in that version", kc_host(c),
+                         was >> 8, was & 0xFF, c->core.version >> 8, c->core.version & 0xFF);
+                kc_log(c, 1, line);
+                continue;
+            }
             break;
         }
         if (c->conn) { /* the stream's state is unknown after any failure */
@@ -577,7 +634,25 @@ void kmip_client_release(kmip_client *c, kmip_message *response)
 kmip_client_err kmip_client_call(kmip_client *c, kmip_message *request, kmip_message **response)
 {
     start_operation(c);
-    return call_in_budget(c, request, response);
+    return call_in_budget(c, request, response, NULL, NULL);
+}
+
+kmip_client_err kc_call_built(kmip_client *c, kc_build_fn build, void *ctx,
+                              kmip_message **response)
+{
+    *response = NULL;
+    kmip_message *req;
+    kmip_client_err e = kmip_client_request(c, &req);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    if ((e = build(ctx, req)) != KMIP_CLIENT_OK) {
+        kmip_message_free(req);
+        return kc_fail(c, e, "cannot build the request: %s", kmip_client_strerror(e));
+    }
+    start_operation(c);
+    e = call_in_budget(c, req, response, build, ctx);
+    kmip_message_free(req);
+    return e;
 }
 
 /* A multi-step operation (every page of a Locate, Register then Activate)
@@ -607,7 +682,7 @@ kmip_client_err kc_run(kmip_client *c, kc_op *op)
         if (!kc_op_next(&c->core, op, &req))
             break;
         kmip_message *resp = NULL;
-        e = call_in_budget(c, req, &resp);
+        e = call_in_budget(c, req, &resp, kc_op_build, op);
         kmip_message_free(req);
         kc_op_answer(&c->core, op, e, resp);
     }

@@ -26,6 +26,8 @@ struct kmip_client_options {
     unsigned operation_ms; /* 0: no overall bound */
     size_t max_response;
     unsigned pinned_version;
+    /* kmip_client_options_set_known_versions: per server, 0 none */
+    unsigned known_version[KMIP_MAX_SERVERS];
     bool skip_verify;
     bool skip_hostname;
     kmip_log_fn log;
@@ -44,9 +46,11 @@ struct kmip_client {
     bool has_cur;
     int64_t deadline_ms; /* end of the current operation (monotonic ms), 0: none */
     int64_t task_deadline_ms; /* kmip_client_begin_deadline, 0: none */
-    /* the version negotiated with each server at its last connection, 0:
-     * not yet (or it failed since: asked again, it may have been upgraded
-     * or downgraded meanwhile) */
+    /* the version negotiated with each server at its last connection or
+     * probe (or known from another handle: kmip_client_options_set_known_
+     * versions), 0: not yet, or forgotten since: the server failed
+     * (kh_failed) or refused a request for its version; asked again, it
+     * may have been upgraded or downgraded meanwhile */
     unsigned server_version[KMIP_MAX_SERVERS];
     /* requests in flight (kmip_client_send: pipeline.c), oldest first, a
      * ring of KMIP_CLIENT_MAX_IN_FLIGHT; each one's sent flag says whether
@@ -59,7 +63,27 @@ struct kmip_client {
      * get this error (those sent after get their chance) */
     kc_status pipe_failed;
     size_t pipe_failed_n;
+    /* and the versions its last Discover Versions listed (count 0: none
+     * since it was forgotten, or its version came from another handle) */
+    unsigned server_versions[KMIP_MAX_SERVERS][KMIP_CLIENT_MAX_VERSIONS];
+    size_t server_versions_count[KMIP_MAX_SERVERS];
 };
+
+/* Forgets what is known of server i's version (kh_failed, a refusal).
+ * Here, not in client.c: servers.c calls it, and client.c calls servers.c. */
+static inline void kc_forget_version(kmip_client *c, size_t i)
+{
+    if (i >= KMIP_MAX_SERVERS)
+        return;
+    c->server_version[i] = 0;
+    c->server_versions_count[i] = 0;
+}
+
+/* A request built by build (ctx) at the client's version, exchanged in the
+ * budget of one operation, and built again by it when it must go at
+ * another version (kc_core_begin_built); the request is freed. */
+kmip_client_err kc_call_built(kmip_client *c, kc_build_fn build, void *ctx,
+                              kmip_message **response);
 
 /* Copies every string of src into dst (dst zeroed first). */
 bool kmip_options_copy(kmip_client_options *dst, const kmip_client_options *src);

@@ -69,6 +69,9 @@ void kc_core_reset(kc_core *k)
     kmip_message_free(k->resp);
     k->resp = NULL;
     k->req = NULL;
+    k->build = NULL;
+    k->build_ctx = NULL;
+    k->version_resent = false;
     k->ev = KC_EV_IDLE;
 }
 
@@ -119,11 +122,10 @@ static bool all_idempotent(const kmip_message *m)
     return true;
 }
 
-/* Encodes request into a, an exchange armed but not yet the core's (the
- * core's own exchange is left alone); checked: match the answer. */
-static kmip_client_err encode_armed(kc_core *k, const kmip_message *request, bool checked,
-                                    kc_armed *a)
+/* Encodes request and arms the exchange; checked: match the answer. */
+static kmip_client_err arm(kc_core *k, kmip_message *request, bool checked)
 {
+    kc_core_reset(k);
     uint8_t *bytes = NULL;
     size_t len = 0;
     kmip_err ee = kmip_message_encode(request, &bytes, &len);
@@ -131,32 +133,118 @@ static kmip_client_err encode_armed(kc_core *k, const kmip_message *request, boo
         return kc_status_fail(&k->st, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
                               "cannot encode %s: %s",
                               checked ? "the request" : "Discover Versions", kmip_strerror(ee));
-    *a = (kc_armed){.ev = KC_EV_SEND, .req = request, .checked = checked,
-                    .safe = all_idempotent(request), .sent = false, .attempt = 0,
-                    .failovers_left = k->server_count - 1, .out = bytes, .out_len = len};
+    k->req = request;
+    k->checked = checked;
+    k->safe = all_idempotent(request);
+    k->out = bytes;
+    k->out_len = len;
+    k->sent = false;
+    k->attempt = 0;
+    k->failovers_left = k->server_count - 1;
+    k->ev = KC_EV_SEND;
     return KMIP_CLIENT_OK;
 }
 
-/* Encodes request and arms the exchange; checked: match the answer. */
-static kmip_client_err arm(kc_core *k, const kmip_message *request, bool checked)
+static unsigned version_of(const kmip_message *request)
 {
-    kc_core_reset(k);
-    kc_armed a;
-    kmip_client_err e = encode_armed(k, request, checked, &a);
-    if (e == KMIP_CLIENT_OK)
-        kc_core_take_back(k, &a);
-    return e;
+    const kmip_protocol_version *pv = &request->request_header.protocol_version;
+    return (unsigned)KMIP_VERSION(pv->major, pv->minor);
 }
 
-/* The header of a request about to be encoded: the negotiated version,
- * and for a batch of reads the Continue option (below). */
-static kmip_client_err set_header(kc_core *k, kmip_message *request)
+static void version_shown(unsigned v, char *buf, size_t cap)
 {
-    if (request == NULL || request->is_response || request->item_count == 0)
-        return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
-                              "a request with at least one batch item is needed");
-    request->request_header.protocol_version.major = (int32_t)(k->version >> 8);
-    request->request_header.protocol_version.minor = (int32_t)(k->version & 0xFF);
+    snprintf(buf, cap, "KMIP %u.%u", v >> 8, v & 0xFF);
+}
+
+/* What of a request made without a builder a change of version from
+ * `from` to `to` alters, which the message layer cannot carry over (it
+ * writes each version's own form of everything else), or NULL. */
+static const char *version_bound(const kmip_message *request, unsigned from, unsigned to)
+{
+    bool across = (from < KMIP_VERSION(2, 0)) != (to < KMIP_VERSION(2, 0));
+    for (size_t i = 0; i < request->item_count; i++) {
+        const kmip_batch_item *bi = &request->items[i];
+        const kmip_attr_list *lists[2] = {NULL, NULL};
+        if (bi->payload == NULL)
+            continue;
+        switch (bi->operation) {
+        case KMIP_OPERATION_CREATE:
+            lists[0] = &((const kmip_create_request *)bi->payload)->attributes;
+            break;
+        case KMIP_OPERATION_REGISTER:
+            lists[0] = &((const kmip_register_request *)bi->payload)->attributes;
+            break;
+        case KMIP_OPERATION_LOCATE: {
+            const kmip_locate_request *l = bi->payload;
+            if (l->has_offset_items && to < KMIP_VERSION(1, 3))
+                return "Offset Items (KMIP 1.3 and later)";
+            lists[0] = &l->attributes;
+            break;
+        }
+        case KMIP_OPERATION_ADD_ATTRIBUTE:
+        case KMIP_OPERATION_MODIFY_ATTRIBUTE: {
+            const kmip_attribute_change_request *r = bi->payload;
+            if (r->current.count > 0 && to < KMIP_VERSION(2, 0))
+                return "a Current Attribute (KMIP 2.0 and later)";
+            lists[0] = &r->attribute;
+            lists[1] = &r->current;
+            break;
+        }
+        default:
+            break;
+        }
+        for (size_t l = 0; across && l < 2; l++)
+            for (const kmip_attribute *a = lists[l] ? lists[l]->first : NULL; a; a = a->next)
+                if (a->tag == 0 || a->tag == KMIP_TAG_ATTRIBUTE)
+                    return "a custom attribute (a 1.x Attribute by name, a 2.x Vendor "
+                           "Attribute)";
+    }
+    return NULL;
+}
+
+/* request, armed or being armed, made ready for k->version: built again
+ * by its builder, or checked that nothing of it depends on the version;
+ * its header then says k->version. */
+static kmip_client_err to_version(kc_core *k, kmip_message *request)
+{
+    unsigned from = version_of(request), to = k->version;
+    char was[32], now[32];
+    version_shown(from, was, sizeof was);
+    version_shown(to, now, sizeof now);
+    if (k->version != 0 && from != to && k->build) {
+        kmip_message_reset(request); /* wiped: key material of a Register too */
+        request->request_header.protocol_version.major = (int32_t)(to >> 8);
+        request->request_header.protocol_version.minor = (int32_t)(to & 0xFF);
+        kmip_client_err e = k->build(k->build_ctx, request);
+        if (e == KMIP_CLIENT_OK && request->item_count == 0)
+            e = KMIP_CLIENT_E_ARG;
+        if (e != KMIP_CLIENT_OK)
+            return kc_status_fail(&k->st, e, "cannot build the request again in %s (the "
+                                  "version of the KMIP server at %s, it was built for %s): %s",
+                                  now, k->peer, was, kmip_client_strerror(e));
+    } else if (k->version != 0 && from != to) {
+        const char *bound = version_bound(request, from, to);
+        if (bound)
+            return kc_status_fail(&k->st, KMIP_CLIENT_E_UNSUPPORTED,
+                                  "the request was built for %s and holds %s, which %s (the "
+                                  "version of the KMIP server at %s) writes otherwise or not "
+                                  "at all; build it again at the client's version "
+                                  "(kmip_client_request) and send it again", was, bound, now,
+                                  k->peer);
+    }
+    request->request_header.protocol_version.major = (int32_t)(to >> 8);
+    request->request_header.protocol_version.minor = (int32_t)(to & 0xFF);
+    return KMIP_CLIENT_OK;
+}
+
+kmip_client_err kc_core_begin(kc_core *k, kmip_message *request)
+{
+    return kc_core_begin_built(k, request, NULL, NULL);
+}
+
+/* The header options the core sets on every request it arms. */
+static void stamp(kmip_message *request)
+{
     /* Reads batched in one message are independent of each other: the
      * server is asked to answer every item even when one fails (KMIP 1.0
      * section 6.7, Batch Error Continuation Option; its default is Stop, and
@@ -169,13 +257,45 @@ static kmip_client_err set_header(kc_core *k, kmip_message *request)
         request->request_header.batch_error_continuation_option =
             KMIP_BATCH_ERROR_CONTINUATION_OPTION_CONTINUE;
     }
-    return KMIP_CLIENT_OK;
 }
 
-kmip_client_err kc_core_begin(kc_core *k, kmip_message *request)
+kmip_client_err kc_core_begin_built(kc_core *k, kmip_message *request, kc_build_fn build,
+                                    void *ctx)
 {
-    kmip_client_err e = set_header(k, request);
-    return e == KMIP_CLIENT_OK ? arm(k, request, true) : e;
+    if (request == NULL || request->is_response || request->item_count == 0)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
+                              "a request with at least one batch item is needed");
+    kc_core_reset(k);
+    k->build = build;
+    k->build_ctx = ctx;
+    kmip_client_err e = to_version(k, request);
+    if (e != KMIP_CLIENT_OK) {
+        kc_core_reset(k);
+        return e;
+    }
+    stamp(request);
+    e = arm(k, request, true);
+    if (e == KMIP_CLIENT_OK) {
+        k->build = build; /* arm reset the exchange */
+        k->build_ctx = ctx;
+    }
+    return e;
+}
+
+/* Encodes request into a, an exchange armed but not yet the core's (the
+ * core's own exchange is left alone). */
+static kmip_client_err encode_armed(kc_core *k, kmip_message *request, kc_armed *a)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    kmip_err ee = kmip_message_encode(request, &bytes, &len);
+    if (ee != KMIP_OK)
+        return kc_status_fail(&k->st, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
+                              "cannot encode the request: %s", kmip_strerror(ee));
+    *a = (kc_armed){.ev = KC_EV_SEND, .req = request, .checked = true,
+                    .safe = all_idempotent(request), .sent = false, .attempt = 0,
+                    .failovers_left = k->server_count - 1, .out = bytes, .out_len = len};
+    return KMIP_CLIENT_OK;
 }
 
 /* An item whose answer can be told from another request's answer: it
@@ -195,26 +315,40 @@ static bool tied_read(const kmip_batch_item *it)
 kmip_client_err kc_core_prepare(kc_core *k, kmip_message *request, kc_armed *a)
 {
     *a = (kc_armed){.ev = KC_EV_IDLE};
-    kmip_client_err e = set_header(k, request);
-    for (size_t i = 0; e == KMIP_CLIENT_OK && i < request->item_count; i++)
+    if (request == NULL || request->is_response || request->item_count == 0)
+        return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
+                              "a request with at least one batch item is needed");
+    for (size_t i = 0; i < request->item_count; i++)
         if (!tied_read(&request->items[i]))
-            e = kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
-                               "only Get and Get Attributes of a named object (a Unique "
-                               "Identifier, no ID placeholder) may be pipelined: their answers "
-                               "name the object, so that an answer cannot pass for another "
-                               "request's; item %zu is %s%s", i + 1,
-                               kc_operation_name(request->items[i].operation),
-                               request->items[i].operation == KMIP_OPERATION_GET ||
-                                       request->items[i].operation ==
-                                           KMIP_OPERATION_GET_ATTRIBUTES
-                                   ? " without a Unique Identifier"
-                                   : "");
-    return e == KMIP_CLIENT_OK ? encode_armed(k, request, true, a) : e;
+            return kc_status_fail(&k->st, KMIP_CLIENT_E_ARG,
+                                  "only Get and Get Attributes of a named object (a Unique "
+                                  "Identifier, no ID placeholder) may be pipelined: their "
+                                  "answers name the object, so that an answer cannot pass for "
+                                  "another request's; item %zu is %s%s", i + 1,
+                                  kc_operation_name(request->items[i].operation),
+                                  request->items[i].operation == KMIP_OPERATION_GET ||
+                                          request->items[i].operation ==
+                                              KMIP_OPERATION_GET_ATTRIBUTES
+                                      ? " without a Unique Identifier"
+                                      : "");
+    /* the caller's request, without a builder: to_version must not use
+     * the builder of the core's own (idle) exchange */
+    kc_build_fn build = k->build;
+    void *build_ctx = k->build_ctx;
+    k->build = NULL;
+    kmip_client_err e = to_version(k, request);
+    k->build = build;
+    k->build_ctx = build_ctx;
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    stamp(request);
+    return encode_armed(k, request, a);
 }
 
 void kc_armed_drop(kc_armed *a)
 {
     kmip_secure_free(a->out, a->out_len);
+    kmip_message_free(a->resp);
     *a = (kc_armed){.ev = KC_EV_IDLE};
 }
 
@@ -642,10 +776,22 @@ kc_next kc_core_failed(kc_core *k, const kc_failure *f)
 
 void kc_core_put_aside(kc_core *k, kc_armed *a)
 {
-    *a = (kc_armed){k->ev,   k->req,     k->checked, k->safe, k->sent,
-                    k->attempt, k->failovers_left, k->out, k->out_len};
-    k->out = NULL; /* now a's: kc_core_reset must not free it */
+    *a = (kc_armed){.ev = k->ev,
+                    .req = k->req,
+                    .build = k->build,
+                    .build_ctx = k->build_ctx,
+                    .resp = k->resp,
+                    .version_resent = k->version_resent,
+                    .checked = k->checked,
+                    .safe = k->safe,
+                    .sent = k->sent,
+                    .attempt = k->attempt,
+                    .failovers_left = k->failovers_left,
+                    .out = k->out,
+                    .out_len = k->out_len};
+    k->out = NULL; /* now a's: kc_core_reset must not free them */
     k->out_len = 0;
+    k->resp = NULL;
     kc_core_reset(k);
 }
 
@@ -654,6 +800,10 @@ void kc_core_take_back(kc_core *k, kc_armed *a)
     kc_core_reset(k);
     k->ev = a->ev;
     k->req = a->req;
+    k->build = a->build;
+    k->build_ctx = a->build_ctx;
+    k->resp = a->resp;
+    k->version_resent = a->version_resent;
     k->checked = a->checked;
     k->safe = a->safe;
     k->sent = a->sent;
@@ -666,24 +816,75 @@ void kc_core_take_back(kc_core *k, kc_armed *a)
 
 kmip_client_err kc_core_follow_version(kc_core *k, kmip_message *request)
 {
-    kmip_protocol_version *pv = &request->request_header.protocol_version;
     if (k->out == NULL || k->req != request || k->version == 0 ||
-        (unsigned)KMIP_VERSION(pv->major, pv->minor) == k->version)
+        version_of(request) == k->version)
         return KMIP_CLIENT_OK;
-    pv->major = (int32_t)(k->version >> 8);
-    pv->minor = (int32_t)(k->version & 0xFF);
+    kmip_client_err e = to_version(k, request);
+    if (e != KMIP_CLIENT_OK)
+        return e;
+    stamp(request);
     uint8_t *bytes = NULL;
     size_t len = 0;
     kmip_err ee = kmip_message_encode(request, &bytes, &len);
     if (ee != KMIP_OK)
         return kc_status_fail(&k->st, ee == KMIP_E_NOMEM ? KMIP_CLIENT_E_NOMEM : KMIP_CLIENT_E_ARG,
                               "cannot encode the request in KMIP %u.%u (the version of the "
-                              "server failed over to): %s", k->version >> 8, k->version & 0xFF,
-                              kmip_strerror(ee));
+                              "KMIP server at %s): %s", k->version >> 8, k->version & 0xFF,
+                              k->peer, kmip_strerror(ee));
     kmip_secure_free(k->out, k->out_len);
     k->out = bytes;
     k->out_len = len;
+    k->safe = all_idempotent(request);
     return KMIP_CLIENT_OK;
+}
+
+/* A refusal of the request's version: see core.h. */
+static bool refuses_version(const kmip_batch_item *ri, bool whole)
+{
+    if (ri->result_status == KMIP_RESULT_STATUS_SUCCESS || !ri->has_result_reason)
+        return false;
+    return ri->result_reason == KMIP_RESULT_REASON_INVALID_MESSAGE ||
+           (whole && ri->result_reason == KMIP_RESULT_REASON_OPERATION_NOT_SUPPORTED);
+}
+
+bool kc_core_version_refused(const kc_core *k)
+{
+    const kmip_message *req = k->req, *resp = k->resp;
+    if (k->ev != KC_EV_RESPONSE || !k->checked || k->version_resent || req == NULL ||
+        resp == NULL || resp->item_count == 0)
+        return false;
+    /* the whole message's answer: one item naming no operation, nor a
+     * batch item of another request */
+    const kmip_batch_item *one = &resp->items[0];
+    if (resp->item_count == 1 && !one->has_operation &&
+        (!one->has_unique_batch_item_id ||
+         (req->items[0].has_unique_batch_item_id && same_id(&req->items[0], one))))
+        return refuses_version(one, true);
+    /* every item answered, each refused for the message's version */
+    if (resp->item_count != req->item_count)
+        return false;
+    for (size_t i = 0; i < req->item_count; i++)
+        if (!batch_id_matches(req, &req->items[i], &resp->items[i]) ||
+            !refuses_version(&resp->items[i], false))
+            return false;
+    return true;
+}
+
+bool kc_core_resend_refused(kc_core *k)
+{
+    if (k->ev != KC_EV_RESPONSE || k->req == NULL || k->version == 0 ||
+        version_of(k->req) == k->version)
+        return false;
+    /* Nothing of the refused request ran (kc_core_version_refused): a
+     * write goes again as safely as a read. */
+    kmip_message_free(k->resp);
+    k->resp = NULL;
+    kmip_framer_free(k->framer);
+    k->framer = NULL;
+    k->version_resent = true;
+    k->sent = false;
+    k->ev = KC_EV_SEND;
+    return true;
 }
 
 /* ---- version negotiation ---- */

@@ -92,6 +92,17 @@ typedef struct kc_failure {
     bool out_of_time; /* the operation's budget is spent */
 } kc_failure;
 
+/* Builds a request's batch items into m: an empty request whose header
+ * holds the version it is to be sent at. The client's own operations arm
+ * their requests with one (kc_core_begin_built), so that a request going
+ * at another version than it was built for (a failover to a server of
+ * another version, a server that refused its version) is built again at
+ * that version, not only encoded again: what a builder writes may depend
+ * on the version (a custom attribute is a 1.x Attribute by name and a 2.x
+ * Vendor Attribute, Modify Attribute's Current Attribute is 2.x, Offset
+ * Items of a paged Locate 1.3). Errors as kc_core_begin's. */
+typedef kmip_client_err (*kc_build_fn)(void *ctx, kmip_message *m);
+
 typedef struct kc_core {
     /* configuration (kc_core_init) */
     unsigned pinned_version; /* 0: negotiate */
@@ -110,7 +121,10 @@ typedef struct kc_core {
     kc_status st;
     /* the exchange in progress */
     kc_event ev;
-    const kmip_message *req; /* borrowed until kc_core_finish */
+    kmip_message *req;       /* borrowed until kc_core_finish */
+    kc_build_fn build;       /* builds req again at another version, or NULL */
+    void *build_ctx;
+    bool version_resent;     /* req was sent again after a refusal of its version */
     bool checked;            /* the answer is matched to req (not negotiation) */
     bool safe;               /* every item may be repeated */
     bool sent;
@@ -152,6 +166,20 @@ void kc_core_recycle(kc_core *k, kmip_message *m);
  * reads asks the server to continue after a failed item, and it is
  * encoded. Errors: KMIP_CLIENT_E_NOMEM, KMIP_CLIENT_E_ARG (not encodable). */
 kmip_client_err kc_core_begin(kc_core *k, kmip_message *request);
+/* kc_core_begin of a request that build (ctx) made: when it must go at
+ * another version than its header's (kc_core_follow_version, or k->version
+ * already another), it is built again in place at that version
+ * (kmip_message_reset, then build). A request armed without a builder
+ * (kmip_client_call of a caller's message) is only encoded again at the
+ * other version, which the message layer does exactly for what the public
+ * kmip_req_add_* builders make (standard attributes in Template-Attribute
+ * or Attributes, both forms of Get Attributes' names); one holding what a
+ * version change alters (a custom attribute across 1.x and 2.x, a Current
+ * Attribute for 1.x, Offset Items before 1.3) is refused with
+ * KMIP_CLIENT_E_UNSUPPORTED: built again at the client's version by the
+ * caller, it goes. */
+kmip_client_err kc_core_begin_built(kc_core *k, kmip_message *request, kc_build_fn build,
+                                    void *ctx);
 kc_event kc_core_event(const kc_core *k);
 void kc_core_output(const kc_core *k, const uint8_t **data, size_t *len);
 void kc_core_sent(kc_core *k);
@@ -177,7 +205,11 @@ kc_next kc_core_failed(kc_core *k, const kc_failure *f);
  * negotiates the version with a server it failed over to. */
 typedef struct kc_armed {
     kc_event ev;
-    const kmip_message *req;
+    kmip_message *req;
+    kc_build_fn build;
+    void *build_ctx;
+    kmip_message *resp; /* a refusal kept while negotiating (kc_core_version_refused) */
+    bool version_resent;
     bool checked, safe, sent;
     int attempt;
     size_t failovers_left;
@@ -191,9 +223,12 @@ typedef struct kc_armed {
 void kc_core_put_aside(kc_core *k, kc_armed *a);
 void kc_core_take_back(kc_core *k, kc_armed *a);
 /* The armed request, if it is request and was encoded at another version
- * than k->version (the driver connected to a server that speaks another):
- * encoded again at k->version, its attempts and failovers kept. Errors:
- * KMIP_CLIENT_E_NOMEM, KMIP_CLIENT_E_ARG (not encodable at that version). */
+ * than k->version (the driver connected to a server that speaks another,
+ * or negotiated again after kc_core_resend_refused): built again at
+ * k->version with its builder, or encoded again (kc_core_begin_built says
+ * when that is refused), its attempts and failovers kept. Errors:
+ * KMIP_CLIENT_E_NOMEM, KMIP_CLIENT_E_ARG (not encodable at that version),
+ * KMIP_CLIENT_E_UNSUPPORTED (a caller's request a version change alters). */
 kmip_client_err kc_core_follow_version(kc_core *k, kmip_message *request);
 
 /* ---- pipelined exchanges ----
@@ -213,6 +248,24 @@ kmip_client_err kc_core_follow_version(kc_core *k, kmip_message *request);
 kmip_client_err kc_core_prepare(kc_core *k, kmip_message *request, kc_armed *a);
 /* Frees (wiping) the bytes of an armed record that is not the core's. */
 void kc_armed_drop(kc_armed *a);
+/* After KC_EV_RESPONSE: whether the server refused the request as a whole
+ * for its protocol version, which the driver then negotiates again with
+ * that server (its version there may have changed: a server restarted at
+ * an older version, backends of several versions behind one address):
+ * every item of the request answered Operation Failed with Invalid Message
+ * (KMIP 1.4 section 11.1, protocol version mismatch; our test server), or
+ * one item naming no operation, Invalid Message or Operation Not Supported
+ * (a whole-message refusal: PyKMIP 0.10 answers an unsupported version or
+ * a request it cannot parse so). Nothing of such a request ran (a failed
+ * item did nothing, and no item succeeded), so a write may go again. False
+ * once the request was sent again for it (kc_core_resend_refused). */
+bool kc_core_version_refused(const kc_core *k);
+/* After kc_core_version_refused, the refusal put aside (kc_core_put_aside
+ * keeps it) while the driver negotiated: true when k->version is another
+ * than the refused request's: the request is armed again (KC_EV_SEND, once
+ * per exchange, built again by kc_core_follow_version); false: the refusal
+ * stands (KC_EV_RESPONSE, kc_core_finish hands it out). */
+bool kc_core_resend_refused(kc_core *k);
 
 /* ---- version negotiation ---- */
 
@@ -333,10 +386,16 @@ bool kc_op_next(kc_core *k, kc_op *op, kmip_message **request);
 /* The result of exchanging the request kc_op_next gave: e and response as
  * the exchange ended (response may be NULL; it is freed here). */
 void kc_op_answer(kc_core *k, kc_op *op, kmip_client_err e, kmip_message *response);
+/* A kc_build_fn (ctx: the kc_op): the request kc_op_next gave, built again
+ * into m at m's version (the step unchanged). A paged Locate cannot go on
+ * below KMIP 1.3 once a page was answered (KMIP_CLIENT_E_UNSUPPORTED: no
+ * Offset Items); its first page decides again whether to page. */
+kmip_client_err kc_op_build(void *op, kmip_message *m);
 /* Frees what the operation holds (call once it is done or abandoned). */
 void kc_op_free(kc_op *op);
 /* The paged Locate's steps (core_locate.c), for kc_op_next/kc_op_answer. */
 bool kc_locate_next(kc_core *k, kc_op *op, kmip_message **request);
+kmip_client_err kc_locate_build(kc_op *op, kmip_message *m);
 void kc_locate_answer(kc_core *k, kc_op *op, kmip_client_err e, const kmip_message *resp);
 void kc_locate_free(kc_op *op);
 

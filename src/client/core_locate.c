@@ -104,14 +104,33 @@ bool kc_locate_next(kc_core *k, kc_op *op, kmip_message **request)
         op->step = 1;
     }
     kmip_message *req = kmip_message_new(false, k->version);
-    kmip_batch_item *bi = req ? kmip_message_add_item(req, KMIP_OPERATION_LOCATE) : NULL;
-    kmip_locate_request *r = bi ? bi->payload : NULL;
-    if (r == NULL || !build_filter(req, r, op->filter)) {
+    kmip_client_err e = req ? kc_locate_build(op, req) : KMIP_CLIENT_E_NOMEM;
+    if (e != KMIP_CLIENT_OK) {
         kmip_message_free(req);
         op->done = true;
-        op->result = kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory");
+        op->result = e == KMIP_CLIENT_E_UNSUPPORTED
+                         ? kc_status_fail(&k->st, e, "the Locate paged with Offset Items (KMIP "
+                                          "1.3 and later); the KMIP server at %s now speaks "
+                                          "KMIP %u.%u, which has none: list again",
+                                          k->peer, k->version >> 8, k->version & 0xFF)
+                         : kc_status_fail(&k->st, e, "out of memory");
         return false;
     }
+    *request = req;
+    return true;
+}
+
+kmip_client_err kc_locate_build(kc_op *op, kmip_message *m)
+{
+    unsigned version = kmip_message_version(m);
+    if (op->pages == 0 && op->offset == 0 && op->anchor == NULL)
+        op->paged = version >= KMIP_VERSION(1, 3); /* nothing answered yet: decided again */
+    else if (op->paged && version < KMIP_VERSION(1, 3))
+        return KMIP_CLIENT_E_UNSUPPORTED; /* the pages so far need Offset Items */
+    kmip_batch_item *bi = kmip_message_add_item(m, KMIP_OPERATION_LOCATE);
+    kmip_locate_request *r = bi ? bi->payload : NULL;
+    if (r == NULL || !build_filter(m, r, op->filter))
+        return KMIP_CLIENT_E_NOMEM;
     if (op->paged) {
         /* a page after the first holds the anchor again: one more item */
         op->asked = op->anchor && !op->probing && op->page < INT32_MAX ? op->page + 1 : op->page;
@@ -120,8 +139,7 @@ bool kc_locate_next(kc_core *k, kc_op *op, kmip_message **request)
         r->has_offset_items = op->offset > 0;
         r->offset_items = op->offset;
     }
-    *request = req;
-    return true;
+    return KMIP_CLIENT_OK;
 }
 
 static void locate_done(kc_op *op, kmip_client_err e)

@@ -68,8 +68,8 @@ static void finish(kc_op *op, kmip_client_err e)
     op->result = e;
 }
 
-/* The request of the current step (nothing sent yet). */
-static kmip_client_err build(kc_core *k, kc_op *op, kmip_message *m)
+/* The request of the current step (nothing sent yet), at m's version. */
+static kmip_client_err build(kc_op *op, kmip_message *m)
 {
     kmip_client_err e = KMIP_CLIENT_OK;
     switch (op->step) {
@@ -93,9 +93,14 @@ static kmip_client_err build(kc_core *k, kc_op *op, kmip_message *m)
     case STEP_GET:
         return kmip_req_add_get(m, op->uid, 0);
     default:
-        (void)k;
         return KMIP_CLIENT_E_ARG;
     }
+}
+
+kmip_client_err kc_op_build(void *ctx, kmip_message *m)
+{
+    kc_op *op = ctx;
+    return op->kind == KC_OP_LOCATE ? kc_locate_build(op, m) : build(op, m);
 }
 
 bool kc_op_next(kc_core *k, kc_op *op, kmip_message **request)
@@ -113,7 +118,7 @@ bool kc_op_next(kc_core *k, kc_op *op, kmip_message **request)
         finish(op, kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory"));
         return false;
     }
-    kmip_client_err e = build(k, op, m);
+    kmip_client_err e = build(op, m);
     if (e != KMIP_CLIENT_OK) {
         kmip_message_free(m);
         finish(op, kc_status_fail(&k->st, e, "cannot build the request: %s",

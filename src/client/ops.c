@@ -1,35 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Single operations: each builds a request, calls, and extracts the answer. */
+/* Single operations: each builds a request, calls, and extracts the answer.
+ * Each request is made by a builder (kc_build_fn) that the call keeps, so
+ * that a request going to a server of another version than the one it was
+ * built at is built again there (kc_call_built). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client_internal.h"
 
-static kmip_client_err build_failed(kmip_client *c, kmip_message *m, kmip_client_err e)
-{
-    kmip_message_free(m);
-    return kc_fail(c, e, "cannot build the request: %s", kmip_client_strerror(e));
-}
+/* What the builders below put in a request. */
+typedef struct what {
+    uint32_t op;
+    const char *uid;
+    const kmip_key_spec *spec;
+    uint32_t format, reason;
+    const uint32_t *tags;
+    size_t count;
+    const char *name, *current, *value;
+    bool destroy;
+} what;
 
-/* Calls and frees the request; keeps the response for the caller. */
-static kmip_client_err call(kmip_client *c, kmip_message *req, kmip_message **resp)
+static kmip_client_err build_create(void *ctx, kmip_message *m)
 {
-    kmip_client_err e = kmip_client_call(c, req, resp);
-    kmip_message_free(req);
-    return e;
+    return kmip_req_add_create(m, ((const what *)ctx)->spec);
 }
 
 kmip_client_err kmip_client_create(kmip_client *c, const kmip_key_spec *spec, char *uid_out,
                                    size_t uid_cap)
 {
-    kmip_message *req, *resp = NULL;
-    kmip_client_err e = kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if ((e = kmip_req_add_create(req, spec)) != KMIP_CLIENT_OK)
-        return build_failed(c, req, e);
-    e = call(c, req, &resp);
+    kmip_message *resp = NULL;
+    what w = {.spec = spec};
+    kmip_client_err e = kc_call_built(c, build_create, &w, &resp);
     if (e == KMIP_CLIENT_OK)
         e = kc_copy_uid(&c->core,
                         &((kmip_create_response *)resp->items[0].payload)->unique_identifier,
@@ -65,17 +67,19 @@ kmip_client_err kmip_client_register_activate(kmip_client *c, const kmip_key_spe
     return register_op(c, spec, material, len, true, uid_out, uid_cap);
 }
 
+static kmip_client_err build_uid_op(void *ctx, kmip_message *m)
+{
+    const what *w = ctx;
+    return kmip_req_add_uid_op(m, w->op, w->uid);
+}
+
 static kmip_client_err uid_op(kmip_client *c, uint32_t op, const char *uid, kmip_message **resp)
 {
+    *resp = NULL;
     if (uid == NULL)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "a Unique Identifier is needed");
-    kmip_message *req;
-    kmip_client_err e = kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if ((e = kmip_req_add_uid_op(req, op, uid)) != KMIP_CLIENT_OK)
-        return build_failed(c, req, e);
-    return call(c, req, resp);
+    what w = {.op = op, .uid = uid};
+    return kc_call_built(c, build_uid_op, &w, resp);
 }
 
 static kmip_client_err uid_op_only(kmip_client *c, uint32_t op, const char *uid)
@@ -97,19 +101,22 @@ kmip_client_err kmip_client_get_key(kmip_client *c, const char *uid, uint8_t **k
     return kmip_client_get_key_as(c, uid, 0, key, len, object_type);
 }
 
+static kmip_client_err build_get(void *ctx, kmip_message *m)
+{
+    const what *w = ctx;
+    return kmip_req_add_get(m, w->uid, w->format);
+}
+
 kmip_client_err kmip_client_get_key_as(kmip_client *c, const char *uid, uint32_t key_format_type,
                                        uint8_t **key, size_t *len, uint32_t *object_type)
 {
     *key = NULL;
     *len = 0;
-    kmip_message *resp = NULL, *req;
-    kmip_client_err e = uid == NULL ? kc_fail(c, KMIP_CLIENT_E_ARG, "a Unique Identifier is needed")
-                                    : kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if ((e = kmip_req_add_get(req, uid, key_format_type)) != KMIP_CLIENT_OK)
-        return build_failed(c, req, e);
-    e = call(c, req, &resp);
+    kmip_message *resp = NULL;
+    if (uid == NULL)
+        return kc_fail(c, KMIP_CLIENT_E_ARG, "a Unique Identifier is needed");
+    what w = {.uid = uid, .format = key_format_type};
+    kmip_client_err e = kc_call_built(c, build_get, &w, &resp);
     if (e == KMIP_CLIENT_OK) {
         const kmip_get_response *g = resp->items[0].payload;
         e = kc_copy_key(&c->core, g, uid, key, len);
@@ -131,16 +138,17 @@ kmip_client_err kmip_client_create_activate_get(kmip_client *c, const kmip_key_s
     return kc_run(c, &op);
 }
 
+static kmip_client_err build_get_attributes(void *ctx, kmip_message *m)
+{
+    const what *w = ctx;
+    return kmip_req_add_get_attributes(m, w->uid, w->tags, w->count);
+}
+
 kmip_client_err kmip_client_get_attributes(kmip_client *c, const char *uid, const uint32_t *tags,
                                            size_t count, kmip_message **response)
 {
-    kmip_message *req;
-    kmip_client_err e = kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if ((e = kmip_req_add_get_attributes(req, uid, tags, count)) != KMIP_CLIENT_OK)
-        return build_failed(c, req, e);
-    return call(c, req, response);
+    what w = {.uid = uid, .tags = tags, .count = count};
+    return kc_call_built(c, build_get_attributes, &w, response);
 }
 
 kmip_client_err kmip_client_get_attribute_list(kmip_client *c, const char *uid,
@@ -149,19 +157,23 @@ kmip_client_err kmip_client_get_attribute_list(kmip_client *c, const char *uid,
     return uid_op(c, KMIP_OPERATION_GET_ATTRIBUTE_LIST, uid, response);
 }
 
+/* The attribute's form (a custom one's above all) and Modify Attribute's
+ * Current Attribute follow the version of m (kc_add_attribute_change). */
+static kmip_client_err build_change(void *ctx, kmip_message *m)
+{
+    const what *w = ctx;
+    return kc_add_attribute_change(m, w->op, w->uid, w->name, w->current, w->value);
+}
+
 static kmip_client_err change_attribute(kmip_client *c, uint32_t op, const char *uid,
                                         const char *name, const char *current,
                                         const char *value)
 {
     if (uid == NULL || name == NULL || value == NULL)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "identifier, attribute name and value are needed");
-    kmip_message *req, *resp = NULL;
-    kmip_client_err e = kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if ((e = kc_add_attribute_change(req, op, uid, name, current, value)) != KMIP_CLIENT_OK)
-        return build_failed(c, req, e);
-    e = call(c, req, &resp);
+    kmip_message *resp = NULL;
+    what w = {.op = op, .uid = uid, .name = name, .current = current, .value = value};
+    kmip_client_err e = kc_call_built(c, build_change, &w, &resp);
     kc_core_recycle(&c->core, resp); /* the next response is decoded into it */
     return e;
 }
@@ -188,18 +200,22 @@ kmip_client_err kmip_client_destroy(kmip_client *c, const char *uid)
     return uid_op_only(c, KMIP_OPERATION_DESTROY, uid);
 }
 
+static kmip_client_err build_revoke(void *ctx, kmip_message *m)
+{
+    const what *w = ctx;
+    kmip_client_err e = kmip_req_add_revoke(m, w->uid, w->reason);
+    if (e == KMIP_CLIENT_OK && w->destroy)
+        e = kmip_req_add_uid_op(m, KMIP_OPERATION_DESTROY, w->uid);
+    return e;
+}
+
 static kmip_client_err revoke(kmip_client *c, const char *uid, uint32_t reason, bool destroy)
 {
     if (uid == NULL)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "a Unique Identifier is needed");
-    kmip_message *req, *resp = NULL;
-    kmip_client_err e = kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    if ((e = kmip_req_add_revoke(req, uid, reason)) != KMIP_CLIENT_OK ||
-        (destroy && (e = kmip_req_add_uid_op(req, KMIP_OPERATION_DESTROY, uid)) != KMIP_CLIENT_OK))
-        return build_failed(c, req, e);
-    e = call(c, req, &resp);
+    kmip_message *resp = NULL;
+    what w = {.uid = uid, .reason = reason, .destroy = destroy};
+    kmip_client_err e = kc_call_built(c, build_revoke, &w, &resp);
     kc_core_recycle(&c->core, resp); /* the next response is decoded into it */
     return e;
 }
@@ -214,24 +230,26 @@ kmip_client_err kmip_client_revoke_destroy(kmip_client *c, const char *uid)
     return revoke(c, uid, KMIP_REVOCATION_REASON_CODE_CESSATION_OF_OPERATION, true);
 }
 
-kmip_client_err kmip_client_query(kmip_client *c, kmip_message **response)
+static kmip_client_err build_query(void *ctx, kmip_message *m)
 {
-    kmip_message *req;
-    kmip_client_err e = kmip_client_request(c, &req);
-    if (e != KMIP_CLIENT_OK)
-        return e;
-    kmip_batch_item *bi = kmip_message_add_item(req, KMIP_OPERATION_QUERY);
+    (void)ctx;
+    kmip_batch_item *bi = kmip_message_add_item(m, KMIP_OPERATION_QUERY);
     kmip_query_request *q = bi ? bi->payload : NULL;
     static const uint32_t functions[] = {KMIP_QUERY_FUNCTION_QUERY_OPERATIONS,
                                          KMIP_QUERY_FUNCTION_QUERY_OBJECTS,
                                          KMIP_QUERY_FUNCTION_QUERY_SERVER_INFORMATION};
     if (q)
-        q->functions = kmip_message_alloc(req, sizeof functions);
+        q->functions = kmip_message_alloc(m, sizeof functions);
     if (q == NULL || q->functions == NULL)
-        return build_failed(c, req, KMIP_CLIENT_E_NOMEM);
+        return KMIP_CLIENT_E_NOMEM;
     memcpy(q->functions, functions, sizeof functions);
     q->function_count = sizeof functions / sizeof functions[0];
-    return call(c, req, response);
+    return KMIP_CLIENT_OK;
+}
+
+kmip_client_err kmip_client_query(kmip_client *c, kmip_message **response)
+{
+    return kc_call_built(c, build_query, NULL, response);
 }
 
 kmip_client_err kmip_client_locate(kmip_client *c, const kmip_locate_filter *filter,

@@ -158,6 +158,14 @@ void kmip_client_options_pin_version(kmip_client_options *o, unsigned version)
     o->pinned_version = version;
 }
 
+void kmip_client_options_set_known_versions(kmip_client_options *o, const unsigned *versions,
+                                            size_t count)
+{
+    memset(o->known_version, 0, sizeof o->known_version);
+    for (size_t i = 0; versions && i < count && i < KMIP_MAX_SERVERS; i++)
+        o->known_version[i] = versions[i];
+}
+
 void kmip_client_options_insecure_skip_verify(kmip_client_options *o, bool skip)
 {
     o->skip_verify = skip;

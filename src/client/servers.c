@@ -445,8 +445,7 @@ void kh_failed(kmip_client *c, size_t i, const char *cause)
     if (cap < base)
         cap = base;
     unsigned window = base;
-    if (i < KMIP_MAX_SERVERS)
-        c->server_version[i] = 0; /* asked again at its next connection */
+    kc_forget_version(c, i); /* asked again at its next connection */
     pthread_mutex_lock(&h->lock);
     kh_server *s = entry(h, i);
     if (s) {

@@ -480,13 +480,13 @@ struct krk_fetcher {
     int queued;                     /* answers waiting (see ANSWERS_WAITING) */
     bool closed;   /* the load is over: nothing more for helpers; s, l, d not theirs */
     long long deadline_ms;
-    unsigned version;
+    unsigned versions[KMIP_MAX_SERVERS]; /* the main connection's, per server */
     pid_t pid; /* the process whose threads the helpers are */
 };
 typedef struct krk_fetcher fetcher;
 
 static kmip_client *client_for(const krk_config *cfg, krk_log_sink *sink, kmip_health *h,
-                               unsigned version);
+                               const unsigned *versions);
 
 static void drop_log(void *ctx, int level, const char *message)
 {
@@ -691,7 +691,7 @@ static void *helper_main(void *arg)
 {
     fetcher *f = arg;
     krk_log_sink quiet = {drop_log, NULL, NULL, NULL};
-    kmip_client *c = client_for(&f->s->cfg, &quiet, f->s->health, f->version);
+    kmip_client *c = client_for(&f->s->cfg, &quiet, f->s->health, f->versions);
     int slot = -1;
     pthread_mutex_lock(&f->lock);
     for (int i = 0; c && i < LOAD_HELPERS && slot < 0; i++)
@@ -816,11 +816,14 @@ static krk_err locate_all(krk_state *s, uid_list *l, krk_diag *d)
 }
 
 /* h: the servers' health shared with the keyring's other clients (NULL: a
- * record of its own). version 0: negotiated; else pinned (a helper
- * connection of a load, at the version the first connection negotiated: no
- * Discover Versions). */
+ * record of its own). versions NULL: negotiated; else the versions the
+ * main connection of a load knows per server (KMIP_MAX_SERVERS of them),
+ * for a helper: no Discover Versions with a server the main connection
+ * spoke to, its own with any other (a helper that fails over to an older
+ * server of a cluster being upgraded is not pinned to the main one's:
+ * review s6 R6-1). */
 static kmip_client *client_for(const krk_config *cfg, krk_log_sink *sink, kmip_health *h,
-                               unsigned version)
+                               const unsigned *versions)
 {
     kmip_client_options *o = kmip_client_options_new();
     if (o == NULL)
@@ -840,8 +843,7 @@ static kmip_client *client_for(const krk_config *cfg, krk_log_sink *sink, kmip_h
         kmip_client_options_set_operation_timeout(o, cfg->timeout_ms);
         kmip_client_options_insecure_skip_verify(o, !cfg->tls_peer_verification);
         kmip_client_options_insecure_skip_hostname(o, !cfg->tls_hostname_verification);
-        if (version)
-            kmip_client_options_pin_version(o, version);
+        kmip_client_options_set_known_versions(o, versions, versions ? KMIP_MAX_SERVERS : 0);
         c = kmip_client_new(o);
     }
     kmip_client_options_free(o);
@@ -850,12 +852,12 @@ static kmip_client *client_for(const krk_config *cfg, krk_log_sink *sink, kmip_h
 
 kmip_client *krk_client_with_health(const krk_config *cfg, krk_log_sink *sink, kmip_health *h)
 {
-    return client_for(cfg, sink, h, 0);
+    return client_for(cfg, sink, h, NULL);
 }
 
 kmip_client *krk_client_for(const krk_config *cfg, krk_log_sink *sink)
 {
-    return client_for(cfg, sink, NULL, 0);
+    return client_for(cfg, sink, NULL, NULL);
 }
 
 void krk_state_note_connection(krk_state *s)
@@ -944,7 +946,8 @@ krk_err krk_state_open_leaving(const krk_config *cfg, krk_progress_fn fn, void *
         fetcher *f = s->helpers; /* set just above */
         *f = (fetcher){.s = s, .d = d, .l = &l, .e = KRK_OK, .fn = fn, .ctx = ctx,
                        .deadline_ms = start + (long long)s->cfg.load_timeout_ms,
-                       .version = kmip_client_version(s->client), .pid = getpid()};
+                       .pid = getpid()};
+        kmip_client_known_versions(s->client, f->versions, KMIP_MAX_SERVERS);
         f->answers_end = &f->answers;
         pthread_mutex_init(&f->lock, NULL);
         pthread_cond_init(&f->more, NULL);

@@ -49,7 +49,8 @@ static void capture(void *ctx, int level, const char *message)
     snprintf(log_text + n, sizeof log_text - n, "%s\n", message);
 }
 
-static kmip_client *cluster_client(const char *list, unsigned backoff_ms, kmip_health *h)
+/* The options of cluster_client (to be freed). */
+static kmip_client_options *cluster_options(const char *list, unsigned backoff_ms, kmip_health *h)
 {
     kmip_client_options *o = kmip_client_options_new();
     assert_non_null(o);
@@ -64,10 +65,20 @@ static kmip_client *cluster_client(const char *list, unsigned backoff_ms, kmip_h
     kmip_client_options_set_log(o, capture, NULL);
     if (h)
         kmip_client_options_set_health(o, h);
+    return o;
+}
+
+static kmip_client *client_of(kmip_client_options *o)
+{
     kmip_client *c = kmip_client_new(o);
     kmip_client_options_free(o);
     assert_non_null(c);
     return c;
+}
+
+static kmip_client *cluster_client(const char *list, unsigned backoff_ms, kmip_health *h)
+{
+    return client_of(cluster_options(list, backoff_ms, h));
 }
 
 static void both(char *buf, size_t cap)
@@ -435,6 +446,165 @@ static void test_failover_to_an_older_server(void **state)
     fenv_stop(&OLD);
 }
 
+
+/* The first version the current server listed (kmip_client_server_versions). */
+static unsigned listed_first(kmip_client *c)
+{
+    unsigned v[16];
+    return kmip_client_server_versions(c, v, 16) > 0 ? v[0] : 0;
+}
+
+/* Review s6 R6-3/R6-4: a server restarted at an older version (a rolling
+ * downgrade, or backends of two versions behind one address) refuses the
+ * version the handle negotiated with it before (Invalid Message) while
+ * connecting fine: the handle never failed it, so nothing made it ask
+ * again, and every request was refused for ever. Now the refusal has the
+ * version asked again on the same connection and the request sent once
+ * more in the new one: a write goes exactly once (the refused message did
+ * nothing). */
+static fenv RESTARTED; /* pid 0 until started */
+
+static void test_server_restarted_at_an_older_version(void **state)
+{
+    (void)state;
+    quiet();
+    assert_true(fenv_init(&RESTARTED, fixture, "failover-restarted", server_bin, proxy_bin));
+    assert_true(fenv_server_start(&RESTARTED)); /* with a state file: objects survive */
+    char list[64], name[64];
+    snprintf(list, sizeof list, "127.0.0.1:%u", RESTARTED.server_port);
+    snprintf(name, sizeof name, "restarted-%d", (int)getpid());
+    kmip_client *c = cluster_client(list, 1000, NULL);
+    kmip_key_spec s = {0};
+    s.object_type = KMIP_OBJECT_TYPE_SECRET_DATA;
+    s.secret_data_type = KMIP_SECRET_DATA_TYPE_PASSWORD;
+    s.object_group = "failover";
+    char uid[128], ignored[128];
+    assert_int_equal(kmip_client_register_activate(c, &s, key_bytes, sizeof key_bytes, uid,
+                                                   sizeof uid),
+                     KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(2, 1));
+    fenv_server_kill(&RESTARTED);
+    snprintf(RESTARTED.max_version, sizeof RESTARTED.max_version, "1.4");
+    assert_true(fenv_server_start(&RESTARTED)); /* the same port, the same objects */
+    /* a write first: refused in 2.1, sent again in 1.4, made once */
+    s.name = name;
+    kmip_client_err e = kmip_client_register_activate(c, &s, key_bytes, sizeof key_bytes,
+                                                      ignored, sizeof ignored);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("Register on the server restarted at 1.4: %s", kmip_client_error_message(c));
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(1, 4));
+    assert_int_equal(listed_first(c), KMIP_VERSION(1, 4));
+    assert_int_equal(locate_named(c, name, &e), 1);
+    assert_int_equal(e, KMIP_CLIENT_OK);
+    assert_non_null(strstr(log_text, "refused KMIP 2.1"));
+    uint8_t *k = NULL;
+    size_t n = 0;
+    e = kmip_client_get_key(c, uid, &k, &n, NULL); /* the object made before */
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("Get: %s", kmip_client_error_message(c));
+    assert_memory_equal(k, key_bytes, n);
+    kmip_secure_free(k, n);
+    kmip_client_free(c);
+    fenv_stop(&RESTARTED);
+}
+
+/* Review s6 R6-5: a probe records the version the server speaks (its
+ * next connection needs no Discover Versions), and the versions reported
+ * are the current server's, not those of the last server asked. */
+static void test_probe_records_the_version(void **state)
+{
+    (void)state;
+    quiet();
+    fenv_stop(&OLD); /* one an earlier test left running when it failed */
+    assert_true(fenv_init(&OLD, fixture, "failover-probed", server_bin, proxy_bin));
+    snprintf(OLD.max_version, sizeof OLD.max_version, "1.4");
+    OLD.stateless = true;
+    assert_true(fenv_server_start(&OLD));
+    char list[128], answer[64];
+    snprintf(list, sizeof list, "127.0.0.1:%u, 127.0.0.1:%u", E.proxy_port, OLD.server_port);
+    kmip_client *c = cluster_client(list, 1000, NULL);
+    assert_int_equal(kmip_client_connect(c), KMIP_CLIENT_OK);
+    assert_int_equal(listed_first(c), KMIP_VERSION(2, 1));
+    assert_int_equal(kmip_client_probe(c, 1), KMIP_CLIENT_OK);
+    unsigned known[4] = {0};
+    assert_int_equal(kmip_client_known_versions(c, known, 4), 2);
+    assert_int_equal(known[0], KMIP_VERSION(2, 1));
+    assert_int_equal(known[1], KMIP_VERSION(1, 4));
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(2, 1)); /* left alone */
+    assert_int_equal(listed_first(c), KMIP_VERSION(2, 1));
+    /* the first refuses connections: the second, spoken to in 1.4 at once */
+    assert_true(fenv_ctl(E.proxy_ctl, "refuse", answer, sizeof answer));
+    kmip_client_disconnect(c);
+    kmip_client_stats before, after;
+    kmip_client_get_stats(c, &before);
+    kmip_client_err e;
+    assert_int_equal(locate_named(c, "nothing-by-this-name", &e), 0);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("Locate on the probed server: %s", kmip_client_error_message(c));
+    kmip_client_get_stats(c, &after);
+    assert_int_equal(after.requests - before.requests, 1); /* no Discover Versions */
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(1, 4));
+    assert_int_equal(listed_first(c), KMIP_VERSION(1, 4)); /* its own list */
+    kmip_client_free(c);
+    assert_true(fenv_ctl(E.proxy_ctl, "clear", answer, sizeof answer));
+    fenv_stop(&OLD);
+}
+
+/* Review s6 R6-1: versions known from another handle (a keyring load's
+ * helpers take the main connection's) hold for the server they were
+ * learnt from only: a handle that fails over to an older server asks it,
+ * where one pinned to the other's version (what the helpers were) has
+ * every request refused; a stale entry costs one Discover Versions. */
+static void test_known_versions_are_per_server(void **state)
+{
+    (void)state;
+    quiet();
+    fenv_stop(&OLD); /* one an earlier test left running when it failed */
+    assert_true(fenv_init(&OLD, fixture, "failover-known", server_bin, proxy_bin));
+    snprintf(OLD.max_version, sizeof OLD.max_version, "1.4");
+    OLD.stateless = true;
+    assert_true(fenv_server_start(&OLD));
+    char list[128], answer[64];
+    snprintf(list, sizeof list, "127.0.0.1:%u, 127.0.0.1:%u", E.proxy_port, OLD.server_port);
+    kmip_client *main_handle = cluster_client(list, 1000, NULL);
+    assert_int_equal(kmip_client_connect(main_handle), KMIP_CLIENT_OK);
+    unsigned known[KMIP_MAX_SERVERS] = {0};
+    assert_int_equal(kmip_client_known_versions(main_handle, known, KMIP_MAX_SERVERS), 2);
+    assert_int_equal(known[0], KMIP_VERSION(2, 1));
+    assert_int_equal(known[1], 0);
+    kmip_client_free(main_handle);
+    assert_true(fenv_ctl(E.proxy_ctl, "refuse", answer, sizeof answer));
+    kmip_client_err e;
+    /* the old helpers: pinned to the main connection's version */
+    kmip_client_options *o = cluster_options(list, 1000, NULL);
+    kmip_client_options_pin_version(o, known[0]);
+    kmip_client *c = client_of(o);
+    assert_int_equal(locate_named(c, "nothing-by-this-name", &e), 0);
+    assert_int_equal(e, KMIP_CLIENT_E_SERVER);
+    kmip_client_free(c);
+    /* now: the versions as known, per server */
+    o = cluster_options(list, 1000, NULL);
+    kmip_client_options_set_known_versions(o, known, KMIP_MAX_SERVERS);
+    c = client_of(o);
+    assert_int_equal(locate_named(c, "nothing-by-this-name", &e), 0);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("Locate on the older server: %s", kmip_client_error_message(c));
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(1, 4));
+    kmip_client_free(c);
+    /* a stale entry for the older server: refused, asked, sent again */
+    unsigned stale[2] = {KMIP_VERSION(2, 1), KMIP_VERSION(2, 1)};
+    o = cluster_options(list, 1000, NULL);
+    kmip_client_options_set_known_versions(o, stale, 2);
+    c = client_of(o);
+    assert_int_equal(locate_named(c, "nothing-by-this-name", &e), 0);
+    if (e != KMIP_CLIENT_OK)
+        fail_msg("Locate with a stale version: %s", kmip_client_error_message(c));
+    assert_int_equal(kmip_client_version(c), KMIP_VERSION(1, 4));
+    kmip_client_free(c);
+    assert_true(fenv_ctl(E.proxy_ctl, "clear", answer, sizeof answer));
+    fenv_stop(&OLD);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -463,6 +633,7 @@ static int teardown(void **state)
 {
     (void)state;
     fenv_stop(&OLD); /* when a test failed before it stopped it */
+    fenv_stop(&RESTARTED);
     fenv_stop(&E);
     return 0;
 }
@@ -484,6 +655,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_shared_health),
         cmocka_unit_test(test_all_down_within_bound),
         cmocka_unit_test(test_failover_to_an_older_server),
+        cmocka_unit_test(test_server_restarted_at_an_older_version),
+        cmocka_unit_test(test_probe_records_the_version),
+        cmocka_unit_test(test_known_versions_are_per_server),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -598,6 +598,103 @@ static void test_load_with_held_helpers(void **state)
                "", elapsed, 0, "every key; helpers not waited for");
 }
 
+
+/* Review s6 R6-1: a load's helpers were pinned to the version of the main
+ * connection; a helper that reaches another server of a cluster being
+ * upgraded (here: the first server serves the main connection and holds
+ * the others, so the helpers give up on it after the connect timeout and
+ * go on to the second, an older server speaking KMIP 1.4 with the same
+ * objects) had its every batch refused, and the load failed. Now a helper
+ * takes the main connection's versions for the servers it spoke to and
+ * asks any other. No timing: the first progress call holds the main
+ * thread until the older server has answered helper requests (a bounded
+ * wait), so the helpers fetch there before the main connection is done. */
+static fenv OLDER; /* pid 0 until started */
+
+static unsigned long long server_requests(unsigned ctl)
+{
+    char out[256];
+    if (!fenv_ctl(ctl, "stats", out, sizeof out))
+        return 0;
+    const char *r = strstr(out, "requests=");
+    return r ? strtoull(r + strlen("requests="), NULL, 10) : 0;
+}
+
+typedef struct older_wait {
+    unsigned long long base;
+    int calls;
+    bool reached;
+} older_wait;
+
+static void wait_for_older(void *ctx, size_t loaded, size_t total)
+{
+    (void)loaded;
+    (void)total;
+    older_wait *w = ctx;
+    if (w->calls++ > 0)
+        return;
+    /* a helper's Discover Versions and a batch at least (before the fix:
+     * three refused batches) */
+    for (int i = 0; i < 300 && server_requests(OLDER.server_ctl) < w->base + 2; i++)
+        usleep(50000);
+    w->reached = server_requests(OLDER.server_ctl) >= w->base + 2;
+}
+
+static void test_load_helpers_on_an_older_server(void **state)
+{
+    (void)state;
+    assert_true(fenv_quiesce(&E));
+    char group[64];
+    fill_load_group("older", group, sizeof group);
+    assert_true(fenv_init(&OLDER, fixture, "keyring-older", server_bin, proxy_bin));
+    char from[1100], to[1100];
+    snprintf(from, sizeof from, "%s/state", E.dir);
+    snprintf(to, sizeof to, "%s/state", OLDER.dir);
+    copy_file(from, to); /* the same objects, the same identifiers */
+    snprintf(OLDER.max_version, sizeof OLDER.max_version, "1.4");
+    assert_true(fenv_server_start(&OLDER));
+    char path[1300];
+    snprintf(path, sizeof path, "%s/older.cnf", E.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"server_addr\": \"127.0.0.1:%u, 127.0.0.1:%u\", \"server_port\": 5696, "
+               "\"client_ca\": \"%s\", \"client_key\": \"%s\", \"server_ca\": \"%s\", "
+               "\"object_group\": \"%s\", \"kmip_timeout_ms\": 20000, "
+               "\"kmip_connect_timeout_ms\": 500}\n",
+            E.proxy_port, OLDER.server_port, cert_copy, key_copy, E.ca, group);
+    assert_int_equal(fclose(f), 0);
+    krk_config cfg;
+    krk_diag d;
+    if (krk_config_read(path, &cfg, &d) != KRK_OK)
+        fail_msg("%s", d.error);
+    older_wait w = {.base = server_requests(OLDER.server_ctl)};
+    char out[128];
+    assert_true(fenv_ctl(E.proxy_ctl, "serve 1", out, sizeof out));
+    krk_keyring *k = NULL;
+    krk_err e = krk_open_progress(&cfg, wait_for_older, &w, &k, &d);
+    assert_true(fenv_ctl(E.proxy_ctl, "clear", out, sizeof out));
+    if (e != KRK_OK)
+        fail_msg("load with helpers on the 1.4 server: %s", d.error);
+    assert_true(w.reached);
+    assert_int_equal(krk_key_count(k), LOAD_KEYS);
+    for (int i = 0; i < LOAD_KEYS; i += 37) {
+        char name[32], type[16];
+        uint8_t want[32], got[64];
+        size_t len = 0, tl = 0;
+        snprintf(name, sizeof name, "older-%03d", i);
+        load_key_bytes(i, want);
+        krk_reader *r = NULL;
+        assert_int_equal(krk_reader_init(k, name, NULL, &r), KRK_OK);
+        assert_int_equal(krk_reader_fetch(r, got, sizeof got, &len, type, sizeof type, &tl),
+                         KRK_OK);
+        krk_reader_deinit(r);
+        assert_int_equal(len, sizeof want);
+        assert_memory_equal(got, want, sizeof want);
+    }
+    krk_close(k);
+    fenv_stop(&OLDER);
+}
+
 typedef struct reload_job {
     krk_keyring *k;
     krk_config cfg;
@@ -989,6 +1086,7 @@ static int teardown(void **state)
     (void)state;
     krk_close(K);
     kmip_client_free(direct);
+    fenv_stop(&OLDER); /* when a test failed before it stopped it */
     fenv_stop(&E);
     report_flush();
     return 0;
@@ -1010,6 +1108,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_load_with_held_helpers),
         cmocka_unit_test(test_failed_reload_with_held_helpers),
         cmocka_unit_test(test_close_with_held_helpers),
+        cmocka_unit_test(test_load_helpers_on_an_older_server),
         cmocka_unit_test(test_close_in_forked_child),
         cmocka_unit_test(test_load_locate_page_cap),
         cmocka_unit_test(test_load_locate_duplicate_id),

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_internal.h" /* kc_add_attribute_change: the client's own builder */
 #include "core.h"
 
 /* ---- building answers ---- */
@@ -1783,6 +1784,297 @@ static void test_locate_churn(void **state)
     assert_true(ok > 1000);
 }
 
+
+/* ---- versions per server (review s6 R6-2, R6-3) ---- */
+
+/* The Discover Versions exchange of a driver negotiating again: the
+ * server lists `speaks` only. */
+static void negotiate_to(kc_core *k, unsigned speaks)
+{
+    assert_int_equal(kc_core_discover_begin(k), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    kmip_message *a = answer_new();
+    kmip_batch_item *bi = answer_item(a, KMIP_OPERATION_DISCOVER_VERSIONS, 0, true);
+    kmip_discover_versions_response *dv = bi->payload;
+    dv->versions = kmip_message_alloc(a, sizeof *dv->versions);
+    dv->versions[0].major = (int32_t)(speaks >> 8);
+    dv->versions[0].minor = (int32_t)(speaks & 0xFF);
+    dv->version_count = 1;
+    assert_int_equal(feed(k, a, 0), KC_EV_RESPONSE);
+    assert_int_equal(kc_core_discover_end(k), KMIP_CLIENT_OK);
+    assert_int_equal(k->version, speaks);
+}
+
+typedef struct attr_change {
+    uint32_t op;
+    const char *name, *current, *value;
+    int builds;
+} attr_change;
+
+static kmip_client_err build_change(void *ctx, kmip_message *m)
+{
+    attr_change *c = ctx;
+    c->builds++;
+    return kc_add_attribute_change(m, c->op, "obj-1", c->name, c->current, c->value);
+}
+
+/* The attribute the server reads in the sent request's first item:
+ * the 1.x Attribute's name (and whether it has a value), or the 2.x tag. */
+static void sent_attribute(kc_core *k, unsigned version, kmip_attribute *got, size_t *current)
+{
+    kmip_message *seen = sent_request(k);
+    assert_int_equal(kmip_message_version(seen), version);
+    const kmip_attribute_change_request *r = seen->items[0].payload;
+    assert_non_null(r);
+    assert_int_equal(r->attribute.count, 1);
+    *got = *r->attribute.first;
+    got->name.data = NULL; /* the name's bytes are the message's: copied below */
+    if (r->attribute.first->name.len) {
+        static char name[64];
+        size_t n = r->attribute.first->name.len < 63 ? r->attribute.first->name.len : 63;
+        memcpy(name, r->attribute.first->name.data, n);
+        name[n] = '\0';
+        got->name.data = (const uint8_t *)name;
+        got->name.len = n;
+    }
+    got->value = NULL;
+    *current = r->current.count;
+    kmip_message_free(seen);
+}
+
+/* R6-2: a request the client's own operation built (a custom attribute:
+ * a 2.x Vendor Attribute, a 1.x Attribute by name) goes to a server of
+ * another version built again in that version's form; a caller's request
+ * holding one is refused before it is sent, one that only holds what the
+ * message layer writes per version (Get Attributes' both forms) goes. */
+static void test_rebuilt_at_another_version(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(0);
+    k->version = KMIP_VERSION(2, 1);
+    attr_change add = {KMIP_OPERATION_ADD_ATTRIBUTE, "x-note", NULL, "v", 0};
+    kmip_message *req = kmip_message_new(false, KMIP_VERSION(2, 1));
+    assert_non_null(req);
+    assert_int_equal(build_change(&add, req), KMIP_CLIENT_OK);
+    assert_int_equal(kc_core_begin_built(k, req, build_change, &add), KMIP_CLIENT_OK);
+    assert_int_equal(add.builds, 1); /* its own version: not built again */
+    /* failed over to a 1.4 server: built again, a 1.x Attribute by name */
+    k->version = KMIP_VERSION(1, 4);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_OK);
+    assert_int_equal(add.builds, 2);
+    kmip_attribute a;
+    size_t current;
+    sent_attribute(k, KMIP_VERSION(1, 4), &a, &current);
+    assert_int_equal(a.name.len, strlen("x-note"));
+    assert_memory_equal(a.name.data, "x-note", a.name.len);
+    kc_core_reset(k);
+    kmip_message_free(req);
+    /* and back: a 1.4 Modify with its value replaced becomes 2.1's, with
+     * the Current Attribute 2.x has, as a Vendor Attribute */
+    attr_change mod = {KMIP_OPERATION_MODIFY_ATTRIBUTE, "x-note", "old", "new", 0};
+    k->version = KMIP_VERSION(1, 4);
+    req = kmip_message_new(false, KMIP_VERSION(1, 4));
+    assert_non_null(req);
+    assert_int_equal(build_change(&mod, req), KMIP_CLIENT_OK);
+    assert_int_equal(kc_core_begin_built(k, req, build_change, &mod), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(2, 1);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_OK);
+    sent_attribute(k, KMIP_VERSION(2, 1), &a, &current);
+    assert_int_equal(a.tag, KMIP_TAG_ATTRIBUTE);
+    assert_int_equal(current, 1);
+    kc_core_reset(k);
+    kmip_message_free(req);
+    /* the same requests from a caller (no builder): refused, not sent in
+     * a form the other version reads as something else */
+    k->version = KMIP_VERSION(2, 1);
+    req = kmip_message_new(false, KMIP_VERSION(2, 1));
+    assert_non_null(req);
+    assert_int_equal(build_change(&add, req), KMIP_CLIENT_OK);
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(1, 4);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_E_UNSUPPORTED);
+    assert_non_null(strstr(k->st.message, "custom attribute"));
+    assert_non_null(strstr(k->st.message, "KMIP 1.4"));
+    kc_core_reset(k);
+    kmip_message_free(req);
+    k->version = KMIP_VERSION(2, 1);
+    req = kmip_message_new(false, KMIP_VERSION(2, 1));
+    assert_non_null(req);
+    assert_int_equal(build_change(&mod, req), KMIP_CLIENT_OK);
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(2, 0); /* within 2.x: the same form */
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(1, 4);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_E_UNSUPPORTED);
+    assert_non_null(strstr(k->st.message, "Current Attribute"));
+    kc_core_reset(k);
+    kmip_message_free(req);
+    /* a caller's request at another version than the core's from the start */
+    req = kmip_message_new(false, KMIP_VERSION(2, 1));
+    assert_non_null(req);
+    assert_int_equal(build_change(&add, req), KMIP_CLIENT_OK);
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_E_UNSUPPORTED);
+    assert_int_equal(kc_core_event(k), KC_EV_IDLE);
+    kmip_message_free(req);
+    /* the public builders' requests go: Get Attributes by reference (2.x)
+     * and by name (1.x) from one request */
+    static const uint32_t tags[] = {KMIP_TAG_NAME, KMIP_TAG_STATE};
+    k->version = KMIP_VERSION(2, 1);
+    req = kmip_message_new(false, KMIP_VERSION(2, 1));
+    assert_non_null(req);
+    assert_int_equal(kmip_req_add_get_attributes(req, "obj-1", tags, 2), KMIP_CLIENT_OK);
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(1, 4);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_OK);
+    kmip_message *seen = sent_request(k);
+    assert_int_equal(kmip_message_version(seen), KMIP_VERSION(1, 4));
+    const kmip_get_attributes_request *g = seen->items[0].payload;
+    assert_int_equal(g->attribute_name_count, 2);
+    kmip_message_free(seen);
+    kc_core_reset(k);
+    kmip_message_free(req);
+    core_free(k);
+}
+
+/* An answer refusing every item of req for its version (as our test
+ * server started with --max-version answers), or with `reason`. */
+static kmip_message *refusal(const kmip_message *req, uint32_t reason, size_t ok_items)
+{
+    kmip_message *a = answer_new();
+    for (size_t i = 0; i < req->item_count; i++) {
+        kmip_batch_item *bi = answer_item(a, req->items[i].operation, (uint32_t)(i + 1),
+                                          i < ok_items);
+        if (i < ok_items)
+            set_text(a, &((kmip_uid_response *)bi->payload)->unique_identifier, "new-1");
+        else
+            bi->result_reason = reason;
+    }
+    return a;
+}
+
+/* R6-3: a write refused as a whole for its version (a server restarted
+ * at an older one) is recognised, kept while the driver negotiates, and
+ * armed again once when the version changed; the same version, another
+ * reason or an item that ran leave the refusal as it is. */
+static void test_refused_version(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(0);
+    k->version = KMIP_VERSION(2, 1);
+    kmip_key_spec spec = {.object_type = KMIP_OBJECT_TYPE_SECRET_DATA, .name = "n"};
+    static const uint8_t secret[4] = {1, 2, 3, 4};
+    kc_op op;
+    kc_op_register(&op, &spec, secret, sizeof secret, true, NULL, 0);
+    kmip_message *req = NULL;
+    assert_true(kc_op_next(k, &op, &req));
+    assert_int_equal(kc_core_begin_built(k, req, kc_op_build, &op), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    assert_int_equal(feed(k, refusal(req, KMIP_RESULT_REASON_INVALID_MESSAGE, 0), 0),
+                     KC_EV_RESPONSE);
+    assert_true(kc_core_version_refused(k));
+    /* the driver negotiates on the same connection, the refusal aside */
+    kc_armed armed;
+    kc_core_put_aside(k, &armed);
+    negotiate_to(k, KMIP_VERSION(1, 4));
+    kc_core_take_back(k, &armed);
+    assert_true(kc_core_resend_refused(k));
+    assert_int_equal(kc_core_event(k), KC_EV_SEND);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_OK);
+    kmip_message *seen = sent_request(k);
+    assert_int_equal(kmip_message_version(seen), KMIP_VERSION(1, 4));
+    assert_int_equal(seen->item_count, 2); /* Register + Activate, built again */
+    assert_int_equal(seen->items[0].operation, KMIP_OPERATION_REGISTER);
+    kmip_message_free(seen);
+    /* refused again: once per request, the refusal stands */
+    assert_int_equal(feed(k, refusal(req, KMIP_RESULT_REASON_INVALID_MESSAGE, 0), 0),
+                     KC_EV_RESPONSE);
+    assert_false(kc_core_version_refused(k));
+    kmip_message *resp = NULL;
+    bool reset;
+    assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_E_SERVER);
+    kmip_message_free(resp);
+    /* negotiated again to the same version: the refusal stands, handed out */
+    k->version = KMIP_VERSION(1, 4);
+    assert_int_equal(kc_core_begin_built(k, req, kc_op_build, &op), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    assert_int_equal(feed(k, refusal(req, KMIP_RESULT_REASON_INVALID_MESSAGE, 0), 0),
+                     KC_EV_RESPONSE);
+    assert_true(kc_core_version_refused(k));
+    kc_core_put_aside(k, &armed);
+    negotiate_to(k, KMIP_VERSION(1, 4));
+    kc_core_take_back(k, &armed);
+    assert_false(kc_core_resend_refused(k));
+    assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_E_SERVER);
+    assert_non_null(resp);
+    assert_int_equal(resp->item_count, 2);
+    kmip_message_free(resp);
+    /* another reason, or the first item ran: no refusal of the version */
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    assert_int_equal(feed(k, refusal(req, KMIP_RESULT_REASON_PERMISSION_DENIED, 0), 0),
+                     KC_EV_RESPONSE);
+    assert_false(kc_core_version_refused(k));
+    kc_core_reset(k);
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    assert_int_equal(feed(k, refusal(req, KMIP_RESULT_REASON_INVALID_MESSAGE, 1), 0),
+                     KC_EV_RESPONSE);
+    assert_false(kc_core_version_refused(k));
+    kc_core_reset(k);
+    /* PyKMIP's whole-message refusal: one item naming no operation */
+    assert_int_equal(kc_core_begin(k, req), KMIP_CLIENT_OK);
+    kmip_message_free(sent_request(k));
+    kmip_message *a = answer_new();
+    kmip_batch_item *bi = answer_item(a, KMIP_OPERATION_REGISTER, 0, false);
+    bi->has_operation = false;
+    assert_int_equal(feed(k, a, 0), KC_EV_RESPONSE);
+    assert_true(kc_core_version_refused(k));
+    kc_core_reset(k);
+    kmip_message_free(req);
+    kc_op_free(&op);
+    core_free(k);
+}
+
+
+/* R6-2: a Locate's first page going to a server below 1.3 is built again
+ * unpaged (one request, as such a server gets); once pages were answered
+ * it cannot go on there (no Offset Items) and says so, instead of losing
+ * its Offset Items. */
+static void test_locate_rebuilt_below_1_3(void **state)
+{
+    (void)state;
+    kc_core *k = core_new(0);
+    k->version = KMIP_VERSION(1, 4);
+    kmip_locate_filter f = {.object_group = "g", .page_size = 2};
+    found got = {0};
+    kc_op op;
+    kc_op_locate(&op, &f, collect, &got);
+    kmip_message *req = NULL;
+    assert_true(kc_op_next(k, &op, &req));
+    assert_int_equal(kc_core_begin_built(k, req, kc_op_build, &op), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(1, 2);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_OK);
+    kmip_message *seen = sent_request(k);
+    assert_int_equal(kmip_message_version(seen), KMIP_VERSION(1, 2));
+    const kmip_locate_request *l = seen->items[0].payload;
+    assert_false(l->has_maximum_items);
+    kmip_message_free(seen);
+    kc_core_reset(k);
+    /* a later page (white box: as after answered pages) */
+    k->version = KMIP_VERSION(1, 4);
+    op.paged = true;
+    op.pages = 1;
+    op.offset = 2;
+    assert_int_equal(kc_core_begin_built(k, req, kc_op_build, &op), KMIP_CLIENT_OK);
+    k->version = KMIP_VERSION(1, 2);
+    assert_int_equal(kc_core_follow_version(k, req), KMIP_CLIENT_E_UNSUPPORTED);
+    assert_non_null(strstr(k->st.message, "KMIP 1.2"));
+    kc_core_reset(k);
+    kmip_message_free(req);
+    kc_op_free(&op);
+    core_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1822,6 +2114,9 @@ int main(void)
         cmocka_unit_test(test_review_placeholder_answer_other_object),
         cmocka_unit_test(test_review_refusal_for_activate_is_not_a_placeholder_refusal),
         cmocka_unit_test(test_negotiation),
+        cmocka_unit_test(test_rebuilt_at_another_version),
+        cmocka_unit_test(test_refused_version),
+        cmocka_unit_test(test_locate_rebuilt_below_1_3),
         cmocka_unit_test(test_retry_decisions),
         cmocka_unit_test(test_fast_path_matches_framer),
         cmocka_unit_test(test_max_response_decode_limit),
