@@ -1944,8 +1944,11 @@ static kmip_message *refusal(const kmip_message *req, uint32_t reason, size_t ok
     for (size_t i = 0; i < req->item_count; i++) {
         kmip_batch_item *bi = answer_item(a, req->items[i].operation, (uint32_t)(i + 1),
                                           i < ok_items);
-        if (i < ok_items)
-            set_text(a, &((kmip_uid_response *)bi->payload)->unique_identifier, "new-1");
+        if (i < ok_items) /* the Unique Identifier where the operation's answer has it */
+            set_text(a, req->items[i].operation == KMIP_OPERATION_REGISTER
+                            ? &((kmip_register_response *)bi->payload)->unique_identifier
+                            : &((kmip_uid_response *)bi->payload)->unique_identifier,
+                     "new-1");
         else
             bi->result_reason = reason;
     }
