@@ -503,13 +503,21 @@ kmip_client_err kmip_client_reload_credentials(kmip_client *c)
     return KMIP_CLIENT_OK;
 }
 
+/* The refusal of a call that would connect or exchange while pipelined
+ * requests wait for their answers (they would be taken as its own, or
+ * the connection replaced under them: review s7 R7-1). */
+static kmip_client_err refuse_in_flight(kmip_client *c)
+{
+    return kc_fail(c, KMIP_CLIENT_E_ARG, "%zu pipelined request%s in flight on this handle: "
+                   "receive %s answers first (kmip_client_receive)", c->pipe_count,
+                   c->pipe_count == 1 ? " is" : "s are", c->pipe_count == 1 ? "its" : "their");
+}
+
 kmip_client_err kmip_client_connect(kmip_client *c)
 {
     kc_clear(c);
     if (c->pipe_count > 0) /* review s7 R7-1: it replaced the connection under them */
-        return kc_fail(c, KMIP_CLIENT_E_ARG, "%zu pipelined request%s in flight on this "
-                       "handle: receive %s answers first (kmip_client_receive)", c->pipe_count,
-                       c->pipe_count == 1 ? " is" : "s are", c->pipe_count == 1 ? "its" : "their");
+        return refuse_in_flight(c);
     start_operation(c);
     return ensure_connected(c);
 }
@@ -560,9 +568,7 @@ static kmip_client_err call_in_budget(kmip_client *c, kmip_message *request,
     if (request == NULL || request->is_response || request->item_count == 0)
         return kc_fail(c, KMIP_CLIENT_E_ARG, "a request with at least one batch item is needed");
     if (c->pipe_count > 0)
-        return kc_fail(c, KMIP_CLIENT_E_ARG, "%zu pipelined request%s in flight on this "
-                       "handle: receive %s answers first (kmip_client_receive)", c->pipe_count,
-                       c->pipe_count == 1 ? " is" : "s are", c->pipe_count == 1 ? "its" : "their");
+        return refuse_in_flight(c);
     if (out_of_time(c))
         return kc_fail(c, KMIP_CLIENT_E_TIMEOUT, "no time left for %s: the deadline has passed",
                        kc_operation_name(request->items[0].operation));
