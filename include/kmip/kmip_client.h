@@ -377,8 +377,12 @@ KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_send(kmip_client *c, kmip_m
  * spent), the oldest request gets the error, and every request still in
  * flight gets it too, each at its own kmip_client_receive. An answer that
  * does not match its request (KMIP_CLIENT_E_PROTOCOL) drops the connection:
- * the requests after it are sent again on a new one. KMIP_CLIENT_E_ARG
- * with *request NULL: nothing in flight. */
+ * the requests after it are sent again on a new one. An answer that
+ * refuses the oldest request for its version (as kmip_client_call's)
+ * drops the connection too: the server's version is asked again on a new
+ * one, and every request in flight goes again in the version it speaks,
+ * once (a pinned version's refusal stands). KMIP_CLIENT_E_ARG with
+ * *request NULL: nothing in flight. */
 KMIP_API KMIP_MUST_CHECK kmip_client_err kmip_client_receive(kmip_client *c,
                                                              kmip_message **request,
                                                              kmip_message **response);

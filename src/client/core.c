@@ -875,6 +875,12 @@ bool kc_core_resend_refused(kc_core *k)
     if (k->ev != KC_EV_RESPONSE || k->req == NULL || k->version == 0 ||
         version_of(k->req) == k->version)
         return false;
+    kc_core_rearm_refused(k);
+    return true;
+}
+
+void kc_core_rearm_refused(kc_core *k)
+{
     /* Nothing of the refused request ran (kc_core_version_refused): a
      * write goes again as safely as a read. */
     kmip_message_free(k->resp);
@@ -884,7 +890,6 @@ bool kc_core_resend_refused(kc_core *k)
     k->version_resent = true;
     k->sent = false;
     k->ev = KC_EV_SEND;
-    return true;
 }
 
 /* ---- version negotiation ---- */

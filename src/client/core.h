@@ -266,6 +266,12 @@ bool kc_core_version_refused(const kc_core *k);
  * per exchange, built again by kc_core_follow_version); false: the refusal
  * stands (KC_EV_RESPONSE, kc_core_finish hands it out). */
 bool kc_core_resend_refused(kc_core *k);
+/* After kc_core_version_refused, whatever the version now: the request
+ * armed again (KC_EV_SEND, its encoded bytes kept for
+ * kc_core_follow_version), once per exchange. For a driver that must drop
+ * the connection before it can negotiate (pipeline.c: Discover Versions
+ * cannot go behind answers in flight). */
+void kc_core_rearm_refused(kc_core *k);
 
 /* ---- version negotiation ---- */
 

@@ -145,6 +145,37 @@ static bool recover(kmip_client *c, bool exchanged)
     return true;
 }
 
+/* The oldest request refused for the version it went in (a server behind
+ * the address speaks an older one than it was known to: a hint from
+ * another handle, or a cluster being upgraded behind one name). Discover
+ * Versions cannot go behind answers in flight, so the connection is
+ * dropped with the answers behind it (refusals too: they went in the same
+ * version), the server's version forgotten, and every request goes again on
+ * a new connection, which asks the server's version (write_pending), in the
+ * version it speaks. Once per request: a request refused again, or one
+ * that was in flight behind this one, keeps its refusal. False when the
+ * refusal stands (the version is pinned, or it was sent again already). */
+static bool renegotiate_pipeline(kmip_client *c, const kmip_message *req)
+{
+    kc_core *k = &c->core;
+    if (!kc_core_version_refused(k) || !kc_core_must_discover(k))
+        return false;
+    kc_core_rearm_refused(k);
+    for (size_t i = 1; i < c->pipe_count; i++)
+        kc_pipe_slot(c, i)->version_resent = true;
+    const kmip_protocol_version *pv = &req->request_header.protocol_version;
+    char line[400];
+    snprintf(line, sizeof line, "the KMIP server %s refused KMIP %d.%d for pipelined requests: "
+             "its version is asked again on a new connection and %zu request(s) go again in "
+             "the version it speaks", kc_server_name(c), (int)pv->major, (int)pv->minor,
+             c->pipe_count);
+    kc_log(c, 1, line);
+    kc_forget_version(c, c->cur);
+    drop_connection(c);
+    c->stats.retries++;
+    return true;
+}
+
 kmip_client_err kmip_client_receive(kmip_client *c, kmip_message **request,
                                     kmip_message **response)
 {
@@ -177,6 +208,10 @@ kmip_client_err kmip_client_receive(kmip_client *c, kmip_message **request,
                 /* the server answered on it: a break from now on is not a
                  * kept connection it closed while idle (R7-5) */
                 c->pipe_reused = false;
+                if (renegotiate_pipeline(c, req)) {
+                    kc_core_put_aside(k, kc_pipe_slot(c, 0)); /* armed again */
+                    continue;
+                }
                 break;
             }
         }

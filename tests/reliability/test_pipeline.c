@@ -311,6 +311,136 @@ static void test_silent_server(void **state)
     run_fault("fault silent op=Get times=0", KMIP_CLIENT_E_TIMEOUT, false);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static int refusals_logged;
+
+static void count_refusals(void *ctx, int level, const char *message)
+{
+    (void)ctx;
+    (void)level;
+    if (strstr(message, "refused KMIP") != NULL)
+        refusals_logged++;
+}
+
+/* A server that speaks an older version than the handle was told (a hint
+ * from another handle, or a cluster upgraded behind one address): every
+ * pipelined request is refused for its version. The first refusal drops
+ * the connection, the server is asked its version on a new one, and all
+ * of them go again in it: each gets its own keys, nothing is lost. Many
+ * rounds: the version learnt is kept, so later rounds are not refused. */
+static void test_refused_version_renegotiated(void **state)
+{
+    (void)state;
+    /* the version our client speaks with the current server */
+    kmip_client *probe = client_to(E.server_port);
+    kmip_message *m = gets(probe, 0, 1);
+    kmip_message *resp = NULL;
+    assert_int_equal(kmip_client_call(probe, m, &resp), KMIP_CLIENT_OK);
+    kmip_client_release(probe, resp);
+    kmip_message_free(m);
+    unsigned newest = 0;
+    assert_int_equal(kmip_client_known_versions(probe, &newest, 1), 1);
+    kmip_client_free(probe);
+    assert_true(newest > KMIP_VERSION(1, 4));
+
+    fenv older;
+    assert_true(fenv_init(&older, fixture, "pipeline-older", server_bin, proxy_bin));
+    char from[1100], to[1100];
+    snprintf(from, sizeof from, "%s/state", E.dir);
+    snprintf(to, sizeof to, "%s/state", older.dir);
+    copy_file(from, to); /* the same objects, the same identifiers */
+    snprintf(older.max_version, sizeof older.max_version, "1.4");
+    assert_true(fenv_server_start(&older));
+
+    kmip_client_options *o = kmip_client_options_new();
+    assert_non_null(o);
+    assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", older.server_port),
+                     KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_ca(o, E.ca), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), KMIP_CLIENT_OK);
+    kmip_client_options_set_timeouts(o, TIMEOUT_MS, TIMEOUT_MS);
+    kmip_client_options_set_operation_timeout(o, TIMEOUT_MS);
+    kmip_client_options_set_known_versions(o, &newest, 1);
+    refusals_logged = 0;
+    kmip_client_options_set_log(o, count_refusals, NULL);
+    kmip_client *c = kmip_client_new(o);
+    kmip_client_options_free(o);
+    assert_non_null(c);
+    kmip_client_stats before, after;
+    kmip_client_get_stats(c, &before);
+    for (int round = 0; round < 10; round++) {
+        flight f = {0};
+        for (int i = 0; i < KMIP_CLIENT_MAX_IN_FLIGHT; i++)
+            send_gets(c, &f, (round * 5 + i * 3) % KEYS, 1 + (i + round) % 4);
+        for (size_t k = 0; k < f.count; k++) {
+            resp = NULL;
+            kmip_client_err e = receive_oldest(c, &f, k, &resp);
+            if (e != KMIP_CLIENT_OK)
+                fail_msg("round %d, request %zu: %s", round, k, kmip_client_error_message(c));
+            assert_int_equal(resp->response_header.protocol_version.major, 1);
+            assert_int_equal(resp->response_header.protocol_version.minor, 4);
+            check_answer(resp, f.first[k], f.n[k]);
+            kmip_client_release(c, resp);
+        }
+        assert_int_equal(kmip_client_in_flight(c), 0);
+        free_flight(&f);
+    }
+    kmip_client_get_stats(c, &after);
+    unsigned known = 0;
+    assert_int_equal(kmip_client_known_versions(c, &known, 1), 1);
+    assert_int_equal(known, KMIP_VERSION(1, 4));
+    /* refused once, on the first connection; the second served the rest */
+    assert_int_equal(refusals_logged, 1);
+    assert_int_equal(after.connections - before.connections, 2);
+    kmip_client_free(c);
+
+    /* a pinned version is the caller's: its refusal stands for every
+     * request in flight, and nothing goes again in another version */
+    o = kmip_client_options_new();
+    assert_non_null(o);
+    assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", older.server_port),
+                     KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_ca(o, E.ca), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), KMIP_CLIENT_OK);
+    kmip_client_options_set_timeouts(o, TIMEOUT_MS, TIMEOUT_MS);
+    kmip_client_options_set_operation_timeout(o, TIMEOUT_MS);
+    kmip_client_options_pin_version(o, newest);
+    c = kmip_client_new(o);
+    kmip_client_options_free(o);
+    assert_non_null(c);
+    kmip_client_get_stats(c, &before);
+    flight f = {0};
+    for (int i = 0; i < 4; i++)
+        send_gets(c, &f, i, 2);
+    for (size_t k = 0; k < f.count; k++) {
+        resp = NULL;
+        kmip_client_err e = receive_oldest(c, &f, k, &resp);
+        assert_int_equal(e, KMIP_CLIENT_E_SERVER);
+        assert_non_null(resp); /* the server's refusal, item by item */
+        for (size_t i = 0; i < resp->item_count; i++)
+            assert_int_equal(resp->items[i].result_reason, KMIP_RESULT_REASON_INVALID_MESSAGE);
+        kmip_client_release(c, resp);
+    }
+    free_flight(&f);
+    kmip_client_get_stats(c, &after);
+    assert_int_equal(after.connections - before.connections, 1);
+    assert_int_equal(after.requests - before.requests, 4);
+    kmip_client_free(c);
+    fenv_stop(&older);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -351,6 +481,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broken_connection_resends),
         cmocka_unit_test(test_mismatched_answer),
         cmocka_unit_test(test_silent_server),
+        cmocka_unit_test(test_refused_version_renegotiated),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
