@@ -382,6 +382,33 @@ static void test_refresh_and_lookup(void **state)
     krk_close(k);
 }
 
+/* A refresh that finds two new objects for a key the cache holds, one with
+ * its bytes and one with others: a conflict (invariant 3), whatever the
+ * order the server lists them in. The object with the held bytes coming
+ * first hid the other (the fresh state's conflict was dropped by the
+ * merge, the key stayed served with the first bytes). */
+static void test_refresh_keeps_conflicts(void **state)
+{
+    (void)state;
+    char g[64], u1[400], u2[400];
+    krk_keyring *k = fresh(g, sizeof g);
+    assert_int_equal(krk_store(k, "rc", "", (const uint8_t *)"one", 3, "SECRET"), KRK_OK);
+    make_object(g, "rc", (const uint8_t *)"one", 3, KMIP_STATE_ACTIVE, u1, sizeof u1);
+    make_object(g, "rc", (const uint8_t *)"two", 3, KMIP_STATE_ACTIVE, u2, sizeof u2);
+    krk_diag d;
+    size_t added = 0;
+    assert_int_equal(krk_refresh(k, &added, &d), KRK_OK);
+    assert_int_equal(state_in_keyring(k, "rc"), KRK_KEY_CONFLICT);
+    krk_reader *r = NULL;
+    assert_int_equal(krk_reader_init(k, "rc", "", &r), KRK_E_CONFLICT);
+    assert_null(r);
+    assert_non_null(strstr(krk_last_error(k), u2));
+    /* a reload agrees */
+    assert_int_equal(krk_reload_with(k, &cfg, &d), KRK_OK);
+    assert_int_equal(state_in_keyring(k, "rc"), KRK_KEY_CONFLICT);
+    krk_close(k);
+}
+
 static void collect(void *ctx, const char *line)
 {
     char *all = ctx;
@@ -497,6 +524,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_lost_create_spares_others),
         cmocka_unit_test(test_refresh_and_lookup),
         cmocka_unit_test(test_check_and_leases),
+        cmocka_unit_test(test_refresh_keeps_conflicts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
