@@ -409,6 +409,62 @@ static void test_refresh_keeps_conflicts(void **state)
     krk_close(k);
 }
 
+/* The fixture's PyKMIP server (its env file). */
+static unsigned pykmip_port(void)
+{
+    char path[1100], line[2048];
+    snprintf(path, sizeof path, "%s/env", fixture);
+    FILE *f = fopen(path, "r");
+    unsigned p = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "PORT=", 5) == 0)
+            p = (unsigned)atoi(line + 5);
+    if (f)
+        fclose(f);
+    return p;
+}
+
+/* Keys the keyring accepted load again: 55 keys of KRK_MAX_KEY_BYTES with
+ * ids of KRK_MAX_ID_BYTES (PyKMIP: the test server cuts Names at 255
+ * bytes). Batches were sized by the bytes of their identifiers only, so 50
+ * such keys made one answer over the client's 1 MiB response limit, and
+ * every load of the group failed: the keyring could not be opened again
+ * after writes it had acknowledged. */
+static void test_load_of_the_largest_keys(void **state)
+{
+    (void)state;
+    char group[64], path[1200];
+    snprintf(group, sizeof group, "integrity-big-%ld", (long)time(NULL));
+    snprintf(path, sizeof path, "%s/integrity-big.cnf", E.dir);
+    assert_true(fenv_write_keyring_config(&E, path, pykmip_port(), group, 20000, NULL, NULL));
+    krk_config big;
+    krk_diag d;
+    if (krk_config_read(path, &big, &d) != KRK_OK)
+        fail_msg("%s", d.error);
+    krk_keyring *k = NULL;
+    if (krk_open(&big, &k, &d) != KRK_OK)
+        fail_msg("open: %s", d.error);
+    static uint8_t key[KRK_MAX_KEY_BYTES];
+    static char data_id[KRK_MAX_ID_BYTES + 1], auth_id[KRK_MAX_ID_BYTES + 1];
+    memset(auth_id, 'a', KRK_MAX_ID_BYTES);
+    memset(data_id, 'd', KRK_MAX_ID_BYTES);
+    for (int i = 0; i < 55; i++) {
+        char n[8];
+        snprintf(n, sizeof n, "%06d", i);
+        memcpy(data_id, n, 6);
+        memset(key, i + 1, sizeof key);
+        if (krk_store(k, data_id, auth_id, key, sizeof key, "SECRET") != KRK_OK)
+            fail_msg("store %d: %.300s", i, krk_last_error(k) + strlen(krk_last_error(k)) -
+                                                (strlen(krk_last_error(k)) > 300 ? 300 : 0));
+    }
+    krk_err e = krk_reload_with(k, &big, &d);
+    if (e != KRK_OK)
+        fail_msg("reload of 55 keys the keyring stored: %s: %s", krk_strerror(e),
+                 d.error);
+    assert_int_equal(krk_key_count(k), 55);
+    krk_close(k);
+}
+
 static void collect(void *ctx, const char *line)
 {
     char *all = ctx;
@@ -525,6 +581,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_refresh_and_lookup),
         cmocka_unit_test(test_check_and_leases),
         cmocka_unit_test(test_refresh_keeps_conflicts),
+        cmocka_unit_test(test_load_of_the_largest_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
