@@ -382,6 +382,29 @@ static void test_refresh_and_lookup(void **state)
     krk_close(k);
 }
 
+/* A server whose Get Attributes answers leave State out: the load cannot
+ * tell an Active key from a Destroyed one, so it fails naming the object
+ * and the old keys stay in service. Such objects were counted as "not
+ * served" without a word: the reload succeeded with no keys at all. */
+static void test_missing_state_fails_the_load(void **state)
+{
+    (void)state;
+    char g[64];
+    krk_keyring *k = fresh(g, sizeof g);
+    store3(k);
+    arm("fault no_state times=0");
+    krk_diag d;
+    krk_err e = krk_reload_with(k, &cfg, &d);
+    assert_true(fenv_clear(&E));
+    if (e != KRK_E_KMIP)
+        fail_msg("reload without States: %s, %zu keys held, %zu warnings", krk_strerror(e),
+                 krk_key_count(k), d.warning_count);
+    assert_non_null(strstr(d.error, "State"));
+    assert_int_equal(krk_key_count(k), 3);
+    assert_true(readable(k, "a", "aa") && readable(k, "b", "bb") && readable(k, "c", "cc"));
+    krk_close(k);
+}
+
 /* A refresh that finds two new objects for a key the cache holds, one with
  * its bytes and one with others: a conflict (invariant 3), whatever the
  * order the server lists them in. The object with the held bytes coming
@@ -580,6 +603,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_lost_create_spares_others),
         cmocka_unit_test(test_refresh_and_lookup),
         cmocka_unit_test(test_check_and_leases),
+        cmocka_unit_test(test_missing_state_fails_the_load),
         cmocka_unit_test(test_refresh_keeps_conflicts),
         cmocka_unit_test(test_load_of_the_largest_keys),
     };
