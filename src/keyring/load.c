@@ -231,8 +231,14 @@ static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
     }
     krk_err e = KRK_OK;
     krk_key *held;
-    if (state == KMIP_STATE_PRE_ACTIVE || state == KMIP_STATE_DESTROYED ||
-        state == KMIP_STATE_DESTROYED_COMPROMISED || state == 0) {
+    if (state == 0) {
+        /* asked for, and every managed object has one: taken for "not
+         * served", an Active key would be dropped without a word */
+        e = krk_fail(d, KRK_E_KMIP, "loading keys from %s failed: the Get Attributes answer for "
+                     "object %s has no State; a load either has every key or fails",
+                     server_now(s), uid);
+    } else if (state == KMIP_STATE_PRE_ACTIVE || state == KMIP_STATE_DESTROYED ||
+               state == KMIP_STATE_DESTROYED_COMPROMISED) {
         /* never served: a write in progress (or a crashed writer's
          * leftover, see `keyring-kmip check`), or no key any more */
         s->not_served++;
