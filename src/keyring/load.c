@@ -21,6 +21,15 @@
 /* A batch's request also stays under this many bytes of Unique Identifiers
  * (a server with long identifiers gets fewer keys per message). */
 #define BATCH_UID_BYTES 16384
+/* ... and its answer under the 1 MiB a response may have (the client's
+ * KMIP_DEFAULT_MAX_MESSAGE, and PyKMIP's limit: "Response Too Large"),
+ * with room for the headers: a key's Get and Get Attributes answer holds
+ * up to KRK_MAX_KEY_BYTES of key, its identifier twice, a Name of up to
+ * 2 x KRK_MAX_ID_BYTES and our Application Specific Information of up to
+ * 4 x KRK_MAX_ID_BYTES. 50 keys the keyring stored itself made an answer
+ * every load of the group failed on. */
+#define BATCH_ANSWER_BYTES (KMIP_DEFAULT_MAX_MESSAGE - 64 * 1024)
+#define KEY_ANSWER_BYTES (KRK_MAX_KEY_BYTES + 6 * KRK_MAX_ID_BYTES + 1024)
 /* A load of more than HELPER_AFTER keys also fetches on LOAD_HELPERS more
  * connections, opened while the keys are being listed, each taking the
  * next batch. Every connection keeps up to LOAD_DEPTH batches in flight
@@ -379,15 +388,18 @@ static krk_err batch_take(krk_state *s, const char *why, kmip_client_err ce, cha
 
 
 /* How many of the keys uids[0, left) go in the next batch: at most
- * KEYS_PER_MESSAGE, and under BATCH_UID_BYTES of identifiers (one at least). */
+ * KEYS_PER_MESSAGE, under BATCH_UID_BYTES of identifiers and an answer of
+ * at most BATCH_ANSWER_BYTES for keys of the largest size (one at least). */
 static size_t batch_len(char *const *uids, size_t left)
 {
-    size_t k = 0, bytes = 0;
+    size_t k = 0, bytes = 0, answer = 0;
     while (k < KEYS_PER_MESSAGE && k < left) {
         size_t len = strlen(uids[k]);
-        if (k > 0 && bytes + len > BATCH_UID_BYTES)
+        size_t more = KEY_ANSWER_BYTES + 2 * len;
+        if (k > 0 && (bytes + len > BATCH_UID_BYTES || answer + more > BATCH_ANSWER_BYTES))
             break;
         bytes += len;
+        answer += more;
         k++;
     }
     return k;
