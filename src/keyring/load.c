@@ -21,6 +21,15 @@
 /* A batch's request also stays under this many bytes of Unique Identifiers
  * (a server with long identifiers gets fewer keys per message). */
 #define BATCH_UID_BYTES 16384
+/* ... and its answer under the 1 MiB a response may have (the client's
+ * KMIP_DEFAULT_MAX_MESSAGE, and PyKMIP's limit: "Response Too Large"),
+ * with room for the headers: a key's Get and Get Attributes answer holds
+ * up to KRK_MAX_KEY_BYTES of key, its identifier twice, a Name of up to
+ * 2 x KRK_MAX_ID_BYTES and our Application Specific Information of up to
+ * 4 x KRK_MAX_ID_BYTES. 50 keys the keyring stored itself made an answer
+ * every load of the group failed on. */
+#define BATCH_ANSWER_BYTES (KMIP_DEFAULT_MAX_MESSAGE - 64 * 1024)
+#define KEY_ANSWER_BYTES (KRK_MAX_KEY_BYTES + 6 * KRK_MAX_ID_BYTES + 1024)
 /* A load of more than HELPER_AFTER keys also fetches on LOAD_HELPERS more
  * connections, opened while the keys are being listed, each taking the
  * next batch. Every connection keeps up to LOAD_DEPTH batches in flight
@@ -231,8 +240,14 @@ static krk_err take(krk_state *s, const char *uid, const kmip_batch_item *get,
     }
     krk_err e = KRK_OK;
     krk_key *held;
-    if (state == KMIP_STATE_PRE_ACTIVE || state == KMIP_STATE_DESTROYED ||
-        state == KMIP_STATE_DESTROYED_COMPROMISED || state == 0) {
+    if (state == 0) {
+        /* asked for, and every managed object has one: taken for "not
+         * served", an Active key would be dropped without a word */
+        e = krk_fail(d, KRK_E_KMIP, "loading keys from %s failed: the Get Attributes answer for "
+                     "object %s has no State; a load either has every key or fails",
+                     server_now(s), uid);
+    } else if (state == KMIP_STATE_PRE_ACTIVE || state == KMIP_STATE_DESTROYED ||
+               state == KMIP_STATE_DESTROYED_COMPROMISED) {
         /* never served: a write in progress (or a crashed writer's
          * leftover, see `keyring-kmip check`), or no key any more */
         s->not_served++;
@@ -373,15 +388,18 @@ static krk_err batch_take(krk_state *s, const char *why, kmip_client_err ce, cha
 
 
 /* How many of the keys uids[0, left) go in the next batch: at most
- * KEYS_PER_MESSAGE, and under BATCH_UID_BYTES of identifiers (one at least). */
+ * KEYS_PER_MESSAGE, under BATCH_UID_BYTES of identifiers and an answer of
+ * at most BATCH_ANSWER_BYTES for keys of the largest size (one at least). */
 static size_t batch_len(char *const *uids, size_t left)
 {
-    size_t k = 0, bytes = 0;
+    size_t k = 0, bytes = 0, answer = 0;
     while (k < KEYS_PER_MESSAGE && k < left) {
         size_t len = strlen(uids[k]);
-        if (k > 0 && bytes + len > BATCH_UID_BYTES)
+        size_t more = KEY_ANSWER_BYTES + 2 * len;
+        if (k > 0 && (bytes + len > BATCH_UID_BYTES || answer + more > BATCH_ANSWER_BYTES))
             break;
         bytes += len;
+        answer += more;
         k++;
     }
     return k;

@@ -39,11 +39,18 @@ static void merge_key(void *ctx, const krk_key *add)
                 k->conflict_uid = strdup(add->conflict_uid);
             krk_cache_insert(c, k);
         }
-    } else if (held->conflict_uid == NULL &&
-               (held->material_len != add->material_len ||
-                !kmip_ct_equal(held->material, add->material, add->material_len))) {
-        krk_key_set_conflict(held, strdup(add->uid)); /* lock-free readers see it at once */
-        c->generation++;
+    } else if (held->conflict_uid == NULL) {
+        /* another object with other bytes: add itself, or the conflict the
+         * fetch found between add and a second new object (add holding the
+         * held bytes came first; dropping it would serve one of two keys by
+         * order of arrival, invariant 3) */
+        bool same = held->material_len == add->material_len &&
+                    kmip_ct_equal(held->material, add->material, add->material_len);
+        const char *other = !same ? add->uid : add->conflict_uid;
+        if (other != NULL) {
+            krk_key_set_conflict(held, strdup(other)); /* lock-free readers see it at once */
+            c->generation++;
+        }
     }
 }
 

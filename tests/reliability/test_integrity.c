@@ -382,6 +382,112 @@ static void test_refresh_and_lookup(void **state)
     krk_close(k);
 }
 
+/* A server whose Get Attributes answers leave State out: the load cannot
+ * tell an Active key from a Destroyed one, so it fails naming the object
+ * and the old keys stay in service. Such objects were counted as "not
+ * served" without a word: the reload succeeded with no keys at all. */
+static void test_missing_state_fails_the_load(void **state)
+{
+    (void)state;
+    char g[64];
+    krk_keyring *k = fresh(g, sizeof g);
+    store3(k);
+    arm("fault no_state times=0");
+    krk_diag d;
+    krk_err e = krk_reload_with(k, &cfg, &d);
+    assert_true(fenv_clear(&E));
+    if (e != KRK_E_KMIP)
+        fail_msg("reload without States: %s, %zu keys held, %zu warnings", krk_strerror(e),
+                 krk_key_count(k), d.warning_count);
+    assert_non_null(strstr(d.error, "State"));
+    assert_int_equal(krk_key_count(k), 3);
+    assert_true(readable(k, "a", "aa") && readable(k, "b", "bb") && readable(k, "c", "cc"));
+    krk_close(k);
+}
+
+/* A refresh that finds two new objects for a key the cache holds, one with
+ * its bytes and one with others: a conflict (invariant 3), whatever the
+ * order the server lists them in. The object with the held bytes coming
+ * first hid the other (the fresh state's conflict was dropped by the
+ * merge, the key stayed served with the first bytes). */
+static void test_refresh_keeps_conflicts(void **state)
+{
+    (void)state;
+    char g[64], u1[400], u2[400];
+    krk_keyring *k = fresh(g, sizeof g);
+    assert_int_equal(krk_store(k, "rc", "", (const uint8_t *)"one", 3, "SECRET"), KRK_OK);
+    make_object(g, "rc", (const uint8_t *)"one", 3, KMIP_STATE_ACTIVE, u1, sizeof u1);
+    make_object(g, "rc", (const uint8_t *)"two", 3, KMIP_STATE_ACTIVE, u2, sizeof u2);
+    krk_diag d;
+    size_t added = 0;
+    assert_int_equal(krk_refresh(k, &added, &d), KRK_OK);
+    assert_int_equal(state_in_keyring(k, "rc"), KRK_KEY_CONFLICT);
+    krk_reader *r = NULL;
+    assert_int_equal(krk_reader_init(k, "rc", "", &r), KRK_E_CONFLICT);
+    assert_null(r);
+    assert_non_null(strstr(krk_last_error(k), u2));
+    /* a reload agrees */
+    assert_int_equal(krk_reload_with(k, &cfg, &d), KRK_OK);
+    assert_int_equal(state_in_keyring(k, "rc"), KRK_KEY_CONFLICT);
+    krk_close(k);
+}
+
+/* The fixture's PyKMIP server (its env file). */
+static unsigned pykmip_port(void)
+{
+    char path[1100], line[2048];
+    snprintf(path, sizeof path, "%s/env", fixture);
+    FILE *f = fopen(path, "r");
+    unsigned p = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "PORT=", 5) == 0)
+            p = (unsigned)atoi(line + 5);
+    if (f)
+        fclose(f);
+    return p;
+}
+
+/* Keys the keyring accepted load again: 55 keys of KRK_MAX_KEY_BYTES with
+ * ids of KRK_MAX_ID_BYTES (PyKMIP: the test server cuts Names at 255
+ * bytes). Batches were sized by the bytes of their identifiers only, so 50
+ * such keys made one answer over the client's 1 MiB response limit, and
+ * every load of the group failed: the keyring could not be opened again
+ * after writes it had acknowledged. */
+static void test_load_of_the_largest_keys(void **state)
+{
+    (void)state;
+    char group[64], path[1200];
+    snprintf(group, sizeof group, "integrity-big-%ld", (long)time(NULL));
+    snprintf(path, sizeof path, "%s/integrity-big.cnf", E.dir);
+    assert_true(fenv_write_keyring_config(&E, path, pykmip_port(), group, 20000, NULL, NULL));
+    krk_config big;
+    krk_diag d;
+    if (krk_config_read(path, &big, &d) != KRK_OK)
+        fail_msg("%s", d.error);
+    krk_keyring *k = NULL;
+    if (krk_open(&big, &k, &d) != KRK_OK)
+        fail_msg("open: %s", d.error);
+    static uint8_t key[KRK_MAX_KEY_BYTES];
+    static char data_id[KRK_MAX_ID_BYTES + 1], auth_id[KRK_MAX_ID_BYTES + 1];
+    memset(auth_id, 'a', KRK_MAX_ID_BYTES);
+    memset(data_id, 'd', KRK_MAX_ID_BYTES);
+    for (int i = 0; i < 55; i++) {
+        char n[8];
+        snprintf(n, sizeof n, "%06d", i);
+        memcpy(data_id, n, 6);
+        memset(key, i + 1, sizeof key);
+        if (krk_store(k, data_id, auth_id, key, sizeof key, "SECRET") != KRK_OK)
+            fail_msg("store %d: %.300s", i, krk_last_error(k) + strlen(krk_last_error(k)) -
+                                                (strlen(krk_last_error(k)) > 300 ? 300 : 0));
+    }
+    krk_err e = krk_reload_with(k, &big, &d);
+    if (e != KRK_OK)
+        fail_msg("reload of 55 keys the keyring stored: %s: %s", krk_strerror(e),
+                 d.error);
+    assert_int_equal(krk_key_count(k), 55);
+    krk_close(k);
+}
+
 static void collect(void *ctx, const char *line)
 {
     char *all = ctx;
@@ -497,6 +603,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_lost_create_spares_others),
         cmocka_unit_test(test_refresh_and_lookup),
         cmocka_unit_test(test_check_and_leases),
+        cmocka_unit_test(test_missing_state_fails_the_load),
+        cmocka_unit_test(test_refresh_keeps_conflicts),
+        cmocka_unit_test(test_load_of_the_largest_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

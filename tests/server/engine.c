@@ -272,7 +272,7 @@ static kmip_item *attribute_value(ctx *c, const kts_object *o, uint32_t tag, siz
     case KMIP_TAG_OBJECT_TYPE:
         return kmip_add_enum(t, h, tag, o->object_type);
     case KMIP_TAG_STATE:
-        return kmip_add_enum(t, h, tag, o->state);
+        return c->fault == KTS_FAULT_NO_STATE ? NULL : kmip_add_enum(t, h, tag, o->state);
     case KMIP_TAG_INITIAL_DATE:
         return kmip_add_datetime(t, h, tag, o->created);
     case KMIP_TAG_CRYPTOGRAPHIC_ALGORITHM:

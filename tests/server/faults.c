@@ -21,7 +21,7 @@ const char *const kts_fault_names[KTS_FAULT__COUNT] = {
     "deny_get",      "gone_get",        "ignore_offset",    "refuse_destroy",
     "long_uid",      "duplicate",       "duplicate_packed", "notify_after",
     "key_update",    "locate_page_cap", "locate_page_cap_no_total", "wrong_later_uid",
-    "locate_newest_first", "locate_duplicate_id",
+    "locate_newest_first", "locate_duplicate_id", "no_state",
 };
 
 bool kts_fault_is_connection_level(kts_fault f)

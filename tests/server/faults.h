@@ -16,7 +16,7 @@
  * unknown_tags, unknown_enum, deep_nesting, slow, silent, lose, crash,
  * crash_before, deny_get, gone_get, ignore_offset, refuse_destroy, long_uid, duplicate,
  * duplicate_packed, notify_after, key_update, locate_page_cap=N, locate_page_cap_no_total=N,
- * wrong_later_uid, locate_newest_first=N, locate_duplicate_id (NAME=N arms NAME with the value N, kts_fault_value). Per connection (the
+ * wrong_later_uid, locate_newest_first=N, locate_duplicate_id, no_state (NAME=N arms NAME with the value N, kts_fault_value). Per connection (the
  * next one accepted):
  * close_after_handshake, tls_alert, fin_rst. See kts_fault_names for each meaning. */
 #ifndef KTS_FAULTS_H
@@ -83,6 +83,8 @@ typedef enum kts_fault {
     KTS_FAULT_LOCATE_DUPLICATE_ID, /* a Locate page of two or more identifiers names its first
                                       object again in place of its last (a server listing
                                       an object twice, review s5b S5-8) */
+    KTS_FAULT_NO_STATE,         /* Get Attributes answers leave State out (a server that does
+                                   not return it for some objects) */
     KTS_FAULT__COUNT
 } kts_fault;
 
