@@ -4,7 +4,8 @@
  * KMIP test server, in one run, these patterns (all with our client
  * library, so that only the access pattern differs):
  *  - ours: krk_open (connect, Discover Versions, Locate pages of 256, then
- *    Get + Get Attributes for 50 keys per request message);
+ *    Get + Get Attributes for 41 keys per request message: load.c's
+ *    batch_len for these identifiers);
  *  - "Percona G1 pattern" (kmippp, Percona-Lab/libkmip's first generation):
  *    one TLS connection per backend call, three of them; each enumerates
  *    the group with Locate in pages of 16 (until a short page); on the
@@ -261,7 +262,7 @@ static void g3_load(int n)
  *    load.c's main connection), alone it fetches while it lists;
  *  - every connection fills its window of W request messages with the next
  *    Get + Get Attributes (Name, Application Specific Information, Object
- *    Type, State) batch of 50 keys, as load.c builds it (Raw for keys,
+ *    Type, State) batch of 41 keys, as load.c builds it (Raw for keys,
  *    Batch Error Continuation Continue), writing up to W messages before
  *    reading their answers; answers are read in order, each checked (Batch
  *    Count the number of items, one item per request item, every item
@@ -281,7 +282,9 @@ static void g3_load(int n)
 
 #define PIPE_MAX 16
 #define PIPE_CONNS 8
-#define PIPE_KEYS 50
+/* load.c's batches for these identifiers: at most 50 keys, and an answer
+ * for keys of the largest size under 1 MiB (batch_len): 41 */
+#define PIPE_KEYS 41
 #define PIPE_PAGE 256
 #define PIPE_HELPERS_AFTER 200
 
