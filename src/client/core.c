@@ -72,6 +72,7 @@ void kc_core_reset(kc_core *k)
     k->build = NULL;
     k->build_ctx = NULL;
     k->version_resent = false;
+    k->tied = false;
     k->ev = KC_EV_IDLE;
 }
 
@@ -342,7 +343,28 @@ kmip_client_err kc_core_prepare(kc_core *k, kmip_message *request, kc_armed *a)
     if (e != KMIP_CLIENT_OK)
         return e;
     stamp(request);
-    return encode_armed(k, request, a);
+    /* Unique Batch Item IDs of this request alone (the pipeline's sequence
+     * number, then the item's position), which every answer item must
+     * carry back (check_response): a failed item names no object, and with
+     * the builder's positions, the same in every request, a refusal a
+     * server sent twice or skipped passed for the next request's answer
+     * ("Item Not Found" of an object that exists: the keyring's load skips
+     * such keys as destroyed while it loaded) */
+    uint32_t seq = k->pipe_seq++;
+    for (size_t i = 0; i < request->item_count; i++) {
+        uint32_t n = (uint32_t)i + 1;
+        uint8_t id[8] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8),
+                         (uint8_t)seq,         (uint8_t)(n >> 24),   (uint8_t)(n >> 16),
+                         (uint8_t)(n >> 8),    (uint8_t)n};
+        kmip_bytes b = kmip_message_copy_bytes(request, id, sizeof id);
+        if (b.data == NULL)
+            return kc_status_fail(&k->st, KMIP_CLIENT_E_NOMEM, "out of memory");
+        request->items[i].unique_batch_item_id = b;
+        request->items[i].has_unique_batch_item_id = true;
+    }
+    e = encode_armed(k, request, a);
+    a->tied = e == KMIP_CLIENT_OK;
+    return e;
 }
 
 void kc_armed_drop(kc_armed *a)
@@ -603,6 +625,29 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
                                       const kmip_message *resp)
 {
     kc_status *s = &k->st;
+    /* a pipelined request's answer: each item carries one of its own
+     * request's Unique Batch Item IDs, which no other request in flight
+     * has (kc_core_prepare); without them a refusal cannot be told from
+     * another request's */
+    /* (a failure of the whole message, one item naming no operation nor
+     * batch item, is the server's word on the message it could not take:
+     * kept for the caller, and for kc_core_version_refused) */
+    bool whole_failure = resp->item_count == 1 && !resp->items[0].has_operation &&
+                         !resp->items[0].has_unique_batch_item_id &&
+                         resp->items[0].result_status != KMIP_RESULT_STATUS_SUCCESS;
+    for (size_t i = 0; k->tied && !whole_failure && i < resp->item_count; i++) {
+        const kmip_batch_item *rs = &resp->items[i];
+        bool own = false;
+        for (size_t j = 0; rs->has_unique_batch_item_id && !own && j < req->item_count; j++)
+            own = req->items[j].has_unique_batch_item_id && same_id(&req->items[j], rs);
+        if (!own)
+            return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
+                                  "response item %zu %s (pipelined requests: the answer "
+                                  "cannot be told from another request's)", i + 1,
+                                  rs->has_unique_batch_item_id
+                                      ? "carries a Unique Batch Item ID of another request"
+                                      : "carries no Unique Batch Item ID");
+    }
     if (resp->item_count != req->item_count) {
         /* a whole-message failure comes back as a single item: one that
          * names no other operation nor another item than the first
@@ -784,6 +829,7 @@ void kc_core_put_aside(kc_core *k, kc_armed *a)
                     .version_resent = k->version_resent,
                     .checked = k->checked,
                     .safe = k->safe,
+                    .tied = k->tied,
                     .sent = k->sent,
                     .attempt = k->attempt,
                     .failovers_left = k->failovers_left,
@@ -806,6 +852,7 @@ void kc_core_take_back(kc_core *k, kc_armed *a)
     k->version_resent = a->version_resent;
     k->checked = a->checked;
     k->safe = a->safe;
+    k->tied = a->tied;
     k->sent = a->sent;
     k->attempt = a->attempt;
     k->failovers_left = a->failovers_left;

@@ -118,6 +118,9 @@ typedef struct kc_core {
     /* the server refused a request using an ID placeholder as a whole
      * (PyKMIP 0.10 parses Activate only with a Unique Identifier) */
     bool placeholders_rejected;
+    /* pipelined requests prepared so far (kc_core_prepare): their Unique
+     * Batch Item IDs, so that no two in flight carry the same */
+    uint32_t pipe_seq;
     kc_status st;
     /* the exchange in progress */
     kc_event ev;
@@ -127,6 +130,7 @@ typedef struct kc_core {
     bool version_resent;     /* req was sent again after a refusal of its version */
     bool checked;            /* the answer is matched to req (not negotiation) */
     bool safe;               /* every item may be repeated */
+    bool tied;               /* pipelined: every answer item must carry its own batch ID */
     bool sent;
     int attempt;
     size_t failovers_left;
@@ -210,7 +214,7 @@ typedef struct kc_armed {
     void *build_ctx;
     kmip_message *resp; /* a refusal kept while negotiating (kc_core_version_refused) */
     bool version_resent;
-    bool checked, safe, sent;
+    bool checked, safe, sent, tied;
     int attempt;
     size_t failovers_left;
     uint8_t *out;

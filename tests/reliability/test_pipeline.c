@@ -439,6 +439,73 @@ static void test_refused_version_renegotiated(void **state)
     assert_int_equal(after.requests - before.requests, 4);
     kmip_client_free(c);
     fenv_stop(&older);
+/* A server that answers a request twice (the test server's fault
+ * "duplicate"), the answer a failure: a failed item names no object, so
+ * only the Unique Batch Item IDs can tell it from the next request's
+ * answer. Taken for the next one, it says "Item Not Found" of objects
+ * that exist, and the keyring's load skips such keys as destroyed while
+ * it loaded (load.c take): a key lost with no error. The next request
+ * must get its own answer or an error, never another's refusal. */
+static void run_duplicate_refusal(bool with_attributes)
+{
+    kmip_client *c = client_to(E.server_port);
+    kmip_message *resp = NULL;
+    /* connected and negotiated before the fault is armed */
+    flight f = {0};
+    send_gets(c, &f, 0, 1);
+    assert_int_equal(receive_oldest(c, &f, 0, &resp), KMIP_CLIENT_OK);
+    kmip_client_release(c, resp);
+    free_flight(&f);
+    char out[256];
+    assert_true(fenv_ctl(E.server_ctl, "fault duplicate op=Get times=1", out, sizeof out));
+    kmip_message *missing = NULL;
+    assert_int_equal(kmip_client_request(c, &missing), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_req_add_get(missing, "no-such-object-0000", 0), KMIP_CLIENT_OK);
+    kmip_message *present = gets(c, 3, 1);
+    if (with_attributes) {
+        assert_int_equal(kmip_req_add_get_attributes(missing, "no-such-object-0000", NULL, 0),
+                         KMIP_CLIENT_OK);
+        assert_int_equal(kmip_req_add_get_attributes(present, uids[3], NULL, 0), KMIP_CLIENT_OK);
+    }
+    assert_int_equal(kmip_client_send(c, missing), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_send(c, present), KMIP_CLIENT_OK);
+    kmip_message *req = NULL;
+    assert_int_equal(kmip_client_receive(c, &req, &resp), KMIP_CLIENT_E_NOT_FOUND);
+    assert_ptr_equal(req, missing);
+    kmip_client_release(c, resp);
+    resp = NULL;
+    kmip_client_err e = kmip_client_receive(c, &req, &resp);
+    assert_ptr_equal(req, present);
+    if (e != KMIP_CLIENT_OK && e != KMIP_CLIENT_E_PROTOCOL)
+        fail_msg("the answer to a Get of an existing object: %d (%s): the duplicated refusal "
+                 "of the request before it was taken for its answer", e,
+                 kmip_client_error_message(c));
+    if (e == KMIP_CLIENT_OK) {
+        assert_non_null(resp);
+        assert_int_equal(resp->items[0].result_status, KMIP_RESULT_STATUS_SUCCESS);
+        const kmip_get_response *g = resp->items[0].payload;
+        assert_non_null(g);
+        assert_int_equal(g->unique_identifier.text.len, strlen(uids[3]));
+        assert_memory_equal(g->unique_identifier.text.data, uids[3], strlen(uids[3]));
+    }
+    kmip_client_release(c, resp);
+    assert_true(fenv_clear(&E));
+    /* the handle carries on */
+    send_gets(c, &f, 1, 2);
+    assert_int_equal(receive_oldest(c, &f, 0, &resp), KMIP_CLIENT_OK);
+    check_answer(resp, 1, 2);
+    kmip_client_release(c, resp);
+    free_flight(&f);
+    kmip_message_free(missing);
+    kmip_message_free(present);
+    kmip_client_free(c);
+}
+
+static void test_duplicate_refusal(void **state)
+{
+    (void)state;
+    run_duplicate_refusal(false);
+    run_duplicate_refusal(true); /* the keyring's load: Get + Get Attributes */
 }
 
 static int setup(void **state)
@@ -482,6 +549,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mismatched_answer),
         cmocka_unit_test(test_silent_server),
         cmocka_unit_test(test_refused_version_renegotiated),
+        cmocka_unit_test(test_duplicate_refusal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

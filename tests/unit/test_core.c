@@ -599,11 +599,22 @@ static kmip_message *one_get(const char *uid)
     return m;
 }
 
-static kmip_message *get_answer(const char *uid)
+/* The answer to a Get of uid carrying the Unique Batch Item ID of the
+ * first item of rq (NULL: none), succeeded or refused (Item Not Found). */
+static kmip_message *get_answer_to(const kmip_message *rq, const char *uid, bool ok)
 {
     kmip_message *a = answer_new();
-    kmip_batch_item *bi = answer_item(a, KMIP_OPERATION_GET, 0, true);
-    set_text(a, &((kmip_get_response *)bi->payload)->unique_identifier, uid);
+    kmip_batch_item *bi = answer_item(a, KMIP_OPERATION_GET, 0, ok);
+    if (ok) {
+        set_text(a, &((kmip_get_response *)bi->payload)->unique_identifier, uid);
+    } else {
+        bi->result_reason = KMIP_RESULT_REASON_ITEM_NOT_FOUND;
+    }
+    if (rq != NULL) {
+        const kmip_bytes *id = &rq->items[0].unique_batch_item_id;
+        bi->unique_batch_item_id = kmip_message_copy_bytes(a, id->data, id->len);
+        bi->has_unique_batch_item_id = true;
+    }
     return a;
 }
 
@@ -630,7 +641,7 @@ static void test_pipelined_exchanges(void **state)
     kmip_message *seen = sent_request(k);
     assert_int_equal(seen->item_count, 1);
     kmip_message_free(seen);
-    assert_int_equal(feed(k, get_answer("a"), 0), KC_EV_RESPONSE);
+    assert_int_equal(feed(k, get_answer_to(ra, "a", true), 0), KC_EV_RESPONSE);
     kmip_message *resp = NULL;
     bool reset = true;
     assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_OK);
@@ -639,10 +650,40 @@ static void test_pipelined_exchanges(void **state)
     kc_core_take_back(k, &b);
     seen = sent_request(k);
     kmip_message_free(seen);
-    assert_int_equal(feed(k, get_answer("a"), 0), KC_EV_RESPONSE);
+    assert_int_equal(feed(k, get_answer_to(rb, "a", true), 0), KC_EV_RESPONSE);
     assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_E_PROTOCOL);
     assert_true(reset);
     assert_non_null(strstr(k->st.message, "names object \"a\""));
+    kmip_message_free(resp);
+    /* the two requests carry different Unique Batch Item IDs, and a
+     * refusal, which names no object, is tied to its request by them: a's
+     * refusal (sent twice, or b's skipped) is not b's answer, nor one
+     * without an ID */
+    assert_false(ra->items[0].unique_batch_item_id.len == rb->items[0].unique_batch_item_id.len &&
+                 memcmp(ra->items[0].unique_batch_item_id.data,
+                        rb->items[0].unique_batch_item_id.data,
+                        ra->items[0].unique_batch_item_id.len) == 0);
+    const kmip_message *wrong[2] = {ra, NULL};
+    for (size_t i = 0; i < 2; i++) {
+        kc_armed d;
+        assert_int_equal(kc_core_prepare(k, rb, &d), KMIP_CLIENT_OK);
+        kc_core_take_back(k, &d);
+        seen = sent_request(k);
+        kmip_message_free(seen);
+        assert_int_equal(feed(k, get_answer_to(wrong[i], "b", false), 0), KC_EV_RESPONSE);
+        assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_E_PROTOCOL);
+        assert_true(reset);
+        kmip_message_free(resp);
+    }
+    /* its own refusal is taken */
+    kc_armed d;
+    assert_int_equal(kc_core_prepare(k, rb, &d), KMIP_CLIENT_OK);
+    kc_core_take_back(k, &d);
+    seen = sent_request(k);
+    kmip_message_free(seen);
+    assert_int_equal(feed(k, get_answer_to(rb, "b", false), 0), KC_EV_RESPONSE);
+    assert_int_equal(kc_core_finish(k, &resp, &reset), KMIP_CLIENT_E_NOT_FOUND);
+    assert_false(reset);
     kmip_message_free(resp);
     /* one never taken back: its bytes dropped (wiped) */
     kc_armed c;
