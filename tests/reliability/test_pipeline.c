@@ -439,6 +439,8 @@ static void test_refused_version_renegotiated(void **state)
     assert_int_equal(after.requests - before.requests, 4);
     kmip_client_free(c);
     fenv_stop(&older);
+}
+
 /* A server that answers a request twice (the test server's fault
  * "duplicate"), the answer a failure: a failed item names no object, so
  * only the Unique Batch Item IDs can tell it from the next request's
