@@ -625,28 +625,36 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
                                       const kmip_message *resp)
 {
     kc_status *s = &k->st;
-    /* a pipelined request's answer: each item carries one of its own
-     * request's Unique Batch Item IDs, which no other request in flight
-     * has (kc_core_prepare); without them a refusal cannot be told from
-     * another request's */
-    /* (a failure of the whole message, one item naming no operation nor
-     * batch item, is the server's word on the message it could not take:
-     * kept for the caller, and for kc_core_version_refused) */
+    /* a pipelined request's answer: an item that carries a Unique Batch
+     * Item ID carries one of its own request's, which no other request in
+     * flight has (kc_core_prepare); a failed item must carry one, since it
+     * names no object and only the ID tells it from another request's (a
+     * refusal sent twice). A successful item without one (a server that
+     * does not echo them) names the object it is of, which the checks
+     * below compare; a failure of the whole message (one item naming no
+     * operation nor batch item) is the server's word on the message it
+     * could not take: kept for the caller and kc_core_version_refused. */
     bool whole_failure = resp->item_count == 1 && !resp->items[0].has_operation &&
                          !resp->items[0].has_unique_batch_item_id &&
                          resp->items[0].result_status != KMIP_RESULT_STATUS_SUCCESS;
     for (size_t i = 0; k->tied && !whole_failure && i < resp->item_count; i++) {
         const kmip_batch_item *rs = &resp->items[i];
+        if (!rs->has_unique_batch_item_id) {
+            if (rs->result_status == KMIP_RESULT_STATUS_SUCCESS)
+                continue;
+            return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
+                                  "response item %zu failed and carries no Unique Batch Item "
+                                  "ID (pipelined requests: the failure cannot be told from "
+                                  "another request's)", i + 1);
+        }
         bool own = false;
-        for (size_t j = 0; rs->has_unique_batch_item_id && !own && j < req->item_count; j++)
+        for (size_t j = 0; !own && j < req->item_count; j++)
             own = req->items[j].has_unique_batch_item_id && same_id(&req->items[j], rs);
         if (!own)
             return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
-                                  "response item %zu %s (pipelined requests: the answer "
-                                  "cannot be told from another request's)", i + 1,
-                                  rs->has_unique_batch_item_id
-                                      ? "carries a Unique Batch Item ID of another request"
-                                      : "carries no Unique Batch Item ID");
+                                  "response item %zu carries a Unique Batch Item ID of another "
+                                  "request (pipelined requests: the answer cannot be told from "
+                                  "another request's)", i + 1);
     }
     if (resp->item_count != req->item_count) {
         /* a whole-message failure comes back as a single item: one that

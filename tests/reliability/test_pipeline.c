@@ -510,6 +510,40 @@ static void test_duplicate_refusal(void **state)
     run_duplicate_refusal(true); /* the keyring's load: Get + Get Attributes */
 }
 
+/* A server that echoes no Unique Batch Item IDs (a batch's answer needs
+ * them, check_response): the successful answers to one-Get requests name
+ * their objects and are taken, each checked against its request; a failure
+ * without an ID cannot be told from another request's and is a protocol
+ * error, never a "not found" of the request it reached. */
+static void test_server_without_batch_ids(void **state)
+{
+    (void)state;
+    kmip_client *c = client_to(E.server_port);
+    char out[256];
+    assert_true(fenv_ctl(E.server_ctl, "fault no_batch_id op=Get times=0", out, sizeof out));
+    flight f = {0};
+    for (int i = 0; i < 8; i++)
+        send_gets(c, &f, i * 3, 1);
+    for (size_t k = 0; k < f.count; k++) {
+        kmip_message *got = NULL;
+        assert_int_equal(receive_oldest(c, &f, k, &got), KMIP_CLIENT_OK);
+        check_answer(got, f.first[k], 1);
+        kmip_client_release(c, got);
+    }
+    free_flight(&f);
+    kmip_message *missing = NULL;
+    assert_int_equal(kmip_client_request(c, &missing), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_req_add_get(missing, "no-such-object-0001", 0), KMIP_CLIENT_OK);
+    assert_int_equal(kmip_client_send(c, missing), KMIP_CLIENT_OK);
+    kmip_message *req = NULL, *resp = NULL;
+    assert_int_equal(kmip_client_receive(c, &req, &resp), KMIP_CLIENT_E_PROTOCOL);
+    assert_ptr_equal(req, missing);
+    kmip_client_release(c, resp);
+    assert_true(fenv_clear(&E));
+    kmip_message_free(missing);
+    kmip_client_free(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -552,6 +586,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_silent_server),
         cmocka_unit_test(test_refused_version_renegotiated),
         cmocka_unit_test(test_duplicate_refusal),
+        cmocka_unit_test(test_server_without_batch_ids),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
