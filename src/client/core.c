@@ -611,11 +611,25 @@ static void uid_shown(const kmip_uid *u, char *buf, size_t cap)
  * it may leave it out only when the request had one item (KMIP 1.4
  * section 7.2 requires it back when present), and it never carries one
  * that was not sent. */
-static bool batch_id_matches(const kmip_message *req, const kmip_batch_item *rq,
-                             const kmip_batch_item *rs)
+/* A failed answer item for an operation that carries no Unique Batch Item
+ * ID, answering a pipelined request (k->tied). A failed item names no
+ * object, so only the ID, which no other request in flight has
+ * (kc_core_prepare), tells it from another request's refusal (one a server
+ * sent twice or in place of a skipped answer: "Item Not Found" of an object
+ * that exists). A successful item names its object, which check_response
+ * compares; a failure naming no operation is the whole message's. */
+static bool untied_failure(const kc_core *k, const kmip_batch_item *rs)
+{
+    return k->tied && rs->has_operation && !rs->has_unique_batch_item_id &&
+           rs->result_status != KMIP_RESULT_STATUS_SUCCESS;
+}
+
+static bool batch_id_matches(const kc_core *k, const kmip_message *req,
+                             const kmip_batch_item *rq, const kmip_batch_item *rs)
 {
     if (!rs->has_unique_batch_item_id)
-        return !rq->has_unique_batch_item_id || req->item_count == 1;
+        return (!rq->has_unique_batch_item_id || req->item_count == 1) &&
+               !untied_failure(k, rs);
     return rq->has_unique_batch_item_id && same_id(rq, rs);
 }
 
@@ -625,37 +639,6 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
                                       const kmip_message *resp)
 {
     kc_status *s = &k->st;
-    /* a pipelined request's answer: an item that carries a Unique Batch
-     * Item ID carries one of its own request's, which no other request in
-     * flight has (kc_core_prepare); a failed item must carry one, since it
-     * names no object and only the ID tells it from another request's (a
-     * refusal sent twice). A successful item without one (a server that
-     * does not echo them) names the object it is of, which the checks
-     * below compare; a failure of the whole message (one item naming no
-     * operation nor batch item) is the server's word on the message it
-     * could not take: kept for the caller and kc_core_version_refused. */
-    bool whole_failure = resp->item_count == 1 && !resp->items[0].has_operation &&
-                         !resp->items[0].has_unique_batch_item_id &&
-                         resp->items[0].result_status != KMIP_RESULT_STATUS_SUCCESS;
-    for (size_t i = 0; k->tied && !whole_failure && i < resp->item_count; i++) {
-        const kmip_batch_item *rs = &resp->items[i];
-        if (!rs->has_unique_batch_item_id) {
-            if (rs->result_status == KMIP_RESULT_STATUS_SUCCESS)
-                continue;
-            return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
-                                  "response item %zu failed and carries no Unique Batch Item "
-                                  "ID (pipelined requests: the failure cannot be told from "
-                                  "another request's)", i + 1);
-        }
-        bool own = false;
-        for (size_t j = 0; !own && j < req->item_count; j++)
-            own = req->items[j].has_unique_batch_item_id && same_id(&req->items[j], rs);
-        if (!own)
-            return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
-                                  "response item %zu carries a Unique Batch Item ID of another "
-                                  "request (pipelined requests: the answer cannot be told from "
-                                  "another request's)", i + 1);
-    }
     if (resp->item_count != req->item_count) {
         /* a whole-message failure comes back as a single item: one that
          * names no other operation nor another item than the first
@@ -665,6 +648,7 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
         const kmip_batch_item *one = resp->item_count == 1 ? &resp->items[0] : NULL;
         if (one != NULL && one->result_status != KMIP_RESULT_STATUS_SUCCESS) {
             if ((one->has_operation && one->operation != req->items[0].operation) ||
+                untied_failure(k, one) ||
                 (one->has_unique_batch_item_id &&
                  !(req->items[0].has_unique_batch_item_id && same_id(&req->items[0], one)))) {
                 record_result(k, one, one->has_operation ? one->operation
@@ -701,12 +685,16 @@ static kmip_client_err check_response(kc_core *k, const kmip_message *req,
     const kmip_uid *placeholder = NULL; /* the object the batch made so far */
     for (size_t i = 0; i < req->item_count; i++) {
         const kmip_batch_item *rq = &req->items[i], *rs = &resp->items[i];
-        if (!batch_id_matches(req, rq, rs))
+        if (!batch_id_matches(k, req, rq, rs))
             return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL, "response item %zu %s", i + 1,
                                   rs->has_unique_batch_item_id
                                       ? "carries a Unique Batch Item ID the request did not send"
-                                      : "carries no Unique Batch Item ID in the answer to a "
-                                        "batch");
+                                  : req->item_count > 1
+                                      ? "carries no Unique Batch Item ID in the answer to a "
+                                        "batch"
+                                      : "failed and carries no Unique Batch Item ID (pipelined "
+                                        "requests: the failure cannot be told from another "
+                                        "request's)");
         if (rs->has_operation && rs->operation != rq->operation)
             return kc_status_fail(s, KMIP_CLIENT_E_PROTOCOL,
                                   "response item %zu is for %s, the request was %s", i + 1,
@@ -919,7 +907,7 @@ bool kc_core_version_refused(const kc_core *k)
     if (resp->item_count != req->item_count)
         return false;
     for (size_t i = 0; i < req->item_count; i++)
-        if (!batch_id_matches(req, &req->items[i], &resp->items[i]) ||
+        if (!batch_id_matches(k, req, &req->items[i], &resp->items[i]) ||
             !refuses_version(&resp->items[i], false))
             return false;
     return true;
