@@ -298,3 +298,33 @@ bool fenv_write_keyring_config_with(const fenv *e, const char *path, unsigned po
         fprintf(f, ", %s", more);
     return fputs("}\n", f) >= 0 && fclose(f) == 0;
 }
+
+unsigned fenv_fixture_port(const char *fixture)
+{
+    char path[1100], line[2048];
+    snprintf(path, sizeof path, "%s/env", fixture);
+    FILE *f = fopen(path, "r");
+    unsigned p = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "PORT=", 5) == 0)
+            p = (unsigned)atoi(line + 5);
+    if (f)
+        fclose(f);
+    return p;
+}
+
+bool fenv_copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    bool ok = in != NULL && out != NULL;
+    char buf[8192];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in);
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = false;
+    return ok && chmod(to, 0600) == 0;
+}

@@ -56,6 +56,12 @@ bool fenv_write_keyring_config_with(const fenv *e, const char *path, unsigned po
 
 long long fenv_now_ms(void);
 
+/* The PyKMIP fixture's port (PORT= in FIXTURE_DIR/env), 0 when missing. */
+unsigned fenv_fixture_port(const char *fixture);
+/* Copies a file (a server's state, a certificate) and makes the copy 0600;
+ * false on any error. */
+bool fenv_copy_file(const char *from, const char *to);
+
 /* A fault-matrix program's arguments FIXTURE_DIR TEST_SERVER FAULT_PROXY;
  * false (usage printed) when they are not three. */
 bool fenv_args(int argc, char **argv, const char **fixture, const char **server_bin,

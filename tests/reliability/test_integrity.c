@@ -432,21 +432,6 @@ static void test_refresh_keeps_conflicts(void **state)
     krk_close(k);
 }
 
-/* The fixture's PyKMIP server (its env file). */
-static unsigned pykmip_port(void)
-{
-    char path[1100], line[2048];
-    snprintf(path, sizeof path, "%s/env", fixture);
-    FILE *f = fopen(path, "r");
-    unsigned p = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "PORT=", 5) == 0)
-            p = (unsigned)atoi(line + 5);
-    if (f)
-        fclose(f);
-    return p;
-}
-
 /* Keys the keyring accepted load again: 55 keys of KRK_MAX_KEY_BYTES with
  * ids of KRK_MAX_ID_BYTES (PyKMIP: the test server cuts Names at 255
  * bytes). Batches were sized by the bytes of their identifiers only, so 50
@@ -459,7 +444,8 @@ static void test_load_of_the_largest_keys(void **state)
     char group[64], path[1200];
     snprintf(group, sizeof group, "integrity-big-%ld", (long)time(NULL));
     snprintf(path, sizeof path, "%s/integrity-big.cnf", E.dir);
-    assert_true(fenv_write_keyring_config(&E, path, pykmip_port(), group, 20000, NULL, NULL));
+    assert_true(fenv_write_keyring_config(&E, path, fenv_fixture_port(fixture), group, 20000,
+                                          NULL, NULL));
     krk_config big;
     krk_diag d;
     if (krk_config_read(path, &big, &d) != KRK_OK)

@@ -52,20 +52,6 @@ void __wrap_kmip_client_release(kmip_client *c, kmip_message *response)
 
 /* ---- configuration ---- */
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-    chmod(to, 0600);
-}
-
 /* Writes a configuration for port into path and reads it back. */
 static krk_config config_at(const char *path, unsigned port)
 {
@@ -660,7 +646,7 @@ static void test_load_helpers_on_an_older_server(void **state)
     char from[1100], to[1100];
     snprintf(from, sizeof from, "%s/state", E.dir);
     snprintf(to, sizeof to, "%s/state", OLDER.dir);
-    copy_file(from, to); /* the same objects, the same identifiers */
+    assert_true(fenv_copy_file(from, to)); /* the same objects, the same identifiers */
     snprintf(OLDER.max_version, sizeof OLDER.max_version, "1.4");
     assert_true(fenv_server_start(&OLDER));
     char path[1300];
@@ -1070,8 +1056,8 @@ static int setup(void **state)
     mkdir(plugin_dir, 0700);
     snprintf(cert_copy, sizeof cert_copy, "%s/client.crt", E.dir);
     snprintf(key_copy, sizeof key_copy, "%s/client.key", E.dir);
-    copy_file(E.cert, cert_copy);
-    copy_file(E.key, key_copy);
+    assert_true(fenv_copy_file(E.cert, cert_copy));
+    assert_true(fenv_copy_file(E.key, key_copy));
     kmip_client_options *o = kmip_client_options_new();
     if (o == NULL || kmip_client_options_set_server(o, "127.0.0.1", E.server_port) ||
         kmip_client_options_set_ca(o, E.ca) || kmip_client_options_set_cert(o, E.cert, E.key))

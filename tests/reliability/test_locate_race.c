@@ -48,20 +48,6 @@ static fenv E;
 static unsigned port;
 static char config[1200], group[64];
 
-static unsigned fixture_port(const char *fixture)
-{
-    char path[1100], line[2048];
-    snprintf(path, sizeof path, "%s/env", fixture);
-    FILE *f = fopen(path, "r");
-    unsigned p = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "PORT=", 5) == 0)
-            p = (unsigned)atoi(line + 5);
-    if (f)
-        fclose(f);
-    return p;
-}
-
 static krk_keyring *open_keyring(krk_diag *d)
 {
     krk_config cfg;
@@ -359,7 +345,7 @@ int main(int argc, char **argv)
             return 2;
         }
     } else {
-        port = fixture_port(argv[1]);
+        port = fenv_fixture_port(argv[1]);
     }
     snprintf(group, sizeof group, "locate-race-%d", (int)getpid());
     snprintf(config, sizeof config, "%s/locate-race.cnf", E.dir);

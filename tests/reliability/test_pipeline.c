@@ -31,7 +31,8 @@ static void secret_of(int i, uint8_t out[24])
     snprintf((char *)out, 24, "pipelined secret %05d", i);
 }
 
-static kmip_client *client_to(unsigned port)
+/* The fixture's TLS settings and the test's timeouts, for port. */
+static kmip_client_options *options_to(unsigned port)
 {
     kmip_client_options *o = kmip_client_options_new();
     assert_non_null(o);
@@ -40,6 +41,12 @@ static kmip_client *client_to(unsigned port)
     assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), KMIP_CLIENT_OK);
     kmip_client_options_set_timeouts(o, TIMEOUT_MS, TIMEOUT_MS);
     kmip_client_options_set_operation_timeout(o, TIMEOUT_MS);
+    return o;
+}
+
+static kmip_client *client_to(unsigned port)
+{
+    kmip_client_options *o = options_to(port);
     kmip_client *c = kmip_client_new(o);
     kmip_client_options_free(o);
     assert_non_null(c);
@@ -312,19 +319,6 @@ static void test_silent_server(void **state)
     run_fault("fault silent op=Get times=0", KMIP_CLIENT_E_TIMEOUT, false);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 static int refusals_logged;
 
 static void count_refusals(void *ctx, int level, const char *message)
@@ -361,18 +355,11 @@ static void test_refused_version_renegotiated(void **state)
     char from[1100], to[1100];
     snprintf(from, sizeof from, "%s/state", E.dir);
     snprintf(to, sizeof to, "%s/state", older.dir);
-    copy_file(from, to); /* the same objects, the same identifiers */
+    assert_true(fenv_copy_file(from, to)); /* the same objects, the same identifiers */
     snprintf(older.max_version, sizeof older.max_version, "1.4");
     assert_true(fenv_server_start(&older));
 
-    kmip_client_options *o = kmip_client_options_new();
-    assert_non_null(o);
-    assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", older.server_port),
-                     KMIP_CLIENT_OK);
-    assert_int_equal(kmip_client_options_set_ca(o, E.ca), KMIP_CLIENT_OK);
-    assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), KMIP_CLIENT_OK);
-    kmip_client_options_set_timeouts(o, TIMEOUT_MS, TIMEOUT_MS);
-    kmip_client_options_set_operation_timeout(o, TIMEOUT_MS);
+    kmip_client_options *o = options_to(older.server_port);
     kmip_client_options_set_known_versions(o, &newest, 1);
     refusals_logged = 0;
     kmip_client_options_set_log(o, count_refusals, NULL);
@@ -409,14 +396,7 @@ static void test_refused_version_renegotiated(void **state)
 
     /* a pinned version is the caller's: its refusal stands for every
      * request in flight, and nothing goes again in another version */
-    o = kmip_client_options_new();
-    assert_non_null(o);
-    assert_int_equal(kmip_client_options_set_server(o, "127.0.0.1", older.server_port),
-                     KMIP_CLIENT_OK);
-    assert_int_equal(kmip_client_options_set_ca(o, E.ca), KMIP_CLIENT_OK);
-    assert_int_equal(kmip_client_options_set_cert(o, E.cert, E.key), KMIP_CLIENT_OK);
-    kmip_client_options_set_timeouts(o, TIMEOUT_MS, TIMEOUT_MS);
-    kmip_client_options_set_operation_timeout(o, TIMEOUT_MS);
+    o = options_to(older.server_port);
     kmip_client_options_pin_version(o, newest);
     c = kmip_client_new(o);
     kmip_client_options_free(o);

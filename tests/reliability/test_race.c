@@ -39,20 +39,6 @@ static bool generate;
         return false;                                                                            \
     } while (0)
 
-static unsigned fixture_port(const char *fixture)
-{
-    char path[1100], line[2048];
-    snprintf(path, sizeof path, "%s/env", fixture);
-    FILE *f = fopen(path, "r");
-    unsigned p = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "PORT=", 5) == 0)
-            p = (unsigned)atoi(line + 5);
-    if (f)
-        fclose(f);
-    return p;
-}
-
 static kmip_client *raw_client(void)
 {
     kmip_client_options *o = kmip_client_options_new();
@@ -239,7 +225,7 @@ int main(int argc, char **argv)
             return 2;
         port = E.server_port;
     } else {
-        port = fixture_port(argv[1]);
+        port = fenv_fixture_port(argv[1]);
     }
     kmip_client *c = raw_client();
     bool ok = c != NULL;
